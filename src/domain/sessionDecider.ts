@@ -1,0 +1,247 @@
+// decide(command, state) -> events | error. The one place that decides what is appended
+// to a session's stream, whether the command came from the API or from the supervisor.
+// Ids and times arrive inside commands; nothing here generates or reads them.
+import { Result, type Schema } from "effect"
+import { claudeMessageEvent, claudeSessionIdOf, type ClaudeMessage } from "./claudeMessages.ts"
+import {
+  ApprovalAlreadyDecided,
+  ApprovalNotFound,
+  type DomainError,
+  InvalidTransition,
+  SessionAlreadyExists,
+  SessionNotFound
+} from "./sessionErrors.ts"
+import { event, type SessionEvent, validateEvent } from "./sessionEvents.ts"
+import { redactOptions, type SessionOptions } from "./sessionOptions.ts"
+import { activeStatuses, endedStatuses, evolve, type Session, type SessionState, type SessionStatus } from "./sessionState.ts"
+import { streamOf } from "./streamName.ts"
+
+type JsonObject = { readonly [k: string]: Schema.Json }
+
+export type RunOutcome =
+  | { readonly kind: "completed"; readonly totalCostUsd: number; readonly runCostUsd: number; readonly usage: JsonObject; readonly numTurns: number; readonly durationMs: number }
+  | { readonly kind: "failed"; readonly error: string; readonly exitCode?: number }
+  | { readonly kind: "interrupted" }
+
+/** Every command names the session it is for. */
+export type SessionCommand = { readonly sessionId: string } & (
+  | { readonly kind: "LaunchSession"; readonly runId: string; readonly query: string; readonly options: SessionOptions }
+  | {
+      readonly kind: "ForkSession"
+      readonly runId: string
+      readonly parentSessionId: string
+      readonly parentClaudeSessionId: string
+      readonly query: string
+      readonly options: SessionOptions
+    }
+  | { readonly kind: "StartRun"; readonly runId: string; readonly resume?: string; readonly pid?: number }
+  | { readonly kind: "RecordClaudeMessage"; readonly runId: string; readonly message: ClaudeMessage }
+  | {
+      readonly kind: "RequestApproval"
+      readonly runId: string
+      readonly approvalId: string
+      readonly toolUseId: string
+      readonly toolName: string
+      readonly input: Schema.Json
+      readonly suggestions: ReadonlyArray<Schema.Json>
+      readonly expiresAt?: string
+    }
+  | {
+      readonly kind: "DecideApproval"
+      readonly approvalId: string
+      readonly decision: "allow" | "deny"
+      readonly message?: string
+      readonly updatedInput?: JsonObject
+      readonly decidedBy: string
+      readonly reason?: string
+    }
+  | { readonly kind: "ContinueSession"; readonly runId: string; readonly query: string; readonly overrides: SessionOptions }
+  | { readonly kind: "RequestInterrupt"; readonly requestedBy: string }
+  | { readonly kind: "FinishRun"; readonly runId: string; readonly outcome: RunOutcome }
+  | { readonly kind: "AbandonRun"; readonly runId: string; readonly reason: string }
+  | { readonly kind: "ArchiveSession" }
+  | { readonly kind: "UnarchiveSession" }
+  | { readonly kind: "RenameSession"; readonly title: string }
+)
+
+export type Decision = Result.Result<ReadonlyArray<SessionEvent>, DomainError>
+
+const refuse = (s: Session, command: SessionCommand, reason: string): Decision =>
+  Result.fail(new InvalidTransition({ sessionId: s.sessionId, command: command.kind, status: s.status, reason }))
+
+const isIn = (status: SessionStatus, among: ReadonlyArray<SessionStatus>) => among.includes(status)
+
+/** Approvals still open when a run stops are denied by the system, so none is left hanging. */
+const settlePending = (s: Session, reason: string): Array<SessionEvent> =>
+  [...s.pending.values()].map((p) =>
+    event("ApprovalDecided", {
+      runId: p.runId,
+      approvalId: p.approvalId,
+      decision: "deny",
+      message: `denied: ${reason}`,
+      decidedBy: "agentlog",
+      reason
+    })
+  )
+
+const decideExisting = (command: SessionCommand, s: Session): Decision => {
+  const activeRun = (runId: string, allowed: ReadonlyArray<SessionStatus>): Decision | null => {
+    if (runId !== s.runId) return refuse(s, command, `run ${runId} is not the session's current run ${s.runId}`)
+    if (!isIn(s.status, allowed)) return refuse(s, command, `run ${runId} is not active`)
+    return null
+  }
+  switch (command.kind) {
+    case "LaunchSession":
+    case "ForkSession":
+      return Result.fail(new SessionAlreadyExists({ sessionId: s.sessionId }))
+    case "StartRun":
+      return (
+        activeRun(command.runId, ["queued"]) ??
+        Result.succeed([
+          event("RunStarted", {
+            runId: command.runId,
+            query: s.runQuery,
+            ...(command.resume !== undefined ? { resume: command.resume } : {}),
+            ...(command.pid !== undefined ? { pid: command.pid } : {})
+          })
+        ])
+      )
+    case "RecordClaudeMessage": {
+      const refused = activeRun(command.runId, ["running", "waiting_approval"])
+      if (refused) return refused
+      const bound = claudeSessionIdOf(command.message)
+      const events: Array<SessionEvent> = []
+      if (bound !== undefined && (!s.claudeSessionBound || bound !== s.claudeSessionId)) {
+        events.push(event("ClaudeSessionBound", { runId: command.runId, claudeSessionId: bound }))
+      }
+      events.push(claudeMessageEvent(command.runId, command.message, s.lastTotalCostUsd))
+      return Result.succeed(events)
+    }
+    case "RequestApproval": {
+      const refused = activeRun(command.runId, ["running", "waiting_approval"])
+      if (refused) return refused
+      if (s.interruptRequested) return refuse(s, command, "an interrupt was requested")
+      if (s.pending.has(command.approvalId) || s.decided.has(command.approvalId))
+        return refuse(s, command, `approval ${command.approvalId} already exists`)
+      const { kind: _, sessionId: __, ...data } = command
+      return Result.succeed([event("ApprovalRequested", data)])
+    }
+    case "DecideApproval": {
+      const pending = s.pending.get(command.approvalId)
+      if (!pending) {
+        const decided = s.decided.get(command.approvalId)
+        return Result.fail(
+          decided
+            ? new ApprovalAlreadyDecided({ approvalId: command.approvalId, decision: decided })
+            : new ApprovalNotFound({ approvalId: command.approvalId })
+        )
+      }
+      const { kind: _, sessionId: __, ...data } = command
+      return Result.succeed([event("ApprovalDecided", { ...data, runId: pending.runId })])
+    }
+    case "ContinueSession":
+      if (!isIn(s.status, endedStatuses)) return refuse(s, command, "a run is still active")
+      return Result.succeed([
+        event("ContinueRequested", { runId: command.runId, query: command.query, overrides: redactOptions(command.overrides) })
+      ])
+    case "RequestInterrupt": {
+      if (!isIn(s.status, activeStatuses)) return refuse(s, command, "no run is active")
+      if (s.interruptRequested) return refuse(s, command, "an interrupt was already requested")
+      const requested = event("InterruptRequested", { runId: s.runId, requestedBy: command.requestedBy })
+      // A queued run never started a process, so it stops here and now.
+      const stopped = s.status === "queued" ? [event("RunInterrupted", { runId: s.runId })] : []
+      return Result.succeed([requested, ...settlePending(s, "interrupted"), ...stopped])
+    }
+    case "FinishRun": {
+      const refused = activeRun(command.runId, activeStatuses)
+      if (refused) return refused
+      const o = command.outcome
+      const runId = command.runId
+      const last =
+        o.kind === "completed"
+          ? event("RunCompleted", {
+              runId,
+              totalCostUsd: o.totalCostUsd,
+              runCostUsd: o.runCostUsd,
+              usage: o.usage,
+              numTurns: o.numTurns,
+              durationMs: o.durationMs
+            })
+          : o.kind === "failed"
+            ? event("RunFailed", { runId, error: o.error, ...(o.exitCode !== undefined ? { exitCode: o.exitCode } : {}) })
+            : event("RunInterrupted", { runId })
+      return Result.succeed([...settlePending(s, o.kind === "interrupted" ? "interrupted" : "run_ended"), last])
+    }
+    case "AbandonRun": {
+      const refused = activeRun(command.runId, activeStatuses)
+      if (refused) return refused
+      return Result.succeed([
+        ...settlePending(s, "abandoned"),
+        event("RunAbandoned", { runId: command.runId, reason: command.reason })
+      ])
+    }
+    case "ArchiveSession":
+      return s.archived ? refuse(s, command, "already archived") : Result.succeed([event("SessionArchived", {})])
+    case "UnarchiveSession":
+      return s.archived ? Result.succeed([event("SessionUnarchived", {})]) : refuse(s, command, "not archived")
+    case "RenameSession":
+      return Result.succeed([event("SessionRenamed", { title: command.title })])
+  }
+}
+
+const decideNew = (command: SessionCommand): Decision => {
+  switch (command.kind) {
+    case "LaunchSession":
+      return Result.succeed([
+        event("SessionLaunched", {
+          sessionId: command.sessionId,
+          runId: command.runId,
+          query: command.query,
+          options: redactOptions(command.options)
+        })
+      ])
+    case "ForkSession": {
+      const { kind: _, ...data } = command
+      return Result.succeed([event("SessionForked", { ...data, options: redactOptions(command.options) })])
+    }
+    default:
+      return Result.fail(new SessionNotFound({ sessionId: command.sessionId }))
+  }
+}
+
+/**
+ * Decides what a command appends. Every event it returns has passed its schema, and
+ * folding them with evolve is legal; on any refusal nothing is appended.
+ */
+export const decide = (command: SessionCommand, state: SessionState): Decision => {
+  const stream = streamOf(command.sessionId)
+  if (Result.isFailure(stream)) return Result.fail(stream.failure)
+  if (state !== null && state.sessionId !== command.sessionId)
+    return Result.fail(new SessionNotFound({ sessionId: command.sessionId }))
+  const decided = state === null ? decideNew(command) : decideExisting(command, state)
+  if (Result.isFailure(decided)) return decided
+  const checked: Array<SessionEvent> = []
+  for (const e of decided.success) {
+    const v = validateEvent(e.type, e.data)
+    if (Result.isFailure(v)) return Result.fail(v.failure)
+    checked.push(v.success)
+  }
+  return Result.succeed(checked)
+}
+
+/** A fork needs the parent's Claude session to start from. */
+export const forkSource = (parent: SessionState, parentSessionId: string): Result.Result<string, DomainError> => {
+  if (parent === null) return Result.fail(new SessionNotFound({ sessionId: parentSessionId }))
+  if (parent.claudeSessionId === undefined)
+    return Result.fail(
+      new InvalidTransition({
+        sessionId: parentSessionId,
+        command: "ForkSession",
+        status: parent.status,
+        reason: "the session has no Claude conversation to fork yet"
+      })
+    )
+  return Result.succeed(parent.claudeSessionId)
+}
+
+export { evolve }

@@ -1,0 +1,63 @@
+// What the domain refuses, as values. The HTTP edge maps each tag to a status once.
+import { Data } from "effect"
+
+export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ readonly sessionId: string }> {
+  override get message() {
+    return `session ${this.sessionId} does not exist`
+  }
+}
+
+export class SessionAlreadyExists extends Data.TaggedError("SessionAlreadyExists")<{ readonly sessionId: string }> {
+  override get message() {
+    return `session ${this.sessionId} already exists`
+  }
+}
+
+/** The command is not allowed in the session's current status. */
+export class InvalidTransition extends Data.TaggedError("InvalidTransition")<{
+  readonly sessionId: string
+  readonly command: string
+  readonly status: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.command} refused: ${this.reason} (session ${this.sessionId} is ${this.status})`
+  }
+}
+
+export class ApprovalNotFound extends Data.TaggedError("ApprovalNotFound")<{ readonly approvalId: string }> {
+  override get message() {
+    return `approval ${this.approvalId} does not exist`
+  }
+}
+
+export class ApprovalAlreadyDecided extends Data.TaggedError("ApprovalAlreadyDecided")<{
+  readonly approvalId: string
+  readonly decision: string
+}> {
+  override get message() {
+    return `approval ${this.approvalId} was already decided (${this.decision})`
+  }
+}
+
+export class InvalidStreamName extends Data.TaggedError("InvalidStreamName")<{ readonly stream: string }> {
+  override get message() {
+    return `stream name ${JSON.stringify(this.stream)} is not session-<lowercase uuid>`
+  }
+}
+
+/** An event whose data does not match its schema; never appended. */
+export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly type: string; readonly issue: string }> {
+  override get message() {
+    return `invalid ${this.type} event: ${this.issue}`
+  }
+}
+
+export type DomainError =
+  | SessionNotFound
+  | SessionAlreadyExists
+  | InvalidTransition
+  | ApprovalNotFound
+  | ApprovalAlreadyDecided
+  | InvalidEvent
+  | InvalidStreamName

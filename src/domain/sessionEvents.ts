@@ -1,0 +1,162 @@
+// The event catalog (../../shared/DESIGN.md). Every event's data has a schema and a
+// schema version; nothing is appended that fails its schema.
+import { Result, Schema } from "effect"
+import { InvalidEvent } from "./sessionErrors.ts"
+import { SessionOptions } from "./sessionOptions.ts"
+
+const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
+const Uuid = Schema.String.check(Schema.isUUID())
+const Text = Schema.String.check(Schema.isMaxLength(1_000_000))
+/** A Claude stream message exactly as Claude emitted it. */
+const ClaudeMessage = Schema.Record(Schema.String, Schema.Json)
+const Usage = Schema.Record(Schema.String, Schema.Json)
+const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const SessionLaunched = Schema.Struct({
+  sessionId: Uuid,
+  runId: Uuid,
+  query: Text,
+  options: SessionOptions
+})
+export const SessionForked = Schema.Struct({
+  sessionId: Uuid,
+  runId: Uuid,
+  parentSessionId: Uuid,
+  parentClaudeSessionId: Id,
+  query: Text,
+  options: SessionOptions
+})
+export const RunStarted = Schema.Struct({
+  runId: Uuid,
+  query: Text,
+  /** Claude session resumed by this run, if any. */
+  resume: Schema.optionalKey(Id),
+  pid: Schema.optionalKey(Schema.Int)
+})
+export const ClaudeSessionBound = Schema.Struct({ runId: Uuid, claudeSessionId: Id })
+export const ClaudeSystemEvent = Schema.Struct({ runId: Uuid, subtype: Schema.String, message: ClaudeMessage })
+export const ClaudeAssistantMessage = Schema.Struct({ runId: Uuid, message: ClaudeMessage })
+export const ClaudeUserMessage = Schema.Struct({ runId: Uuid, message: ClaudeMessage })
+export const ClaudeResult = Schema.Struct({
+  runId: Uuid,
+  subtype: Schema.String,
+  isError: Schema.Boolean,
+  /** Cumulative over the Claude session, as Claude reports it. */
+  totalCostUsd: NonNegative,
+  /** This run's share: the difference from the previous result of the session. */
+  runCostUsd: NonNegative,
+  usage: Usage,
+  numTurns: Schema.Number,
+  durationMs: Schema.Number,
+  permissionDenials: Schema.Array(Schema.Json),
+  message: ClaudeMessage
+})
+export const ClaudeStreamEvent = Schema.Struct({ runId: Uuid, messageType: Schema.String, message: ClaudeMessage })
+export const ApprovalRequested = Schema.Struct({
+  runId: Uuid,
+  approvalId: Uuid,
+  toolUseId: Id,
+  toolName: Id,
+  input: Schema.Json,
+  suggestions: Schema.Array(Schema.Json),
+  /** When the approval is denied if nobody answers (ISO 8601). */
+  expiresAt: Schema.optionalKey(Schema.String)
+})
+export const Decision = Schema.Literals(["allow", "deny"])
+export const ApprovalDecided = Schema.Struct({
+  runId: Uuid,
+  approvalId: Uuid,
+  decision: Decision,
+  message: Schema.optionalKey(Text),
+  updatedInput: Schema.optionalKey(Schema.Record(Schema.String, Schema.Json)),
+  decidedBy: Id,
+  /** Why the system decided, when no person did: "timeout", "interrupted", "abandoned", "run_ended". */
+  reason: Schema.optionalKey(Id)
+})
+export const ContinueRequested = Schema.Struct({ runId: Uuid, query: Text, overrides: SessionOptions })
+export const InterruptRequested = Schema.Struct({ runId: Uuid, requestedBy: Id })
+export const RunCompleted = Schema.Struct({
+  runId: Uuid,
+  totalCostUsd: NonNegative,
+  runCostUsd: NonNegative,
+  usage: Usage,
+  numTurns: Schema.Number,
+  durationMs: Schema.Number
+})
+export const RunFailed = Schema.Struct({ runId: Uuid, error: Text, exitCode: Schema.optionalKey(Schema.Int) })
+export const RunInterrupted = Schema.Struct({ runId: Uuid })
+export const RunAbandoned = Schema.Struct({ runId: Uuid, reason: Text })
+export const SessionArchived = Schema.Struct({})
+export const SessionUnarchived = Schema.Struct({})
+export const SessionRenamed = Schema.Struct({ title: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) })
+
+export const eventSchemas = {
+  SessionLaunched,
+  SessionForked,
+  RunStarted,
+  ClaudeSessionBound,
+  ClaudeSystemEvent,
+  ClaudeAssistantMessage,
+  ClaudeUserMessage,
+  ClaudeResult,
+  ClaudeStreamEvent,
+  ApprovalRequested,
+  ApprovalDecided,
+  ContinueRequested,
+  InterruptRequested,
+  RunCompleted,
+  RunFailed,
+  RunInterrupted,
+  RunAbandoned,
+  SessionArchived,
+  SessionUnarchived,
+  SessionRenamed
+} as const
+
+export type EventType = keyof typeof eventSchemas
+export const eventTypes = Object.keys(eventSchemas) as ReadonlyArray<EventType>
+
+/** Bumped when an event's data changes shape; readers upcast older versions. */
+export const schemaVersions: { readonly [K in EventType]: number } = Object.fromEntries(
+  eventTypes.map((t) => [t, 1])
+) as { [K in EventType]: number }
+
+type DataOf<K extends EventType> = (typeof eventSchemas)[K]["Type"]
+
+/** A domain event before it is stored: its type and its data. */
+export type SessionEvent = { [K in EventType]: { readonly type: K; readonly data: DataOf<K> } }[EventType]
+
+export type EventOf<K extends EventType> = Extract<SessionEvent, { type: K }>
+
+export const event = <K extends EventType>(type: K, data: DataOf<K>): EventOf<K> =>
+  ({ type, data }) as unknown as EventOf<K>
+
+export const isEventType = (t: string): t is EventType => Object.hasOwn(eventSchemas, t)
+
+export const Source = Schema.Literals(["api", "supervisor", "claude"])
+export type Source = typeof Source.Type
+
+export const EventMetadata = Schema.Struct({
+  runId: Schema.optionalKey(Uuid),
+  correlationId: Id,
+  causationId: Schema.optionalKey(Id),
+  schemaVersion: Schema.Int,
+  recordedAt: Schema.String,
+  source: Source
+})
+export type EventMetadata = typeof EventMetadata.Type
+
+const parseOptions = { errors: "all", onExcessProperty: "error" } as const
+
+const decoders = Object.fromEntries(
+  eventTypes.map((t) => [t, Schema.decodeUnknownResult(eventSchemas[t] as Schema.Codec<unknown>, parseOptions)])
+) as Record<EventType, (u: unknown) => Result.Result<unknown, Schema.SchemaError>>
+
+/** Checks a candidate event against its schema; the error names the failing field. */
+export const validateEvent = (type: string, data: unknown): Result.Result<SessionEvent, InvalidEvent> => {
+  if (!isEventType(type)) return Result.fail(new InvalidEvent({ type, issue: "unknown event type" }))
+  const r = decoders[type](data)
+  return Result.isSuccess(r)
+    ? Result.succeed({ type, data: r.success } as SessionEvent)
+    : Result.fail(new InvalidEvent({ type, issue: r.failure.message }))
+}
