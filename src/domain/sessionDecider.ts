@@ -34,7 +34,7 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly query: string
       readonly options: SessionOptions
     }
-  | { readonly kind: "StartRun"; readonly runId: string; readonly resume?: string; readonly pid?: number }
+  | { readonly kind: "StartRun"; readonly runId: string; readonly resume?: string; readonly pid?: number; readonly supervisorId?: string }
   | { readonly kind: "RecordClaudeMessage"; readonly runId: string; readonly message: ClaudeMessage }
   | {
       readonly kind: "RequestApproval"
@@ -102,7 +102,8 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
             runId: command.runId,
             query: s.runQuery,
             ...(command.resume !== undefined ? { resume: command.resume } : {}),
-            ...(command.pid !== undefined ? { pid: command.pid } : {})
+            ...(command.pid !== undefined ? { pid: command.pid } : {}),
+            ...(command.supervisorId !== undefined ? { supervisorId: command.supervisorId } : {})
           })
         ])
       )

@@ -31,7 +31,9 @@ export const RunStarted = Schema.Struct({
   query: Text,
   /** Claude session resumed by this run, if any. */
   resume: Schema.optionalKey(Id),
-  pid: Schema.optionalKey(Schema.Int)
+  pid: Schema.optionalKey(Schema.Int),
+  /** Which agentlog instance runs the process: recovery only abandons its own runs. */
+  supervisorId: Schema.optionalKey(Id)
 })
 export const ClaudeSessionBound = Schema.Struct({ runId: Uuid, claudeSessionId: Id })
 export const ClaudeSystemEvent = Schema.Struct({ runId: Uuid, subtype: Schema.String, message: ClaudeMessage })

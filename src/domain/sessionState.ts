@@ -41,6 +41,8 @@ export interface Session {
   /** The active run, or the last one once it ended. */
   readonly runId: string
   readonly runQuery: string
+  /** The agentlog instance that started the active run's process. */
+  readonly runSupervisorId: string | undefined
   readonly runs: number
   readonly interruptRequested: boolean
   readonly pending: ReadonlyMap<string, PendingApproval>
@@ -59,6 +61,7 @@ const newRun = (s: Session, runId: string, query: string, runOptions: SessionOpt
   status: "queued",
   runId,
   runQuery: query,
+  runSupervisorId: undefined,
   runOptions,
   runs: s.runs + 1,
   interruptRequested: false,
@@ -83,6 +86,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       claudeSessionBound: false,
       runId: d.runId,
       runQuery: d.query,
+      runSupervisorId: undefined,
       runs: 1,
       interruptRequested: false,
       pending: new Map(),
@@ -93,7 +97,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
   if (state === null) return state
   switch (event.type) {
     case "RunStarted":
-      return { ...state, status: "running" }
+      return { ...state, status: "running", runSupervisorId: event.data.supervisorId }
     case "ClaudeSessionBound":
       return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true }
     case "ClaudeResult":

@@ -1,0 +1,209 @@
+// The write side: load a session from its stream, ask the decider, append what it decided
+// with the expected revision. HTTP handlers and the supervisor both come through here, so
+// there is exactly one path by which events reach a session's stream.
+import { createHash, randomUUID } from "node:crypto"
+import { Context, Effect, Layer, Semaphore, Stream } from "effect"
+import { decide, type SessionCommand } from "../domain/sessionDecider.ts"
+import type { DomainError } from "../domain/sessionErrors.ts"
+import { isEventType, schemaVersions, type SessionEvent, type Source } from "../domain/sessionEvents.ts"
+import { evolve, type Session, type SessionState } from "../domain/sessionState.ts"
+import { streamOf } from "../domain/streamName.ts"
+import {
+  type AppendError,
+  type EventData,
+  EventStore,
+  type EventStoreShape,
+  type Position,
+  type ReadError,
+  WrongExpectedVersion
+} from "../eventstore/eventStore.ts"
+
+export interface CommandContext {
+  readonly correlationId: string
+  readonly causationId?: string
+  readonly source: Source
+}
+
+export interface CommandOptions {
+  /** If-Match: refuse with WrongExpectedVersion unless the stream is still at this revision. */
+  readonly expectedRevision?: bigint
+}
+
+export interface CommandOutcome {
+  readonly sessionId: string
+  readonly events: ReadonlyArray<SessionEvent>
+  /** Revision of the stream after the command (null when the session still does not exist). */
+  readonly revision: bigint | null
+  /** Where the last appended event landed; null when nothing was appended. */
+  readonly position: Position | null
+  readonly state: Session
+}
+
+export interface LoadedSession {
+  readonly state: SessionState
+  readonly revision: bigint | null
+}
+
+export type CommandError = DomainError | AppendError | ReadError
+
+export interface SessionCommandsShape {
+  readonly handle: (
+    command: SessionCommand,
+    ctx: CommandContext,
+    options?: CommandOptions
+  ) => Effect.Effect<CommandOutcome, CommandError>
+  readonly load: (sessionId: string) => Effect.Effect<LoadedSession, ReadError | DomainError>
+}
+
+export class SessionCommands extends Context.Service<SessionCommands, SessionCommandsShape>()("agentlog/SessionCommands") {}
+
+/** Attempts when another writer moved the stream between our read and our append. */
+const maxConflictRetries = 5
+const cacheLimit = 1000
+
+/**
+ * Claude messages carry a uuid; deriving the event id from it (and the session and run)
+ * makes a retried append of the same message idempotent, while two sessions that replay
+ * the same Claude message (a fork) still get distinct ids.
+ */
+const derivedId = (...parts: ReadonlyArray<string | number>): string => {
+  const h = createHash("sha256").update(parts.join("\u0000")).digest()
+  h[6] = (h[6]! & 0x0f) | 0x50
+  h[8] = (h[8]! & 0x3f) | 0x80
+  const x = h.subarray(0, 16).toString("hex")
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`
+}
+
+const eventIds = (command: SessionCommand, count: number): ReadonlyArray<string> => {
+  const uuid = command.kind === "RecordClaudeMessage" ? command.message.uuid : undefined
+  return Array.from({ length: count }, (_, i) =>
+    typeof uuid === "string" && command.kind === "RecordClaudeMessage"
+      ? derivedId(command.sessionId, command.runId, uuid, i)
+      : randomUUID()
+  )
+}
+
+const runIdOf = (e: SessionEvent): string | undefined => ("runId" in e.data ? e.data.runId : undefined)
+
+export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShape => {
+  // Folding a long stream for every Claude message would be quadratic; the cache keeps the
+  // last known state, and the expected revision on append proves it is still current.
+  const cache = new Map<string, LoadedSession>()
+  const locks = new Map<string, { sem: Semaphore.Semaphore; users: number }>()
+
+  const remember = (sessionId: string, loaded: LoadedSession) => {
+    cache.delete(sessionId)
+    cache.set(sessionId, loaded)
+    if (cache.size > cacheLimit) cache.delete(cache.keys().next().value!)
+  }
+
+  const readFromStore = (sessionId: string, stream: string) =>
+    store.readStream(stream).pipe(
+      Stream.runFold(
+        (): LoadedSession => ({ state: null, revision: null }),
+        (acc, e) => ({
+          // Unknown (newer) event types are kept in the stream and skipped by this fold.
+          state: isEventType(e.type) ? evolve(acc.state, { type: e.type, data: e.data } as SessionEvent) : acc.state,
+          revision: e.revision
+        })
+      ),
+      Effect.catchTag("StreamNotFound", () => Effect.succeed<LoadedSession>({ state: null, revision: null })),
+      Effect.tap((loaded) => Effect.sync(() => remember(sessionId, loaded)))
+    )
+
+  const load = (sessionId: string) =>
+    Effect.gen(function* () {
+      const stream = yield* Effect.fromResult(streamOf(sessionId))
+      const cached = cache.get(sessionId)
+      return cached ?? (yield* readFromStore(sessionId, stream))
+    })
+
+  // One command at a time per session inside this process; other processes are kept
+  // honest by the expected revision.
+  const serialized = <A, E>(sessionId: string, effect: Effect.Effect<A, E>) =>
+    Effect.suspend(() => {
+      let lock = locks.get(sessionId)
+      if (!lock) {
+        lock = { sem: Semaphore.makeUnsafe(1), users: 0 }
+        locks.set(sessionId, lock)
+      }
+      const l = lock
+      l.users++
+      return Semaphore.withPermit(l.sem, effect).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            if (--l.users === 0) locks.delete(sessionId)
+          })
+        )
+      )
+    })
+
+  const attempt = (command: SessionCommand, ctx: CommandContext, options: CommandOptions | undefined, fresh: boolean) =>
+    Effect.gen(function* () {
+      const stream = yield* Effect.fromResult(streamOf(command.sessionId))
+      const loaded = fresh ? yield* readFromStore(command.sessionId, stream) : yield* load(command.sessionId)
+      if (options?.expectedRevision !== undefined && options.expectedRevision !== loaded.revision) {
+        return yield* new WrongExpectedVersion({
+          stream,
+          expected: options.expectedRevision,
+          actual: loaded.revision ?? "no_stream"
+        })
+      }
+      const events = yield* Effect.fromResult(decide(command, loaded.state))
+      let state = loaded.state
+      for (const e of events) state = evolve(state, e)
+      if (events.length === 0) {
+        return { sessionId: command.sessionId, events, revision: loaded.revision, position: null, state: state! }
+      }
+      const recordedAt = new Date().toISOString()
+      const ids = eventIds(command, events.length)
+      const data: Array<EventData> = events.map((e, i) => {
+        const runId = runIdOf(e)
+        return {
+          id: ids[i]!,
+          type: e.type,
+          data: e.data,
+          metadata: {
+            ...(runId !== undefined ? { runId } : {}),
+            correlationId: ctx.correlationId,
+            ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),
+            schemaVersion: schemaVersions[e.type],
+            recordedAt,
+            source: ctx.source
+          }
+        }
+      })
+      const appended = yield* store
+        .append(stream, data, loaded.revision === null ? "no_stream" : loaded.revision)
+        .pipe(Effect.tapError(() => Effect.sync(() => cache.delete(command.sessionId))))
+      remember(command.sessionId, { state, revision: appended.nextRevision })
+      return {
+        sessionId: command.sessionId,
+        events,
+        revision: appended.nextRevision,
+        position: appended.position,
+        state: state!
+      }
+    })
+
+  const handle = (command: SessionCommand, ctx: CommandContext, options?: CommandOptions) => {
+    const loop = (n: number): Effect.Effect<CommandOutcome, CommandError> =>
+      attempt(command, ctx, options, n > 0).pipe(
+        Effect.catchTag("WrongExpectedVersion", (e) =>
+          // With If-Match the caller asked to be told; otherwise decide again on the newer state.
+          options?.expectedRevision !== undefined || n >= maxConflictRetries ? Effect.fail(e) : loop(n + 1)
+        )
+      )
+    return serialized(command.sessionId, loop(0))
+  }
+
+  return { handle, load }
+}
+
+export const SessionCommandsLive = Layer.effect(
+  SessionCommands,
+  Effect.gen(function* () {
+    return makeSessionCommands(yield* EventStore)
+  })
+)
+
