@@ -1,0 +1,187 @@
+// One Claude Code process, driven through the Agent SDK in streaming-input mode (the
+// mode that gives canUseTool and interrupt). It knows nothing of events or stores: it
+// hands each message to the caller and waits for the caller to record it before the
+// next one is read, so nothing Claude says can outrun the store.
+import { spawn } from "node:child_process"
+import {
+  type CanUseTool,
+  type Options,
+  type PermissionResult,
+  query,
+  type SDKUserMessage
+} from "@anthropic-ai/claude-agent-sdk"
+import type { SessionOptions } from "../domain/sessionOptions.ts"
+import { isEnvReference } from "../domain/sessionOptions.ts"
+import type { ClaudeMessage } from "../domain/claudeMessages.ts"
+
+export interface RunSpec {
+  readonly query: string
+  /** Unredacted: MCP secrets are only ever held in memory for the run. */
+  readonly options: SessionOptions
+  readonly resume?: string | undefined
+  readonly forkSession?: boolean
+  readonly claudePath?: string | undefined
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+export interface PermissionRequest {
+  readonly toolName: string
+  readonly toolUseId: string
+  readonly input: Record<string, unknown>
+  readonly suggestions: ReadonlyArray<unknown>
+  readonly signal: AbortSignal
+}
+
+export interface RunHooks {
+  readonly onSpawn: (pid: number | undefined) => void
+  readonly onMessage: (message: ClaudeMessage) => Promise<void>
+  readonly onPermission: (request: PermissionRequest) => Promise<PermissionResult>
+  readonly onStderr?: (line: string) => void
+}
+
+export interface RunEnd {
+  /** The last result message, when Claude got that far. */
+  readonly result: ClaudeMessage | undefined
+  readonly exitCode: number | null
+  readonly signal: string | null
+  /** Set when the run could not be started or the SDK threw. */
+  readonly error: string | undefined
+}
+
+export interface RunningClaude {
+  readonly interrupt: () => Promise<void>
+  /** Ends the process at once (used when interrupt does not end it in time). */
+  readonly kill: () => void
+  readonly done: Promise<RunEnd>
+}
+
+const resolveEnvRefs = (m: Readonly<Record<string, string>> | undefined, env: RunSpec["env"]) =>
+  m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, isEnvReference(v) ? (env[v.slice(2, -1)] ?? "") : v]))
+
+const mcpServersFor = (o: SessionOptions, env: RunSpec["env"]): Options["mcpServers"] =>
+  o.mcpServers &&
+  Object.fromEntries(
+    Object.entries(o.mcpServers).map(([name, s]) => {
+      if ("command" in s) {
+        const e = resolveEnvRefs(s.env, env)
+        return [name, { ...s, args: s.args ? [...s.args] : [], ...(e ? { env: e } : {}) }]
+      }
+      const h = resolveEnvRefs(s.headers, env)
+      return [name, { ...s, ...(h ? { headers: h } : {}) }]
+    })
+  )
+
+const systemPromptFor = (o: SessionOptions): Options["systemPrompt"] => {
+  if (o.systemPrompt !== undefined)
+    return o.appendSystemPrompt ? `${o.systemPrompt}\n\n${o.appendSystemPrompt}` : o.systemPrompt
+  if (o.appendSystemPrompt !== undefined) return { type: "preset", preset: "claude_code", append: o.appendSystemPrompt }
+  return undefined
+}
+
+/** Maps agentlog's options onto the SDK's; undefined fields are left to Claude's defaults. */
+export const sdkOptions = (spec: RunSpec): Options => {
+  const o = spec.options
+  const defined = Object.entries({
+    model: o.model,
+    cwd: o.cwd,
+    systemPrompt: systemPromptFor(o),
+    allowedTools: o.allowedTools && [...o.allowedTools],
+    disallowedTools: o.disallowedTools && [...o.disallowedTools],
+    permissionMode: o.permissionMode,
+    allowDangerouslySkipPermissions: o.permissionMode === "bypassPermissions" ? true : undefined,
+    maxTurns: o.maxTurns,
+    mcpServers: mcpServersFor(o, spec.env),
+    title: o.title,
+    includePartialMessages: o.includePartialMessages ?? false,
+    resume: spec.resume,
+    forkSession: spec.forkSession || undefined,
+    pathToClaudeCodeExecutable: spec.claudePath
+  }).filter(([, v]) => v !== undefined)
+  return Object.fromEntries(defined) as Options
+}
+
+/** Claude's messages are JSON on the wire; this keeps them exactly as JSON, nothing added. */
+const asJson = (m: unknown): ClaudeMessage => JSON.parse(JSON.stringify(m)) as ClaudeMessage
+
+export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
+  const abort = new AbortController()
+  let exitCode: number | null = null
+  let signal: string | null = null
+  let finishInput: () => void = () => {}
+  const inputDone = new Promise<void>((r) => (finishInput = r))
+
+  // The prompt stays open until the result arrives: closing it earlier would end the
+  // process before approvals and interrupts could be answered.
+  async function* prompt(): AsyncIterable<SDKUserMessage> {
+    yield { type: "user", message: { role: "user", content: spec.query }, parent_tool_use_id: null }
+    await inputDone
+  }
+
+  const canUseTool: CanUseTool = (toolName, input, opts) =>
+    hooks.onPermission({
+      toolName,
+      toolUseId: opts.toolUseID,
+      input,
+      suggestions: opts.suggestions ?? [],
+      signal: opts.signal
+    })
+
+  const q = query({
+    prompt: prompt(),
+    options: {
+      ...sdkOptions(spec),
+      abortController: abort,
+      canUseTool,
+      env: { ...spec.env },
+      stderr: (data) => hooks.onStderr?.(data),
+      spawnClaudeCodeProcess: (o) => {
+        const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, signal: o.signal, stdio: ["pipe", "pipe", "pipe"] })
+        child.on("exit", (code, sig) => {
+          exitCode = code
+          signal = sig
+        })
+        child.stderr.on("data", (d: Buffer) => hooks.onStderr?.(d.toString()))
+        // spawn reports a missing binary asynchronously; the SDK surfaces it as a failed read.
+        child.on("error", () => {})
+        hooks.onSpawn(child.pid)
+        return child
+      }
+    }
+  })
+
+  const done = (async (): Promise<RunEnd> => {
+    let result: ClaudeMessage | undefined
+    let error: string | undefined
+    try {
+      for await (const m of q) {
+        const message = asJson(m)
+        await hooks.onMessage(message)
+        if (message.type === "result") {
+          result = message
+          finishInput()
+        }
+      }
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e)
+    } finally {
+      finishInput()
+      q.close()
+    }
+    return { result, exitCode, signal, error }
+  })()
+
+  return {
+    interrupt: async () => {
+      try {
+        await q.interrupt()
+      } catch {
+        // The process may be gone already; the caller's deadline falls back to kill.
+      }
+    },
+    kill: () => {
+      finishInput()
+      abort.abort()
+    },
+    done
+  }
+}

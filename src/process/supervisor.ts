@@ -1,0 +1,373 @@
+// Supervises Claude Code runs: starts queued runs when a slot is free, turns every Claude
+// message and every lifecycle change into a command on the session decider, answers
+// Claude's permission questions from approval decisions, and accounts for every run that
+// ends, fails, is interrupted or is found orphaned at start-up.
+import { randomUUID } from "node:crypto"
+import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
+import { Context, Effect, Result, Stream } from "effect"
+import type { CommandContext, CommandError, CommandOutcome, SessionCommandsShape } from "../commands/sessionCommands.ts"
+import { isResultError, type ClaudeMessage } from "../domain/claudeMessages.ts"
+import type { RunOutcome, SessionCommand } from "../domain/sessionDecider.ts"
+import type { SessionOptions } from "../domain/sessionOptions.ts"
+import type { Session } from "../domain/sessionState.ts"
+import { sessionIdOf, streamPrefix } from "../domain/streamName.ts"
+import type { EventStoreShape } from "../eventstore/eventStore.ts"
+import type { Logger } from "../log.ts"
+import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
+import { RunQueue } from "./runQueue.ts"
+
+export interface SupervisorConfig {
+  readonly maxRunning: number
+  readonly claudePath: string | undefined
+  /** Identifies this agentlog instance in RunStarted, so recovery only abandons its own runs. */
+  readonly supervisorId: string
+  readonly approvalTimeoutMs: number
+  /** How long an interrupted process may take to stop before it is killed. */
+  readonly interruptGraceMs: number
+  /** The environment Claude inherits (the service's own, less agentlog's secrets). */
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+export interface ApprovalAnswer {
+  readonly decision: "allow" | "deny"
+  readonly message?: string
+  readonly updatedInput?: { readonly [k: string]: import("effect").Schema.Json }
+  readonly decidedBy: string
+}
+
+export interface SupervisorShape {
+  /** Starts (or queues) the session's current run; `secrets` are the unredacted options. */
+  readonly submit: (sessionId: string, runId: string, options?: SessionOptions) => void
+  readonly interrupt: (
+    sessionId: string,
+    requestedBy: string,
+    ctx: CommandContext,
+    expectedRevision?: bigint
+  ) => Effect.Effect<CommandOutcome, CommandError>
+  readonly decideApproval: (
+    sessionId: string,
+    approvalId: string,
+    answer: ApprovalAnswer,
+    ctx: CommandContext
+  ) => Effect.Effect<CommandOutcome, CommandError>
+  /** Abandons this instance's orphaned runs and requeues runs that never started. */
+  readonly recover: () => Promise<{ abandoned: number; requeued: number }>
+  /** Stops taking work; interrupts running runs; abandons what does not stop in time. */
+  readonly shutdown: () => Promise<void>
+  readonly queuePosition: (sessionId: string) => number | undefined
+  readonly runningCount: () => number
+}
+
+export class Supervisor extends Context.Service<Supervisor, SupervisorShape>()("agentlog/Supervisor") {}
+
+interface LiveRun {
+  readonly sessionId: string
+  readonly runId: string
+  claude: RunningClaude | undefined
+  interrupted: boolean
+}
+
+interface Waiter {
+  readonly sessionId: string
+  readonly resolve: (r: PermissionResult) => void
+  readonly timer: NodeJS.Timeout
+}
+
+const supervisorCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "supervisor" })
+const claudeCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "claude" })
+
+const errorText = (e: unknown): string =>
+  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
+
+/** What went wrong, in words, from a failed result message. */
+const resultError = (r: ClaudeMessage): string => {
+  const errors = Array.isArray(r.errors) ? r.errors.filter((x) => typeof x === "string") : []
+  const text = typeof r.result === "string" && r.result.length > 0 ? r.result : errors.join("; ")
+  return `Claude ended with ${String(r.subtype ?? "an error")}${text ? `: ${text}` : ""}`
+}
+
+export const makeSupervisor = (
+  commands: SessionCommandsShape,
+  store: EventStoreShape,
+  config: SupervisorConfig,
+  logger: Logger
+): SupervisorShape => {
+  const queue = new RunQueue(config.maxRunning)
+  const live = new Map<string, LiveRun>()
+  const waiters = new Map<string, Waiter>()
+  const secrets = new Map<string, SessionOptions>()
+  const settled = new Set<Promise<unknown>>()
+  let accepting = true
+
+  const run = <A>(e: Effect.Effect<A, CommandError>) => Effect.runPromise(Effect.result(e))
+
+  /** Every decided approval, whoever decided it, releases the Claude process waiting on it. */
+  const afterCommand = (outcome: CommandOutcome) => {
+    for (const e of outcome.events) {
+      if (e.type !== "ApprovalDecided") continue
+      const w = waiters.get(e.data.approvalId)
+      if (!w) continue
+      waiters.delete(e.data.approvalId)
+      clearTimeout(w.timer)
+      const d = e.data
+      w.resolve(
+        d.decision === "allow"
+          ? { behavior: "allow", ...(d.updatedInput ? { updatedInput: d.updatedInput as Record<string, unknown> } : {}) }
+          : { behavior: "deny", message: d.message ?? "denied" }
+      )
+    }
+    if (outcome.events.length > 0) {
+      const s = outcome.state
+      logger.log("info", "session transition", {
+        sessionId: s.sessionId,
+        runId: s.runId,
+        status: s.status,
+        events: outcome.events.map((e) => e.type)
+      })
+    }
+    return outcome
+  }
+
+  const handle = (command: SessionCommand, ctx: CommandContext, expectedRevision?: bigint) =>
+    commands.handle(command, ctx, expectedRevision !== undefined ? { expectedRevision } : undefined).pipe(Effect.map(afterCommand))
+
+  const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
+    const r = await run(handle({ kind: "FinishRun", sessionId, runId, outcome }, supervisorCtx(runId)))
+    if (Result.isFailure(r) && r.failure._tag !== "InvalidTransition")
+      logger.log("error", "could not record the end of a run", { sessionId, runId, error: errorText(r.failure) })
+  }
+
+  const askApproval = async (lr: LiveRun, req: PermissionRequest, timeoutMs: number): Promise<PermissionResult> => {
+    const approvalId = randomUUID()
+    const expiresAt = new Date(Date.now() + timeoutMs).toISOString()
+    const answer = new Promise<PermissionResult>((resolve) => {
+      const timer = setTimeout(() => {
+        void run(
+          handle(
+            {
+              kind: "DecideApproval",
+              sessionId: lr.sessionId,
+              approvalId,
+              decision: "deny",
+              message: `no decision within ${timeoutMs} ms`,
+              decidedBy: "agentlog",
+              reason: "timeout"
+            },
+            supervisorCtx(lr.runId)
+          )
+        )
+      }, timeoutMs)
+      waiters.set(approvalId, { sessionId: lr.sessionId, resolve, timer })
+    })
+    const requested = await run(
+      handle(
+        {
+          kind: "RequestApproval",
+          sessionId: lr.sessionId,
+          runId: lr.runId,
+          approvalId,
+          toolUseId: req.toolUseId,
+          toolName: req.toolName,
+          input: JSON.parse(JSON.stringify(req.input)),
+          suggestions: JSON.parse(JSON.stringify(req.suggestions)),
+          expiresAt
+        },
+        claudeCtx(lr.runId)
+      )
+    )
+    if (Result.isFailure(requested)) {
+      const w = waiters.get(approvalId)
+      if (w) clearTimeout(w.timer)
+      waiters.delete(approvalId)
+      return { behavior: "deny", message: `agentlog could not record the request: ${errorText(requested.failure)}` }
+    }
+    req.signal.addEventListener("abort", () => {
+      const w = waiters.get(approvalId)
+      if (w) w.resolve({ behavior: "deny", message: "aborted" })
+    })
+    return answer
+  }
+
+  const execute = async (sessionId: string, runId: string): Promise<void> => {
+    const loaded = await run(commands.load(sessionId))
+    if (Result.isFailure(loaded) || loaded.success.state === null) return
+    const s: Session = loaded.success.state
+    // Not started while shutting down: it stays queued in the store and is requeued at start-up.
+    if (s.runId !== runId || s.status !== "queued" || !accepting) return
+    const options: SessionOptions = { ...s.runOptions, ...secrets.get(runId) }
+    secrets.delete(runId)
+    const resume = s.claudeSessionId
+    const started = await run(
+      handle(
+        { kind: "StartRun", sessionId, runId, supervisorId: config.supervisorId, ...(resume ? { resume } : {}) },
+        supervisorCtx(runId)
+      )
+    )
+    // Another instance started it, or it was interrupted while queued: not ours to run.
+    if (Result.isFailure(started)) return
+    const lr: LiveRun = { sessionId, runId, claude: undefined, interrupted: false }
+    live.set(sessionId, lr)
+    const timeoutMs = options.approvalTimeoutMs ?? config.approvalTimeoutMs
+    let recordFailure: string | undefined
+    let recordedResult: RunOutcome | undefined
+    try {
+      lr.claude = startClaude(
+        {
+          query: s.runQuery,
+          options,
+          resume,
+          forkSession: s.parentSessionId !== undefined && !s.claudeSessionBound,
+          claudePath: config.claudePath,
+          env: config.env
+        },
+        {
+          onSpawn: (pid) => logger.log("info", "claude started", { sessionId, runId, pid }),
+          onMessage: async (message) => {
+            if (recordFailure) return
+            const r = await run(handle({ kind: "RecordClaudeMessage", sessionId, runId, message }, claudeCtx(runId)))
+            if (Result.isSuccess(r)) {
+              const res = r.success.events.find((e) => e.type === "ClaudeResult")
+              if (res?.type === "ClaudeResult") {
+                const { totalCostUsd, runCostUsd, usage, numTurns, durationMs } = res.data
+                recordedResult = { kind: "completed", totalCostUsd, runCostUsd, usage, numTurns, durationMs }
+              }
+            } else {
+              // The record is the point: a run we cannot record is stopped, not left running unseen.
+              recordFailure = `could not record a Claude message: ${errorText(r.failure)}`
+              logger.log("error", recordFailure, { sessionId, runId })
+              lr.claude?.kill()
+            }
+          },
+          onPermission: (req) => askApproval(lr, req, timeoutMs),
+          onStderr: (line) => logger.log("debug", "claude stderr", { sessionId, runId, line: line.trimEnd() })
+        }
+      )
+      // An interrupt that arrived while the process was being started.
+      if (lr.interrupted) void stopProcess(lr)
+      const end = await lr.claude.done
+      const after = await run(commands.load(sessionId))
+      const interruptRequested =
+        lr.interrupted || (Result.isSuccess(after) && after.success.state?.interruptRequested === true)
+      const outcome: RunOutcome = interruptRequested
+        ? { kind: "interrupted" }
+        : recordFailure
+          ? { kind: "failed", error: recordFailure }
+          : recordedResult && end.result && !isResultError(end.result) && (end.exitCode === 0 || end.exitCode === null)
+            ? recordedResult
+            : {
+                kind: "failed",
+                error: end.result
+                  ? resultError(end.result)
+                  : (end.error ??
+                    `claude exited ${end.signal ? `on signal ${end.signal}` : `with code ${String(end.exitCode)}`} without a result`),
+                ...(typeof end.exitCode === "number" ? { exitCode: end.exitCode } : {})
+              }
+      await finish(sessionId, runId, outcome)
+    } catch (e) {
+      await finish(sessionId, runId, { kind: "failed", error: `could not run claude: ${errorText(e)}` })
+    } finally {
+      live.delete(sessionId)
+      for (const [id, w] of waiters) {
+        if (w.sessionId !== sessionId) continue
+        clearTimeout(w.timer)
+        waiters.delete(id)
+      }
+    }
+  }
+
+  const stopProcess = async (lr: LiveRun) => {
+    lr.interrupted = true
+    const c = lr.claude
+    if (!c) return
+    await c.interrupt()
+    const timer = setTimeout(() => c.kill(), config.interruptGraceMs)
+    await c.done
+    clearTimeout(timer)
+  }
+
+  const submit = (sessionId: string, runId: string, options?: SessionOptions) => {
+    if (!accepting) return
+    if (options) secrets.set(runId, options)
+    const p = queue.enqueue(sessionId, () => execute(sessionId, runId)).catch((e) => {
+      logger.log("error", "run crashed", { sessionId, runId, error: errorText(e) })
+    })
+    settled.add(p)
+    void p.finally(() => settled.delete(p))
+  }
+
+  const interrupt = (sessionId: string, requestedBy: string, ctx: CommandContext, expectedRevision?: bigint) =>
+    handle({ kind: "RequestInterrupt", sessionId, requestedBy }, ctx, expectedRevision).pipe(
+      Effect.tap((outcome) =>
+        Effect.sync(() => {
+          queue.cancel(sessionId)
+          const lr = live.get(sessionId)
+          if (lr && lr.runId === outcome.state.runId) void stopProcess(lr)
+        })
+      )
+    )
+
+  const decideApproval = (sessionId: string, approvalId: string, answer: ApprovalAnswer, ctx: CommandContext) =>
+    handle({ kind: "DecideApproval", sessionId, approvalId, ...answer }, ctx)
+
+  const lifecycleTypes = ["SessionLaunched", "SessionForked", "ContinueRequested", "RunStarted", "RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"]
+
+  const recover = async () => {
+    // Only lifecycle events matter to find runs that were in flight; the rest is skipped by the store.
+    const lastLifecycle = new Map<string, string>()
+    await Effect.runPromise(
+      store.readAll({ filter: { streamPrefix: [streamPrefix], eventTypes: lifecycleTypes } }).pipe(
+        Stream.runForEach((e) => Effect.sync(() => lastLifecycle.set(e.stream, e.type)))
+      )
+    )
+    let abandoned = 0
+    let requeued = 0
+    for (const [stream, type] of lastLifecycle) {
+      if (!["SessionLaunched", "SessionForked", "ContinueRequested", "RunStarted"].includes(type)) continue
+      const sessionId = sessionIdOf(stream)
+      if (!sessionId) continue
+      const loaded = await run(commands.load(sessionId))
+      if (Result.isFailure(loaded) || !loaded.success.state) continue
+      const s = loaded.success.state
+      if (s.status === "queued") {
+        submit(sessionId, s.runId)
+        requeued++
+      } else if (s.runSupervisorId === undefined || s.runSupervisorId === config.supervisorId) {
+        const r = await run(
+          handle(
+            {
+              kind: "AbandonRun",
+              sessionId,
+              runId: s.runId,
+              reason: "the service stopped while this run was in flight; its process is gone"
+            },
+            supervisorCtx(s.runId)
+          )
+        )
+        if (Result.isSuccess(r)) abandoned++
+      }
+    }
+    logger.log("info", "recovery done", { abandoned, requeued })
+    return { abandoned, requeued }
+  }
+
+  const shutdown = async () => {
+    accepting = false
+    for (const lr of live.values()) {
+      await run(
+        handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId))
+      )
+      void stopProcess(lr)
+    }
+    await Promise.allSettled([...settled])
+  }
+
+  return {
+    submit,
+    interrupt,
+    decideApproval,
+    recover,
+    shutdown,
+    queuePosition: (sessionId) => queue.position(sessionId),
+    runningCount: () => live.size
+  }
+}
