@@ -83,7 +83,8 @@ const errorText = (e: unknown): string =>
 const resultError = (r: ClaudeMessage): string => {
   const errors = Array.isArray(r.errors) ? r.errors.filter((x) => typeof x === "string") : []
   const text = typeof r.result === "string" && r.result.length > 0 ? r.result : errors.join("; ")
-  return `Claude ended with ${String(r.subtype ?? "an error")}${text ? `: ${text}` : ""}`
+  const how = r.subtype === "success" || typeof r.subtype !== "string" ? "an error" : r.subtype
+  return `Claude ended with ${how}${text ? `: ${text}` : ""}`
 }
 
 export const makeSupervisor = (
