@@ -69,6 +69,14 @@ export type Decision = Result.Result<ReadonlyArray<SessionEvent>, DomainError>
 const refuse = (s: Session, command: SessionCommand, reason: string): Decision =>
   Result.fail(new InvalidTransition({ sessionId: s.sessionId, command: command.kind, status: s.status, reason }))
 
+/**
+ * Drops keys whose value is undefined. Optional command fields may arrive as
+ * `{ message: undefined }` (exactOptionalPropertyTypes is off), and an optional key
+ * present with undefined fails its event's schema.
+ */
+const present = <A extends object>(a: A): A =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
+
 const isIn = (status: SessionStatus, among: ReadonlyArray<SessionStatus>) => among.includes(status)
 
 /** Approvals still open when a run stops are denied by the system, so none is left hanging. */
@@ -125,7 +133,7 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
       if (s.pending.has(command.approvalId) || s.decided.has(command.approvalId))
         return refuse(s, command, `approval ${command.approvalId} already exists`)
       const { kind: _, sessionId: __, ...data } = command
-      return Result.succeed([event("ApprovalRequested", data)])
+      return Result.succeed([event("ApprovalRequested", present(data))])
     }
     case "DecideApproval": {
       const pending = s.pending.get(command.approvalId)
@@ -138,7 +146,7 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
         )
       }
       const { kind: _, sessionId: __, ...data } = command
-      return Result.succeed([event("ApprovalDecided", { ...data, runId: pending.runId })])
+      return Result.succeed([event("ApprovalDecided", { ...present(data), runId: pending.runId })])
     }
     case "ContinueSession":
       if (!isIn(s.status, endedStatuses)) return refuse(s, command, "a run is still active")

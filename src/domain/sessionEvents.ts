@@ -10,7 +10,11 @@ const Text = Schema.String.check(Schema.isMaxLength(1_000_000))
 /** A Claude stream message exactly as Claude emitted it. */
 const ClaudeMessage = Schema.Record(Schema.String, Schema.Json)
 const Usage = Schema.Record(Schema.String, Schema.Json)
-const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+/** Stored as JSON: NaN and the infinities would come back as null, so they never pass. */
+const Finite = Schema.Finite
+const NonNegative = Finite.check(Schema.isGreaterThanOrEqualTo(0))
+/** No fields: only `{}` (an empty Struct would accept any value at all). */
+const Empty = Schema.Record(Schema.String, Schema.Never)
 
 export const SessionLaunched = Schema.Struct({
   sessionId: Uuid,
@@ -48,8 +52,8 @@ export const ClaudeResult = Schema.Struct({
   /** This run's share: the difference from the previous result of the session. */
   runCostUsd: NonNegative,
   usage: Usage,
-  numTurns: Schema.Number,
-  durationMs: Schema.Number,
+  numTurns: Finite,
+  durationMs: Finite,
   permissionDenials: Schema.Array(Schema.Json),
   message: ClaudeMessage
 })
@@ -82,14 +86,14 @@ export const RunCompleted = Schema.Struct({
   totalCostUsd: NonNegative,
   runCostUsd: NonNegative,
   usage: Usage,
-  numTurns: Schema.Number,
-  durationMs: Schema.Number
+  numTurns: Finite,
+  durationMs: Finite
 })
 export const RunFailed = Schema.Struct({ runId: Uuid, error: Text, exitCode: Schema.optionalKey(Schema.Int) })
 export const RunInterrupted = Schema.Struct({ runId: Uuid })
 export const RunAbandoned = Schema.Struct({ runId: Uuid, reason: Text })
-export const SessionArchived = Schema.Struct({})
-export const SessionUnarchived = Schema.Struct({})
+export const SessionArchived = Empty
+export const SessionUnarchived = Empty
 export const SessionRenamed = Schema.Struct({ title: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) })
 
 export const eventSchemas = {
