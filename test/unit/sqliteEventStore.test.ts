@@ -1,0 +1,275 @@
+// What is particular to the embedded store; the shared behaviour is in test/contract.
+import { randomBytes, randomUUID } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
+import { afterEach, describe, expect, it } from "vitest"
+import { Effect, Fiber, Stream } from "effect"
+import { EventStore, type EventData } from "../../src/eventstore/eventStore.ts"
+import { makeSqliteEventStore, SqliteEventStoreLive } from "../../src/eventstore/sqliteEventStore.ts"
+
+const dirs: Array<string> = []
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "agentlog-sqlite-"))
+  dirs.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) {
+    try {
+      chmodSync(d, 0o700)
+    } catch {
+      // already gone
+    }
+    rmSync(d, { recursive: true, force: true })
+  }
+})
+
+const run = Effect.runPromise
+const event = (type = "UnitTested", data: unknown = { n: 1 }): EventData => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: { source: "api" }
+})
+const events = (n: number) => Array.from({ length: n }, (_, i) => event("UnitTested", { i }))
+
+const openFails = async (dir: string) => {
+  const error = await run(Effect.flip(makeSqliteEventStore(dir)))
+  expect(error._tag).toBe("EventStoreFailure")
+  return error
+}
+
+describe("sqlite event store: opening", () => {
+  it("refuses a corrupted events.db, naming it, and leaves it untouched", async () => {
+    const dir = tempDir()
+    const file = join(dir, "events.db")
+    const garbage = Buffer.concat([Buffer.from("definitely not SQLite\n"), randomBytes(8192)])
+    writeFileSync(file, garbage)
+    const error = await openFails(dir)
+    expect(error.message).toContain(file)
+    expect(readFileSync(file).equals(garbage)).toBe(true)
+  })
+
+  it("refuses a SQLite file that is not an agentlog event store", async () => {
+    const dir = tempDir()
+    const file = join(dir, "events.db")
+    const other = new DatabaseSync(file)
+    other.exec("CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('ada')")
+    other.close()
+    const error = await openFails(dir)
+    expect(error.message).toContain(file)
+    const check = new DatabaseSync(file)
+    expect(check.prepare("SELECT name FROM customers").all()).toHaveLength(1)
+    check.close()
+  })
+
+  it("refuses a data directory that is a file", async () => {
+    const dir = tempDir()
+    const notADir = join(dir, "data")
+    writeFileSync(notADir, "hello")
+    const error = await openFails(notADir)
+    expect(error.message).toContain(join(notADir, "events.db"))
+    expect(readFileSync(notADir, "utf8")).toBe("hello")
+  })
+
+  it("refuses an events.db that is a directory", async () => {
+    const dir = tempDir()
+    mkdirSync(join(dir, "events.db"))
+    const error = await openFails(dir)
+    expect(error.message).toContain(join(dir, "events.db"))
+  })
+
+  it.skipIf(process.getuid?.() === 0)("refuses a data directory it may not write", async () => {
+    const dir = tempDir()
+    const store = await run(makeSqliteEventStore(dir))
+    await run(store.close())
+    chmodSync(join(dir, "events.db"), 0o400)
+    const error = await openFails(dir)
+    expect(error.message).toContain(join(dir, "events.db"))
+  })
+
+  it("creates a missing data directory", async () => {
+    const dir = join(tempDir(), "nested", "data")
+    const store = await run(makeSqliteEventStore(dir))
+    expect(store.file).toBe(join(dir, "events.db"))
+    expect(existsSync(store.file)).toBe(true)
+    await run(store.close())
+  })
+
+  it("lets only one store open the file at a time", async () => {
+    const dir = tempDir()
+    const first = await run(makeSqliteEventStore(dir))
+    const error = await openFails(dir)
+    expect(error.message).toContain(join(dir, "events.db"))
+    await run(first.close())
+    const second = await run(makeSqliteEventStore(dir))
+    await run(second.close())
+  })
+
+  it("uses WAL and keeps everything across close and reopen", async () => {
+    const dir = tempDir()
+    const first = await run(makeSqliteEventStore(dir))
+    const written = events(5)
+    await run(first.append("session-a", written.slice(0, 3), "no_stream"))
+    await run(first.append("session-b", written.slice(3), "no_stream"))
+    await run(first.close())
+    await run(first.close()) // idempotent
+
+    const raw = new DatabaseSync(join(dir, "events.db"), { readOnly: true })
+    expect(raw.prepare("PRAGMA journal_mode").get()).toMatchObject({ journal_mode: "wal" })
+    raw.close()
+
+    const again = await run(makeSqliteEventStore(dir))
+    const read = await run(Stream.runCollect(again.readAll()))
+    expect(read.map((e) => e.id)).toEqual(written.map((e) => e.id))
+    expect(read.map((e) => e.data)).toEqual(written.map((e) => e.data))
+    const next = await run(again.append("session-a", events(1), 2n))
+    expect(next).toEqual({ nextRevision: 3n, position: { commit: 6n, prepare: 6n } })
+    await run(again.close())
+  })
+})
+
+describe("sqlite event store: positions and ids", () => {
+  it("numbers positions 1..n without gaps, also across rejected appends", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    expect(await run(store.headPosition())).toBeNull()
+    await run(store.append("s-1", events(3), "no_stream"))
+    await run(Effect.flip(store.append("s-1", events(2), "no_stream")))
+    await run(store.append("s-2", events(2), "any"))
+    await run(Effect.flip(store.append("s-2", [event(), event("", {})], "any")))
+    const last = await run(store.append("s-1", events(4), 2n))
+    expect(last.position).toEqual({ commit: 9n, prepare: 9n })
+    const all = await run(Stream.runCollect(store.readAll()))
+    expect(all.map((e) => e.position.commit)).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n])
+    expect(all.every((e) => e.position.commit === e.position.prepare)).toBe(true)
+    expect(await run(store.headPosition())).toEqual({ commit: 9n, prepare: 9n })
+    const backwards = await run(Stream.runCollect(store.readAll({ direction: "backwards" })))
+    expect(backwards.map((e) => e.position.commit)).toEqual([9n, 8n, 7n, 6n, 5n, 4n, 3n, 2n, 1n])
+    await run(store.close())
+  })
+
+  it("pages through reads larger than one page", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    for (let i = 0; i < 3; i++) await run(store.append("s", events(400), "any"))
+    const all = await run(Stream.runCollect(store.readAll()))
+    expect(all.map((e) => e.position.commit)).toEqual(Array.from({ length: 1200 }, (_, i) => BigInt(i + 1)))
+    const some = await run(Stream.runCollect(store.readStream("s", { fromRevision: 100n, maxCount: 777 })))
+    expect(some.map((e) => e.revision)).toEqual(Array.from({ length: 777 }, (_, i) => BigInt(i + 100)))
+    await run(store.close())
+  })
+
+  it("answers a retried append with the original result, including for any", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    const batch = events(3)
+    const first = await run(store.append("s", batch, "any"))
+    await run(store.append("other", events(2), "any"))
+    expect(await run(store.append("s", batch, "any"))).toEqual(first)
+    expect(await run(store.append("s", batch, "no_stream"))).toEqual(first)
+    expect(await run(store.append("s", batch, "exists"))).toEqual(first)
+    expect((await run(Stream.runCollect(store.readAll()))).length).toBe(5)
+    await run(store.close())
+  })
+
+  it("refuses an id already stored elsewhere, naming it, and writes nothing", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    const used = event()
+    await run(store.append("s-1", [used], "no_stream"))
+    const elsewhere = await run(Effect.flip(store.append("s-2", [event(), used], "no_stream")))
+    expect(elsewhere._tag).toBe("EventStoreFailure")
+    expect(elsewhere.message).toContain(used.id)
+    // same stream, but not the same append (different batch, or a different place)
+    const partial = await run(Effect.flip(store.append("s-1", [used, event()], "no_stream")))
+    expect(partial.message).toContain(used.id)
+    const moved = await run(Effect.flip(store.append("s-1", [used], 0n)))
+    expect(moved.message).toContain(used.id)
+    const upper = await run(Effect.flip(store.append("s-3", [{ ...used, id: used.id.toUpperCase() }], "any")))
+    expect(upper.message).toContain(used.id)
+    expect((await run(Stream.runCollect(store.readAll()))).map((e) => e.id)).toEqual([used.id])
+    await run(store.close())
+  })
+
+  it("refuses malformed appends", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    const fails = (stream: string, evs: ReadonlyArray<EventData>) =>
+      run(Effect.flip(store.append(stream, evs, "any"))).then((e) => e._tag)
+    const dup = event()
+    expect(await fails("s", [])).toBe("EventStoreFailure")
+    expect(await fails("", [event()])).toBe("EventStoreFailure")
+    expect(await fails("s", [{ ...event(), id: "not-a-uuid" }])).toBe("EventStoreFailure")
+    expect(await fails("s", [dup, dup])).toBe("EventStoreFailure")
+    expect(await fails("s", [event("T", 1n)])).toBe("EventStoreFailure")
+    expect(await fails("s", [{ ...event(), data: undefined }])).toBe("EventStoreFailure")
+    expect(await run(store.headPosition())).toBeNull()
+    await run(store.close())
+  })
+})
+
+describe("sqlite event store: filtered subscriptions", () => {
+  it("deliver exactly the matching events across full pages, sparse matches and live", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    const wanted: Array<string> = []
+    for (let i = 0; i < 12; i++) {
+      const mine = events(i % 3 === 0 ? 300 : 1)
+      wanted.push(...mine.map((e) => e.id))
+      await run(store.append("mine-1", mine, "any"))
+      await run(store.append("other-1", events(700), "any"))
+    }
+    const live = events(3)
+    const items = await run(
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(
+          Stream.runCollect(
+            store.subscribeAll({ from: "start", filter: { streamPrefix: ["mine-"] } }).pipe(
+              Stream.takeUntil((x) => x._tag === "RecordedEvent" && x.id === live[2]!.id)
+            )
+          )
+        )
+        yield* Effect.sleep("20 millis")
+        for (const e of live) {
+          yield* store.append("other-1", events(600), "any")
+          yield* store.append("mine-2", [e], "any")
+        }
+        return yield* Fiber.join(fiber)
+      })
+    )
+    expect(items.map((x) => (x._tag === "CaughtUp" ? "CaughtUp" : x.id))).toEqual([
+      ...wanted,
+      "CaughtUp",
+      ...live.map((e) => e.id)
+    ])
+    await run(store.close())
+  })
+})
+
+describe("sqlite event store: lifecycle", () => {
+  it("the layer closes the database with its scope", async () => {
+    const dir = tempDir()
+    await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          yield* store.append("s", events(2), "no_stream")
+        })
+      ).pipe(Effect.provide(SqliteEventStoreLive(dir)))
+    )
+    // closed, so the exclusive lock is gone and the data is there
+    const again = await run(makeSqliteEventStore(dir))
+    expect((await run(Stream.runCollect(again.readStream("s")))).length).toBe(2)
+    await run(again.close())
+  })
+
+  it("a live subscription fails when the store closes", async () => {
+    const store = await run(makeSqliteEventStore(tempDir()))
+    const result = await run(
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(Stream.runCollect(store.subscribeAll({ from: "start" })))
+        yield* Effect.sleep("20 millis")
+        yield* store.close()
+        return yield* Effect.flip(Fiber.join(fiber))
+      })
+    )
+    expect(result._tag).toBe("EventStoreFailure")
+  })
+})
