@@ -1,0 +1,69 @@
+// `approvals`: every permission request Claude made, pending until a person or a rule
+// (timeout, interrupt, run end) answered it.
+import type { DatabaseSync } from "node:sqlite"
+import type { Projection } from "./projection.ts"
+import { json, str, type ProjectedEvent } from "./projectedEvent.ts"
+import { sql } from "./readDb.ts"
+
+const schema = `
+CREATE TABLE approvals (
+  approval_id   TEXT PRIMARY KEY,
+  session_id    TEXT NOT NULL,
+  run_id        TEXT,
+  tool_use_id   TEXT,
+  tool_name     TEXT,
+  input         TEXT,                  -- JSON
+  suggestions   TEXT,                  -- JSON
+  status        TEXT NOT NULL,         -- pending | allowed | denied
+  decided_by    TEXT,
+  message       TEXT,
+  reason        TEXT,                  -- why the system decided: timeout, interrupted, abandoned, run_ended
+  updated_input TEXT,                  -- JSON
+  requested_at  TEXT NOT NULL,
+  decided_at    TEXT,
+  expires_at    TEXT
+) STRICT;
+CREATE INDEX approvals_by_time ON approvals (requested_at DESC, approval_id DESC);
+CREATE INDEX approvals_by_status ON approvals (status, requested_at DESC, approval_id DESC);
+CREATE INDEX approvals_by_session ON approvals (session_id, requested_at DESC, approval_id DESC);
+`
+
+const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
+  const sessionId = e.sessionId
+  if (sessionId === null) return
+  const d = e.data
+  const approvalId = str(d.approvalId)
+  if (approvalId === null) return
+  if (e.type === "ApprovalRequested") {
+    sql(
+      db,
+      `INSERT INTO approvals (approval_id, session_id, run_id, tool_use_id, tool_name, input, suggestions, status,
+         requested_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+       ON CONFLICT (approval_id) DO NOTHING`
+    ).run(approvalId, sessionId, e.runId, str(d.toolUseId), str(d.toolName), json(d.input), json(d.suggestions), e.at, str(d.expiresAt))
+  } else if (e.type === "ApprovalDecided") {
+    sql(
+      db,
+      `UPDATE approvals SET status = ?, decided_by = ?, message = ?, reason = ?, updated_input = ?, decided_at = ?
+       WHERE approval_id = ? AND session_id = ?`
+    ).run(
+      d.decision === "allow" ? "allowed" : "denied",
+      str(d.decidedBy),
+      str(d.message),
+      str(d.reason),
+      json(d.updatedInput),
+      e.at,
+      approvalId,
+      sessionId
+    )
+  }
+}
+
+export const approvalsProjection: Projection = {
+  name: "approvals",
+  version: 1,
+  tables: ["approvals"],
+  schema,
+  apply
+}

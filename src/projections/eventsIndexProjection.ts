@@ -1,0 +1,63 @@
+// `events_index`: one small row per event of every session stream, so the audit endpoint
+// (GET /v1/events ?type=&session=&after=&before=&cursor=) can filter by type, session and
+// time and page by position without scanning the store. Bodies stay in the store: the
+// rows name where each event is (stream, revision, position); see eventsAudit.ts.
+import type { DatabaseSync } from "node:sqlite"
+import type { Projection } from "./projection.ts"
+import { isoTime, str, type ProjectedEvent } from "./projectedEvent.ts"
+import { sql } from "./readDb.ts"
+
+const schema = `
+CREATE TABLE events_index (
+  commit_position  INTEGER NOT NULL,
+  prepare_position INTEGER NOT NULL,
+  stream           TEXT NOT NULL,
+  session_id       TEXT,
+  revision         INTEGER NOT NULL,
+  event_id         TEXT NOT NULL,
+  type             TEXT NOT NULL,
+  run_id           TEXT,
+  source           TEXT,
+  correlation_id   TEXT,
+  causation_id     TEXT,
+  recorded_at      TEXT NOT NULL,        -- metadata.recordedAt, else the store's time
+  created_at       TEXT,                 -- the store's time
+  PRIMARY KEY (commit_position, prepare_position)
+) STRICT;
+CREATE INDEX events_index_by_type ON events_index (type, commit_position, prepare_position);
+CREATE INDEX events_index_by_session ON events_index (session_id, commit_position, prepare_position);
+CREATE INDEX events_index_by_time ON events_index (recorded_at);
+`
+
+const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
+  const r = e.recorded
+  sql(
+    db,
+    `INSERT INTO events_index (commit_position, prepare_position, stream, session_id, revision, event_id, type, run_id,
+       source, correlation_id, causation_id, recorded_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`
+  ).run(
+    r.position.commit,
+    r.position.prepare,
+    r.stream,
+    e.sessionId,
+    e.revision,
+    r.id,
+    r.type,
+    e.runId,
+    str(e.metadata.source),
+    str(e.metadata.correlationId),
+    str(e.metadata.causationId),
+    e.at,
+    isoTime(r.created)
+  )
+}
+
+export const eventsIndexProjection: Projection = {
+  name: "events_index",
+  version: 1,
+  tables: ["events_index"],
+  schema,
+  apply
+}

@@ -1,0 +1,75 @@
+// What a projection handler sees: the recorded event with the facts every handler needs
+// worked out once (session, run, time), and total accessors over untrusted JSON. Nothing
+// here throws on an odd shape, and nothing reads the clock: the time of an event is its
+// metadata's recordedAt, else the store's created, so a rebuild writes the same bytes.
+import { sessionIdOf } from "../domain/streamName.ts"
+import type { Position, RecordedEvent } from "../eventstore/eventStore.ts"
+import { encodePosition } from "../eventstore/position.ts"
+
+export type JsonObject = { readonly [k: string]: unknown }
+
+export interface ProjectedEvent {
+  readonly recorded: RecordedEvent
+  /** The session of a `session-<uuid>` stream; null for any other stream. */
+  readonly sessionId: string | null
+  readonly type: string
+  /** The event's data when it is a JSON object, else {}. */
+  readonly data: JsonObject
+  readonly metadata: JsonObject
+  /** data.runId, else metadata.runId. */
+  readonly runId: string | null
+  /** ISO 8601 (toISOString form), from metadata.recordedAt or else the store's created. */
+  readonly at: string
+  readonly revision: number
+  readonly position: Position
+  /** The position as the API's opaque cursor. */
+  readonly positionText: string
+}
+
+export const obj = (v: unknown): JsonObject =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as JsonObject) : {}
+export const arr = (v: unknown): ReadonlyArray<unknown> => (Array.isArray(v) ? v : [])
+export const str = (v: unknown): string | null => (typeof v === "string" ? v : null)
+export const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0)
+/** 1/0 for a JSON boolean, null otherwise. */
+export const bool = (v: unknown): 0 | 1 | null => (v === true ? 1 : v === false ? 0 : null)
+/** JSON text of a value, or null when there is none. */
+export const json = (v: unknown): string | null => {
+  if (v === undefined) return null
+  try {
+    return JSON.stringify(v) ?? null
+  } catch {
+    return null
+  }
+}
+
+/** A time in one canonical, sortable form; null when `v` is not a usable time. */
+export const isoTime = (v: unknown): string | null => {
+  if (typeof v !== "string" && !(v instanceof Date)) return null
+  const d = v instanceof Date ? v : new Date(v)
+  const t = d.getTime()
+  // Years 0..9999 keep toISOString at its fixed 24-character, lexically sortable form.
+  if (!Number.isFinite(t) || t < -62167219200000 || t > 253402300799999) return null
+  return d.toISOString()
+}
+
+export const toProjected = (e: RecordedEvent): ProjectedEvent => {
+  const data = obj(e.data)
+  const metadata = obj(e.metadata)
+  return {
+    recorded: e,
+    sessionId: sessionIdOf(e.stream),
+    type: e.type,
+    data,
+    metadata,
+    runId: str(data.runId) ?? str(metadata.runId),
+    at: isoTime(metadata.recordedAt) ?? isoTime(e.created) ?? "1970-01-01T00:00:00.000Z",
+    revision: Number(e.revision),
+    position: e.position,
+    positionText: encodePosition(e.position)
+  }
+}
+
+/** Milliseconds from one ISO time to another (null when either is missing). */
+export const msBetween = (from: string | null, to: string | null): number | null =>
+  from === null || to === null ? null : Date.parse(to) - Date.parse(from)

@@ -1,0 +1,106 @@
+// The read models' SQLite file, `<dataDir>/read.db`: opening it, the runner's own tables
+// (checkpoints, per-event handler errors) and two small helpers every projection uses.
+// Read models can always be rebuilt from the event store, so synchronous=NORMAL is
+// enough; what must hold is that a batch's writes and its checkpoint commit together.
+import { DatabaseSync, type StatementSync } from "node:sqlite"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Context, Data, Effect, Layer } from "effect"
+
+export class ReadDbError extends Data.TaggedError("ReadDbError")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+const runnerSchema = `
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name             TEXT PRIMARY KEY,
+  version          INTEGER NOT NULL,
+  commit_position  INTEGER,            -- NULL: nothing applied yet
+  prepare_position INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS projection_errors (
+  name             TEXT NOT NULL,
+  commit_position  INTEGER NOT NULL,
+  prepare_position INTEGER NOT NULL,
+  event_id         TEXT NOT NULL,
+  event_type       TEXT NOT NULL,
+  error            TEXT NOT NULL,
+  PRIMARY KEY (name, commit_position, prepare_position)
+) STRICT;
+`
+
+export const readDbFile = (dataDir: string): string => path.resolve(dataDir, "read.db")
+
+/** Opens (creating if needed) read.db in WAL mode with the runner's tables. Throws ReadDbError. */
+export const openReadDb = (dataDir: string): DatabaseSync => {
+  const file = readDbFile(dataDir)
+  let db: DatabaseSync | undefined
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    db = new DatabaseSync(file, { timeout: 5_000 })
+    const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string }
+    if (mode.journal_mode !== "wal") throw new Error(`cannot switch to WAL mode (got ${mode.journal_mode})`)
+    db.exec("PRAGMA synchronous = NORMAL")
+    db.exec(runnerSchema)
+    return db
+  } catch (e) {
+    try {
+      db?.close()
+    } catch {
+      // the original error is the one to report
+    }
+    throw new ReadDbError({ reason: `cannot open read models ${file}: ${e instanceof Error ? e.message : String(e)}` })
+  }
+}
+
+/** The open read.db, shared by the projection runner (the only writer) and the queries. */
+export class ReadDb extends Context.Service<ReadDb, { readonly db: DatabaseSync; readonly file: string }>()(
+  "agentlog/ReadDb"
+) {}
+
+/** read.db for the layer's lifetime; closed when the scope closes. */
+export const ReadDbLive = (dataDir: string): Layer.Layer<ReadDb, ReadDbError> =>
+  Layer.effect(
+    ReadDb,
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => ({ db: openReadDb(dataDir), file: readDbFile(dataDir) }),
+        catch: (e) => (e instanceof ReadDbError ? e : new ReadDbError({ reason: String(e) }))
+      }),
+      ({ db }) =>
+        Effect.sync(() => {
+          if (db.isOpen) db.close()
+        })
+    )
+  )
+
+const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>()
+
+/** A prepared statement, cached per connection (SQLite re-prepares it after schema changes). */
+export const sql = (db: DatabaseSync, text: string): StatementSync => {
+  let cache = statementCache.get(db)
+  if (cache === undefined) {
+    cache = new Map()
+    statementCache.set(db, cache)
+  }
+  let s = cache.get(text)
+  if (s === undefined) {
+    s = db.prepare(text)
+    cache.set(text, s)
+  }
+  return s
+}
+
+/** Runs `f` in one write transaction: all of it commits, or none of it. */
+export const transaction = <A>(db: DatabaseSync, f: () => A): A => {
+  db.exec("BEGIN IMMEDIATE")
+  try {
+    const a = f()
+    db.exec("COMMIT")
+    return a
+  } finally {
+    if (db.isTransaction) db.exec("ROLLBACK")
+  }
+}

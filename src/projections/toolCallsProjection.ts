@@ -1,0 +1,143 @@
+// `tool_calls`: the audit index of every tool Claude used: what it asked for, who approved
+// or denied it, what came back and how long it took. A row is keyed by (session, tool use
+// id) and filled by whichever of the tool_use, the approval and the result arrives first.
+import type { DatabaseSync } from "node:sqlite"
+import { contentBlocks, isToolUse, toolResultText } from "./claudeContent.ts"
+import type { Projection } from "./projection.ts"
+import { bool, json, msBetween, obj, str, type ProjectedEvent } from "./projectedEvent.ts"
+import { sql } from "./readDb.ts"
+
+const schema = `
+CREATE TABLE tool_calls (
+  session_id       TEXT NOT NULL,
+  tool_use_id      TEXT NOT NULL,
+  run_id           TEXT,
+  tool_name        TEXT,
+  input            TEXT,                -- JSON
+  approval_id      TEXT,
+  decision         TEXT,                -- NULL (no approval needed) | pending | allow | deny
+  decided_by       TEXT,
+  decision_message TEXT,
+  decision_reason  TEXT,
+  updated_input    TEXT,                -- JSON, when the approver changed the input
+  result_text      TEXT,
+  result           TEXT,                -- JSON: the tool_result content
+  is_error         INTEGER,
+  requested_at     TEXT NOT NULL,
+  decided_at       TEXT,
+  completed_at     TEXT,
+  duration_ms      INTEGER,             -- requested_at -> completed_at
+  PRIMARY KEY (session_id, tool_use_id)
+) STRICT;
+CREATE INDEX tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
+CREATE INDEX tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
+CREATE INDEX tool_calls_by_approval ON tool_calls (approval_id);
+`
+
+/** Makes sure the row exists; the first event that mentions the tool call sets requested_at. */
+const ensure = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, toolUseId: string): void => {
+  sql(
+    db,
+    `INSERT INTO tool_calls (session_id, tool_use_id, run_id, requested_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (session_id, tool_use_id) DO NOTHING`
+  ).run(sessionId, toolUseId, e.runId, e.at)
+}
+
+const assistant = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
+  for (const raw of contentBlocks(e.data)) {
+    const b = obj(raw)
+    if (!isToolUse(b)) continue
+    const toolUseId = str(b.id)
+    if (toolUseId === null) continue
+    ensure(db, e, sessionId, toolUseId)
+    // What Claude asked for is the record, even when an approval named the tool first.
+    sql(db, "UPDATE tool_calls SET tool_name = ?, input = ? WHERE session_id = ? AND tool_use_id = ?").run(
+      str(b.name),
+      json(b.input),
+      sessionId,
+      toolUseId
+    )
+  }
+}
+
+const user = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
+  const m = obj(e.data.message)
+  if (m.isReplay === true) return
+  for (const raw of contentBlocks(e.data)) {
+    const b = obj(raw)
+    const toolUseId = str(b.tool_use_id)
+    if (b.type !== "tool_result" || toolUseId === null) continue
+    ensure(db, e, sessionId, toolUseId)
+    const { requested_at } = sql(
+      db,
+      "SELECT requested_at FROM tool_calls WHERE session_id = ? AND tool_use_id = ?"
+    ).get(sessionId, toolUseId) as { requested_at: string }
+    sql(
+      db,
+      `UPDATE tool_calls SET result_text = ?, result = ?, is_error = ?, completed_at = ?, duration_ms = ?
+       WHERE session_id = ? AND tool_use_id = ?`
+    ).run(
+      toolResultText(b.content),
+      json(b.content),
+      bool(b.is_error) ?? 0,
+      e.at,
+      msBetween(requested_at, e.at),
+      sessionId,
+      toolUseId
+    )
+  }
+}
+
+const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
+  const sessionId = e.sessionId
+  if (sessionId === null) return
+  const d = e.data
+  switch (e.type) {
+    case "ClaudeAssistantMessage":
+      assistant(db, e, sessionId)
+      break
+    case "ClaudeUserMessage":
+      user(db, e, sessionId)
+      break
+    case "ApprovalRequested": {
+      const toolUseId = str(d.toolUseId)
+      if (toolUseId === null) break
+      ensure(db, e, sessionId, toolUseId)
+      sql(
+        db,
+        `UPDATE tool_calls SET approval_id = ?, decision = 'pending', tool_name = coalesce(tool_name, ?),
+           input = coalesce(input, ?)
+         WHERE session_id = ? AND tool_use_id = ?`
+      ).run(str(d.approvalId), str(d.toolName), json(d.input), sessionId, toolUseId)
+      break
+    }
+    case "ApprovalDecided": {
+      const approvalId = str(d.approvalId)
+      if (approvalId === null) break
+      sql(
+        db,
+        `UPDATE tool_calls SET decision = ?, decided_by = ?, decision_message = ?, decision_reason = ?,
+           updated_input = ?, decided_at = ?
+         WHERE session_id = ? AND approval_id = ?`
+      ).run(
+        str(d.decision) ?? "deny",
+        str(d.decidedBy),
+        str(d.message),
+        str(d.reason),
+        json(d.updatedInput),
+        e.at,
+        sessionId,
+        approvalId
+      )
+      break
+    }
+  }
+}
+
+export const toolCallsProjection: Projection = {
+  name: "tool_calls",
+  version: 1,
+  tables: ["tool_calls"],
+  schema,
+  apply
+}
