@@ -1,7 +1,8 @@
 // Real `claude` runs, supervised and recorded, against the scripted fake Messages API.
 // Assertions are on the events in the store, in order.
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
@@ -170,7 +171,7 @@ describe("supervised Claude runs", () => {
   it("interrupts a run mid-stream: InterruptRequested then RunInterrupted, the process is gone", async () => {
     h = await startSupervisorHarness([{ slow: { chunks: ["one ", "two ", "three "], delayMs: 100, hold: true } }])
     const { sessionId } = await h.launch("tell a long story")
-    await h.fake.waitForSlowChunks(30_000)
+    await h.fake.waitForSlowChunks(1, 30_000)
     expect(childClaudes().length).toBe(1)
     await Effect.runPromise(h.supervisor.interrupt(sessionId, "dave", api))
     const s = await h.waitForStatus(sessionId, ended)
@@ -198,7 +199,7 @@ describe("supervised Claude runs", () => {
 
   it("an API error ends the run with RunFailed and a reason", async () => {
     h = await startSupervisorHarness([
-      { error: { status: 400, type: "invalid_request_error", message: "the fake model rejects this request" } }
+      { error: { status: 400, type: "invalid_request_error", message: "the fake model rejects this request" }, times: Infinity }
     ])
     const { sessionId } = await h.launch("fail please")
     const s = await h.waitForStatus(sessionId, ended)
@@ -214,6 +215,28 @@ describe("supervised Claude runs", () => {
     expect(s.status).toBe("failed")
     const [failed] = await dataOf(sessionId, "RunFailed")
     expect(failed!.error.length).toBeGreaterThan(0)
+  })
+
+  it("a claude that exits non-zero or prints malformed output ends the run with RunFailed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agentlog-badclaude-"))
+    const exits = join(dir, "exits")
+    writeFileSync(exits, "#!/bin/sh\necho 'boom' >&2\nexit 3\n", { mode: 0o755 })
+    const garbage = join(dir, "garbage")
+    writeFileSync(garbage, "#!/bin/sh\necho 'this is not stream-json'\necho '{\"half\": '\nexit 0\n", { mode: 0o755 })
+    try {
+      for (const claudePath of [exits, garbage]) {
+        h = await startSupervisorHarness([], { claudePath })
+        const { sessionId } = await h.launch("hello?")
+        expect((await h.waitForStatus(sessionId, ended)).status).toBe("failed")
+        const [failed] = await dataOf(sessionId, "RunFailed")
+        expect(failed!.error.length).toBeGreaterThan(0)
+        if (claudePath === exits) expect(failed!.exitCode ?? failed!.error).toSatisfy((x: unknown) => x === 3 || /3/.test(String(x)))
+        await h.close()
+        h = undefined
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("continues a completed session: one stream, two runs, the same Claude session resumed", async () => {
@@ -241,7 +264,7 @@ describe("supervised Claude runs", () => {
   it("refuses to continue while a run is active, appending nothing", async () => {
     h = await startSupervisorHarness([{ slow: { chunks: ["a", "b"], delayMs: 100, hold: true } }])
     const { sessionId } = await h.launch("long")
-    await h.fake.waitForSlowChunks(30_000)
+    await h.fake.waitForSlowChunks(1, 30_000)
     const before = (await h.events(sessionId)).length
     await expect(h.continueSession(sessionId, "again")).rejects.toMatchObject({ _tag: "InvalidTransition" })
     expect((await h.events(sessionId)).length).toBe(before)
