@@ -1,0 +1,37 @@
+// The EventStore contract against the esdb adapter, through the unmodified
+// @eventstore/db-client, over gRPC on a loopback port, against the in-process stand-in
+// (test/support/esdbStandIn.ts), twice: as a 21.10+ server (appends via BatchAppend, the
+// production path) and as a server without ServerFeatures (appends via Append).
+// (esdbReal.contract.test.ts runs the same suite against a real server, when configured.)
+import { Effect } from "effect"
+import { expect } from "vitest"
+import { makeEsdbEventStore } from "../../src/eventstore/esdbEventStore.ts"
+import { startEsdbStandIn, type EsdbStandInOptions } from "../support/esdbStandIn.ts"
+import { eventStoreContract } from "./eventStoreContract.ts"
+
+// The contract round-trips a 1 MB event (about 1,048,700 bytes of JSON with its metadata).
+// EventStoreDB's default MaxAppendSize is 1,048,576 bytes, so a deployment storing such
+// events needs a larger MaxAppendSize; the stand-in is configured like such a server.
+const maxAppendSize = 4 * 1024 * 1024
+
+const viaStandIn = (options: EsdbStandInOptions) => async () => {
+  const esdb = await startEsdbStandIn({ maxAppendSize, ...options })
+  const store = await Effect.runPromise(makeEsdbEventStore(esdb.connectionString))
+  return {
+    store,
+    close: async () => {
+      await Effect.runPromise(store.close())
+      await esdb.stop()
+      // The adapter used only what the stand-in implements, and the append path intended.
+      expect(esdb.unimplementedCalls).toEqual([])
+      const batch = esdb.calls["/event_store.client.streams.Streams/BatchAppend"] ?? 0
+      const unary = esdb.calls["/event_store.client.streams.Streams/Append"] ?? 0
+      if (options.batchAppend) expect([batch > 0, unary]).toEqual([true, 0])
+      else expect([batch, unary > 0]).toEqual([0, true])
+    }
+  }
+}
+
+eventStoreContract("esdb via stand-in (BatchAppend)", viaStandIn({ batchAppend: true }))
+eventStoreContract("esdb via stand-in (Append, no ServerFeatures)", viaStandIn({ batchAppend: false }))
+
