@@ -1,0 +1,38 @@
+// Entry point: `npm start`. Reads the environment, starts the service, and stops it
+// cleanly on SIGTERM/SIGINT. Start-up problems end the process with a clear message.
+import { ConfigError, loadConfig } from "./config.ts"
+import { makeLogger } from "./log.ts"
+import { startService } from "./service.ts"
+
+const fail = (message: string): never => {
+  process.stderr.write(`agentlog: ${message}\n`)
+  process.exit(1)
+}
+
+let config
+try {
+  config = loadConfig()
+} catch (e) {
+  fail(e instanceof ConfigError ? e.message : String(e))
+}
+const logger = makeLogger(config!.logLevel)
+const errorMessage = (e: unknown) =>
+  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
+
+const service = await startService(config!, logger).catch((e: unknown) => fail(`could not start: ${errorMessage(e)}`))
+
+let signals = 0
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    // A second signal means "now": the record stays consistent, runs are abandoned at next start.
+    if (++signals > 1) process.exit(130)
+    logger.log("info", "signal received", { signal })
+    service.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.log("error", "shutdown failed", { error: errorMessage(e) })
+        process.exit(1)
+      }
+    )
+  })
+}

@@ -1,0 +1,120 @@
+// Composition: config -> event store -> write side, read side, supervisor -> HTTP.
+// startService returns once the API is listening; stop() undoes it in reverse order.
+import { randomUUID } from "node:crypto"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { SessionCommands, SessionCommandsLive } from "./commands/sessionCommands.ts"
+import { claudeEnv, type Config } from "./config.ts"
+import { EventStore } from "./eventstore/eventStore.ts"
+import { openEventStore } from "./eventstore/openEventStore.ts"
+import { createApp } from "./http/app.ts"
+import { startHttpServer } from "./http/server.ts"
+import type { Logger } from "./log.ts"
+import { makeSupervisor, type SupervisorShape } from "./process/supervisor.ts"
+import { Projections, ReadModels, ReadSideLive } from "./projections/readSide.ts"
+
+export interface RunningService {
+  readonly url: string
+  readonly supervisor: SupervisorShape
+  /** Stops taking requests, lets runs end as interrupted, checkpoints, closes the store. */
+  readonly stop: () => Promise<void>
+}
+
+/** A stable id for this instance's data dir: recovery abandons only runs this instance started. */
+const instanceId = (dataDir: string): string => {
+  const file = join(dataDir, "instance-id")
+  try {
+    return readFileSync(file, "utf8").trim()
+  } catch {
+    const id = randomUUID()
+    writeFileSync(file, id + "\n")
+    return id
+  }
+}
+
+export const startService = async (
+  config: Config,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<RunningService> => {
+  mkdirSync(config.dataDir, { recursive: true })
+  const storeLayer = Layer.effect(
+    EventStore,
+    Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
+  )
+  const layer = Layer.mergeAll(ReadSideLive(config.dataDir), SessionCommandsLive).pipe(Layer.provideMerge(storeLayer))
+  const scope = Effect.runSync(Scope.make())
+  const closeScope = () => Effect.runPromise(Scope.close(scope, Exit.void))
+  let ctx: Context.Context<EventStore | SessionCommands | Projections | ReadModels>
+  try {
+    ctx = await Effect.runPromise(Layer.buildWithScope(layer, scope))
+  } catch (e) {
+    await closeScope()
+    throw e
+  }
+  const store = Context.get(ctx, EventStore)
+  const commands = Context.get(ctx, SessionCommands)
+  const projections = Context.get(ctx, Projections)
+  const readModels = Context.get(ctx, ReadModels)
+  logger.log("info", "event store open", { kind: store.kind, dataDir: config.dataDir })
+
+  const supervisor = makeSupervisor(
+    commands,
+    store,
+    {
+      maxRunning: config.maxRunning,
+      claudePath: config.claudePath,
+      supervisorId: instanceId(config.dataDir),
+      approvalTimeoutMs: config.approvalTimeoutMs,
+      interruptGraceMs: config.interruptGraceMs,
+      env: claudeEnv(env)
+    },
+    logger
+  )
+  try {
+    await supervisor.recover()
+  } catch (e) {
+    await closeScope()
+    throw e
+  }
+
+  const app = createApp({
+    commands,
+    supervisor,
+    store,
+    projections,
+    readModels,
+    config: {
+      apiToken: config.apiToken,
+      maxBodyBytes: config.maxBodyBytes,
+      readWaitMs: config.readWaitMs,
+      heartbeatMs: config.heartbeatMs,
+      dataDir: config.dataDir
+    },
+    logger
+  })
+  let http: Awaited<ReturnType<typeof startHttpServer>>
+  try {
+    http = await startHttpServer(app, { host: config.host, port: config.port })
+  } catch (e) {
+    await supervisor.shutdown()
+    await closeScope()
+    throw e
+  }
+  logger.log("info", "agentlog listening", { url: http.url, maxRunning: config.maxRunning, auth: config.apiToken !== undefined })
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.log("info", "shutting down")
+      await http.close()
+      await supervisor.shutdown()
+      // Let the projections apply what the last runs appended before their checkpoint closes.
+      const head = await Effect.runPromise(Effect.orElseSucceed(store.headPosition(), () => null))
+      if (head) await Effect.runPromise(projections.waitForPosition(head, 2_000))
+      await closeScope()
+      logger.log("info", "stopped")
+    })())
+  return { url: http.url, supervisor, stop }
+}
