@@ -11,6 +11,7 @@ import { openEventStore } from "./eventstore/openEventStore.ts"
 import { createApp } from "./http/app.ts"
 import { startHttpServer } from "./http/server.ts"
 import type { Logger } from "./log.ts"
+import { makeRunPidFiles } from "./process/runPidFiles.ts"
 import { makeSupervisor, type SupervisorShape } from "./process/supervisor.ts"
 import { Projections, ReadModels, ReadSideLive } from "./projections/readSide.ts"
 
@@ -68,7 +69,8 @@ export const startService = async (
       supervisorId: instanceId(config.dataDir),
       approvalTimeoutMs: config.approvalTimeoutMs,
       interruptGraceMs: config.interruptGraceMs,
-      env: claudeEnv(env)
+      env: claudeEnv(env),
+      pidFiles: makeRunPidFiles(join(config.dataDir, "runs"))
     },
     logger
   )

@@ -15,6 +15,7 @@ import type { EventStoreShape } from "../eventstore/eventStore.ts"
 import type { Logger } from "../log.ts"
 import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
+import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -26,6 +27,8 @@ export interface SupervisorConfig {
   readonly interruptGraceMs: number
   /** The environment Claude inherits (the service's own, less agentlog's secrets). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Where live runs leave their pids, so orphans can be ended after a crash. */
+  readonly pidFiles?: RunPidFiles
 }
 
 export interface ApprovalAnswer {
@@ -99,6 +102,7 @@ export const makeSupervisor = (
   const secrets = new Map<string, SessionOptions>()
   const settled = new Set<Promise<unknown>>()
   let accepting = true
+  const pidFiles = config.pidFiles ?? noPidFiles
 
   const run = <A>(e: Effect.Effect<A, CommandError>) => Effect.runPromise(Effect.result(e))
 
@@ -222,7 +226,10 @@ export const makeSupervisor = (
           env: config.env
         },
         {
-          onSpawn: (pid) => logger.log("info", "claude started", { sessionId, runId, pid }),
+          onSpawn: (pid) => {
+            if (pid !== undefined) pidFiles.record(runId, pid)
+            logger.log("info", "claude started", { sessionId, runId, pid })
+          },
           onMessage: async (message) => {
             if (recordFailure) return
             const r = await run(handle({ kind: "RecordClaudeMessage", sessionId, runId, message }, claudeCtx(runId)))
@@ -267,6 +274,7 @@ export const makeSupervisor = (
     } catch (e) {
       await finish(sessionId, runId, { kind: "failed", error: `could not run claude: ${errorText(e)}` })
     } finally {
+      pidFiles.forget(runId)
       live.delete(sessionId)
       for (const [id, w] of waiters) {
         if (w.sessionId !== sessionId) continue
@@ -313,6 +321,8 @@ export const makeSupervisor = (
   const lifecycleTypes = ["SessionLaunched", "SessionForked", "ContinueRequested", "RunStarted", "RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"]
 
   const recover = async () => {
+    const killed = pidFiles.killOrphans()
+    if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
     // Only lifecycle events matter to find runs that were in flight; the rest is skipped by the store.
     const lastLifecycle = new Map<string, string>()
     await Effect.runPromise(
