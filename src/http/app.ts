@@ -1,0 +1,72 @@
+// The Hono app: request log and request id, auth, the routes of the table, and one error
+// handler that turns anything thrown into problem+json (tagged errors through
+// problem.ts's single mapping; the unexpected into a generic 500, logged, never shown).
+import type { Hono as HonoType } from "hono"
+import { Hono } from "hono"
+import { approvalRoutes } from "./approvalRoutes.ts"
+import { bearerAuth } from "./auth.ts"
+import type { HttpDeps } from "./deps.ts"
+import type { HttpEnv } from "./env.ts"
+import { eventRoutes } from "./eventRoutes.ts"
+import { makeIdempotency, openIdempotencyStore } from "./idempotency.ts"
+import { methodNotAllowed, notFound, problemResponse, toProblem } from "./problem.ts"
+import { readRoutes } from "./readRoutes.ts"
+import { requestLog } from "./requestLog.ts"
+import { allowedMethods } from "./routes.ts"
+import { serviceRoutes } from "./serviceRoutes.ts"
+import { sessionRoutes } from "./sessionRoutes.ts"
+
+export type { HttpConfig, HttpDeps } from "./deps.ts"
+
+const disposers = new WeakMap<object, () => void>()
+
+/** Releases what createApp opened (api.db). startHttpServer's close() calls it. */
+export const disposeApp = (app: object): void => {
+  const d = disposers.get(app)
+  disposers.delete(app)
+  d?.()
+}
+
+export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
+  const app = new Hono<HttpEnv>()
+  const idempotencyStore = deps.idempotency ?? openIdempotencyStore(deps.config.dataDir)
+  if (deps.idempotency === undefined) disposers.set(app, () => idempotencyStore.close())
+
+  app.use("*", requestLog(deps.logger))
+  app.use("*", bearerAuth(deps.config.apiToken))
+  // Known paths answer OPTIONS with what they allow.
+  app.use("*", async (c, next) => {
+    if (c.req.method !== "OPTIONS") return next()
+    const allow = allowedMethods(c.req.path)
+    if (allow.length === 0) return next()
+    return c.body(null, 204, { Allow: allow.join(", ") })
+  })
+
+  serviceRoutes(app, deps)
+  sessionRoutes(app, deps, makeIdempotency(idempotencyStore))
+  readRoutes(app, deps)
+  eventRoutes(app, deps)
+  approvalRoutes(app, deps)
+
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path)
+    const p = allow.length > 0 ? methodNotAllowed(c.req.method, allow) : notFound(`no route ${c.req.method} ${c.req.path}`)
+    return problemResponse(p.problem, p.headers, { instance: c.req.path, requestId: c.get("requestId") })
+  })
+
+  app.onError((err, c) => {
+    const { problem, headers, internal } = toProblem(err, { ifMatch: c.get("ifMatch") === true })
+    if (internal) {
+      deps.logger.log("error", "request failed", {
+        method: c.req.method,
+        path: c.req.path,
+        requestId: c.get("requestId"),
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        ...(err instanceof Error && err.stack ? { stack: err.stack } : {})
+      })
+    }
+    return problemResponse(problem, headers, { instance: c.req.path, requestId: c.get("requestId") })
+  })
+
+  return app
+}

@@ -1,0 +1,34 @@
+// What the HTTP layer needs from the rest of agentlog: a plain object, so the composition
+// root (src/main.ts) wires it from whatever layers it built.
+import type { SessionCommandsShape } from "../commands/sessionCommands.ts"
+import type { EventStoreShape } from "../eventstore/eventStore.ts"
+import type { Logger } from "../log.ts"
+import type { SupervisorShape } from "../process/supervisor.ts"
+import type { ProjectionsShape } from "../projections/projectionsService.ts"
+import type { ReadModelsShape } from "../projections/readModels.ts"
+import type { IdempotencyStore } from "./idempotency.ts"
+
+export interface HttpConfig {
+  /** When set, every route but /healthz needs `Authorization: Bearer <apiToken>`. */
+  readonly apiToken?: string | undefined
+  /** Largest request body, in bytes (413 beyond). */
+  readonly maxBodyBytes: number
+  /** How long a read with minPosition waits for the read models before 503. */
+  readonly readWaitMs: number
+  /** SSE heartbeat interval. */
+  readonly heartbeatMs: number
+  /** Where api.db (idempotency keys) lives. */
+  readonly dataDir: string
+}
+
+export interface HttpDeps {
+  readonly commands: SessionCommandsShape
+  readonly supervisor: SupervisorShape
+  readonly store: EventStoreShape
+  readonly projections: ProjectionsShape
+  readonly readModels: ReadModelsShape
+  readonly config: HttpConfig
+  readonly logger: Logger
+  /** Defaults to `<dataDir>/api.db`, opened by createApp and closed by disposeApp. */
+  readonly idempotency?: IdempotencyStore
+}

@@ -1,0 +1,170 @@
+// The record itself, from the event store: a session's history (JSON pages or NDJSON),
+// the same live as Server-Sent Events, and the audit over all sessions (filtered by the
+// events_index read model, bodies from the store).
+import type { Hono } from "hono"
+import { Effect, Option, Result, Stream } from "effect"
+import { SessionNotFound } from "../domain/sessionErrors.ts"
+import { sessionIdOf, streamOf } from "../domain/streamName.ts"
+import type { Position, RecordedEvent } from "../eventstore/eventStore.ts"
+import { encodePosition } from "../eventstore/position.ts"
+import { loadIndexedEvents } from "../projections/eventsAudit.ts"
+import { AuditEventsQuery, decodeQuery, LiveEventsQuery, StreamEventsQuery } from "./bodies.ts"
+import type { HttpDeps } from "./deps.ts"
+import { type HttpEnv, runEffect } from "./env.ts"
+import { badRequest } from "./problem.ts"
+import { awaitMinPosition, type Ctx, on, pathId } from "./routeKit.ts"
+import { routes } from "./routes.ts"
+import { sseBody, sseHeaders } from "./sse.ts"
+
+export const eventView = (e: RecordedEvent) => ({
+  stream: e.stream,
+  sessionId: sessionIdOf(e.stream),
+  revision: Number(e.revision),
+  position: encodePosition(e.position),
+  id: e.id,
+  type: e.type,
+  data: e.data,
+  metadata: e.metadata,
+  created: e.created.toISOString()
+})
+
+const ndjsonType = "application/x-ndjson"
+
+const wantsNdjson = (accept: string | undefined): boolean =>
+  accept !== undefined &&
+  accept
+    .split(",")
+    .map((p) => p.split(";")[0]!.trim().toLowerCase())
+    .some((t) => t === ndjsonType || t === "application/jsonl")
+
+const url = (c: Ctx) => new URL(c.req.url)
+
+export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
+  const { store, readModels, logger } = deps
+
+  const streamName = (sessionId: string) => Result.getOrThrow(streamOf(sessionId))
+
+  /** The stream's newest event; SessionNotFound when the stream has none. */
+  const lastEvent = async (sessionId: string): Promise<RecordedEvent> => {
+    const last = await runEffect(
+      store.readStream(streamName(sessionId), { direction: "backwards", maxCount: 1 }).pipe(
+        Stream.runHead,
+        Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none()))
+      )
+    )
+    if (Option.isNone(last)) throw new SessionNotFound({ sessionId })
+    return last.value
+  }
+
+  on(app, routes.getSessionEvents, async (c) => {
+    const sessionId = pathId(c)
+    const q = decodeQuery(StreamEventsQuery, url(c))
+    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
+    const fromRevision = BigInt(q.fromRevision ?? "0")
+    const stream = streamName(sessionId)
+
+    if (wantsNdjson(c.req.header("accept"))) {
+      await lastEvent(sessionId)
+      const limit = q.limit === undefined ? undefined : Number(q.limit)
+      const events = store.readStream(stream, { fromRevision, ...(limit !== undefined ? { maxCount: limit } : {}) })
+      const it = Stream.toAsyncIterable(events)[Symbol.asyncIterator]()
+      const encoder = new TextEncoder()
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const next = await it.next()
+            if (next.done) controller.close()
+            else controller.enqueue(encoder.encode(JSON.stringify(eventView(next.value)) + "\n"))
+          } catch (e) {
+            logger.log("error", "NDJSON stream failed", { sessionId, requestId: c.get("requestId"), error: String(e) })
+            controller.error(e)
+          }
+        },
+        async cancel() {
+          await it.return?.()
+        }
+      })
+      return new Response(body, { status: 200, headers: { "Content-Type": ndjsonType, "Cache-Control": "no-store" } })
+    }
+
+    const limit = Number(q.limit ?? "100")
+    const events = await runEffect(
+      store.readStream(stream, { fromRevision, maxCount: limit + 1 }).pipe(
+        Stream.runCollect,
+        Effect.catchTag("StreamNotFound", () => Effect.fail(new SessionNotFound({ sessionId })))
+      )
+    )
+    const items = events.slice(0, limit)
+    const next = events[limit]
+    return c.json({ items: items.map(eventView), nextRevision: next === undefined ? null : Number(next.revision) })
+  })
+
+  on(app, routes.followSessionEvents, async (c) => {
+    const sessionId = pathId(c)
+    const q = decodeQuery(LiveEventsQuery, url(c))
+    const header = c.req.header("last-event-id")
+    const lastId = header !== undefined && header.trim() !== "" ? header.trim() : q.lastEventId
+    if (lastId !== undefined && !/^(?:0|[1-9][0-9]{0,15})$/.test(lastId))
+      throw badRequest("Last-Event-ID must be an event's revision (a non-negative integer)")
+    const stream = streamName(sessionId)
+    const newest = await lastEvent(sessionId)
+    const from = lastId === undefined ? 0n : BigInt(lastId) + 1n
+
+    // Replay what the client has not seen, then follow the store from the last replayed
+    // event (or from the newest one when there was nothing to replay): subscription
+    // positions are exclusive, so nothing is missed and nothing is sent twice.
+    let delivered = from - 1n
+    let resumeAfter: Position = newest.position
+    const replay = store.readStream(stream, { fromRevision: from }).pipe(
+      Stream.tap((e) =>
+        Effect.sync(() => {
+          resumeAfter = e.position
+        })
+      )
+    )
+    const live = Stream.suspend(() =>
+      store.subscribeAll({ from: resumeAfter, filter: { streamPrefix: [stream] } }).pipe(
+        Stream.filter((x): x is RecordedEvent => x._tag === "RecordedEvent" && x.stream === stream)
+      )
+    )
+    const events = Stream.concat(replay, live).pipe(
+      Stream.filter((e) => e.revision > delivered),
+      Stream.tap((e) =>
+        Effect.sync(() => {
+          delivered = e.revision
+        })
+      ),
+      Stream.map((e) => ({ id: String(e.revision), event: e.type, data: JSON.stringify(eventView(e)) }))
+    )
+    const requestId = c.get("requestId")
+    const body = sseBody({
+      events,
+      heartbeatMs: deps.config.heartbeatMs,
+      signal: c.req.raw.signal,
+      onEnd: (reason) => {
+        if (typeof reason === "object")
+          logger.log("warn", "SSE stream ended by a store failure", { sessionId, requestId, error: String(reason.failure) })
+        else logger.log("debug", "SSE stream ended", { sessionId, requestId, reason })
+      }
+    })
+    return new Response(body, { status: 200, headers: sseHeaders })
+  })
+
+  on(app, routes.listEvents, async (c) => {
+    const q = decodeQuery(AuditEventsQuery, url(c))
+    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
+    const types = q.type?.split(",").map((t) => t.trim()).filter((t) => t.length > 0)
+    const page = await runEffect(
+      readModels.events({
+        ...(types !== undefined && types.length > 0 ? { type: types } : {}),
+        ...(q.session !== undefined ? { session: q.session } : {}),
+        ...(q.after !== undefined ? { after: q.after } : {}),
+        ...(q.before !== undefined ? { before: q.before } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        limit: Number(q.limit ?? "100")
+      })
+    )
+    const events = await runEffect(loadIndexedEvents(store, page.items))
+    return c.json({ items: events.map(eventView), nextCursor: page.nextCursor })
+  })
+}

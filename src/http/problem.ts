@@ -1,0 +1,180 @@
+// RFC 9457 problem details, and the ONE place where a failure becomes an HTTP status.
+// Handlers throw (or fail with) tagged errors; the app's error handler calls toProblem.
+// Nothing here ever puts a stack trace or an internal message into a response.
+
+export interface Problem {
+  readonly type: string
+  readonly title: string
+  readonly status: number
+  readonly detail: string
+  readonly [extension: string]: unknown
+}
+
+export const problemContentType = "application/problem+json"
+
+/** Problem type URIs: stable identifiers a client can switch on. */
+const typeUri = (slug: string): string => `urn:agentlog:problem:${slug}`
+
+/** A failure decided at the HTTP edge (bad body, wrong content type, …), thrown by handlers. */
+export class HttpProblem extends Error {
+  readonly problem: Problem
+  readonly headers: Readonly<Record<string, string>>
+  constructor(problem: Problem, headers: Readonly<Record<string, string>> = {}) {
+    super(problem.detail)
+    this.name = "HttpProblem"
+    this.problem = problem
+    this.headers = headers
+  }
+}
+
+export const problem = (
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {}
+): HttpProblem => new HttpProblem({ ...extensions, type: typeUri(slug), title, status, detail }, headers)
+
+// The edge's own problems, named once so routes and tests agree.
+export const badRequest = (detail: string, extensions?: Record<string, unknown>) =>
+  problem(400, "bad-request", "Bad request", detail, extensions)
+export const validationFailed = (detail: string, errors: ReadonlyArray<{ path: string; message: string }>) =>
+  problem(400, "validation-failed", "The request is not valid", detail, { errors })
+export const malformedJson = (detail: string) => problem(400, "malformed-json", "Malformed JSON", detail)
+export const unauthorized = () =>
+  problem(401, "unauthorized", "Unauthorized", "a valid bearer token is required", {}, {
+    "WWW-Authenticate": 'Bearer realm="agentlog"'
+  })
+export const notFound = (detail: string, extensions?: Record<string, unknown>) =>
+  problem(404, "not-found", "Not found", detail, extensions)
+export const methodNotAllowed = (method: string, allow: ReadonlyArray<string>) =>
+  problem(405, "method-not-allowed", "Method not allowed", `${method} is not allowed here`, { allow }, {
+    Allow: allow.join(", ")
+  })
+export const conflict = (slug: string, title: string, detail: string, extensions?: Record<string, unknown>) =>
+  problem(409, slug, title, detail, extensions)
+export const payloadTooLarge = (limit: number) =>
+  problem(413, "payload-too-large", "Payload too large", `the request body exceeds ${limit} bytes`, { limit })
+export const unsupportedMediaType = (expected: string) =>
+  problem(415, "unsupported-media-type", "Unsupported media type", `the request body must be ${expected}`)
+export const idempotencyKeyReused = () =>
+  problem(
+    422,
+    "idempotency-key-reused",
+    "Idempotency key reused",
+    "this Idempotency-Key was already used with a different request"
+  )
+export const notReady = (detail: string, retryAfterSeconds: number) =>
+  problem(503, "not-ready", "Service unavailable", detail, {}, { "Retry-After": String(retryAfterSeconds) })
+
+/** What the mapping needs to know about the request. */
+export interface ProblemContext {
+  /** The request carried If-Match: a revision conflict is then a failed precondition. */
+  readonly ifMatch: boolean
+}
+
+const tagOf = (e: unknown): string | undefined =>
+  typeof e === "object" && e !== null && "_tag" in e && typeof (e as { _tag: unknown })._tag === "string"
+    ? (e as { _tag: string })._tag
+    : undefined
+
+const field = (e: unknown, name: string): unknown => (e as Record<string, unknown>)[name]
+
+const messageOf = (e: unknown): string => {
+  const m = field(e, "message")
+  return typeof m === "string" ? m : ""
+}
+
+const text = (v: unknown): string => (typeof v === "bigint" ? v.toString() : String(v))
+
+/**
+ * Maps any failure to a problem. Known tagged errors keep their (domain-written, safe)
+ * message as the detail; anything else becomes a generic 500 and `internal` is true so
+ * the caller logs the real error.
+ */
+export const toProblem = (
+  e: unknown,
+  ctx: ProblemContext
+): { readonly problem: Problem; readonly headers: Readonly<Record<string, string>>; readonly internal: boolean } => {
+  if (e instanceof HttpProblem) return { problem: e.problem, headers: e.headers, internal: false }
+  const known = (p: HttpProblem) => ({ problem: p.problem, headers: p.headers, internal: false })
+  switch (tagOf(e)) {
+    case "SessionNotFound":
+      return known(problem(404, "session-not-found", "Session not found", messageOf(e), { sessionId: field(e, "sessionId") }))
+    case "ApprovalNotFound":
+      return known(
+        problem(404, "approval-not-found", "Approval not found", messageOf(e), { approvalId: field(e, "approvalId") })
+      )
+    case "InvalidStreamName":
+      return known(problem(404, "not-found", "Not found", "no such session"))
+    case "StreamNotFound":
+      return known(problem(404, "session-not-found", "Session not found", "no such session"))
+    case "InvalidTransition":
+      return known(
+        conflict("invalid-transition", "Not allowed in the session's current status", messageOf(e), {
+          sessionId: field(e, "sessionId"),
+          sessionStatus: field(e, "status"),
+          command: field(e, "command")
+        })
+      )
+    case "SessionAlreadyExists":
+      return known(
+        conflict("session-already-exists", "Session already exists", messageOf(e), { sessionId: field(e, "sessionId") })
+      )
+    case "ApprovalAlreadyDecided":
+      return known(
+        conflict("approval-already-decided", "Approval already decided", messageOf(e), {
+          approvalId: field(e, "approvalId"),
+          decision: field(e, "decision")
+        })
+      )
+    case "WrongExpectedVersion": {
+      const actual = field(e, "actual")
+      const current = actual === "no_stream" ? null : text(actual)
+      return ctx.ifMatch
+        ? known(
+            problem(412, "precondition-failed", "Precondition failed", "the session has changed since the given revision", {
+              currentRevision: current
+            })
+          )
+        : known(
+            conflict("concurrent-modification", "Concurrent modification", "the session was changed concurrently; retry", {
+              currentRevision: current
+            })
+          )
+    }
+    case "InvalidQuery":
+      return known(
+        problem(400, "validation-failed", "The request is not valid", messageOf(e), {
+          errors: [{ path: `?${String(field(e, "field"))}`, message: String(field(e, "reason")) }]
+        })
+      )
+    case "InvalidEvent":
+      return known(problem(400, "invalid-event", "The request would record an invalid event", messageOf(e)))
+    case "EventStoreUnavailable":
+      return known(
+        problem(503, "event-store-unavailable", "Event store unavailable", "the event store is unavailable; retry later", {}, {
+          "Retry-After": "1"
+        })
+      )
+    default:
+      return {
+        problem: {
+          type: typeUri("internal"),
+          title: "Internal server error",
+          status: 500,
+          detail: "an unexpected error occurred; see the service log for the request id"
+        },
+        headers: {},
+        internal: true
+      }
+  }
+}
+
+/** The problem as a Response (JSON body, problem content type, its headers). */
+export const problemResponse = (p: Problem, headers: Readonly<Record<string, string>> = {}, extra: Record<string, unknown> = {}): Response =>
+  new Response(JSON.stringify({ ...p, ...extra }), {
+    status: p.status,
+    headers: { ...headers, "Content-Type": problemContentType, "Cache-Control": "no-store" }
+  })

@@ -1,0 +1,64 @@
+// Reads a request body as JSON: the size limit is enforced while reading (a lying or
+// missing Content-Length changes nothing), the media type must be JSON, and malformed
+// JSON is a 400. Returns undefined when there is no body at all.
+import { malformedJson, payloadTooLarge, unsupportedMediaType } from "./problem.ts"
+
+const jsonMediaType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+
+export const isJsonMediaType = (contentType: string | null | undefined): boolean =>
+  contentType !== null && contentType !== undefined && jsonMediaType.test(contentType.trim())
+
+/** The raw bytes of the body, refusing more than `limit` bytes as soon as they arrive. */
+export const readLimited = async (request: Request, limit: number): Promise<Uint8Array> => {
+  const declared = request.headers.get("content-length")
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) throw payloadTooLarge(limit)
+  if (request.body === null) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > limit) {
+        await reader.cancel().catch(() => {})
+        throw payloadTooLarge(limit)
+      }
+      chunks.push(value)
+    }
+  } finally {
+    reader.releaseLock()
+  }
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true })
+
+/** The JSON body, or undefined when the request has none. */
+export const readJsonBody = async (request: Request, limit: number): Promise<unknown> => {
+  const hasBody =
+    request.body !== null &&
+    (request.headers.has("transfer-encoding") || (request.headers.get("content-length") ?? "0") !== "0")
+  if (!hasBody) return undefined
+  if (!isJsonMediaType(request.headers.get("content-type"))) throw unsupportedMediaType("application/json")
+  const bytes = await readLimited(request, limit)
+  if (bytes.byteLength === 0) return undefined
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch {
+    throw malformedJson("the body is not valid UTF-8")
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw malformedJson("the body is not valid JSON")
+  }
+}
