@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Logger as EffectLogger, Scope } from "effect"
 import { SessionCommands, SessionCommandsLive } from "./commands/sessionCommands.ts"
 import { claudeEnv, type Config } from "./config.ts"
 import { EventStore } from "./eventstore/eventStore.ts"
@@ -44,7 +44,16 @@ export const startService = async (
     EventStore,
     Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
   )
-  const layer = Layer.mergeAll(ReadSideLive(config.dataDir), SessionCommandsLive).pipe(Layer.provideMerge(storeLayer))
+  // Effect's own log calls (the projections') go to the same JSON lines as everything else.
+  const effectLogs = EffectLogger.make<unknown, void>(({ message, logLevel }) => {
+    const level = logLevel === "Error" || logLevel === "Fatal" ? "error" : logLevel === "Warn" ? "warn" : logLevel === "Info" ? "info" : "debug"
+    const parts = Array.isArray(message) ? message : [message]
+    logger.log(level, parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" "))
+  })
+  const layer = Layer.mergeAll(ReadSideLive(config.dataDir), SessionCommandsLive).pipe(
+    Layer.provideMerge(storeLayer),
+    Layer.provide(EffectLogger.layer([effectLogs]))
+  )
   const scope = Effect.runSync(Scope.make())
   const closeScope = () => Effect.runPromise(Scope.close(scope, Exit.void))
   let ctx: Context.Context<EventStore | SessionCommands | Projections | ReadModels>

@@ -108,4 +108,30 @@ describe("kill -9 of the service mid-run, then restart", () => {
 
     expect(await service.stop()).toBe(0)
   })
+
+  it("SIGTERM mid-run stops cleanly: the run is recorded as interrupted, nothing left running", async () => {
+    fake = await startFakeAnthropic([{ slow: { chunks: ["still ", "going "], delayMs: 50, hold: true } }])
+    claude = makeClaudeEnv(fake.url)
+    dataDir = mkdtempSync(join(tmpdir(), "agentlog-sigterm-"))
+    service = await startServiceProcess({ dataDir, claude, env: { AGENTLOG_INTERRUPT_GRACE_MS: "3000" } })
+    const { sessionId } = await json(
+      await fetch(`${service.url}/v1/sessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "a long job", cwd: claude.cwd })
+      })
+    )
+    await fake.waitForSlowChunks(1, 30_000)
+    expect(await service.stop()).toBe(0)
+    expect(claudePids(claude)).toEqual([])
+    expect(service.logs.some((l) => l.msg === "stopped")).toBe(true)
+
+    service = await startServiceProcess({ dataDir, claude })
+    const s = await waitForStatus(service.url, sessionId, ["interrupted", "abandoned", "completed", "failed"])
+    expect(s.status).toBe("interrupted")
+    const types = (await allEvents(service.url, sessionId)).map((e) => e.type)
+    expect(types.at(-1)).toBe("RunInterrupted")
+    expect(types.indexOf("InterruptRequested")).toBeGreaterThan(types.indexOf("RunStarted"))
+    expect(service.logs.find((l) => l.msg === "recovery done")).toMatchObject({ abandoned: 0 })
+  })
 })
