@@ -65,6 +65,8 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
     if (wantsNdjson(c.req.header("accept"))) {
       await lastEvent(sessionId)
+      // HEAD: the headers only; nothing is read from the store.
+      if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": ndjsonType, "Cache-Control": "no-store" })
       const limit = q.limit === undefined ? undefined : Number(q.limit)
       const events = store.readStream(stream, { fromRevision, ...(limit !== undefined ? { maxCount: limit } : {}) })
       const it = Stream.toAsyncIterable(events)[Symbol.asyncIterator]()
@@ -108,6 +110,8 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       throw badRequest("Last-Event-ID must be an event's revision (a non-negative integer)")
     const stream = streamName(sessionId)
     const newest = await lastEvent(sessionId)
+    // HEAD: the headers only, no subscription.
+    if (c.req.method === "HEAD") return c.body(null, 200, sseHeaders)
     const from = lastId === undefined ? 0n : BigInt(lastId) + 1n
 
     // Replay what the client has not seen, then follow the store from the last replayed

@@ -29,13 +29,6 @@ const headerDocs: Record<string, Json> = {
     required: false,
     description: "Resume after this revision (sent by EventSource on reconnect).",
     schema: { type: "string" }
-  },
-  Accept: {
-    name: "Accept",
-    in: "header",
-    required: false,
-    description: "application/x-ndjson streams every event as one JSON line.",
-    schema: { type: "string" }
   }
 }
 
@@ -95,7 +88,14 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
         description: spec.description,
         ...(spec.headers ? { headers: Object.fromEntries(spec.headers.map((h) => [h, responseHeaderDocs[h]])) } : {}),
         ...(spec.schema || contentType === "application/json"
-          ? { content: { [contentType]: spec.schema ? { schema: compile(spec.schema, false) } : {} } }
+          ? {
+              content: {
+                [contentType]: spec.schema ? { schema: compile(spec.schema, false) } : {},
+                ...Object.fromEntries(
+                  Object.entries(spec.alternatives ?? {}).map(([type, schema]) => [type, { schema: compile(schema, false) }])
+                )
+              }
+            }
           : {})
       }
     }

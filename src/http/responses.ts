@@ -23,7 +23,9 @@ export const CommandAccepted = Schema.Struct({
   queuePosition: Schema.optionalKey(Schema.Int.annotate({ description: "1-based place in the run queue when the run waits for a slot." })),
   parentSessionId: Schema.optionalKey(Schema.String),
   approvalId: Schema.optionalKey(Schema.String),
-  decision: Schema.optionalKey(Schema.String)
+  decision: Schema.optionalKey(Schema.String),
+  archived: Schema.optionalKey(Schema.Boolean),
+  title: Schema.optionalKey(Schema.NullOr(Schema.String))
 }).annotate({ identifier: "CommandAccepted" })
 
 export const EventView = Schema.Struct({

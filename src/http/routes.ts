@@ -13,6 +13,8 @@ export interface ResponseSpec {
   /** Defaults to application/json (application/problem+json for 4xx/5xx). */
   readonly contentType?: string
   readonly headers?: ReadonlyArray<"ETag" | "Retry-After" | "Allow" | "Idempotent-Replayed">
+  /** Other representations of the same response, by media type (content negotiation). */
+  readonly alternatives?: Readonly<Record<string, Schema.Top>>
 }
 
 export interface RouteSpec {
@@ -24,7 +26,7 @@ export interface RouteSpec {
   readonly tag: "sessions" | "events" | "audit" | "approvals" | "service"
   readonly body?: Schema.Top
   readonly query?: Schema.Top
-  readonly requestHeaders?: ReadonlyArray<"If-Match" | "Idempotency-Key" | "Last-Event-ID" | "Accept">
+  readonly requestHeaders?: ReadonlyArray<"If-Match" | "Idempotency-Key" | "Last-Event-ID">
   readonly responses: Readonly<Record<number, ResponseSpec>>
   /** False only for /healthz: every other route needs the bearer token when one is configured. */
   readonly auth: boolean
@@ -162,11 +164,11 @@ export const routes = {
     summary: "The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson)",
     tag: "events",
     query: B.StreamEventsQuery,
-    requestHeaders: ["Accept"],
     responses: {
       200: {
         description: "A page of events; with Accept: application/x-ndjson, every event from fromRevision, one JSON object per line.",
-        schema: R.StreamEventsPage
+        schema: R.StreamEventsPage,
+        alternatives: { "application/x-ndjson": R.EventView }
       },
       ...readProblems
     },

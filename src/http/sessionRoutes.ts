@@ -8,7 +8,6 @@ import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import type { CommandOutcome } from "../commands/sessionCommands.ts"
 import { forkSource } from "../domain/sessionDecider.ts"
-import { SessionAlreadyExists } from "../domain/sessionErrors.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
 import { WrongExpectedVersion } from "../eventstore/eventStore.ts"
@@ -190,7 +189,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
             )
           )
         } catch (e) {
-          if (key !== undefined && e instanceof SessionAlreadyExists) {
+          if (key !== undefined && isTag(e, "SessionAlreadyExists")) {
             const existing = await existingRun(sessionId, runId, ["SessionForked"], overrides, { parentSessionId })
             if (existing) return existing
           }

@@ -1,6 +1,7 @@
 // The record over HTTP: a session's history (JSON pages, NDJSON), the same as SSE
 // (resume from Last-Event-ID without duplicates, then live), and the audit over all streams.
 import { randomUUID } from "node:crypto"
+import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
 import { openSse } from "./sseClient.ts"
@@ -14,6 +15,33 @@ afterEach(async () => {
 
 type Json = Record<string, any>
 const json = async (r: Response): Promise<Json> => (await r.json()) as Json
+
+/** Counts the store subscriptions the app opens and ends. */
+const countingSubscriptions = () => {
+  const counts = { opened: 0, ended: 0 }
+  const options: HarnessOptions = {
+    wrap: (deps) => ({
+      ...deps,
+      store: {
+        ...deps.store,
+        subscribeAll: (o) =>
+          Stream.suspend(() => {
+            counts.opened++
+            return deps.store.subscribeAll(o).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
+          })
+      }
+    })
+  }
+  return { counts, options }
+}
+
+const eventually = async (ok: () => boolean, what: string, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
 
 const say = (harness: Harness, sessionId: string, runId: string, text: string) =>
   harness.command({
@@ -127,28 +155,47 @@ describe("GET /v1/sessions/:id/events/live (SSE)", () => {
     }
   })
 
-  it("stops its subscription when the client goes away", async () => {
-    const h = await start()
+  it("ends its store subscription when the client goes away", async () => {
+    const { counts, options } = countingSubscriptions()
+    const h = await start(options)
     const { sessionId } = await h.seedRunning()
     const sse = await openSse(`${h.url}/v1/sessions/${sessionId}/events/live`)
     await sse.waitForFrames(2)
+    await eventually(() => counts.opened === 1, "the live subscription")
+    expect(counts.ended).toBe(0)
     sse.close()
-    const deadline = Date.now() + 5_000
-    while (!h.logs.some((l) => l.msg === "SSE stream ended" && l.fields.reason === "client_closed")) {
-      if (Date.now() > deadline) throw new Error("the stream did not end")
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    await eventually(() => counts.ended === 1, "the subscription to end")
+    await eventually(
+      () => h.logs.some((l) => l.msg === "SSE stream ended" && l.fields.reason === "client_closed"),
+      "the stream to end"
+    )
   })
 
-  it("closing the server ends open SSE connections", async () => {
-    const h = await start()
+  it("closing the server ends open SSE connections and their subscriptions", async () => {
+    const { counts, options } = countingSubscriptions()
+    const h = await start(options)
     const { sessionId } = await h.seedRunning()
     const sse = await openSse(`${h.url}/v1/sessions/${sessionId}/events/live`)
     await sse.waitForFrames(2)
+    await eventually(() => counts.opened === 1, "the live subscription")
     const started = Date.now()
     await h.server.close()
     await sse.ended
     expect(Date.now() - started).toBeLessThan(2_000)
+    await eventually(() => counts.ended === 1, "the subscription to end")
+  })
+
+  it("HEAD answers the headers without opening a subscription", async () => {
+    const { counts, options } = countingSubscriptions()
+    const h = await start(options)
+    const { sessionId } = await h.seedRunning()
+    const r = await h.fetch(`/v1/sessions/${sessionId}/events/live`, { method: "HEAD" })
+    expect(r.status).toBe(200)
+    expect(r.headers.get("content-type")).toMatch(/^text\/event-stream/)
+    const n = await h.fetch(`/v1/sessions/${sessionId}/events`, { method: "HEAD", headers: { accept: "application/x-ndjson" } })
+    expect(n.status).toBe(200)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(counts.opened).toBe(0)
   })
 
   it("404 for an unknown session, 400 for a bad Last-Event-ID", async () => {

@@ -56,6 +56,7 @@ describe("GET /v1/sessions", () => {
     for (let i = 0; i < 5; i++) ids.push((await h.seedSession({}, `query ${i}`)).sessionId)
     await h.caughtUp()
     const seen: Array<string> = []
+    const activity: Array<string> = []
     let cursor: string | null = null
     let pages = 0
     do {
@@ -64,11 +65,14 @@ describe("GET /v1/sessions", () => {
       const page = await json(r)
       expect(page.items.length).toBeLessThanOrEqual(2)
       seen.push(...page.items.map((s: Json) => s.sessionId))
+      activity.push(...page.items.map((s: Json) => `${s.updatedAt} ${s.sessionId}`))
       cursor = page.nextCursor
       pages++
     } while (cursor !== null)
     expect(pages).toBe(3)
-    expect(seen).toEqual([...ids].reverse())
+    expect([...seen].sort()).toEqual([...ids].sort())
+    // Newest activity first (ties broken by id), so pages never skip or repeat.
+    expect(activity).toEqual([...activity].sort().reverse())
   })
 
   it("filters by status, archived and text", async () => {

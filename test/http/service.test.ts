@@ -6,6 +6,7 @@ import { EventStoreUnavailable } from "../../src/eventstore/eventStore.ts"
 import { createApp, disposeApp } from "../../src/http/app.ts"
 import { LaunchBody, ContinueBody, DecisionBody, RenameBody } from "../../src/http/bodies.ts"
 import { allRoutes } from "../../src/http/routes.ts"
+import { startHttpServer } from "../../src/http/server.ts"
 import { startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
 
 let h: Harness | undefined
@@ -110,6 +111,17 @@ describe("GET /openapi.json", () => {
     expect(list).toEqual(expect.arrayContaining(["status", "archived", "q", "limit", "cursor", "minPosition"]))
     expect(doc.paths["/healthz"].get.security).toEqual([])
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" })
+  })
+})
+
+describe("startHttpServer", () => {
+  it("rejects when the port is taken", async () => {
+    const h = await start()
+    const app = createApp({
+      config: { maxBodyBytes: 1, readWaitMs: 1, heartbeatMs: 1000, dataDir: h.dataDir },
+      logger: { log: () => {} }
+    } as never)
+    await expect(startHttpServer(app, { host: "127.0.0.1", port: h.server.port })).rejects.toThrow(/EADDRINUSE/)
   })
 })
 
