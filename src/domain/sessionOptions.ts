@@ -15,7 +15,7 @@ export const McpStdioServer = Schema.Struct({
 
 export const McpRemoteServer = Schema.Struct({
   type: Schema.Literals(["sse", "http"]),
-  url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/), Schema.isMaxLength(4096)),
+  url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/u), Schema.isMaxLength(4096)),
   headers: Schema.optionalKey(StringMap)
 })
 

@@ -288,8 +288,9 @@ export const makeSupervisor = (
     lr.interrupted = true
     const c = lr.claude
     if (!c) return
-    await c.interrupt()
+    // The deadline starts now: a claude that never answers the interrupt is killed all the same.
     const timer = setTimeout(() => c.kill(), config.interruptGraceMs)
+    await c.interrupt()
     await c.done
     clearTimeout(timer)
   }
