@@ -78,6 +78,7 @@ export const startService = async (
       supervisorId: instanceId(config.dataDir),
       approvalTimeoutMs: config.approvalTimeoutMs,
       interruptGraceMs: config.interruptGraceMs,
+      storeRetryMs: config.storeRetryMs,
       env: claudeEnv(env),
       pidFiles: makeRunPidFiles(join(config.dataDir, "runs"))
     },

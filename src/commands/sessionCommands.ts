@@ -27,6 +27,14 @@ export interface CommandContext {
 export interface CommandOptions {
   /** If-Match: refuse with WrongExpectedVersion unless the stream is still at this revision. */
   readonly expectedRevision?: bigint
+  /**
+   * While the store is unavailable, send the same append again (same event ids, same
+   * expected revision: idempotent, so an append whose answer was lost is not written
+   * twice) with backoff, for up to this long. Default 0: fail at once (HTTP answers 503).
+   */
+  readonly retryUnavailableMs?: number
+  /** Checked before each retry: false stops retrying (e.g. the service is shutting down). */
+  readonly keepRetrying?: () => boolean
 }
 
 export interface CommandOutcome {
@@ -60,6 +68,31 @@ export class SessionCommands extends Context.Service<SessionCommands, SessionCom
 /** Attempts when another writer moved the stream between our read and our append. */
 const maxConflictRetries = 5
 const cacheLimit = 1000
+const firstRetryDelayMs = 100
+const maxRetryDelayMs = 2_000
+
+/** The same effect again while it fails with EventStoreUnavailable, with capped exponential backoff, for up to `forMs`. */
+const retryWhileUnavailable = <A, E extends { readonly _tag: string }>(
+  effect: Effect.Effect<A, E>,
+  forMs: number,
+  keepRetrying: () => boolean
+): Effect.Effect<A, E> =>
+  forMs <= 0
+    ? effect
+    : Effect.suspend(() => {
+      const deadline = Date.now() + forMs
+      const go = (delay: number): Effect.Effect<A, E> =>
+        Effect.catchIf(
+          effect,
+          (e) => e._tag === "EventStoreUnavailable" && Date.now() < deadline && keepRetrying(),
+          () =>
+            Effect.andThen(
+              Effect.sleep(Math.max(0, Math.min(delay, deadline - Date.now()))),
+              go(Math.min(delay * 2, maxRetryDelayMs))
+            )
+        )
+      return go(firstRetryDelayMs)
+    })
 
 /**
  * Claude messages carry a uuid; deriving the event id from it (and the session and run)
@@ -173,9 +206,11 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
           }
         }
       })
-      const appended = yield* store
-        .append(stream, data, loaded.revision === null ? "no_stream" : loaded.revision)
-        .pipe(Effect.tapError(() => Effect.sync(() => cache.delete(command.sessionId))))
+      const appended = yield* retryWhileUnavailable(
+        store.append(stream, data, loaded.revision === null ? "no_stream" : loaded.revision),
+        options?.retryUnavailableMs ?? 0,
+        options?.keepRetrying ?? (() => true)
+      ).pipe(Effect.tapError(() => Effect.sync(() => cache.delete(command.sessionId))))
       remember(command.sessionId, { state, revision: appended.nextRevision })
       return {
         sessionId: command.sessionId,

@@ -5,7 +5,13 @@
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
 import { Context, Effect, Result, Stream } from "effect"
-import type { CommandContext, CommandError, CommandOutcome, SessionCommandsShape } from "../commands/sessionCommands.ts"
+import type {
+  CommandContext,
+  CommandError,
+  CommandOptions,
+  CommandOutcome,
+  SessionCommandsShape
+} from "../commands/sessionCommands.ts"
 import { isResultError, type ClaudeMessage } from "../domain/claudeMessages.ts"
 import type { RunOutcome, SessionCommand } from "../domain/sessionDecider.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
@@ -29,6 +35,13 @@ export interface SupervisorConfig {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Where live runs leave their pids, so orphans can be ended after a crash. */
   readonly pidFiles?: RunPidFiles
+  /**
+   * How long an append of this supervisor's (a Claude message, an approval request, the
+   * start or end of a run) is retried while the event store is unavailable before it
+   * gives up (default 15 s). Claude waits meanwhile. A Claude message that still cannot be
+   * recorded stops the run; the start and end of a run are retried until they are recorded.
+   */
+  readonly storeRetryMs?: number
 }
 
 export interface ApprovalAnswer {
@@ -79,6 +92,10 @@ interface Waiter {
 const supervisorCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "supervisor" })
 const claudeCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "claude" })
 
+const defaultStoreRetryMs = 15_000
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
 const errorText = (e: unknown): string =>
   e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 
@@ -103,6 +120,11 @@ export const makeSupervisor = (
   const settled = new Set<Promise<unknown>>()
   let accepting = true
   const pidFiles = config.pidFiles ?? noPidFiles
+  /** The supervisor's own appends ride out a short store outage (see storeRetryMs). */
+  const persistent: CommandOptions = {
+    retryUnavailableMs: config.storeRetryMs ?? defaultStoreRetryMs,
+    keepRetrying: () => accepting
+  }
 
   const run = <A>(e: Effect.Effect<A, CommandError>) => Effect.runPromise(Effect.result(e))
 
@@ -133,13 +155,44 @@ export const makeSupervisor = (
     return outcome
   }
 
-  const handle = (command: SessionCommand, ctx: CommandContext, expectedRevision?: bigint) =>
-    commands.handle(command, ctx, expectedRevision !== undefined ? { expectedRevision } : undefined).pipe(Effect.map(afterCommand))
+  const handle = (command: SessionCommand, ctx: CommandContext, options?: CommandOptions) =>
+    commands.handle(command, ctx, options).pipe(Effect.map(afterCommand))
+
+  /**
+   * What must reach the record whatever happens (a session's state, the start and the end
+   * of a run): tried again, with backoff, for as long as the store is unavailable. Only a
+   * shutdown stops it; recovery at the next start then accounts for the run.
+   */
+  const whileUnavailable = async <A, E extends { readonly _tag: string }>(
+    what: string,
+    sessionId: string,
+    attempt: () => Promise<Result.Result<A, E>>
+  ): Promise<Result.Result<A, E>> => {
+    let delay = 500
+    for (;;) {
+      const r = await attempt()
+      if (Result.isSuccess(r) || r.failure._tag !== "EventStoreUnavailable" || !accepting) return r
+      logger.log("warn", `${what}: the event store is unavailable; trying again`, {
+        sessionId,
+        inMs: delay,
+        error: errorText(r.failure)
+      })
+      await sleep(delay)
+      delay = Math.min(delay * 2, 10_000)
+    }
+  }
 
   const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
-    const r = await run(handle({ kind: "FinishRun", sessionId, runId, outcome }, supervisorCtx(runId)))
+    const r = await whileUnavailable("recording the end of a run", sessionId, () =>
+      run(handle({ kind: "FinishRun", sessionId, runId, outcome }, supervisorCtx(runId), persistent))
+    )
+    // InvalidTransition: already ended (an abandon, or an earlier attempt whose answer was lost).
     if (Result.isFailure(r) && r.failure._tag !== "InvalidTransition")
-      logger.log("error", "could not record the end of a run", { sessionId, runId, error: errorText(r.failure) })
+      logger.log("error", "could not record the end of a run; recovery at the next start abandons it", {
+        sessionId,
+        runId,
+        error: errorText(r.failure)
+      })
   }
 
   const askApproval = async (lr: LiveRun, req: PermissionRequest, timeoutMs: number): Promise<PermissionResult> => {
@@ -158,7 +211,8 @@ export const makeSupervisor = (
               decidedBy: "agentlog",
               reason: "timeout"
             },
-            supervisorCtx(lr.runId)
+            supervisorCtx(lr.runId),
+            persistent
           )
         )
       }, timeoutMs)
@@ -177,7 +231,8 @@ export const makeSupervisor = (
           suggestions: JSON.parse(JSON.stringify(req.suggestions)),
           expiresAt
         },
-        claudeCtx(lr.runId)
+        claudeCtx(lr.runId),
+        persistent
       )
     )
     if (Result.isFailure(requested)) {
@@ -193,8 +248,30 @@ export const makeSupervisor = (
     return answer
   }
 
+  /** Records that this instance starts the run; false when it is not (or no longer) this instance's to run. */
+  const startRun = async (sessionId: string, runId: string, resume: string | undefined): Promise<boolean> => {
+    let outage = false
+    const started = await whileUnavailable("starting a run", sessionId, async () => {
+      const r = await run(
+        handle(
+          { kind: "StartRun", sessionId, runId, supervisorId: config.supervisorId, ...(resume ? { resume } : {}) },
+          supervisorCtx(runId),
+          persistent
+        )
+      )
+      if (Result.isFailure(r) && r.failure._tag === "EventStoreUnavailable") outage = true
+      return r
+    })
+    if (Result.isSuccess(started)) return true
+    if (!outage || started.failure._tag !== "InvalidTransition") return false
+    // Refused after an outage: an earlier attempt may have been written with its answer lost.
+    const now = await run(commands.load(sessionId))
+    const s = Result.isSuccess(now) ? now.success.state : null
+    return s !== null && s.runId === runId && s.status === "running" && s.runSupervisorId === config.supervisorId
+  }
+
   const execute = async (sessionId: string, runId: string): Promise<void> => {
-    const loaded = await run(commands.load(sessionId))
+    const loaded = await whileUnavailable("loading a session to start its run", sessionId, () => run(commands.load(sessionId)))
     if (Result.isFailure(loaded) || loaded.success.state === null) return
     const s: Session = loaded.success.state
     // Not started while shutting down: it stays queued in the store and is requeued at start-up.
@@ -202,14 +279,8 @@ export const makeSupervisor = (
     const options: SessionOptions = { ...s.runOptions, ...secrets.get(runId) }
     secrets.delete(runId)
     const resume = s.claudeSessionId
-    const started = await run(
-      handle(
-        { kind: "StartRun", sessionId, runId, supervisorId: config.supervisorId, ...(resume ? { resume } : {}) },
-        supervisorCtx(runId)
-      )
-    )
     // Another instance started it, or it was interrupted while queued: not ours to run.
-    if (Result.isFailure(started)) return
+    if (!(await startRun(sessionId, runId, resume))) return
     const lr: LiveRun = { sessionId, runId, claude: undefined, interrupted: false }
     live.set(sessionId, lr)
     const timeoutMs = options.approvalTimeoutMs ?? config.approvalTimeoutMs
@@ -232,7 +303,9 @@ export const makeSupervisor = (
           },
           onMessage: async (message) => {
             if (recordFailure) return
-            const r = await run(handle({ kind: "RecordClaudeMessage", sessionId, runId, message }, claudeCtx(runId)))
+            // Retried while the store is unavailable (Claude waits): the event ids derive from
+            // the message's uuid, so a retried append is idempotent.
+            const r = await run(handle({ kind: "RecordClaudeMessage", sessionId, runId, message }, claudeCtx(runId), persistent))
             if (Result.isSuccess(r)) {
               const res = r.success.events.find((e) => e.type === "ClaudeResult")
               if (res?.type === "ClaudeResult") {
@@ -306,7 +379,7 @@ export const makeSupervisor = (
   }
 
   const interrupt = (sessionId: string, requestedBy: string, ctx: CommandContext, expectedRevision?: bigint) =>
-    handle({ kind: "RequestInterrupt", sessionId, requestedBy }, ctx, expectedRevision).pipe(
+    handle({ kind: "RequestInterrupt", sessionId, requestedBy }, ctx, expectedRevision !== undefined ? { expectedRevision } : undefined).pipe(
       Effect.tap((outcome) =>
         Effect.sync(() => {
           queue.cancel(sessionId)
@@ -352,7 +425,8 @@ export const makeSupervisor = (
               runId: s.runId,
               reason: "the service stopped while this run was in flight; its process is gone"
             },
-            supervisorCtx(s.runId)
+            supervisorCtx(s.runId),
+            persistent
           )
         )
         if (Result.isSuccess(r)) abandoned++
