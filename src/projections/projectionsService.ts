@@ -41,6 +41,8 @@ export interface ProjectionsOptions {
 }
 
 const maxRetryDelayMs = 30_000
+/** How long start-up waits for the store's head to check the checkpoints against it. */
+const headCheckMs = 5_000
 
 /**
  * Starts the projections on `db`, following `store` until the scope closes. Fails only
@@ -52,14 +54,33 @@ export const makeProjections = (
   options: ProjectionsOptions = {}
 ): Effect.Effect<ProjectionsShape, ReadDbError, Scope.Scope> =>
   Effect.gen(function* () {
-    const runner: ProjectionRunner = yield* Effect.try({
-      try: () =>
-        prepareProjections(db, options.projections ?? allProjections, {
-          ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {})
-        }),
-      catch: (e) =>
-        e instanceof ReadDbError ? e : new ReadDbError({ reason: `preparing read models: ${e instanceof Error ? e.message : String(e)}` })
-    })
+    const prepare = (reset: boolean) =>
+      Effect.try({
+        try: () =>
+          prepareProjections(db, options.projections ?? allProjections, {
+            ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+            ...(reset ? { reset } : {})
+          }),
+        catch: (e) =>
+          e instanceof ReadDbError ? e : new ReadDbError({ reason: `preparing read models: ${e instanceof Error ? e.message : String(e)}` })
+      })
+    let runner: ProjectionRunner = yield* prepare(false)
+    // A store that lost its tail (a WAL torn by a crash, a restored backup, another server)
+    // is behind what the read models have seen: following it from their checkpoints would
+    // keep the lost events and skip new ones appended at the same positions. Rebuild instead.
+    // (A store that does not answer in time is not checked: it is followed as usual.)
+    const head = yield* store.headPosition().pipe(Effect.timeoutOption(headCheckMs), Effect.option, Effect.map(Option.flatten))
+    if (Option.isSome(head)) {
+      const h = head.value
+      const ahead = runner.checkpoints().filter((c) => c.position !== null && (h === null || comparePositions(c.position, h) > 0))
+      if (ahead.length > 0) {
+        yield* Effect.logWarning(
+          `read models are ahead of the event store (${ahead.map((c) => `${c.name} at ${encodePosition(c.position!)}`).join(", ")}; ` +
+            `the store ends at ${h === null ? "nothing" : encodePosition(h)}): rebuilding them from zero`
+        )
+        runner = yield* prepare(true)
+      }
+    }
     if (runner.rebuilt.length > 0) yield* Effect.logInfo(`read models building from zero: ${runner.rebuilt.join(", ")}`)
 
     let caughtUp = false
