@@ -2,7 +2,7 @@
 // cleanly on SIGTERM/SIGINT. Start-up problems end the process with a clear message.
 import { ConfigError, loadConfig } from "./config.ts"
 import { makeLogger } from "./log.ts"
-import { startService } from "./service.ts"
+import { type RunningService, startService } from "./service.ts"
 
 const fail = (message: string): never => {
   process.stderr.write(`agentlog: ${message}\n`)
@@ -19,7 +19,18 @@ const logger = makeLogger(config!.logLevel)
 const errorMessage = (e: unknown) =>
   e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 
-const service = await startService(config!, logger).catch((e: unknown) => fail(`could not start: ${errorMessage(e)}`))
+// Signals are handled from the start: one that arrives while the service is still starting
+// (or in the instant between "listening" and here) stops it as soon as it is up, cleanly.
+let service: RunningService | undefined
+let stopRequested = false
+const stop = (svc: RunningService) =>
+  svc.stop().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      logger.log("error", "shutdown failed", { error: errorMessage(e) })
+      process.exit(1)
+    }
+  )
 
 let signals = 0
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -27,12 +38,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     // A second signal means "now": the record stays consistent, runs are abandoned at next start.
     if (++signals > 1) process.exit(130)
     logger.log("info", "signal received", { signal })
-    service.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        logger.log("error", "shutdown failed", { error: errorMessage(e) })
-        process.exit(1)
-      }
-    )
+    if (service) void stop(service)
+    else stopRequested = true
   })
 }
+
+service = await startService(config!, logger).catch((e: unknown) => fail(`could not start: ${errorMessage(e)}`))
+if (stopRequested) void stop(service)
