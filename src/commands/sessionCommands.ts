@@ -2,7 +2,7 @@
 // with the expected revision. HTTP handlers and the supervisor both come through here, so
 // there is exactly one path by which events reach a session's stream.
 import { createHash, randomUUID } from "node:crypto"
-import { Context, Effect, Layer, Semaphore, Stream } from "effect"
+import { Context, Effect, Layer, Result, Semaphore, Stream } from "effect"
 import { decide, type SessionCommand } from "../domain/sessionDecider.ts"
 import type { DomainError } from "../domain/sessionErrors.ts"
 import { isEventType, schemaVersions, type SessionEvent, type Source } from "../domain/sessionEvents.ts"
@@ -174,7 +174,14 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
   const attempt = (command: SessionCommand, ctx: CommandContext, options: CommandOptions | undefined, fresh: boolean) =>
     Effect.gen(function* () {
       const stream = yield* Effect.fromResult(streamOf(command.sessionId))
-      const loaded = fresh ? yield* readFromStore(command.sessionId, stream) : yield* load(command.sessionId)
+      const cached = !fresh && cache.has(command.sessionId)
+      let loaded = fresh ? yield* readFromStore(command.sessionId, stream) : yield* load(command.sessionId)
+      // Another agentlog instance on the same store may have moved the session on since it was
+      // cached: a refusal (or a revision mismatch) is only final on the stored state.
+      const refused = (l: LoadedSession) =>
+        (options?.expectedRevision !== undefined && options.expectedRevision !== l.revision) ||
+        Result.isFailure(decide(command, l.state))
+      if (cached && refused(loaded)) loaded = yield* readFromStore(command.sessionId, stream)
       if (options?.expectedRevision !== undefined && options.expectedRevision !== loaded.revision) {
         return yield* new WrongExpectedVersion({
           stream,

@@ -4,7 +4,7 @@
 // ends, fails, is interrupted or is found orphaned at start-up.
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Context, Effect, Result, Stream } from "effect"
+import { Context, Effect, Fiber, Result, Stream } from "effect"
 import type {
   CommandContext,
   CommandError,
@@ -17,7 +17,7 @@ import type { RunOutcome, SessionCommand } from "../domain/sessionDecider.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import type { Session } from "../domain/sessionState.ts"
 import { sessionIdOf, streamPrefix } from "../domain/streamName.ts"
-import type { EventStoreShape } from "../eventstore/eventStore.ts"
+import type { EventStoreShape, Position, RecordedEvent } from "../eventstore/eventStore.ts"
 import type { Logger } from "../log.ts"
 import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
@@ -120,29 +120,42 @@ export const makeSupervisor = (
   const settled = new Set<Promise<unknown>>()
   let accepting = true
   const pidFiles = config.pidFiles ?? noPidFiles
-  /** The supervisor's own appends ride out a short store outage (see storeRetryMs). */
-  const persistent: CommandOptions = {
-    retryUnavailableMs: config.storeRetryMs ?? defaultStoreRetryMs,
-    keepRetrying: () => accepting
+  /**
+   * The supervisor's own appends ride out a short store outage (see storeRetryMs), until
+   * shutdown. The first retry of each command is logged: meanwhile Claude waits.
+   */
+  const persistent = (what: string, sessionId: string): CommandOptions => {
+    let warned = false
+    return {
+      retryUnavailableMs: config.storeRetryMs ?? defaultStoreRetryMs,
+      keepRetrying: () => {
+        if (!warned && accepting) {
+          warned = true
+          logger.log("warn", `${what}: the event store is unavailable; retrying`, { sessionId })
+        }
+        return accepting
+      }
+    }
   }
 
   const run = <A>(e: Effect.Effect<A, CommandError>) => Effect.runPromise(Effect.result(e))
 
+  /** A decided approval releases the Claude process waiting on it, if it is one of ours. */
+  const release = (d: { readonly approvalId: string; readonly decision: string; readonly message?: string | undefined; readonly updatedInput?: unknown }) => {
+    const w = waiters.get(d.approvalId)
+    if (!w) return
+    waiters.delete(d.approvalId)
+    clearTimeout(w.timer)
+    w.resolve(
+      d.decision === "allow"
+        ? { behavior: "allow", ...(d.updatedInput ? { updatedInput: d.updatedInput as Record<string, unknown> } : {}) }
+        : { behavior: "deny", message: d.message ?? "denied" }
+    )
+  }
+
   /** Every decided approval, whoever decided it, releases the Claude process waiting on it. */
   const afterCommand = (outcome: CommandOutcome) => {
-    for (const e of outcome.events) {
-      if (e.type !== "ApprovalDecided") continue
-      const w = waiters.get(e.data.approvalId)
-      if (!w) continue
-      waiters.delete(e.data.approvalId)
-      clearTimeout(w.timer)
-      const d = e.data
-      w.resolve(
-        d.decision === "allow"
-          ? { behavior: "allow", ...(d.updatedInput ? { updatedInput: d.updatedInput as Record<string, unknown> } : {}) }
-          : { behavior: "deny", message: d.message ?? "denied" }
-      )
-    }
+    for (const e of outcome.events) if (e.type === "ApprovalDecided") release(e.data)
     if (outcome.events.length > 0) {
       const s = outcome.state
       logger.log("info", "session transition", {
@@ -184,7 +197,13 @@ export const makeSupervisor = (
 
   const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
     const r = await whileUnavailable("recording the end of a run", sessionId, () =>
-      run(handle({ kind: "FinishRun", sessionId, runId, outcome }, supervisorCtx(runId), persistent))
+      run(
+        handle(
+          { kind: "FinishRun", sessionId, runId, outcome },
+          supervisorCtx(runId),
+          persistent("recording the end of a run", sessionId)
+        )
+      )
     )
     // InvalidTransition: already ended (an abandon, or an earlier attempt whose answer was lost).
     if (Result.isFailure(r) && r.failure._tag !== "InvalidTransition")
@@ -212,7 +231,7 @@ export const makeSupervisor = (
               reason: "timeout"
             },
             supervisorCtx(lr.runId),
-            persistent
+            persistent("recording an approval timeout", lr.sessionId)
           )
         )
       }, timeoutMs)
@@ -232,7 +251,7 @@ export const makeSupervisor = (
           expiresAt
         },
         claudeCtx(lr.runId),
-        persistent
+        persistent("recording an approval request", lr.sessionId)
       )
     )
     if (Result.isFailure(requested)) {
@@ -256,7 +275,7 @@ export const makeSupervisor = (
         handle(
           { kind: "StartRun", sessionId, runId, supervisorId: config.supervisorId, ...(resume ? { resume } : {}) },
           supervisorCtx(runId),
-          persistent
+          persistent("starting a run", sessionId)
         )
       )
       if (Result.isFailure(r) && r.failure._tag === "EventStoreUnavailable") outage = true
@@ -305,7 +324,13 @@ export const makeSupervisor = (
             if (recordFailure) return
             // Retried while the store is unavailable (Claude waits): the event ids derive from
             // the message's uuid, so a retried append is idempotent.
-            const r = await run(handle({ kind: "RecordClaudeMessage", sessionId, runId, message }, claudeCtx(runId), persistent))
+            const r = await run(
+              handle(
+                { kind: "RecordClaudeMessage", sessionId, runId, message },
+                claudeCtx(runId),
+                persistent("recording a Claude message", sessionId)
+              )
+            )
             if (Result.isSuccess(r)) {
               const res = r.success.events.find((e) => e.type === "ClaudeResult")
               if (res?.type === "ClaudeResult") {
@@ -392,9 +417,63 @@ export const makeSupervisor = (
   const decideApproval = (sessionId: string, approvalId: string, answer: ApprovalAnswer, ctx: CommandContext) =>
     handle({ kind: "DecideApproval", sessionId, approvalId, ...answer }, ctx)
 
+  /**
+   * Approvals decided and interrupts requested through another agentlog instance on the same
+   * store reach this instance's runs through the store: it follows those two event types
+   * from the head of the store until shutdown (its own commands have acted on them already).
+   */
+  let following: Fiber.Fiber<void> | undefined
+  const onRecorded = (e: RecordedEvent) => {
+    const sessionId = sessionIdOf(e.stream)
+    const d = e.data as { approvalId?: unknown; decision?: unknown; message?: unknown; updatedInput?: unknown; runId?: unknown }
+    if (!sessionId || typeof d !== "object" || d === null) return
+    if (e.type === "ApprovalDecided" && typeof d.approvalId === "string" && typeof d.decision === "string") {
+      release({
+        approvalId: d.approvalId,
+        decision: d.decision,
+        ...(typeof d.message === "string" ? { message: d.message } : {}),
+        updatedInput: d.updatedInput
+      })
+    } else if (e.type === "InterruptRequested") {
+      queue.cancel(sessionId)
+      const lr = live.get(sessionId)
+      if (lr && lr.runId === d.runId && !lr.interrupted) {
+        logger.log("info", "interrupt requested through another instance", { sessionId, runId: lr.runId })
+        void stopProcess(lr)
+      }
+    }
+  }
+  const follow = async () => {
+    if (following) return
+    let from: Position | "start" = (await Effect.runPromise(store.headPosition())) ?? "start"
+    // From the last event seen, when it has to resubscribe.
+    const once = () =>
+      // Filtered by type only (a server-side filter for EventStoreDB); onRecorded keeps session streams.
+      store.subscribeAll({ from, filter: { eventTypes: ["ApprovalDecided", "InterruptRequested"] } }).pipe(
+        Stream.runForEach((e) =>
+          Effect.sync(() => {
+            if (e._tag !== "RecordedEvent") return
+            from = e.position
+            onRecorded(e)
+          })
+        )
+      )
+    following = Effect.runFork(
+      Effect.gen(function* () {
+        while (true) {
+          const r = yield* Effect.result(Effect.suspend(once))
+          const why = r._tag === "Failure" ? errorText(r.failure) : "the subscription ended"
+          logger.log("warn", "following approvals and interrupts from the store: resubscribing", { error: why })
+          yield* Effect.sleep(1_000)
+        }
+      })
+    )
+  }
+
   const lifecycleTypes = ["SessionLaunched", "SessionForked", "ContinueRequested", "RunStarted", "RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"]
 
   const recover = async () => {
+    await follow()
     const killed = pidFiles.killOrphans()
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
     // Only lifecycle events matter to find runs that were in flight; the rest is skipped by the store.
@@ -426,7 +505,7 @@ export const makeSupervisor = (
               reason: "the service stopped while this run was in flight; its process is gone"
             },
             supervisorCtx(s.runId),
-            persistent
+            persistent("abandoning a run", sessionId)
           )
         )
         if (Result.isSuccess(r)) abandoned++
@@ -445,6 +524,7 @@ export const makeSupervisor = (
       void stopProcess(lr)
     }
     await Promise.allSettled([...settled])
+    if (following) await Effect.runPromise(Fiber.interrupt(following))
   }
 
   return {

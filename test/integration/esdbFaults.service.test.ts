@@ -229,11 +229,15 @@ describe("the service on EventStoreDB when the connection drops", () => {
 
     await esdb.stop()
     fake.release() // Claude now sends its answer, which cannot be recorded yet.
-    await new Promise((r) => setTimeout(r, 1_500))
+    await waitFor("the supervisor to retry the Claude message", async () =>
+      service.logs.some((l) => l.msg === "recording a Claude message: the event store is unavailable; retrying") ? true : undefined
+    )
+    await new Promise((r) => setTimeout(r, 500))
     // Claude waits for its message to be recorded; it is not stopped, nothing is recorded as failed.
     expect(claudePids()).toHaveLength(1)
     expect((await session(sessionId)).status).toBe("running")
 
+    const restartedAt = Date.now()
     await esdb.restart()
     const done = await waitForStatus(sessionId, ["completed", "failed", "interrupted", "abandoned"])
     expect(done).toMatchObject({ status: "completed", lastError: null })
@@ -246,7 +250,10 @@ describe("the service on EventStoreDB when the connection drops", () => {
     expect(answers).toHaveLength(1)
     expect(events.map((e) => e.type)).not.toContain("RunFailed")
     expect(events.at(-1).type).toBe("RunCompleted")
-    // The same message, appended once, whatever number of attempts it took.
+    // Decided during the outage, written after it: the same message, appended once, whatever
+    // number of attempts it took.
+    expect(Date.parse(answers[0].metadata.recordedAt)).toBeLessThan(restartedAt)
+    expect(Date.parse(answers[0].created)).toBeGreaterThanOrEqual(restartedAt)
     expect(esdb.allEvents().filter((e) => e.id === answers[0].id)).toHaveLength(1)
 
     expectNoInternalErrors()
