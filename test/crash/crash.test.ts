@@ -1,0 +1,276 @@
+// npm run test:crash — the real service (`node src/main.ts`) as a child process with the
+// embedded store, sessions driven through the real `claude` binary and the fake Messages
+// API, and `kill -9` at many different points: while tool calls stream in (appends and
+// projection updates), during an approval wait, right after the 202 of a launch, a
+// decision, a continue, an interrupt or a fork, in the middle of a continued run, with
+// several sessions streaming at once, and during the recovery of the next start-up.
+// After each kill the service is started again and the session continued to completed;
+// then, with the service stopped, the data directory is checked: every acknowledged event
+// is stored where it was acknowledged, no stream has a gap or a duplicate, every run in
+// flight at a kill is RunAbandoned, and read.db equals a rebuild from zero byte for byte.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
+import { startFakeAnthropic, type FakeAnthropic, type Turn } from "../support/fakeAnthropic.ts"
+import type { ServiceProcess } from "../support/serviceProcess.ts"
+import {
+  accepted,
+  checkReadModels,
+  checkRuns,
+  checkStore,
+  claudePids,
+  killDuringStartup,
+  Ledger,
+  multiplyHistory,
+  readAllEvents,
+  readModelCheckpoint,
+  sleep,
+  startService,
+  waitForStatus
+} from "./crashHarness.ts"
+
+let fake: FakeAnthropic
+let claude: ClaudeEnv
+let dataDir: string
+let service: ServiceProcess | undefined
+
+beforeAll(async () => {
+  fake = await startFakeAnthropic([], { defaultText: "OK" })
+  claude = makeClaudeEnv(fake.url, { prefix: "agentlog-crash-" })
+  dataDir = mkdtempSync(join(tmpdir(), "agentlog-crash-data-"))
+})
+
+afterAll(async () => {
+  await service?.kill()
+  fake?.release()
+  await fake?.close()
+  const left = claude ? claudePids(claude) : []
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // gone
+    }
+  }
+  claude?.cleanup()
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  expect(left, "claude processes left behind").toEqual([])
+})
+
+const tools = (n: number, tag: string): Turn => ({
+  text: `running ${n} commands`,
+  toolUse: Array.from({ length: n }, (_, i) => ({ name: "Bash", input: { command: `echo ${tag}-${i}` } }))
+})
+const toolScript = (turns: number, perTurn: number): Array<Turn> => [
+  ...Array.from({ length: turns }, (_, i) => tools(perTurn, `t${i}`)),
+  { text: "all commands ran" }
+]
+const held = (): Turn => ({ slow: { chunks: ["thinking ", "about ", "it "], delayMs: 20, hold: true } })
+
+const ended = ["completed", "failed", "interrupted", "abandoned"]
+
+describe("kill -9 at many points, then restart", () => {
+  it("loses nothing acknowledged, abandons what was in flight, rebuilds equal read models, and continues", async () => {
+    const ledger = new Ledger()
+    const restarts: Array<number> = []
+    const mismatches: Array<string> = []
+    let kills = 0
+    let lagging = 0
+    let continued = 0
+    let comparisons = 0
+    const points: Array<string> = []
+    const launch = async (url: string, body: Record<string, unknown>) =>
+      ledger.answer("launch", await accepted(url, "POST", "/v1/sessions", { cwd: claude.cwd, ...body }))
+
+    /** One kill: drive the running service to a point, kill it there, restart, check, continue, stop, check offline. */
+    const cycle = async (
+      name: string,
+      drive: (url: string) => Promise<Array<string>>,
+      startupKill?: { readonly after: string; readonly delayMs: number }
+    ) => {
+      service ??= await startService(dataDir, claude)
+      const url = service.url
+      const sessions = await drive(url)
+      const orphans = service.logs.filter((l) => l.msg === "claude started").map((l) => Number(l.pid))
+      await service.kill()
+      service = undefined
+      kills++
+      points.push(name)
+      await ledger.harvest()
+      // Projections behind the store at the moment of the kill: the kill hit projection work.
+      const checkpoint = readModelCheckpoint(dataDir)
+      const lastAck = [...ledger.events.values(), ...ledger.answers].reduce((m, e) => {
+        const p = BigInt(e.position.split("-")[0]!)
+        return p > m ? p : m
+      }, 0n)
+      if (checkpoint !== null && checkpoint < lastAck) lagging++
+      fake.setScript([])
+      if (startupKill) {
+        restarts.push(Date.now())
+        const r = await killDuringStartup(dataDir, claude, startupKill.after, startupKill.delayMs)
+        kills++
+        points.push(`${name}, then ${r.listened ? "right after the next start-up" : "during the next start-up's recovery"}`)
+      }
+      restarts.push(Date.now())
+      service = await startService(dataDir, claude)
+      fake.abortStreams()
+      // The killed service's claude processes were ended by the restart.
+      const survivors = orphans.filter((pid) => claudePids(claude).includes(pid))
+      if (survivors.length > 0) mismatches.push(`${name}: claude processes of the killed service still run: ${survivors.join(", ")}`)
+      for (const sessionId of sessions) {
+        await waitForStatus(service.url, sessionId, ended)
+        ledger.answer("continue", await accepted(service.url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "carry on" }))
+        const s = await waitForStatus(service.url, sessionId, ended)
+        if (s.status !== "completed") mismatches.push(`${name}: session ${sessionId} continued to ${s.status}`)
+        else continued++
+      }
+      const code = await service.stop()
+      service = undefined
+      if (code !== 0) mismatches.push(`${name}: the service exited ${code} on SIGTERM`)
+      const events = await readAllEvents(dataDir)
+      const store = checkStore(events, ledger)
+      mismatches.push(...store.mismatches.map((m) => `${name}: ${m}`))
+      mismatches.push(...checkRuns(events, restarts).mismatches.map((m) => `${name}: ${m}`))
+      mismatches.push(...(await checkReadModels(dataDir)).map((m) => `${name}: ${m}`))
+      comparisons++
+    }
+
+    // ---- while tool calls stream in: appends and projection updates, at different depths ----
+    for (const [i, frames] of [3, 11, 24, 40, 57, 75].entries()) {
+      await cycle(
+        `after ${frames} streamed events`,
+        async (url) => {
+          fake.setScript(toolScript(3, 12))
+          const { sessionId } = await launch(url, { query: `tool storm ${i}`, allowedTools: ["Bash"] })
+          await ledger.follow(url, sessionId)
+          await ledger.waitForFrames(frames)
+          return [sessionId]
+        },
+        i === 1 ? { after: "event store open", delayMs: 0 } : i === 3 ? { after: "event store open", delayMs: 25 } : undefined
+      )
+    }
+
+    // ---- three sessions streaming at once ----
+    for (const frames of [30, 90]) {
+      await cycle(`three sessions at once, after ${frames} events`, async (url) => {
+        fake.setScript(toolScript(9, 8))
+        const ids: Array<string> = []
+        for (let i = 0; i < 3; i++) {
+          const { sessionId } = await launch(url, { query: `parallel ${i}`, allowedTools: ["Bash"] })
+          await ledger.follow(url, sessionId)
+          ids.push(sessionId)
+        }
+        await ledger.waitForFrames(frames)
+        return ids
+      })
+    }
+
+    // ---- during an approval wait, and right after the 202 of its decision ----
+    for (const decide of [false, true]) {
+      await cycle(decide ? "right after a decision's 202" : "during an approval wait", async (url) => {
+        fake.setScript([
+          { text: "writing", toolUse: { name: "Write", input: { file_path: join(claude.cwd, "note.txt"), content: "hi" } } },
+          { text: "written" }
+        ])
+        const { sessionId } = await launch(url, { query: "write a note" })
+        const sse = await ledger.follow(url, sessionId)
+        await ledger.waitForFrames(0, 30_000, ["ApprovalRequested"])
+        if (decide) {
+          const requested = sse.frames.find((f) => f.event === "ApprovalRequested")!
+          const { approvalId } = JSON.parse(requested.data).data
+          ledger.answer("decision", await accepted(url, "POST", `/v1/approvals/${approvalId}/decision`, { decision: "allow" }))
+        }
+        return [sessionId]
+      })
+    }
+
+    // ---- right after the 202 of a launch ----
+    await cycle("right after a launch's 202", async (url) => {
+      fake.setScript([{ text: "hello" }])
+      const { sessionId } = await launch(url, { query: "say hello" })
+      return [sessionId]
+    })
+
+    // ---- a completed session: continue (kill after the 202, and mid-stream), fork, interrupt ----
+    const completedSession = async (url: string, query: string) => {
+      fake.setScript([{ text: "done" }])
+      const { sessionId } = await launch(url, { query })
+      await waitForStatus(url, sessionId, ["completed"])
+      return sessionId
+    }
+    await cycle("right after a continue's 202", async (url) => {
+      const sessionId = await completedSession(url, "first question")
+      fake.setScript([held()])
+      ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
+      return [sessionId]
+    })
+    await cycle("in the middle of a continued run", async (url) => {
+      const sessionId = await completedSession(url, "first question")
+      fake.setScript([held()])
+      const before = await ledger.readBack(url, sessionId)
+      await ledger.follow(url, sessionId)
+      ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
+      await ledger.waitForFrames(before + 3)
+      await sleep(50)
+      return [sessionId]
+    })
+    await cycle("right after a fork's 202", async (url) => {
+      const parent = await completedSession(url, "to be forked")
+      fake.setScript([{ text: "forked answer" }])
+      const fork = ledger.answer("fork", await accepted(url, "POST", `/v1/sessions/${parent}/fork`, { query: "other way" }))
+      return [fork.sessionId]
+    })
+    await cycle("right after an interrupt's 202", async (url) => {
+      fake.setScript([held()])
+      const { sessionId } = await launch(url, { query: "long job" })
+      await ledger.follow(url, sessionId)
+      await ledger.waitForFrames(0, 30_000, ["ClaudeSystemEvent"])
+      ledger.answer("interrupt", await accepted(url, "POST", `/v1/sessions/${sessionId}/interrupt`))
+      return [sessionId]
+    })
+
+    // ---- projection work: read.db deleted while stopped, the service killed while it rebuilds ----
+    // The history is first multiplied (valid copies of the sessions above) so that the
+    // rebuild takes long enough to be cut; then killed again while it resumes.
+    const beforeMultiplying = await readAllEvents(dataDir)
+    const runs = checkRuns(beforeMultiplying, restarts)
+    const head = multiplyHistory(dataDir, 30_000)
+    for (const f of ["read.db", "read.db-wal", "read.db-shm"]) rmSync(join(dataDir, f), { force: true })
+    for (const [i, delayMs] of [40, 120, 60].entries()) {
+      restarts.push(Date.now())
+      const r = await killDuringStartup(dataDir, claude, i === 0 ? "read models building from zero" : "event store open", delayMs)
+      kills++
+      const checkpoint = readModelCheckpoint(dataDir)
+      if (checkpoint === null || checkpoint < BigInt(head)) lagging++
+      points.push(
+        `${delayMs} ms into ${i === 0 ? "a rebuild of the read models" : "the rebuild's resumption"} (${checkpoint ?? 0} of ${head} applied${r.listened ? ", after listening" : ""})`
+      )
+    }
+    restarts.push(Date.now())
+    service = await startService(dataDir, claude)
+    const ready = Date.now() + 60_000
+    while ((await fetch(`${service.url}/readyz`)).status !== 200 && Date.now() < ready) await sleep(50)
+    {
+      const code = await service.stop()
+      service = undefined
+      if (code !== 0) mismatches.push(`after the rebuild kills: the service exited ${code} on SIGTERM`)
+      mismatches.push(...(await checkReadModels(dataDir)).map((m) => `after the rebuild kills: ${m}`))
+      comparisons++
+    }
+
+    const events = await readAllEvents(dataDir)
+    const store = checkStore(events, ledger)
+    mismatches.push(...checkRuns(events, restarts).mismatches)
+    const figures =
+      `crash suite: kills survived ${kills}; events acknowledged ${store.acknowledged}, found ${store.found}; ` +
+      `mismatches ${mismatches.length} (runs abandoned ${runs.abandoned}, kills with projections behind ${lagging}, ` +
+      `sessions continued to completed ${continued}, read-model rebuild comparisons ${comparisons}, ` +
+      `events stored ${beforeMultiplying.length}, then ${events.length} for the rebuild kills)`
+    console.log(`kill points: ${points.join("; ")}\n${figures}`)
+    expect(mismatches).toEqual([])
+    expect(store.found).toBe(store.acknowledged)
+    expect(kills).toBeGreaterThanOrEqual(15)
+  })
+})

@@ -1,0 +1,13 @@
+// npm run test:crash: the crash suite (kill -9 of the service process at many points, torn
+// and damaged files). Kept out of `npm test`; .ci/run runs it after the unit and API suites.
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/crash/**/*.test.ts"],
+    testTimeout: 240_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    maxWorkers: 1
+  }
+})
