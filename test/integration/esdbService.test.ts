@@ -184,3 +184,23 @@ describe.each(targets)("the service on EventStoreDB: $name", ({ connect }) => {
     expect(service.logs.filter((l) => l.level === "error")).toEqual([])
   })
 })
+
+describe("the service on EventStoreDB: a message the server refuses", () => {
+  it("a Claude message over the server's MaxAppendSize stops the run, recorded as failed with the reason", async () => {
+    esdb = await startEsdbStandIn({ maxAppendSize: 64 * 1024 })
+    fake = await startFakeAnthropic([{ text: "x".repeat(100 * 1024) }])
+    claude = makeClaudeEnv(fake.url)
+    dataDir = mkdtempSync(join(tmpdir(), "agentlog-esdb-service-"))
+    service = await startServiceProcess({ dataDir, claude, env: { AGENTLOG_EVENTSTORE: esdb.connectionString } })
+    const launched = await call("POST", "/v1/sessions", { query: "say a lot", cwd: claude.cwd })
+    expect(launched.status).toBe(202)
+    const s = await waitForStatus(launched.body.sessionId, ["completed", "failed", "interrupted", "abandoned"])
+    expect(s.status).toBe("failed")
+    expect(s.lastError).toMatch(/could not record a Claude message: .*maximum append size of 65536 bytes exceeded/)
+    const events: Array<any> = (await call("GET", `/v1/sessions/${launched.body.sessionId}/events?limit=1000`)).body.items
+    expect(events.at(-1).type).toBe("RunFailed")
+    expect(events.map((e) => e.type)).not.toContain("ClaudeAssistantMessage")
+    expect(claude.processes().filter((pid) => pid !== service!.child.pid)).toEqual([])
+    expect(await service.stop()).toBe(0)
+  })
+})
