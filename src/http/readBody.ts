@@ -1,7 +1,8 @@
 // Reads a request body as JSON: the size limit is enforced while reading (a lying or
 // missing Content-Length changes nothing), the media type must be JSON, and malformed
-// JSON is a 400. Returns undefined when there is no body at all.
-import { malformedJson, payloadTooLarge, unsupportedMediaType } from "./problem.ts"
+// JSON is a 400, and so is a body nested too deeply or with a `__proto__` key. Returns
+// undefined when there is no body at all.
+import { badRequest, malformedJson, payloadTooLarge, unsupportedMediaType } from "./problem.ts"
 
 const jsonMediaType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
@@ -56,9 +57,37 @@ export const readJsonBody = async (request: Request, limit: number): Promise<unk
   } catch {
     throw malformedJson("the body is not valid UTF-8")
   }
+  let json: unknown
   try {
-    return JSON.parse(text) as unknown
+    json = JSON.parse(text) as unknown
   } catch {
     throw malformedJson("the body is not valid JSON")
+  }
+  checkShape(json)
+  return json
+}
+
+/** Deeper than this, a body is refused: no option or tool input needs it, and recursion over it (validation, serialisation) would run out of stack. */
+export const maxJsonDepth = 64
+
+/**
+ * Refuses bodies nested deeper than maxJsonDepth and keys named `__proto__` (which code
+ * further on may treat as the prototype rather than a key). Iterative, so a deep body
+ * cannot overflow the stack here either.
+ */
+const checkShape = (json: unknown): void => {
+  const pending: Array<[unknown, number]> = [[json, 1]]
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!
+    if (typeof value !== "object" || value === null) continue
+    if (depth > maxJsonDepth) throw badRequest(`the body is nested deeper than ${maxJsonDepth} levels`)
+    if (Array.isArray(value)) {
+      for (const v of value) pending.push([v, depth + 1])
+      continue
+    }
+    for (const key of Object.keys(value)) {
+      if (key === "__proto__") throw badRequest("the body has a key named __proto__")
+      pending.push([(value as Record<string, unknown>)[key], depth + 1])
+    }
   }
 }

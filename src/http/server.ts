@@ -3,10 +3,12 @@
 // socket closes) and releases what createApp opened (also released when listening fails).
 import type { AddressInfo } from "node:net"
 import type { Server } from "node:http"
+import type { Duplex } from "node:stream"
 import { serve } from "@hono/node-server"
 import type { Hono } from "hono"
 import { disposeApp } from "./app.ts"
 import type { HttpEnv } from "./env.ts"
+import { problemContentType } from "./problem.ts"
 
 export interface HttpServer {
   /** e.g. http://127.0.0.1:7420 (the bound port when 0 was asked for). */
@@ -40,4 +42,33 @@ export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: st
       })
     }) as Server
     server.once("error", onError)
+    server.on("clientError", answerClientError)
   })
+
+/**
+ * Requests that Node's HTTP parser refuses before the app sees them (a malformed request
+ * line, header injection, conflicting lengths, oversized headers) get a problem+json answer
+ * too, then the connection is closed: after a parse error the stream cannot be trusted.
+ */
+const answerClientError = (err: Error & { code?: string }, socket: Duplex): void => {
+  if (err.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [status, title] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request header fields too large"]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request timeout"]
+        : [400, "Bad request"]
+  const body = JSON.stringify({
+    type: `urn:agentlog:problem:${status === 400 ? "bad-request" : status === 431 ? "headers-too-large" : "request-timeout"}`,
+    title,
+    status,
+    detail: status === 400 ? "the request is not valid HTTP/1.1" : title.toLowerCase()
+  })
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${problemContentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`
+  )
+}
