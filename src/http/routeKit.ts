@@ -1,6 +1,7 @@
 // Small helpers the route modules share: registering a handler for a route of the table,
 // ids in paths, the command context, bodies, If-Match and minPosition.
 import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import type { Context, Handler, Hono } from "hono"
 import type { Schema } from "effect"
 import type { CommandContext, CommandOutcome } from "../commands/sessionCommands.ts"
@@ -44,9 +45,12 @@ export const ifMatch = (c: Ctx): bigint | undefined => {
   return r
 }
 
-/** A session's cwd must be an existing directory on this machine. */
+/** A session's cwd must be an absolute path to an existing directory on this machine. */
 export const checkCwd = async (cwd: string | undefined): Promise<void> => {
   if (cwd === undefined) return
+  // A relative path would name a directory relative to wherever the service was started.
+  if (!path.isAbsolute(cwd))
+    throw validationFailed(`/cwd: ${cwd} is not an absolute path`, [{ path: "/cwd", message: "is not an absolute path" }])
   const stat = await fs.stat(cwd).catch(() => null)
   if (stat === null) throw validationFailed(`/cwd: ${cwd} does not exist`, [{ path: "/cwd", message: "does not exist" }])
   if (!stat.isDirectory())
