@@ -2,21 +2,35 @@
 // events and the OpenAPI document all use these schemas.
 import { Schema } from "effect"
 
-const ShortString = Schema.String.check(Schema.isMaxLength(10_000))
-const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
-const StringMap = Schema.Record(Schema.String.check(Schema.isMaxLength(200)), ShortString)
+// Names (models, tools, MCP servers, titles, commands) reach Claude's command line, other
+// processes and log lines: no control characters. A NUL cannot be passed to a process at
+// all, and a CR or LF in an HTTP header value would start another header.
+const noControl = Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/u, { expected: "no control characters" })
+const noNul = Schema.isPattern(/^[^\u0000]*$/u, { expected: "no NUL characters" })
+const ShortString = Schema.String.check(Schema.isMaxLength(10_000), noNul)
+const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200), noControl)
+const VariableName = Schema.String.check(
+  Schema.isMinLength(1),
+  Schema.isMaxLength(200),
+  Schema.isPattern(/^[^=\u0000-\u001f\u007f]*$/u, { expected: "a name without '=' or control characters" })
+)
+const EnvMap = Schema.Record(VariableName, ShortString)
+const HeaderMap = Schema.Record(
+  VariableName,
+  Schema.String.check(Schema.isMaxLength(10_000), Schema.isPattern(/^[^\u0000\r\n]*$/u, { expected: "no NUL, CR or LF" }))
+)
 
 export const McpStdioServer = Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("stdio")),
-  command: Name.check(Schema.isMaxLength(4096)),
+  command: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096), noControl),
   args: Schema.optionalKey(Schema.Array(ShortString)),
-  env: Schema.optionalKey(StringMap)
+  env: Schema.optionalKey(EnvMap)
 })
 
 export const McpRemoteServer = Schema.Struct({
   type: Schema.Literals(["sse", "http"]),
   url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/u), Schema.isMaxLength(4096)),
-  headers: Schema.optionalKey(StringMap)
+  headers: Schema.optionalKey(HeaderMap)
 })
 
 export const McpServer = Schema.Union([McpStdioServer, McpRemoteServer])

@@ -33,7 +33,7 @@ export const ForkBody = Schema.Struct({ query: Query, ...SessionOptions.fields }
 export type ForkBody = typeof ForkBody.Type
 
 export const RenameBody = Schema.Struct({
-  title: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
+  title: SessionOptions.fields.title.schema
 }).annotate({ identifier: "RenameSession" })
 
 export const DecisionBody = Schema.Struct({
