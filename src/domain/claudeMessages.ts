@@ -36,9 +36,15 @@ export const resultFigures = (message: ClaudeMessage, previousTotalCostUsd: numb
 export const isResultError = (message: ClaudeMessage): boolean =>
   message.is_error === true || (typeof message.subtype === "string" && message.subtype !== "success")
 
-/** The Claude session a message names, if any. */
+/**
+ * The Claude session a message names, if any. Only an id that could be one (1 to 200
+ * characters, as ClaudeSessionBound stores it) binds the session: a message with a
+ * stranger session_id is still recorded, as it is, but names no session to resume.
+ */
 export const claudeSessionIdOf = (message: ClaudeMessage): string | undefined =>
-  typeof message.session_id === "string" && message.session_id.length > 0 ? message.session_id : undefined
+  typeof message.session_id === "string" && message.session_id.length > 0 && message.session_id.length <= 200
+    ? message.session_id
+    : undefined
 
 export const claudeMessageEvent = (runId: string, message: ClaudeMessage, previousTotalCostUsd: number): SessionEvent => {
   switch (message.type) {
