@@ -78,23 +78,37 @@ const toStoreError = (file: string) => (e: unknown): EventStoreUnavailable | Eve
 const limitOf = (maxCount: number | undefined): number =>
   maxCount === undefined || maxCount === Infinity ? Infinity : Math.max(0, Math.floor(maxCount))
 
-/** SQL condition and parameters for an $all filter (appended after a position condition). */
-const filterSql = (filter: AllFilter | undefined): { sql: string; params: Array<string | number> } => {
-  let sql = ""
+/** SQL condition and parameters for the stream-prefix part of a filter (appended after another condition). */
+const prefixSql = (prefixes: ReadonlyArray<string>): { sql: string; params: Array<string | number> } => {
+  if (prefixes.length === 0) return { sql: "", params: [] }
+  // substr counts characters (code points) in SQLite, so compare by code-point length.
   const params: Array<string | number> = []
-  const prefixes = filter?.streamPrefix ?? []
-  if (prefixes.length > 0) {
-    // substr counts characters (code points) in SQLite, so compare by code-point length.
-    sql += ` AND (${prefixes.map(() => "substr(stream, 1, ?) = ?").join(" OR ")})`
-    for (const p of prefixes) params.push([...p].length, p)
-  }
-  const types = filter?.eventTypes ?? []
-  if (types.length > 0) {
-    sql += ` AND type IN (${types.map(() => "?").join(", ")})`
-    params.push(...types)
-  }
-  return { sql, params }
+  for (const p of prefixes) params.push([...p].length, p)
+  return { sql: ` AND (${prefixes.map(() => "substr(stream, 1, ?) = ?").join(" OR ")})`, params }
 }
+
+/** Event types of a filter, without repeats ([] when it does not filter by type). */
+const typesOf = (filter: AllFilter | undefined): ReadonlyArray<string> => [...new Set(filter?.eventTypes ?? [])]
+
+/** Most types one type-filtered query merges (one ordered index range per type). */
+const maxMergedTypes = 100
+
+/**
+ * Every stream name that starts with `prefix` is in [from, to) under SQLite's BINARY
+ * collation (UTF-8 byte order is code-point order), so the (stream, revision) index can
+ * find them. Only worked out for printable ASCII prefixes (stream names are); null otherwise.
+ */
+export const prefixRange = (prefix: string): readonly [string, string] | null => {
+  if (!/^[\x20-\x7e]+$/.test(prefix)) return null
+  return [prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)]
+}
+
+/** Index of UNIQUE (stream, revision): the second unique constraint of the events table. */
+const streamIndex = "sqlite_autoindex_events_2"
+/** A subscription only looks up its prefix in the stream index when more rows than this lie ahead. */
+const indexedCatchUpMinRows = 2_000n
+/** ... and only while the prefix names fewer events than this (a stream, not a category). */
+const indexedCatchUpMaxEvents = 20_000
 
 export const makeSqliteEventStore = (dataDir: string): Effect.Effect<SqliteEventStore, EventStoreFailure> =>
   Effect.try({
@@ -113,6 +127,11 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
     }
     return s
   }
+  const columnsOf = (index: string) =>
+    (db.prepare(`PRAGMA index_info("${index}")`).all() as Array<{ name: string }>).map((c) => c.name).join(",")
+  /** The stream index is there as the schema makes it (else narrow subscriptions just scan). */
+  const hasStreamIndex = columnsOf(streamIndex) === "stream,revision"
+
   /** Runs synchronous database work as an Effect, mapping SQLite errors. */
   const sync = <A>(f: () => A) => Effect.try({ try: f, catch: storeError })
 
@@ -148,6 +167,28 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
   // ---- append ----
   const lastRevision = (stream: string): bigint | null =>
     (stmt("SELECT max(revision) AS last FROM events WHERE stream = ?").get(stream) as { last: bigint | null }).last
+
+  type StoredAt = { stream: string; revision: bigint; position: bigint }
+  /**
+   * Where the given ids are already stored, in one query per 512 ids rather than one per
+   * id (a batch of 100 spent a quarter of its time in those lookups). The list of
+   * parameters is padded to a power of two with its last id, so a handful of prepared
+   * statements serve every size.
+   */
+  const storedByIds = (ids: ReadonlyArray<string>): Map<string, StoredAt> => {
+    const found = new Map<string, StoredAt>()
+    for (let i = 0; i < ids.length; i += 512) {
+      const chunk = ids.slice(i, i + 512)
+      let size = 1
+      while (size < chunk.length) size *= 2
+      while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!)
+      const rows = stmt(
+        `SELECT id, stream, revision, position FROM events WHERE id IN (${"?, ".repeat(size - 1)}?)`
+      ).all(...chunk) as unknown as Array<StoredAt & { id: string }>
+      for (const r of rows) found.set(r.id, { stream: r.stream, revision: r.revision, position: r.position })
+    }
+    return found
+  }
 
   const appendSync = (
     stream: string,
@@ -185,11 +226,8 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
 
       // Idempotency (ESDB semantics): the same ids, in order, where this append would
       // have put them, mean the append already happened: answer as it did then.
-      const stored = rows.map(
-        (r) => stmt("SELECT stream, revision, position FROM events WHERE id = ?").get(r.id) as
-          | { stream: string; revision: bigint; position: bigint }
-          | undefined
-      )
+      const found = storedByIds(rows.map((r) => r.id))
+      const stored = rows.map((r) => found.get(r.id))
       const firstStored = stored.findIndex((s) => s !== undefined)
       if (firstStored >= 0) {
         const first = stored[0]
@@ -262,20 +300,55 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
       })
     )
 
+  /**
+   * One page of events in $all order, from `cursor` (inclusive or not), at most `limit`.
+   * `last` is the last position the page looked at and `full` whether it looked at
+   * `limit` of them: with a type filter the page may look at events that the stream
+   * filter then drops, so the caller pages on from `last`, not from the last row.
+   *
+   * With a type filter the events come from the type index: one ordered range per type,
+   * merged, then the rows by position. (`type IN (…) ORDER BY position` made SQLite
+   * gather and sort every matching event after the cursor for every page: a read of all
+   * the run lifecycle events of 5 million took minutes.) Without one, a scan in position
+   * order, or for a narrow stream prefix the stream index (see subscribeAll).
+   */
+  type Page = { readonly rows: Array<Row>; readonly last: bigint | undefined; readonly full: boolean }
+  const pager = (filter: AllFilter | undefined, forwards: boolean, inclusive: boolean) => {
+    const op = forwards ? (inclusive ? ">=" : ">") : inclusive ? "<=" : "<"
+    const order = forwards ? "" : " DESC"
+    const prefix = prefixSql(filter?.streamPrefix ?? [])
+    const types = typesOf(filter)
+    if (types.length > 0 && types.length <= maxMergedTypes) {
+      const arm = `SELECT position FROM (SELECT position FROM events WHERE type = ? AND position ${op} ? ORDER BY position${order} LIMIT ?)`
+      const positionsSql = `${types.map(() => arm).join(" UNION ALL ")} ORDER BY 1${order} LIMIT ?`
+      const rowsSql = `SELECT ${columns} FROM events WHERE position IN (SELECT value FROM json_each(?))${prefix.sql} ORDER BY position${order}`
+      return (cursor: bigint, limit: number): Page => {
+        const params: Array<string | number | bigint> = []
+        for (const t of types) params.push(t, cursor, limit)
+        const positions = (stmt(positionsSql).all(...params, limit) as Array<{ position: bigint }>).map((r) => r.position)
+        const rows =
+          positions.length === 0 ? [] : (stmt(rowsSql).all(`[${positions.join(",")}]`, ...prefix.params) as unknown as Array<Row>)
+        return { rows, last: positions[positions.length - 1], full: positions.length === limit }
+      }
+    }
+    const t = types.length > 0 ? ` AND type IN (${types.map(() => "?").join(", ")})` : ""
+    const scanSql = `SELECT ${columns} FROM events WHERE position ${op} ?${prefix.sql}${t} ORDER BY position${order} LIMIT ?`
+    return (cursor: bigint, limit: number): Page => {
+      const rows = stmt(scanSql).all(cursor, ...prefix.params, ...types, limit) as unknown as Array<Row>
+      return { rows, last: rows[rows.length - 1]?.position, full: rows.length === limit }
+    }
+  }
+
   const readAll: EventStoreShape["readAll"] = (options: ReadAllOptions = {}) =>
     Stream.suspend(() => {
       const forwards = options.direction !== "backwards"
       const from = options.fromPosition
       // Backwards with no position reads from the newest event; "start" is the beginning in both directions.
       const start = from === undefined ? (forwards ? 0n : head) : from === "start" ? 0n : from.commit
-      const f = filterSql(options.filter)
-      const sql = forwards
-        ? `SELECT ${columns} FROM events WHERE position >= ?${f.sql} ORDER BY position LIMIT ?`
-        : `SELECT ${columns} FROM events WHERE position <= ?${f.sql} ORDER BY position DESC LIMIT ?`
+      const page = pager(options.filter, forwards, true)
       return pages(limitOf(options.maxCount), start, (cursor, limit) => {
-        const rows = stmt(sql).all(cursor, ...f.params, limit) as unknown as Array<Row>
-        const tail = rows[rows.length - 1]
-        return [rows, tail === undefined ? undefined : forwards ? tail.position + 1n : tail.position - 1n]
+        const p = page(cursor, limit)
+        return [p.rows, p.last === undefined ? undefined : forwards ? p.last + 1n : p.last - 1n, p.full]
       })
     })
 
@@ -283,16 +356,16 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
   const pages = (
     max: number,
     start: bigint,
-    page: (cursor: bigint, limit: number) => readonly [Array<Row>, bigint | undefined]
+    page: (cursor: bigint, limit: number) => readonly [Array<Row>, bigint | undefined, boolean?]
   ): Stream.Stream<RecordedEvent, EventStoreFailure | EventStoreUnavailable> =>
     max === 0
       ? Stream.empty
       : Stream.paginate({ cursor: start, left: max }, (s) =>
           sync(() => {
             const limit = Math.min(pageSize, s.left)
-            const [rows, next] = page(s.cursor, limit)
+            const [rows, next, full = rows.length === limit] = page(s.cursor, limit)
             const left = s.left - rows.length
-            const more = rows.length === limit && left > 0 && next !== undefined && next >= 0n
+            const more = full && left > 0 && next !== undefined && next >= 0n
             return [rows.map(toRecorded), more ? Option.some({ cursor: next, left }) : Option.none()] as const
           })
         )
@@ -300,15 +373,34 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
   // ---- subscriptions ----
   const subscribeAll: EventStoreShape["subscribeAll"] = (options: SubscribeAllOptions) =>
     Stream.suspend(() => {
-      const f = filterSql(options.filter)
-      const sql = `SELECT ${columns} FROM events WHERE position > ?${f.sql} ORDER BY position LIMIT ?`
+      const page = pager(options.filter, true, false)
       const from = options.from === "start" ? 0n : options.from === "end" ? head : options.from.commit
+      // A subscription to one stream (or a few) that starts far behind the head, as a live
+      // SSE client of an old session does, reads its catch-up from the stream index: the
+      // scan in position order would read every event after it, millions, in one query.
+      const prefixes = options.filter?.streamPrefix ?? []
+      const range = hasStreamIndex && prefixes.length === 1 && typesOf(options.filter).length === 0 ? prefixRange(prefixes[0]!) : null
+      let rangeIsLarge = false
+      const indexedSql = `SELECT ${columns} FROM events INDEXED BY ${streamIndex}
+        WHERE stream >= ? AND stream < ? AND position > ? ORDER BY position LIMIT ?`
+      const countSql = `SELECT count(*) AS n FROM (SELECT 1 FROM events INDEXED BY ${streamIndex} WHERE stream >= ? AND stream < ? LIMIT ?)`
+      const narrowPage = (scanned: bigint, seen: bigint): Page | undefined => {
+        if (range === null || rangeIsLarge || seen - scanned <= indexedCatchUpMinRows) return undefined
+        const { n } = stmt(countSql).get(range[0], range[1], indexedCatchUpMaxEvents) as { n: bigint }
+        if (n >= BigInt(indexedCatchUpMaxEvents)) {
+          // Streams only grow: once a category, always a category.
+          rangeIsLarge = true
+          return undefined
+        }
+        const rows = stmt(indexedSql).all(range[0], range[1], scanned, pageSize) as unknown as Array<Row>
+        return { rows, last: rows[rows.length - 1]?.position, full: rows.length === pageSize }
+      }
       // `scanned`: every event at or before it was looked at (delivered or filtered out);
       // `delivered`: the last position handed downstream (for the CaughtUp marker).
       type State = { readonly scanned: bigint; readonly delivered: bigint; readonly live: boolean }
       // Everything runs on one thread and `head` moves in the same synchronous block as
       // each COMMIT, so "note the head, read a page" is atomic with respect to appends:
-      // a page shorter than pageSize means every event up to that head was scanned, and
+      // a page that is not full means every event up to that head was scanned, and
       // anything newer bumps head past it and wakes us. `scanned` only grows and each
       // query asks for positions above it, so nothing is delivered twice or skipped.
       const step = (
@@ -317,15 +409,17 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
         Effect.flatMap(
           sync(() => {
             const seen = head
-            const rows = stmt(sql).all(s.scanned, ...f.params, pageSize) as unknown as Array<Row>
-            const last = rows[rows.length - 1]?.position
-            const scanned = rows.length === pageSize ? last! : seen > s.scanned ? seen : s.scanned
-            return { scanned, last, events: rows.map(toRecorded) }
+            const p = narrowPage(s.scanned, seen) ?? page(s.scanned, pageSize)
+            const last = p.rows[p.rows.length - 1]?.position
+            const scanned = p.full ? p.last! : seen > s.scanned ? seen : s.scanned
+            return { scanned, last, full: p.full, events: p.rows.map(toRecorded) }
           }),
-          ({ scanned, last, events }) => {
+          ({ scanned, last, full, events }) => {
             if (last !== undefined) {
               return Effect.succeed([events, Option.some({ scanned, delivered: last, live: s.live })] as const)
             }
+            // A full page whose events the stream filter all dropped: there may be more.
+            if (full) return step({ ...s, scanned })
             if (!s.live) {
               const caughtUp: CaughtUp = { _tag: "CaughtUp", position: s.delivered > 0n ? at(s.delivered) : undefined }
               return Effect.succeed([[caughtUp], Option.some({ ...s, scanned, live: true })] as const)
