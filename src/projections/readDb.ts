@@ -43,6 +43,10 @@ export const openReadDb = (dataDir: string): DatabaseSync => {
     const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string }
     if (mode.journal_mode !== "wal") throw new Error(`cannot switch to WAL mode (got ${mode.journal_mode})`)
     db.exec("PRAGMA synchronous = NORMAL")
+    // The runner wraps every event in a savepoint: with the default temp_store its
+    // sub-journal is a temp file, written (page by page) for every event. In memory it
+    // costs a copy instead of a system call per page, and halves the projections' time.
+    db.exec("PRAGMA temp_store = MEMORY")
     db.exec(runnerSchema)
     return db
   } catch (e) {

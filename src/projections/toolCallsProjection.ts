@@ -49,14 +49,13 @@ const assistant = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void
     if (!isToolUse(b)) continue
     const toolUseId = str(b.id)
     if (toolUseId === null) continue
-    ensure(db, e, sessionId, toolUseId)
-    // What Claude asked for is the record, even when an approval named the tool first.
-    sql(db, "UPDATE tool_calls SET tool_name = ?, input = ? WHERE session_id = ? AND tool_use_id = ?").run(
-      str(b.name),
-      json(b.input),
-      sessionId,
-      toolUseId
-    )
+    // The row (as ensure would make it) with what Claude asked for: that is the record,
+    // even when an approval named the tool first. One upsert instead of ensure + update.
+    sql(
+      db,
+      `INSERT INTO tool_calls (session_id, tool_use_id, run_id, requested_at, tool_name, input) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_id, tool_use_id) DO UPDATE SET tool_name = excluded.tool_name, input = excluded.input`
+    ).run(sessionId, toolUseId, e.runId, e.at, str(b.name), json(b.input))
   }
 }
 
@@ -67,11 +66,13 @@ const user = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
     const b = obj(raw)
     const toolUseId = str(b.tool_use_id)
     if (b.type !== "tool_result" || toolUseId === null) continue
-    ensure(db, e, sessionId, toolUseId)
-    const { requested_at } = sql(
-      db,
-      "SELECT requested_at FROM tool_calls WHERE session_id = ? AND tool_use_id = ?"
-    ).get(sessionId, toolUseId) as { requested_at: string }
+    // The row usually exists (from the tool_use); only when it does not is it made here.
+    const row = sql(db, "SELECT requested_at FROM tool_calls WHERE session_id = ? AND tool_use_id = ?").get(
+      sessionId,
+      toolUseId
+    ) as { requested_at: string } | undefined
+    if (row === undefined) ensure(db, e, sessionId, toolUseId)
+    const requested_at = row?.requested_at ?? e.at
     sql(
       db,
       `UPDATE tool_calls SET result_text = ?, result = ?, is_error = ?, completed_at = ?, duration_ms = ?

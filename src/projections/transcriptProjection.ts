@@ -61,18 +61,16 @@ interface Entry {
   readonly data?: string | null
 }
 
+/** Appends an entry at the session's next seq (worked out by the INSERT itself: one statement per entry). */
 const add = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, entry: Entry): void => {
-  const { next } = sql(db, "SELECT coalesce(max(seq), 0) + 1 AS next FROM transcript WHERE session_id = ?").get(
-    sessionId
-  ) as { next: number }
   sql(
     db,
     `INSERT INTO transcript (session_id, seq, revision, run_id, kind, text, message_uuid, parent_tool_use_id,
        tool_use_id, tool_name, input, result_text, result, is_error, result_revision, result_at, data, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+     VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM transcript WHERE session_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
   ).run(
     sessionId,
-    next,
+    sessionId,
     e.revision,
     e.runId,
     entry.kind,
@@ -108,8 +106,10 @@ const linkApproval = (db: DatabaseSync, sessionId: string, toolUseId: string): v
   ).get(sessionId, toolUseId) as
     | { approval_id: string; decision: string; decided_by: string | null; message: string | null }
     | undefined
+  // Most tool calls need no approval: then there is nothing to link and no seq to look up.
+  if (a === undefined) return
   const seq = toolCallSeq(db, sessionId, toolUseId)
-  if (a === undefined || seq === undefined) return
+  if (seq === undefined) return
   sql(
     db,
     "UPDATE transcript SET approval_id = ?, decision = ?, decided_by = ?, decision_message = ? WHERE session_id = ? AND seq = ?"
