@@ -27,12 +27,24 @@ export const disposeApp = (app: object): void => {
   d?.()
 }
 
+const hasUnreadBody = (request: Request, status: number): boolean =>
+  request.body !== null &&
+  (request.headers.has("transfer-encoding") || (request.headers.get("content-length") ?? "0") !== "0") &&
+  (!request.bodyUsed || status === 413)
+
 export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   const app = new Hono<HttpEnv>()
   const idempotencyStore = deps.idempotency ?? openIdempotencyStore(deps.config.dataDir)
   if (deps.idempotency === undefined) disposers.set(app, () => idempotencyStore.close())
 
   app.use("*", requestLog(deps.logger))
+  // A body the app did not read to the end (refused before or while reading it) is left
+  // unread on the connection: close it after the answer, so that no client reuses a
+  // connection the server is about to drop.
+  app.use("*", async (c, next) => {
+    await next()
+    if (hasUnreadBody(c.req.raw, c.res.status)) c.header("Connection", "close")
+  })
   app.use("*", bearerAuth(deps.config.apiToken))
   // Known paths answer OPTIONS with what they allow.
   app.use("*", async (c, next) => {

@@ -324,13 +324,24 @@ const corpus = (): Array<Case> => [
 describe("hostile input over real HTTP", () => {
   it("every input gets its 4xx as problem+json, appends nothing, and the service stays up", async () => {
     const tally = new Tally()
+    let reused = 0
     for (const c of corpus()) {
       const before = await head()
       let sent: Sent
       try {
-        sent = await c.send()
+        try {
+          sent = await c.send()
+        } catch (e) {
+          // A kept-alive connection that the server closed after an earlier answer whose body
+          // it did not read (it drains such bodies for 500 ms at most, then closes): under a
+          // loaded machine the client may reuse it just then. The request was never read.
+          if ((e as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw e
+          reused++
+          sent = await c.send()
+        }
       } catch (e) {
-        tally.failures.push(`${c.name}: ${e instanceof Error ? e.message : String(e)}`)
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause
+        tally.failures.push(`${c.name}: ${e instanceof Error ? e.message : String(e)}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}`)
         continue
       }
       // Anything appended by a refused command would be appended before its answer; give
@@ -350,12 +361,25 @@ describe("hostile input over real HTTP", () => {
     const internal = h.logs.filter((l) => l.msg === "request failed")
     console.log(
       `hostile corpus: inputs tried ${tally.inputs}, 5xx seen ${tally.fiveXx}, appends from rejected input ${tally.appendsFromRejected} ` +
-        `(refused ${tally.rejected}, internal errors logged ${internal.length})`
+        `(refused ${tally.rejected}, internal errors logged ${internal.length}, resent after a closed keep-alive connection ${reused})`
     )
     if (tally.failures.length > 0) console.log(tally.failures.join("\n"))
     expect(tally.failures).toEqual([])
     expect(tally.fiveXx).toBe(0)
     expect(tally.appendsFromRejected).toBe(0)
     expect(internal).toEqual([])
+  })
+
+  it("closes the connection after an answer that left the request body unread, keeps it otherwise", async () => {
+    const request = (headers: string, body: string) =>
+      rawRequest(h.url, `POST ${L} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+    const body = JSON.stringify({ query: 5 })
+    const unauthorized = await request("Content-Type: application/json\r\n", body)
+    expect([unauthorized.status, unauthorized.headers.connection]).toEqual([401, "close"])
+    const wrongType = await request(`Authorization: Bearer ${token}\r\nContent-Type: text/plain\r\n`, body)
+    expect([wrongType.status, wrongType.headers.connection]).toEqual([415, "close"])
+    const read = await request(`Authorization: Bearer ${token}\r\nContent-Type: application/json\r\n`, body)
+    expect(read.status).toBe(400)
+    expect(read.headers.connection).not.toBe("close")
   })
 })
