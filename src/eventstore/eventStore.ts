@@ -37,6 +37,24 @@ export interface RecordedEvent {
   readonly created: Date
 }
 
+/**
+ * A recorded event with its data and metadata as the JSON text the store holds, for
+ * passing on without parsing (see EventStoreShape.readStreamJson).
+ */
+export interface RecordedEventJson {
+  readonly _tag: "RecordedEventJson"
+  readonly stream: string
+  readonly revision: bigint
+  readonly position: Position
+  readonly id: string
+  readonly type: string
+  /** Exactly JSON.stringify(data) of the event readStream would return. */
+  readonly dataJson: string
+  /** Exactly JSON.stringify(metadata) of the event readStream would return. */
+  readonly metadataJson: string
+  readonly created: Date
+}
+
 /** Marks the boundary between catch-up and live delivery in a subscription. */
 export interface CaughtUp {
   readonly _tag: "CaughtUp"
@@ -127,6 +145,12 @@ export interface EventStoreShape {
     expected: ExpectedRevision
   ): Effect.Effect<AppendResult, AppendError>
   readStream(stream: string, options?: ReadStreamOptions): Stream.Stream<RecordedEvent, ReadError>
+  /**
+   * Optional fast path: readStream's events with data and metadata still as JSON text, for
+   * callers that only write them out again (NDJSON replays). Adapters that keep JSON text
+   * (sqlite) offer it; callers fall back to readStream when it is absent.
+   */
+  readStreamJson?(stream: string, options?: ReadStreamOptions): Stream.Stream<RecordedEventJson, ReadError>
   readAll(options?: ReadAllOptions): Stream.Stream<RecordedEvent, ReadError>
   subscribeAll(options: SubscribeAllOptions): Stream.Stream<RecordedEvent | CaughtUp, ReadError>
   /** The position of the newest event in the store (or null when empty). */

@@ -24,6 +24,7 @@ import {
   type ReadError,
   type ReadStreamOptions,
   type RecordedEvent,
+  type RecordedEventJson,
   type SubscribeAllOptions
 } from "./eventStore.ts"
 import { openEventsDb } from "./sqliteSchema.ts"
@@ -54,6 +55,18 @@ interface Row {
 }
 
 const at = (n: bigint): Position => ({ commit: n, prepare: n })
+
+const toRecordedJson = (r: Row): RecordedEventJson => ({
+  _tag: "RecordedEventJson",
+  stream: r.stream,
+  revision: r.revision,
+  position: at(r.position),
+  id: r.id,
+  type: r.type,
+  dataJson: r.data,
+  metadataJson: r.metadata,
+  created: new Date(Number(r.created))
+})
 
 const toRecorded = (r: Row): RecordedEvent => ({
   _tag: "RecordedEvent",
@@ -281,9 +294,9 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
     )
 
   // ---- reads ----
-  const readStream: EventStoreShape["readStream"] = (stream, options: ReadStreamOptions = {}) =>
+  const streamRows = <A>(stream: string, options: ReadStreamOptions, map: (r: Row) => A) =>
     Stream.unwrap(
-      sync((): Stream.Stream<RecordedEvent, ReadError> => {
+      sync((): Stream.Stream<A, ReadError> => {
         const last = lastRevision(stream)
         if (last === null) return Stream.fail(new StreamNotFound({ stream }))
         const forwards = options.direction !== "backwards"
@@ -292,13 +305,26 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
         const sql = forwards
           ? `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
           : `SELECT ${columns} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`
-        return pages(limitOf(options.maxCount), start, (cursor, limit) => {
-          const rows = stmt(sql).all(stream, cursor, limit) as unknown as Array<Row>
-          const tail = rows[rows.length - 1]
-          return [rows, tail === undefined ? undefined : forwards ? tail.revision + 1n : tail.revision - 1n]
-        })
+        return pages(
+          limitOf(options.maxCount),
+          start,
+          (cursor, limit) => {
+            const rows = stmt(sql).all(stream, cursor, limit) as unknown as Array<Row>
+            const tail = rows[rows.length - 1]
+            return [rows, tail === undefined ? undefined : forwards ? tail.revision + 1n : tail.revision - 1n]
+          },
+          map
+        )
       })
     )
+
+  const readStream: EventStoreShape["readStream"] = (stream, options: ReadStreamOptions = {}) =>
+    streamRows(stream, options, toRecorded)
+
+  // The text in the table is what JSON.stringify wrote at append, so it is already the
+  // JSON of the parsed value: no parse and stringify again to pass it on.
+  const readStreamJson: NonNullable<EventStoreShape["readStreamJson"]> = (stream, options: ReadStreamOptions = {}) =>
+    streamRows(stream, options, toRecordedJson)
 
   /**
    * One page of events in $all order, from `cursor` (inclusive or not), at most `limit`.
@@ -353,11 +379,12 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
     })
 
   /** Pages through a query until it runs dry or `max` rows were emitted. */
-  const pages = (
+  const pages = <A = RecordedEvent>(
     max: number,
     start: bigint,
-    page: (cursor: bigint, limit: number) => readonly [Array<Row>, bigint | undefined, boolean?]
-  ): Stream.Stream<RecordedEvent, EventStoreFailure | EventStoreUnavailable> =>
+    page: (cursor: bigint, limit: number) => readonly [Array<Row>, bigint | undefined, boolean?],
+    map: (r: Row) => A = toRecorded as unknown as (r: Row) => A
+  ): Stream.Stream<A, EventStoreFailure | EventStoreUnavailable> =>
     max === 0
       ? Stream.empty
       : Stream.paginate({ cursor: start, left: max }, (s) =>
@@ -366,7 +393,7 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
             const [rows, next, full = rows.length === limit] = page(s.cursor, limit)
             const left = s.left - rows.length
             const more = full && left > 0 && next !== undefined && next >= 0n
-            return [rows.map(toRecorded), more ? Option.some({ cursor: next, left }) : Option.none()] as const
+            return [rows.map(map), more ? Option.some({ cursor: next, left }) : Option.none()] as const
           })
         )
 
@@ -447,7 +474,7 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
       db.close()
     })
 
-  return { kind: "sqlite", file, append, readStream, readAll, subscribeAll, headPosition, close }
+  return { kind: "sqlite", file, append, readStream, readStreamJson, readAll, subscribeAll, headPosition, close }
 }
 
 /** The embedded store as the EventStore service; the database closes with the layer's scope. */

@@ -96,6 +96,30 @@ describe("GET /v1/sessions/:id/events", () => {
     expect(missing.status).toBe(404)
   })
 
+  it("NDJSON lines are byte for byte the JSON of the paged items, across store pages and odd content", async () => {
+    const h = await start()
+    const { sessionId, runId } = await h.seedRunning()
+    const odd = ["unicode ✓ é 漢字 🎉", 'quotes " and \\ backslash', "control \u0001 \t tab\nnewline", "\u2028\u2029", "</script>"]
+    for (let i = 0; i < 620; i++) await say(h, sessionId, runId, `${odd[i % odd.length]} ${i}`)
+    await h.command({
+      kind: "RecordClaudeMessage",
+      sessionId,
+      runId,
+      message: { type: "user", uuid: randomUUID(), message: { role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [{ n: 1e21, m: -0, k: 0.1, big: 12345678901234567890, "2": "b", "1": "a", __proto__x: null }] }] } }
+    })
+    const text = await (await h.fetch(`/v1/sessions/${sessionId}/events`, { headers: { accept: "application/x-ndjson" } })).text()
+    const lines = text.trimEnd().split("\n")
+    const items: Array<unknown> = []
+    for (let from = 0; ; ) {
+      const page = await json(await h.fetch(`/v1/sessions/${sessionId}/events?fromRevision=${from}&limit=1000`))
+      items.push(...page.items)
+      if (page.nextRevision === null) break
+      from = page.nextRevision
+    }
+    expect(lines.length).toBe(items.length)
+    expect(lines).toEqual(items.map((i) => JSON.stringify(i)))
+  })
+
   it("404 for an unknown session; 400 for a bad fromRevision or limit", async () => {
     const h = await start()
     const { sessionId } = await h.seedSession()
