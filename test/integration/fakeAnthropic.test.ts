@@ -303,12 +303,14 @@ describe("real claude against the fake", () => {
     expect(interruptReply).toEqual({ still_queued: [] })
 
     const firstResultAt = r.messages.indexOf(r.results[0]!)
-    const turn1 = r.messages.slice(0, firstResultAt + 1).filter((m) => m.type !== "stream_event")
-    expect(turn1.map((m) => m.type)).toEqual(["system", "system", "assistant", "user", "result"]) // init, status, …
-    const aborted = turn1[2] as SDKAssistantMessage
+    // System messages (init, status, …) come and go with timing; the rest of the turn is fixed.
+    const turn1 = r.messages.slice(0, firstResultAt + 1).filter((m) => m.type !== "stream_event" && m.type !== "system")
+    expect(turn1.map((m) => m.type)).toEqual(["assistant", "user", "result"])
+    const aborted = turn1[0] as SDKAssistantMessage
     expect(aborted.aborted).toBe(true)
-    expect(aborted.message.content).toEqual([{ type: "text", text: "one two " }])
-    expect((turn1[3] as SDKUserMessage).message.content).toEqual([{ type: "text", text: "[Request interrupted by user]" }])
+    // On a busy machine claude may not have read every streamed chunk when the interrupt lands.
+    expect(aborted.message.content).toEqual([{ type: "text", text: expect.stringMatching(/^one (two )?$/) }])
+    expect((turn1[1] as SDKUserMessage).message.content).toEqual([{ type: "text", text: "[Request interrupted by user]" }])
     const result = r.results[0]!
     expect(result).toMatchObject({ type: "result", subtype: "error_during_execution", is_error: true, terminal_reason: "aborted_streaming", stop_reason: null })
     expect("result" in result).toBe(false)
