@@ -30,13 +30,24 @@ export const eventView = (e: RecordedEvent) => ({
 
 /**
  * JSON.stringify(eventView(e)) of the same event, made from the store's JSON text: the
- * data and metadata go out as stored, without a parse and a stringify per event.
+ * data and metadata go out as stored, without a parse and a stringify per event. (A
+ * writer per response: the stream's part of the line is worked out once per stream.)
  */
-export const eventViewJson = (e: RecordedEventJson): string =>
-  `{"stream":${JSON.stringify(e.stream)},"sessionId":${JSON.stringify(sessionIdOf(e.stream))},` +
-  `"revision":${Number(e.revision)},"position":${JSON.stringify(encodePosition(e.position))},` +
-  `"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"data":${e.dataJson},` +
-  `"metadata":${e.metadataJson},"created":${JSON.stringify(e.created.toISOString())}}`
+export const eventViewJsonWriter = () => {
+  let stream: string | undefined
+  let head = ""
+  return (e: RecordedEventJson): string => {
+    if (e.stream !== stream) {
+      stream = e.stream
+      head = `{"stream":${JSON.stringify(e.stream)},"sessionId":${JSON.stringify(sessionIdOf(e.stream))},`
+    }
+    return (
+      `${head}"revision":${Number(e.revision)},"position":${JSON.stringify(encodePosition(e.position))},` +
+      `"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"data":${e.dataJson},` +
+      `"metadata":${e.metadataJson},"created":${JSON.stringify(e.created.toISOString())}}`
+    )
+  }
+}
 
 const ndjsonType = "application/x-ndjson"
 
@@ -79,13 +90,15 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": ndjsonType, "Cache-Control": "no-store" })
       const limit = q.limit === undefined ? undefined : Number(q.limit)
       const options = { fromRevision, ...(limit !== undefined ? { maxCount: limit } : {}) }
-      // The store's JSON text when it offers it; else parsed events, written out again.
-      const lines: Stream.Stream<string, ReadError> = store.readStreamJson
-        ? store.readStreamJson(stream, options).pipe(Stream.map(eventViewJson))
-        : store.readStream(stream, options).pipe(Stream.map((e) => JSON.stringify(eventView(e))))
       // A page of events (as the store reads them) per pull and per chunk written: one
       // event per pull cost more in promise and stream machinery than in the event itself.
-      const it = Stream.toAsyncIterable(Stream.chunks(lines))[Symbol.asyncIterator]()
+      // From the store's JSON text when it offers it; else parsed events, written out again.
+      const lines = (page: ReadonlyArray<string>) => [page.join("\n") + "\n"] as const
+      const line = eventViewJsonWriter()
+      const pages: Stream.Stream<string, ReadError> = store.readStreamJson
+        ? store.readStreamJson(stream, options).pipe(Stream.mapArray((page) => lines(page.map(line))))
+        : store.readStream(stream, options).pipe(Stream.mapArray((page) => lines(page.map((e) => JSON.stringify(eventView(e))))))
+      const it = Stream.toAsyncIterable(pages)[Symbol.asyncIterator]()
       const encoder = new TextEncoder()
       const body = new ReadableStream<Uint8Array>({
         async pull(controller) {
@@ -93,7 +106,7 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
             const next = await it.next()
             if (next.done) controller.close()
             else {
-              controller.enqueue(encoder.encode(next.value.join("\n") + "\n"))
+              controller.enqueue(encoder.encode(next.value))
             }
           } catch (e) {
             logger.log("error", "NDJSON stream failed", { sessionId, requestId: c.get("requestId"), error: String(e) })
