@@ -4,7 +4,7 @@
 // ends, fails, is interrupted or is found orphaned at start-up.
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Context, Effect, Fiber, Result, Stream } from "effect"
+import { Context, Effect, Result } from "effect"
 import type {
   CommandContext,
   CommandError,
@@ -16,11 +16,13 @@ import { isResultError, type ClaudeMessage } from "../domain/claudeMessages.ts"
 import type { RunOutcome, SessionCommand } from "../domain/sessionDecider.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import type { Session } from "../domain/sessionState.ts"
-import { sessionIdOf, streamPrefix } from "../domain/streamName.ts"
-import type { EventStoreShape, Position, RecordedEvent } from "../eventstore/eventStore.ts"
+import { sessionIdOf } from "../domain/streamName.ts"
+import type { EventStoreShape, RecordedEvent } from "../eventstore/eventStore.ts"
 import type { Logger } from "../log.ts"
 import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
+import { inFlightSessions } from "./inFlightSessions.ts"
 import { RunQueue } from "./runQueue.ts"
+import { followStore, type StoreFollower } from "./storeFollower.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 
 export interface SupervisorConfig {
@@ -419,10 +421,9 @@ export const makeSupervisor = (
 
   /**
    * Approvals decided and interrupts requested through another agentlog instance on the same
-   * store reach this instance's runs through the store: it follows those two event types
-   * from the head of the store until shutdown (its own commands have acted on them already).
+   * store reach this instance's runs through the store (its own commands acted on them already).
    */
-  let following: Fiber.Fiber<void> | undefined
+  let follower: StoreFollower | undefined
   const onRecorded = (e: RecordedEvent) => {
     const sessionId = sessionIdOf(e.stream)
     const d = e.data as { approvalId?: unknown; decision?: unknown; message?: unknown; updatedInput?: unknown; runId?: unknown }
@@ -443,52 +444,14 @@ export const makeSupervisor = (
       }
     }
   }
-  const follow = async () => {
-    if (following) return
-    let from: Position | "start" = (await Effect.runPromise(store.headPosition())) ?? "start"
-    // From the last event seen, when it has to resubscribe.
-    const once = () =>
-      // Filtered by type only (a server-side filter for EventStoreDB); onRecorded keeps session streams.
-      store.subscribeAll({ from, filter: { eventTypes: ["ApprovalDecided", "InterruptRequested"] } }).pipe(
-        Stream.runForEach((e) =>
-          Effect.sync(() => {
-            if (e._tag !== "RecordedEvent") return
-            from = e.position
-            onRecorded(e)
-          })
-        )
-      )
-    following = Effect.runFork(
-      Effect.gen(function* () {
-        while (true) {
-          const r = yield* Effect.result(Effect.suspend(once))
-          const why = r._tag === "Failure" ? errorText(r.failure) : "the subscription ended"
-          logger.log("warn", "following approvals and interrupts from the store: resubscribing", { error: why })
-          yield* Effect.sleep(1_000)
-        }
-      })
-    )
-  }
-
-  const lifecycleTypes = ["SessionLaunched", "SessionForked", "ContinueRequested", "RunStarted", "RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"]
 
   const recover = async () => {
-    await follow()
+    follower ??= await followStore(store, ["ApprovalDecided", "InterruptRequested"], onRecorded, logger)
     const killed = pidFiles.killOrphans()
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
-    // Only lifecycle events matter to find runs that were in flight; the rest is skipped by the store.
-    const lastLifecycle = new Map<string, string>()
-    await Effect.runPromise(
-      store.readAll({ filter: { streamPrefix: [streamPrefix], eventTypes: lifecycleTypes } }).pipe(
-        Stream.runForEach((e) => Effect.sync(() => lastLifecycle.set(e.stream, e.type)))
-      )
-    )
     let abandoned = 0
     let requeued = 0
-    for (const [stream, type] of lastLifecycle) {
-      if (!["SessionLaunched", "SessionForked", "ContinueRequested", "RunStarted"].includes(type)) continue
-      const sessionId = sessionIdOf(stream)
-      if (!sessionId) continue
+    for (const sessionId of await Effect.runPromise(inFlightSessions(store))) {
       const loaded = await run(commands.load(sessionId))
       if (Result.isFailure(loaded) || !loaded.success.state) continue
       const s = loaded.success.state
@@ -524,7 +487,7 @@ export const makeSupervisor = (
       void stopProcess(lr)
     }
     await Promise.allSettled([...settled])
-    if (following) await Effect.runPromise(Fiber.interrupt(following))
+    await follower?.stop()
   }
 
   return {

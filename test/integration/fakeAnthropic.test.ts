@@ -23,8 +23,7 @@ import {
   startFakeAnthropic,
   toolResultsOf,
   lastUserText,
-  type FakeAnthropic,
-  type Turn
+  type FakeAnthropic
 } from "../support/fakeAnthropic.ts"
 import { claudeBinaryPath, FAKE_API_KEY, makeClaudeEnv, promptQueue, type ClaudeEnv, type PromptQueue } from "../support/claudeEnv.ts"
 

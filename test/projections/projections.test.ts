@@ -127,7 +127,7 @@ describe("Projections service", () => {
 })
 
 describe("handlers meet the unexpected", () => {
-  const odd = async (store: SqliteEventStore, w: Writer) => {
+  const odd = async (_store: SqliteEventStore, w: Writer) => {
     const sessionId = newId()
     const runId = newId()
     const stream = `session-${sessionId}`
