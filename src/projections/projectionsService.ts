@@ -11,7 +11,7 @@ import { comparePositions, encodePosition } from "../eventstore/position.ts"
 import { allProjections } from "./allProjections.ts"
 import type { Projection } from "./projection.ts"
 import { prepareProjections, runSubscription, type CheckpointInfo, type ProjectionRunner } from "./projectionRunner.ts"
-import { ReadDb, ReadDbError } from "./readDb.ts"
+import { catchUpMode, ReadDb, ReadDbError } from "./readDb.ts"
 
 export interface ProjectionsShape {
   /**
@@ -136,9 +136,11 @@ export const makeProjections = (
     const follow = Effect.gen(function* () {
       let delay = baseDelay
       while (true) {
+        catchUpMode(db, true)
         const why = yield* runSubscription(store, runner, {
           onBatch: notify,
           onCaughtUp: () => {
+            catchUpMode(db, false)
             caughtUp = true
             notify()
           }

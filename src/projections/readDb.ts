@@ -80,6 +80,19 @@ export const ReadDbLive = (dataDir: string): Layer.Layer<ReadDb, ReadDbError> =>
     )
   )
 
+/**
+ * Settings for applying a backlog (a rebuild, a start after downtime) or for following
+ * live. Catching up, a bigger page cache and ten times fewer WAL checkpoints (each one
+ * copies pages back and fsyncs read.db): a rebuild of 1M events went from 24k to 34k
+ * events/s. Live, SQLite's defaults keep memory low and each checkpoint short (it runs
+ * inside a projection's commit, on the event loop).
+ */
+export const catchUpMode = (db: DatabaseSync, catchingUp: boolean): void => {
+  if (!db.isOpen) return
+  db.exec(catchingUp ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000")
+  db.exec(catchingUp ? "PRAGMA wal_autocheckpoint = 10000" : "PRAGMA wal_autocheckpoint = 1000")
+}
+
 const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>()
 
 /** A prepared statement, cached per connection (SQLite re-prepares it after schema changes). */

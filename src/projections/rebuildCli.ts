@@ -9,7 +9,7 @@ import { encodePosition } from "../eventstore/position.ts"
 import { makeSqliteEventStore } from "../eventstore/sqliteEventStore.ts"
 import { allProjections } from "./allProjections.ts"
 import { prepareProjections, runSubscription } from "./projectionRunner.ts"
-import { openReadDb, ReadDbError, readDbFile } from "./readDb.ts"
+import { catchUpMode, openReadDb, ReadDbError, readDbFile } from "./readDb.ts"
 
 const dataDir = process.env.AGENTLOG_DATA_DIR ?? "./data"
 const storeSetting = process.env.AGENTLOG_EVENTSTORE ?? "sqlite"
@@ -41,6 +41,7 @@ const program = Effect.gen(function* () {
     (db) => Effect.sync(() => db.close())
   )
   const runner = prepareProjections(db, allProjections, { reset: true })
+  catchUpMode(db, true)
   const started = performance.now()
   let events = 0
   let errors = 0
