@@ -64,22 +64,27 @@ export class Rng {
 
   /** A random (version 4 layout) lower-case UUID. */
   uuid(): string {
-    const h = (n: number) => n.toString(16).padStart(8, "0")
-    const w0 = h(this.u32())
-    const w1 = h(this.u32())
-    const w2 = h(((this.u32() & 0x0fffffff) | 0x40000000) >>> 0)
-    const w3 = h(((this.u32() & 0x3fffffff) | 0x80000000) >>> 0)
-    const x = w0 + w1 + w2 + w3
-    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(16, 20)}-${x.slice(24, 28)}-${x.slice(12, 16)}${x.slice(20, 24)}${x.slice(28, 32)}`
+    const a = this.u32()
+    const b = this.u32()
+    const c = this.u32()
+    const d = this.u32()
+    return (
+      word(a) + "-" + half(b >>> 16) + "-" + half(((b & 0x0fff) | 0x4000) >>> 0) + "-" +
+      half(((c >>> 16) & 0x3fff) | 0x8000) + "-" + half(c & 0xffff) + word(d)
+    )
   }
 
   /** Lower-case hex of `n` characters. */
   hex(n: number): string {
     let s = ""
-    while (s.length < n) s += this.u32().toString(16).padStart(8, "0")
+    while (s.length < n) s += word(this.u32())
     return s.slice(0, n)
   }
 }
+
+const byteHex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+const half = (x: number): string => byteHex[(x >>> 8) & 0xff]! + byteHex[x & 0xff]!
+const word = (x: number): string => half(x >>> 16) + half(x & 0xffff)
 
 const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0
 
