@@ -11,7 +11,7 @@
 // minPosition) has resolved AND the session's row and its transcript both show the event.
 import { mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Logger, Scope } from "effect"
 import { makeSessionCommands } from "../src/commands/sessionCommands.ts"
 import type { EventStoreShape } from "../src/eventstore/eventStore.ts"
 import { makeSqliteEventStore } from "../src/eventstore/sqliteEventStore.ts"
@@ -59,7 +59,8 @@ const measure = async (dir: string, seed: number, sessions: number, durationMs: 
   }
   const db = openReadDb(dir)
   const scope = await Effect.runPromise(Scope.make())
-  const projections = await Effect.runPromise(Scope.provide(scope)(makeProjections(store, db)))
+  // The projections' own log lines ("building from zero") would interleave with the table.
+  const projections = await Effect.runPromise(Scope.provide(scope)(makeProjections(store, db)).pipe(Effect.provide(Logger.layer([]))))
   const commands = makeSessionCommands(store)
   const reads = makeReadModelQueries(db)
   const transcriptRevision = db.prepare(
