@@ -62,6 +62,7 @@ import {
   type RecordedEvent,
   type SubscribeAllOptions
 } from "./eventStore.ts"
+import { checkAppend } from "./appendInput.ts"
 import { comparePositions } from "./position.ts"
 
 export interface EsdbEventStore extends EventStoreShape {
@@ -157,7 +158,6 @@ const appendError = (stream: string, expected: ExpectedRevision) => (e: unknown)
 type EsdbRecorded = NonNullable<ResolvedEvent["event"]>
 
 const utf8 = new TextEncoder()
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const toRecorded = (e: EsdbRecorded): RecordedEvent => ({
   _tag: "RecordedEvent",
@@ -196,41 +196,22 @@ const serverFilter = (filter: AllFilter | undefined): EsdbFilter => {
   return excludeSystemEvents()
 }
 
+/** The port's checks, plus EventStoreDB's own: `$` streams belong to the server. */
 const validate = (stream: string, events: ReadonlyArray<EventData>, expected: ExpectedRevision) => {
-  const invalid = (reason: string) => new EventStoreFailure({ reason: `append to ${stream}: ${reason}` })
-  if (typeof stream !== "string" || stream.length === 0) return invalid("the stream name is empty")
-  if (stream.startsWith("$")) return invalid("streams starting with $ are system streams")
-  if (events.length === 0) return invalid("no events to append")
-  if (typeof expected === "bigint" && expected < 0n) return invalid(`invalid expected revision ${expected}`)
-  const ids = new Set<string>()
-  const out = []
-  for (const e of events) {
-    if (typeof e.id !== "string" || !uuidPattern.test(e.id)) return invalid(`event id ${String(e.id)} is not a UUID`)
-    const id = e.id.toLowerCase()
-    if (ids.has(id)) return invalid(`event id ${id} appears twice in one append`)
-    ids.add(id)
-    if (typeof e.type !== "string" || e.type.length === 0) return invalid(`event ${id} has no type`)
-    let data: string | undefined
-    let metadata: string | undefined
-    try {
-      data = JSON.stringify(e.data)
-      metadata = JSON.stringify(e.metadata ?? null)
-    } catch (err) {
-      return invalid(`event ${id} is not JSON-serializable (${reasonOf(err)})`)
-    }
-    if (data === undefined || metadata === undefined) return invalid(`event ${id} has no JSON data`)
-    out.push(
-      jsonEvent({
-        id,
-        type: e.type,
-        // The client JSON-encodes data itself; metadata goes as the bytes of its JSON so that
-        // every value (null, false, 0, "") round-trips (the client drops falsy metadata).
-        data: e.data as never,
-        metadata: utf8.encode(metadata)
-      })
-    )
-  }
-  return out
+  if (typeof stream === "string" && stream.startsWith("$"))
+    return new EventStoreFailure({ reason: `append to ${stream}: streams starting with $ are system streams` })
+  const checked = checkAppend(stream, events, expected)
+  if (checked instanceof EventStoreFailure) return checked
+  return checked.map((e) =>
+    jsonEvent({
+      id: e.id,
+      type: e.type,
+      // The client JSON-encodes data itself; metadata goes as the bytes of its JSON so that
+      // every value (null, false, 0, "") round-trips (the client drops falsy metadata).
+      data: e.data as never,
+      metadata: utf8.encode(e.metadataJson)
+    })
+  )
 }
 
 const toEsdbExpected = (expected: ExpectedRevision) =>

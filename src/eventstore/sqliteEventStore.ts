@@ -27,6 +27,7 @@ import {
   type RecordedEventJson,
   type SubscribeAllOptions
 } from "./eventStore.ts"
+import { checkAppend } from "./appendInput.ts"
 import { openEventsDb } from "./sqliteSchema.ts"
 
 export interface SqliteEventStore extends EventStoreShape {
@@ -39,7 +40,6 @@ export interface SqliteEventStore extends EventStoreShape {
 /** Rows fetched per query while paging through reads and subscriptions. */
 const pageSize = 500
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const columns = "position, stream, revision, id, type, data, metadata, created"
 
@@ -226,29 +226,8 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
     events: ReadonlyArray<EventData>,
     expected: ExpectedRevision
   ): AppendResult | WrongExpectedVersion | EventStoreFailure => {
-    const invalid = (reason: string) => new EventStoreFailure({ reason: `append to ${stream}: ${reason}` })
-    if (typeof stream !== "string" || stream.length === 0) return invalid("the stream name is empty")
-    if (events.length === 0) return invalid("no events to append")
-    if (typeof expected === "bigint" && expected < 0n) return invalid(`invalid expected revision ${expected}`)
-    const rows: Array<{ id: string; type: string; data: string; metadata: string }> = []
-    const ids = new Set<string>()
-    for (const e of events) {
-      if (typeof e.id !== "string" || !uuidPattern.test(e.id)) return invalid(`event id ${String(e.id)} is not a UUID`)
-      const id = e.id.toLowerCase()
-      if (ids.has(id)) return invalid(`event id ${id} appears twice in one append`)
-      ids.add(id)
-      if (typeof e.type !== "string" || e.type.length === 0) return invalid(`event ${id} has no type`)
-      let data: string | undefined
-      let metadata: string | undefined
-      try {
-        data = JSON.stringify(e.data)
-        metadata = JSON.stringify(e.metadata ?? null)
-      } catch (err) {
-        return invalid(`event ${id} is not JSON-serializable (${err instanceof Error ? err.message : String(err)})`)
-      }
-      if (data === undefined || metadata === undefined) return invalid(`event ${id} has no JSON data`)
-      rows.push({ id, type: e.type, data, metadata })
-    }
+    const rows = checkAppend(stream, events, expected)
+    if (rows instanceof EventStoreFailure) return rows
 
     db.exec("BEGIN IMMEDIATE")
     try {
@@ -292,7 +271,7 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
       let position = 0n
       for (const r of rows) {
         revision += 1n
-        position = BigInt(insert.run(stream, revision, r.id, r.type, r.data, r.metadata, created).lastInsertRowid)
+        position = BigInt(insert.run(stream, revision, r.id, r.type, r.dataJson, r.metadataJson, created).lastInsertRowid)
       }
       db.exec("COMMIT")
       // Same synchronous block as the commit: a reader that saw `head` also sees the rows.
