@@ -8,19 +8,18 @@
 // then, with the service stopped, the data directory is checked: every acknowledged event
 // is stored where it was acknowledged, no stream has a gap or a duplicate, every run in
 // flight at a kill is RunAbandoned, and read.db equals a rebuild from zero byte for byte.
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
-import { startFakeAnthropic, type FakeAnthropic, type Turn } from "../support/fakeAnthropic.ts"
+import type { ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic, Turn } from "../support/fakeAnthropic.ts"
+import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
 import type { ServiceProcess } from "../support/serviceProcess.ts"
 import {
   accepted,
   checkReadModels,
   checkRuns,
   checkStore,
-  claudePids,
   killDuringStartup,
   Ledger,
   multiplyHistory,
@@ -37,25 +36,11 @@ let dataDir: string
 let service: ServiceProcess | undefined
 
 beforeAll(async () => {
-  fake = await startFakeAnthropic([], { defaultText: "OK" })
-  claude = makeClaudeEnv(fake.url, { prefix: "agentlog-crash-" })
-  dataDir = mkdtempSync(join(tmpdir(), "agentlog-crash-data-"))
+  ;({ fake, claude, dataDir } = await openOfflineWorld("crash"))
 })
 
 afterAll(async () => {
-  await service?.kill()
-  fake?.release()
-  await fake?.close()
-  const left = claude ? claudePids(claude) : []
-  for (const pid of left) {
-    try {
-      process.kill(pid, "SIGKILL")
-    } catch {
-      // gone
-    }
-  }
-  claude?.cleanup()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  const left = await closeOfflineWorld({ fake, claude, dataDir }, service)
   expect(left, "claude processes left behind").toEqual([])
 })
 
@@ -117,7 +102,7 @@ describe("kill -9 at many points, then restart", () => {
       service = await startService(dataDir, claude)
       fake.abortStreams()
       // The killed service's claude processes were ended by the restart.
-      const survivors = orphans.filter((pid) => claudePids(claude).includes(pid))
+      const survivors = orphans.filter((pid) => claude.claudePids().includes(pid))
       if (survivors.length > 0) mismatches.push(`${name}: claude processes of the killed service still run: ${survivors.join(", ")}`)
       for (const sessionId of sessions) {
         await waitForStatus(service.url, sessionId, ended)

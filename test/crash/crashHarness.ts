@@ -6,7 +6,6 @@
 // ended as RunAbandoned, and read.db equals a rebuild from zero (byte for byte).
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { DatabaseSync } from "node:sqlite"
@@ -211,16 +210,6 @@ export const killDuringStartup = (
       clearTimeout(timer)
       resolve({ logs, listened: logs.some((l) => l.includes('"msg":"agentlog listening"')) })
     })
-  })
-
-/** The claude binaries (not their tool children, not the service) running with this HOME. */
-export const claudePids = (claude: ClaudeEnv): Array<number> =>
-  claude.processes().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("claude-agent-sdk")
-    } catch {
-      return false
-    }
   })
 
 /** read.db's lowest projection checkpoint, read without disturbing it (the service is dead). */

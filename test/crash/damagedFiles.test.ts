@@ -18,7 +18,6 @@ import {
   checkReadModels,
   checkRuns,
   checkStore,
-  claudePids,
   Ledger,
   readAllEvents,
   serviceEnv,
@@ -46,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.kill()
   await fake?.close()
-  for (const pid of claude ? claudePids(claude) : []) process.kill(pid, "SIGKILL")
+  for (const pid of claude ? claude.claudePids() : []) process.kill(pid, "SIGKILL")
   claude?.cleanup()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })

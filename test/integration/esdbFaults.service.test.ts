@@ -11,7 +11,7 @@
 //   while the store is unavailable (Claude waits); when the outage outlasts
 //   AGENTLOG_STORE_RETRY_MS the run is stopped and its RunFailed is recorded as soon as the
 //   store is back: a run is never left "running" with no process behind it.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
@@ -103,16 +103,6 @@ const expectUnavailable = (r: Answer) => {
     detail: expect.stringMatching(/event store is unavailable/)
   })
 }
-
-/** The claude binaries running with this test's HOME (the service shares that HOME). */
-const claudePids = () =>
-  claude!.processes().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("claude-agent-sdk")
-    } catch {
-      return false
-    }
-  })
 
 /** A session's record is whole: revisions 0..n-1, every event id once. */
 const expectWhole = (events: ReadonlyArray<any>) => {
@@ -234,7 +224,7 @@ describe("the service on EventStoreDB when the connection drops", () => {
     )
     await new Promise((r) => setTimeout(r, 500))
     // Claude waits for its message to be recorded; it is not stopped, nothing is recorded as failed.
-    expect(claudePids()).toHaveLength(1)
+    expect(claude!.claudePids()).toHaveLength(1)
     expect((await session(sessionId)).status).toBe("running")
 
     const restartedAt = Date.now()
@@ -272,7 +262,7 @@ describe("the service on EventStoreDB when the connection drops", () => {
     await esdb.stop()
     fake.release()
     // The message cannot be recorded within AGENTLOG_STORE_RETRY_MS: the run is stopped...
-    await waitFor("claude to be stopped", async () => (claudePids().length === 0 ? true : undefined), 10_000)
+    await waitFor("claude to be stopped", async () => (claude!.claudePids().length === 0 ? true : undefined), 10_000)
     // ...and its end waits for the store (the read model still shows the last recorded state).
     await waitFor("the end of the run to wait for the store", async () =>
       service.logs.some((l) => String(l.msg).startsWith("recording the end of a run: the event store is unavailable")) ? true : undefined

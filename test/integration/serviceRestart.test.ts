@@ -1,7 +1,7 @@
 // The service process is killed with SIGKILL in the middle of a run and started again on
 // the same data: nothing acknowledged before the kill is lost, the orphaned run is
 // recorded as RunAbandoned, and the session can be continued.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
@@ -21,16 +21,6 @@ afterEach(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   service = fake = claude = dataDir = undefined
 })
-
-/** The claude binaries running with this test's HOME (the service itself shares that HOME). */
-const claudePids = (c: ClaudeEnv) =>
-  c.processes().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("claude-agent-sdk")
-    } catch {
-      return false
-    }
-  })
 
 const json = async (res: Response) => {
   const body = await res.text()
@@ -80,11 +70,11 @@ describe("kill -9 of the service mid-run, then restart", () => {
 
     await service.kill()
     // Nothing tells the orphaned claude its supervisor died; the restart must end it.
-    expect(claudePids(claude)).toHaveLength(1)
+    expect(claude.claudePids()).toHaveLength(1)
     fake.setScript([{ text: "picked up where we left off" }])
 
     service = await startServiceProcess({ dataDir, claude })
-    expect(claudePids(claude)).toEqual([])
+    expect(claude.claudePids()).toEqual([])
     const abandoned = await waitForStatus(service.url, sessionId, ["abandoned"])
     expect(abandoned.status).toBe("abandoned")
     const after = await allEvents(service.url, sessionId)
@@ -123,7 +113,7 @@ describe("kill -9 of the service mid-run, then restart", () => {
     )
     await fake.waitForSlowChunks(1, 30_000)
     expect(await service.stop()).toBe(0)
-    expect(claudePids(claude)).toEqual([])
+    expect(claude.claudePids()).toEqual([])
     expect(service.logs.some((l) => l.msg === "stopped")).toBe(true)
 
     service = await startServiceProcess({ dataDir, claude })

@@ -4,15 +4,13 @@
 // Messages API (tool calls streaming in, projections updating). Asserts no connection
 // error, no timeout and no non-2xx answer; prints p50/p99 latency per route. Latency is
 // reported, not asserted: it depends on the machine.
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import autocannon from "autocannon"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
-import { startFakeAnthropic, type FakeAnthropic, type Turn } from "../support/fakeAnthropic.ts"
+import type { ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic, Turn } from "../support/fakeAnthropic.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
-import { accepted, claudePids, sessionOf, sleep, waitForStatus } from "../crash/crashHarness.ts"
+import { accepted, sessionOf, sleep, waitForStatus } from "../crash/crashHarness.ts"
+import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
 
 const secondsPerRoute = Number(process.env.AGENTLOG_LOAD_SECONDS ?? 4)
 const connections = 10
@@ -23,19 +21,11 @@ let dataDir: string
 let service: ServiceProcess | undefined
 
 beforeAll(async () => {
-  fake = await startFakeAnthropic([], { defaultText: "OK" })
-  claude = makeClaudeEnv(fake.url, { prefix: "agentlog-load-" })
-  dataDir = mkdtempSync(join(tmpdir(), "agentlog-load-data-"))
+  ;({ fake, claude, dataDir } = await openOfflineWorld("load"))
 })
 
 afterAll(async () => {
-  await service?.kill()
-  fake?.release()
-  await fake?.close()
-  const left = claude ? claudePids(claude) : []
-  for (const pid of left) process.kill(pid, "SIGKILL")
-  claude?.cleanup()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  const left = await closeOfflineWorld({ fake, claude, dataDir }, service)
   expect(left, "claude processes left behind").toEqual([])
 })
 

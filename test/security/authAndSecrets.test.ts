@@ -8,20 +8,20 @@
 // - no secret (the Anthropic API key, MCP env values and header values, the API token)
 //   reaches an event, a read model, a log line of the service, or any response.
 import { spawnSync } from "node:child_process"
-import { readFileSync, rmSync, mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConfigError, loadConfig } from "../../src/config.ts"
 import { allRoutes } from "../../src/http/routes.ts"
-import { makeClaudeEnv, FAKE_API_KEY, type ClaudeEnv } from "../support/claudeEnv.ts"
-import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
+import { FAKE_API_KEY, type ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic } from "../support/fakeAnthropic.ts"
+import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
 import { openSse } from "../http/sseClient.ts"
 import { dump, openReadDb } from "../projections/projectionsFixtures.ts"
-import { claudePids, readAllEvents, serviceEnv } from "../crash/crashHarness.ts"
+import { readAllEvents, serviceEnv } from "../crash/crashHarness.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const token = `agentlog-token-${"7".repeat(24)}`
@@ -37,18 +37,11 @@ let dataDir: string
 let service: ServiceProcess | undefined
 
 beforeAll(async () => {
-  fake = await startFakeAnthropic([], { defaultText: "OK" })
-  claude = makeClaudeEnv(fake.url, { prefix: "agentlog-auth-" })
-  dataDir = mkdtempSync(join(tmpdir(), "agentlog-auth-data-"))
+  ;({ fake, claude, dataDir } = await openOfflineWorld("auth"))
 })
 
 afterAll(async () => {
-  await service?.kill()
-  fake?.release()
-  await fake?.close()
-  for (const pid of claude ? claudePids(claude) : []) process.kill(pid, "SIGKILL")
-  claude?.cleanup()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  await closeOfflineWorld({ fake, claude, dataDir }, service)
 })
 
 const authed = { authorization: `Bearer ${token}` }

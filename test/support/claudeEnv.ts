@@ -38,6 +38,8 @@ export type ClaudeEnv = {
   env: Record<string, string>
   /** pids of live processes started with this HOME (claude and its tool children) */
   processes(): number[]
+  /** The claude binaries among them: not their tool children, not a service sharing this HOME. */
+  claudePids(): number[]
   /** resolves when no process with this HOME is left; rejects with their pids after timeoutMs */
   waitForNoProcesses(timeoutMs?: number): Promise<void>
   /** removes the temporary directories */
@@ -109,6 +111,14 @@ export function makeClaudeEnv(baseUrl: string, options: ClaudeEnvOptions = {}): 
   }
 
   const processes = () => processesWithHome(home)
+  const claudePids = () =>
+    processes().filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("claude-agent-sdk")
+      } catch {
+        return false
+      }
+    })
 
   return {
     root,
@@ -117,6 +127,7 @@ export function makeClaudeEnv(baseUrl: string, options: ClaudeEnvOptions = {}): 
     configDir,
     env,
     processes,
+    claudePids,
     async waitForNoProcesses(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
