@@ -13,6 +13,10 @@ import { startHttpServer } from "./http/server.ts"
 import type { Logger } from "./log.ts"
 import { makeRunPidFiles } from "./process/runPidFiles.ts"
 import { makeSupervisor, type SupervisorShape } from "./process/supervisor.ts"
+import { activeStatuses } from "./domain/sessionState.ts"
+import type { EventStoreShape } from "./eventstore/eventStore.ts"
+import type { ProjectionsShape } from "./projections/projectionsService.ts"
+import type { ReadModelsShape } from "./projections/readModels.ts"
 import { Projections, ReadModels, ReadSideLive } from "./projections/readSide.ts"
 
 export interface RunningService {
@@ -32,6 +36,31 @@ const instanceId = (dataDir: string): string => {
     writeFileSync(file, id + "\n")
     return id
   }
+}
+
+/**
+ * Recovery's shortcut: once the read models have caught up with the store's head, the
+ * sessions list says which runs are queued or in flight, without reading every lifecycle
+ * event ever recorded. Read models still catching up (a rebuild) cannot say: null.
+ */
+const activeSessions = async (
+  store: EventStoreShape,
+  projections: ProjectionsShape,
+  readModels: ReadModelsShape
+): Promise<ReadonlyArray<string> | null> => {
+  const head = await Effect.runPromise(Effect.orElseSucceed(store.headPosition(), () => null))
+  if (head !== null && !(await Effect.runPromise(projections.waitForPosition(head, 1_000)))) return null
+  const found: Array<string> = []
+  let cursor: string | undefined
+  do {
+    const page = await Effect.runPromise(
+      Effect.result(readModels.listSessions({ status: [...activeStatuses], limit: 500, ...(cursor ? { cursor } : {}) }))
+    )
+    if (page._tag === "Failure") return null
+    found.push(...page.success.items.map((s) => s.sessionId))
+    cursor = page.success.nextCursor ?? undefined
+  } while (cursor)
+  return found
 }
 
 export const startService = async (
@@ -80,7 +109,8 @@ export const startService = async (
       interruptGraceMs: config.interruptGraceMs,
       storeRetryMs: config.storeRetryMs,
       env: claudeEnv(env),
-      pidFiles: makeRunPidFiles(join(config.dataDir, "runs"))
+      pidFiles: makeRunPidFiles(join(config.dataDir, "runs")),
+      activeSessions: () => activeSessions(store, projections, readModels)
     },
     logger
   )

@@ -44,6 +44,11 @@ export interface SupervisorConfig {
    * recorded stops the run; the start and end of a run are retried until they are recorded.
    */
   readonly storeRetryMs?: number
+  /**
+   * The sessions whose run is queued or in flight, when a read model that has caught up with
+   * the store can say so cheaply; null when it cannot (then recovery scans the store).
+   */
+  readonly activeSessions?: () => Promise<ReadonlyArray<string> | null>
 }
 
 export interface ApprovalAnswer {
@@ -451,7 +456,8 @@ export const makeSupervisor = (
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
     let abandoned = 0
     let requeued = 0
-    for (const sessionId of await Effect.runPromise(inFlightSessions(store))) {
+    const candidates = (await config.activeSessions?.()) ?? (await Effect.runPromise(inFlightSessions(store)))
+    for (const sessionId of candidates) {
       const loaded = await run(commands.load(sessionId))
       if (Result.isFailure(loaded) || !loaded.success.state) continue
       const s = loaded.success.state
