@@ -18,6 +18,7 @@ import { prepareProjections, runSubscription, type ProjectionRunner } from "../.
 import { makeProjections, type ProjectionsOptions, type ProjectionsShape } from "../../src/projections/projectionsService.ts"
 import { openReadDb } from "../../src/projections/readDb.ts"
 import { makeReadModelQueries } from "../../src/projections/readModels.ts"
+import { streamEvent, systemInit } from "../support/domainFixtures.ts"
 
 export const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 
@@ -122,16 +123,6 @@ export const meta = (recordedAt: string, runId?: string) => ({
 
 // ---- Claude messages shaped like the Agent SDK's ----
 
-export const systemInit = (claudeSessionId: string): ClaudeMessage => ({
-  type: "system",
-  subtype: "init",
-  session_id: claudeSessionId,
-  uuid: newId(),
-  model: "claude-sonnet-4-5",
-  tools: ["Bash", "Read"],
-  cwd: "/work"
-})
-
 type Block = { readonly [k: string]: ClaudeMessage[string] }
 
 export const assistant = (claudeSessionId: string, content: ReadonlyArray<Block>, usage: Block = {}): ClaudeMessage => ({
@@ -163,14 +154,6 @@ export const result = (claudeSessionId: string, totalCostUsd: number, usage: Blo
   duration_api_ms: 1200,
   result: text,
   permission_denials: []
-})
-
-export const streamDelta = (claudeSessionId: string): ClaudeMessage => ({
-  type: "stream_event",
-  session_id: claudeSessionId,
-  uuid: newId(),
-  parent_tool_use_id: null,
-  event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Th" } }
 })
 
 const usage1 = { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 10, cache_creation_input_tokens: 5 }
@@ -214,7 +197,7 @@ export const tellStory = async (w: Writer, step: () => Promise<void> = async () 
   await h({ kind: "LaunchSession", sessionId: a, runId: newId(), query: "list the files", options: { model: "claude-sonnet-4-5", cwd: "/work", title: "Files" } })
   await h({ kind: "StartRun", sessionId: a, runId: await w.runId(a), pid: 4242, supervisorId: "sup-1" })
   await cl(a, systemInit(claudeA))
-  await cl(a, streamDelta(claudeA))
+  await cl(a, streamEvent(claudeA))
   await cl(a, assistant(claudeA, [
     { type: "thinking", thinking: "I should run ls.", signature: "sig" },
     { type: "text", text: "Let me look." },
