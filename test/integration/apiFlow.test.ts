@@ -10,6 +10,7 @@ import { silentLogger } from "../../src/log.ts"
 import { startService, type RunningService } from "../../src/service.ts"
 import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
+import { jsonCall } from "../support/jsonCall.ts"
 
 let fake: FakeAnthropic
 let claude: ClaudeEnv
@@ -36,15 +37,8 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
-const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined }
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  jsonCall(service.url, method, path, body, headers)
 
 const waitFor = async <A>(probe: () => Promise<A | undefined>, what: string, timeoutMs = 45_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs

@@ -22,6 +22,7 @@ import { makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
 import { startEsdbStandIn, type EsdbStandIn } from "../support/esdbStandIn.ts"
 import { startFakeAnthropic, type FakeAnthropic, type Turn } from "../support/fakeAnthropic.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
+import { jsonCall } from "../support/jsonCall.ts"
 
 let esdb: EsdbStandIn | undefined
 let fake: FakeAnthropic | undefined
@@ -47,16 +48,8 @@ const start = async (script: Array<Turn>, env: Record<string, string> = {}) => {
   return { esdb, fake, claude, service, dataDir }
 }
 
-const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${service!.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  })
-  const text = await res.text()
-  const json = /^application\/(problem\+)?json/.test(res.headers.get("content-type") ?? "")
-  return { status: res.status, headers: res.headers, text, body: text && json ? JSON.parse(text) : undefined }
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  jsonCall(service!.url, method, path, body, headers)
 
 type Answer = Awaited<ReturnType<typeof call>>
 

@@ -15,6 +15,7 @@ import { makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
 import { startEsdbStandIn, type EsdbStandIn } from "../support/esdbStandIn.ts"
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
+import { jsonCall } from "../support/jsonCall.ts"
 
 const realServer = process.env["AGENTLOG_TEST_ESDB"]
 
@@ -33,16 +34,8 @@ afterEach(async () => {
   service = fake = esdb = claude = dataDir = undefined
 })
 
-const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${service!.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-  })
-  const text = await res.text()
-  const json = /^application\/(problem\+)?json/.test(res.headers.get("content-type") ?? "")
-  return { status: res.status, headers: res.headers, text, body: text && json ? JSON.parse(text) : undefined }
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  jsonCall(service!.url, method, path, body, headers)
 
 const waitForStatus = async (sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = 30_000): Promise<any> => {
   const deadline = Date.now() + timeoutMs
