@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto"
 import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
-import type { CommandOutcome } from "../commands/sessionCommands.ts"
 import { forkSource } from "../domain/sessionDecider.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
@@ -80,6 +79,27 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
     }
   }
 
+  /**
+   * Runs a command that creates a session. With an Idempotency-Key the session's id comes from
+   * the key, so "already exists" means an earlier attempt with the same key created it: answer
+   * as that attempt did.
+   */
+  const createOnce = async (
+    key: string | undefined,
+    create: () => Promise<StoredAnswer>,
+    existing: () => Promise<StoredAnswer | null>
+  ): Promise<StoredAnswer> => {
+    try {
+      return await create()
+    } catch (e) {
+      if (key !== undefined && isTag(e, "SessionAlreadyExists")) {
+        const found = await existing()
+        if (found) return found
+      }
+      throw e
+    }
+  }
+
   const send = (c: Ctx, r: StoredAnswer & { replayed: boolean }) => {
     if (r.replayed) c.header("Idempotent-Replayed", "true")
     return accepted(c, r.body as { revision?: unknown }, r.status)
@@ -96,20 +116,16 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
       async () => {
         const sessionId = key === undefined ? randomUUID() : derivedUuid("launch", "session", key)
         const runId = key === undefined ? randomUUID() : derivedUuid("launch", "run", key)
-        let outcome: CommandOutcome
-        try {
-          outcome = await runEffect(
-            commands.handle({ kind: "LaunchSession", sessionId, runId, query, options }, commandContext(c))
-          )
-        } catch (e) {
-          // Same key, and the session it names exists: an earlier attempt launched it.
-          if (key !== undefined && isTag(e, "SessionAlreadyExists")) {
-            const existing = await existingRun(sessionId, runId, ["SessionLaunched"], options)
-            if (existing) return existing
-          }
-          throw e
-        }
-        return { status: 202, body: acceptedBody(outcome, submit(sessionId, runId, options)) }
+        return createOnce(
+          key,
+          async () => {
+            const outcome = await runEffect(
+              commands.handle({ kind: "LaunchSession", sessionId, runId, query, options }, commandContext(c))
+            )
+            return { status: 202, body: acceptedBody(outcome, submit(sessionId, runId, options)) }
+          },
+          () => existingRun(sessionId, runId, ["SessionLaunched"], options)
+        )
       },
       isRefusal
     )
@@ -172,30 +188,27 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
         // The fork runs as the parent's current run did, under its own title.
         const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
         const options: SessionOptions = { ...inherited, ...overrides }
-        let outcome: CommandOutcome
-        try {
-          outcome = await runEffect(
-            commands.handle(
-              {
-                kind: "ForkSession",
-                sessionId,
-                runId,
-                parentSessionId,
-                parentClaudeSessionId: source.success,
-                query,
-                options
-              },
-              commandContext(c)
+        return createOnce(
+          key,
+          async () => {
+            const outcome = await runEffect(
+              commands.handle(
+                {
+                  kind: "ForkSession",
+                  sessionId,
+                  runId,
+                  parentSessionId,
+                  parentClaudeSessionId: source.success,
+                  query,
+                  options
+                },
+                commandContext(c)
+              )
             )
-          )
-        } catch (e) {
-          if (key !== undefined && isTag(e, "SessionAlreadyExists")) {
-            const existing = await existingRun(sessionId, runId, ["SessionForked"], overrides, { parentSessionId })
-            if (existing) return existing
-          }
-          throw e
-        }
-        return { status: 202, body: acceptedBody(outcome, { parentSessionId, ...submit(sessionId, runId, overrides) }) }
+            return { status: 202, body: acceptedBody(outcome, { parentSessionId, ...submit(sessionId, runId, overrides) }) }
+          },
+          () => existingRun(sessionId, runId, ["SessionForked"], overrides, { parentSessionId })
+        )
       },
       isRefusal
     )
