@@ -20,3 +20,7 @@ export const makeLogger = (
 })
 
 export const silentLogger: Logger = { log: () => {} }
+
+/** The message of something thrown or failed with: an Error, a tagged error, anything else. */
+export const errorText = (e: unknown): string =>
+  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)

@@ -1,7 +1,7 @@
 // Entry point: `npm start`. Reads the environment, starts the service, and stops it
 // cleanly on SIGTERM/SIGINT. Start-up problems end the process with a clear message.
 import { ConfigError, loadConfig } from "./config.ts"
-import { makeLogger } from "./log.ts"
+import { errorText, makeLogger } from "./log.ts"
 import { type RunningService, startService } from "./service.ts"
 
 const fail = (message: string): never => {
@@ -16,8 +16,6 @@ try {
   fail(e instanceof ConfigError ? e.message : String(e))
 }
 const logger = makeLogger(config!.logLevel)
-const errorMessage = (e: unknown) =>
-  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 
 // Signals are handled from the start: one that arrives while the service is still starting
 // (or in the instant between "listening" and here) stops it as soon as it is up, cleanly.
@@ -27,7 +25,7 @@ const stop = (svc: RunningService) =>
   svc.stop().then(
     () => process.exit(0),
     (e: unknown) => {
-      logger.log("error", "shutdown failed", { error: errorMessage(e) })
+      logger.log("error", "shutdown failed", { error: errorText(e) })
       process.exit(1)
     }
   )
@@ -43,5 +41,5 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   })
 }
 
-service = await startService(config!, logger).catch((e: unknown) => fail(`could not start: ${errorMessage(e)}`))
+service = await startService(config!, logger).catch((e: unknown) => fail(`could not start: ${errorText(e)}`))
 if (stopRequested) void stop(service)

@@ -3,14 +3,12 @@
 // requested through another agentlog instance on the same store.
 import { Effect, Fiber, Stream } from "effect"
 import type { EventStoreShape, Position, RecordedEvent } from "../eventstore/eventStore.ts"
-import type { Logger } from "../log.ts"
+import { errorText, type Logger } from "../log.ts"
 
 export interface StoreFollower {
   readonly stop: () => Promise<void>
 }
 
-const errorText = (e: unknown): string =>
-  typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 
 export const followStore = async (
   store: EventStoreShape,

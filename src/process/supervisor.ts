@@ -18,7 +18,7 @@ import type { SessionOptions } from "../domain/sessionOptions.ts"
 import type { Session } from "../domain/sessionState.ts"
 import { sessionIdOf } from "../domain/streamName.ts"
 import type { EventStoreShape, RecordedEvent } from "../eventstore/eventStore.ts"
-import type { Logger } from "../log.ts"
+import { errorText, type Logger } from "../log.ts"
 import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
 import { inFlightSessions } from "./inFlightSessions.ts"
 import { RunQueue } from "./runQueue.ts"
@@ -103,8 +103,6 @@ const defaultStoreRetryMs = 15_000
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-const errorText = (e: unknown): string =>
-  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
 
 /** What went wrong, in words, from a failed result message. */
 const resultError = (r: ClaudeMessage): string => {
