@@ -13,6 +13,7 @@ import {
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { isEnvReference } from "../domain/sessionOptions.ts"
 import type { ClaudeMessage } from "../domain/claudeMessages.ts"
+import { makeStderrTail, secretValuesOfEnv } from "./stderrTail.ts"
 
 export interface RunSpec {
   readonly query: string
@@ -44,7 +45,7 @@ export interface RunEnd {
   readonly result: ClaudeMessage | undefined
   readonly exitCode: number | null
   readonly signal: string | null
-  /** Set when the run could not be started or the SDK threw. */
+  /** Set when the run could not be started or the SDK threw, and (with Claude's last stderr lines) when it ended without a result. */
   readonly error: string | undefined
 }
 
@@ -103,8 +104,17 @@ export const sdkOptions = (spec: RunSpec): Options => {
 /** Claude's messages are JSON on the wire; this keeps them exactly as JSON, nothing added. */
 const asJson = (m: unknown): ClaudeMessage => JSON.parse(JSON.stringify(m)) as ClaudeMessage
 
+/** Every secret value the run hands to Claude or its MCP servers, resolved. */
+const runSecrets = (spec: RunSpec): Array<string> => [
+  ...Object.values(mcpServersFor(spec.options, spec.env) ?? {}).flatMap((s) =>
+    Object.values(("env" in s ? s.env : undefined) ?? ("headers" in s ? s.headers : undefined) ?? {})
+  ),
+  ...secretValuesOfEnv(spec.env)
+]
+
 export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
   const abort = new AbortController()
+  const stderr = makeStderrTail({ secrets: runSecrets(spec) })
   let exitCode: number | null = null
   let signal: string | null = null
   let finishInput: () => void = () => {}
@@ -140,7 +150,10 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
           exitCode = code
           signal = sig
         })
-        child.stderr.on("data", (d: Buffer) => hooks.onStderr?.(d.toString()))
+        child.stderr.on("data", (d: Buffer) => {
+          stderr.push(d.toString())
+          hooks.onStderr?.(d.toString())
+        })
         // spawn reports a missing binary asynchronously; the SDK surfaces it as a failed read.
         child.on("error", () => {})
         hooks.onSpawn(child.pid)
@@ -167,6 +180,10 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       finishInput()
       q.close()
     }
+    // Without a result, Claude's last words on stderr are the only account of why it stopped.
+    const said = result === undefined ? stderr.text() : ""
+    if (said !== "")
+      error = `${error ?? `claude exited ${signal ? `on signal ${signal}` : `with code ${String(exitCode)}`} without a result`}; its stderr ended with:\n${said}`
     return { result, exitCode, signal, error }
   })()
 
