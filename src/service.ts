@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { Context, Effect, Exit, Layer, Logger as EffectLogger, Scope } from "effect"
 import { SessionCommands, SessionCommandsLive } from "./commands/sessionCommands.ts"
 import { claudeEnv, type Config } from "./config.ts"
+import { bypassPermissionsUnavailable } from "./process/claudePreflight.ts"
 import { EventStore } from "./eventstore/eventStore.ts"
 import { openEventStore } from "./eventstore/openEventStore.ts"
 import { createApp } from "./http/app.ts"
@@ -132,6 +133,7 @@ export const startService = async (
       maxBodyBytes: config.maxBodyBytes,
       readWaitMs: config.readWaitMs,
       heartbeatMs: config.heartbeatMs,
+      bypassPermissionsUnavailable: bypassPermissionsUnavailable(process.getuid?.(), claudeEnv(env)),
       dataDir: config.dataDir
     },
     logger

@@ -17,6 +17,8 @@ export interface HttpConfig {
   readonly readWaitMs: number
   /** SSE heartbeat interval. */
   readonly heartbeatMs: number
+  /** Set (to the reason) when Claude would refuse permissionMode bypassPermissions here: such runs are refused. */
+  readonly bypassPermissionsUnavailable?: string | undefined
   /** Where api.db (idempotency keys) lives. */
   readonly dataDir: string
 }

@@ -14,6 +14,7 @@ import { encodePosition } from "../eventstore/position.ts"
 import { ContinueBody, EmptyBody, ForkBody, LaunchBody, RenameBody } from "./bodies.ts"
 import type { HttpDeps } from "./deps.ts"
 import { type HttpEnv, runEffect } from "./env.ts"
+import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
 import { derivedUuid, fingerprintOf, parseIdempotencyKey, type Idempotency, type StoredAnswer } from "./idempotency.ts"
 import { toProblem } from "./problem.ts"
 import { accepted, acceptedBody, body, checkCwd, commandContext, type Ctx, ifMatch, on, pathId } from "./routeKit.ts"
@@ -108,6 +109,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
   on(app, routes.launchSession, async (c) => {
     const b = await body(c, deps, LaunchBody)
     await checkCwd(b.cwd)
+    checkPermissionMode(deps, b.permissionMode)
     const key = parseIdempotencyKey(c.req.header("idempotency-key"))
     const { query, ...options } = b
     const result = await idempotency.run(
@@ -136,6 +138,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
     const sessionId = pathId(c)
     const b = await body(c, deps, ContinueBody)
     await checkCwd(b.cwd)
+    await checkContinuedPermissionMode(deps, sessionId, b.permissionMode)
     const expectedRevision = ifMatch(c)
     const key = parseIdempotencyKey(c.req.header("idempotency-key"))
     const { query, ...overrides } = b
@@ -188,6 +191,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
         // The fork runs as the parent's current run did, under its own title.
         const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
         const options: SessionOptions = { ...inherited, ...overrides }
+        checkPermissionMode(deps, options.permissionMode)
         return createOnce(
           key,
           async () => {
