@@ -20,6 +20,8 @@ export interface Config {
   readonly maxBodyBytes: number
   readonly readWaitMs: number
   readonly heartbeatMs: number
+  /** An SSE client that stops reading is dropped after this long (0: never). */
+  readonly sseStallMs: number
   readonly logLevel: LogLevel
 }
 
@@ -66,6 +68,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     maxBodyBytes: int(env, "AGENTLOG_MAX_BODY_BYTES", 1_048_576, 1024, 104_857_600),
     readWaitMs: int(env, "AGENTLOG_READ_WAIT_MS", 5_000, 0, 60_000),
     heartbeatMs: int(env, "AGENTLOG_HEARTBEAT_MS", 15_000, 100, 600_000),
+    sseStallMs: int(env, "AGENTLOG_SSE_STALL_MS", 60_000, 0, 3_600_000),
     logLevel
   }
 }

@@ -133,6 +133,7 @@ export const startService = async (
       maxBodyBytes: config.maxBodyBytes,
       readWaitMs: config.readWaitMs,
       heartbeatMs: config.heartbeatMs,
+      sseStallMs: config.sseStallMs,
       bypassPermissionsUnavailable: bypassPermissionsUnavailable(process.getuid?.(), claudeEnv(env)),
       dataDir: config.dataDir
     },

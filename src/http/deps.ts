@@ -17,6 +17,8 @@ export interface HttpConfig {
   readonly readWaitMs: number
   /** SSE heartbeat interval. */
   readonly heartbeatMs: number
+  /** An SSE client that takes nothing of its stream for this long is dropped; 0 or unset: never. */
+  readonly sseStallMs?: number
   /** Set (to the reason) when Claude would refuse permissionMode bypassPermissions here: such runs are refused. */
   readonly bypassPermissionsUnavailable?: string | undefined
   /** Where api.db (idempotency keys) lives. */

@@ -181,13 +181,20 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       Stream.map((e) => ({ id: String(e.revision), event: e.type, data: JSON.stringify(eventView(e)) }))
     )
     const requestId = c.get("requestId")
+    // Under @hono/node-server the Node response is in the env: dropping a client closes its socket.
+    const outgoing = (c.env as { outgoing?: { destroy: () => void } } | undefined)?.outgoing
+    const stallMs = deps.config.sseStallMs ?? 0
     const body = sseBody({
       events,
       heartbeatMs: deps.config.heartbeatMs,
+      stallMs,
+      ...(outgoing ? { drop: () => outgoing.destroy() } : {}),
       signal: c.req.raw.signal,
       onEnd: (reason) => {
         if (typeof reason === "object")
           logger.log("warn", "SSE stream ended by a store failure", { sessionId, requestId, error: String(reason.failure) })
+        else if (reason === "stalled")
+          logger.log("warn", "SSE client dropped: it took nothing of its stream for too long", { sessionId, requestId, stallMs })
         else logger.log("debug", "SSE stream ended", { sessionId, requestId, reason })
       }
     })

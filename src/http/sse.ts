@@ -2,6 +2,8 @@
 // frames, a comment as heartbeat, respects the client's pace (waits while the response
 // buffer is full), and stops the stream (interrupting its fiber, so a store
 // subscription ends) when the client goes away or the server closes the connection.
+// A client that stops reading costs bounded memory: no heartbeat is queued while earlier
+// bytes wait, and a client that takes nothing for stallMs is dropped.
 import { Effect, Exit, Fiber, Stream } from "effect"
 
 export interface SseEvent {
@@ -17,10 +19,19 @@ export interface SseOptions<E> {
   /** Aborts with the request (client gone). */
   readonly signal?: AbortSignal
   /** Called once when the stream ends, with why. */
-  readonly onEnd?: (reason: "client_closed" | "completed" | { readonly failure: unknown }) => void
+  readonly onEnd?: (reason: SseEnd) => void
   /** Reconnection delay the client should use, in ms. */
   readonly retryMs?: number
+  /** A client that has taken nothing of what waits for it for this long is dropped; 0: never. */
+  readonly stallMs?: number
+  /** Closes the connection (a dropped client's socket would otherwise hold its unsent bytes). */
+  readonly drop?: () => void
 }
+
+export type SseEnd = "client_closed" | "completed" | "stalled" | { readonly failure: unknown }
+
+/** Bytes queued for the client before the stream waits for it. */
+const queueBytes = 64 * 1024
 
 const line = (field: string, value: string) => `${field}: ${value.replace(/[\r\n]+/g, " ")}\n`
 
@@ -43,30 +54,64 @@ export const sseHeaders = {
 export const sseBody = <E>(options: SseOptions<E>): ReadableStream<Uint8Array> => {
   const encoder = new TextEncoder()
   let closed = false
-  let timer: NodeJS.Timeout | undefined
+  const timers: Array<NodeJS.Timeout> = []
   let fiber: Fiber.Fiber<void, E> | undefined
   let resumeWriter: (() => void) | undefined
   let onAbort: (() => void) | undefined
 
-  const stop = (reason: Parameters<NonNullable<SseOptions<E>["onEnd"]>>[0]) => {
+  const stop = (reason: SseEnd) => {
     if (closed) return false
     closed = true
-    if (timer) clearInterval(timer)
+    for (const t of timers) clearInterval(t)
     if (onAbort) options.signal?.removeEventListener("abort", onAbort)
     resumeWriter?.()
     options.onEnd?.(reason)
     return true
   }
+  const every = (ms: number, f: () => void) => {
+    const t = setInterval(f, ms)
+    t.unref?.()
+    timers.push(t)
+  }
 
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        let enqueued = 0
+        const queued = () => queueBytes - (controller.desiredSize ?? queueBytes)
         const write = (text: string) => {
-          if (!closed) controller.enqueue(encoder.encode(text))
+          if (closed) return
+          const bytes = encoder.encode(text)
+          enqueued += bytes.byteLength
+          controller.enqueue(bytes)
         }
         write(`: agentlog\nretry: ${options.retryMs ?? 2000}\n\n`)
-        timer = setInterval(() => write(": heartbeat\n\n"), options.heartbeatMs)
-        timer.unref?.()
+        // A heartbeat keeps an idle connection open; behind bytes that wait it says nothing
+        // and would pile up for a client that does not read.
+        every(options.heartbeatMs, () => {
+          if (queued() === 0) write(": heartbeat\n\n")
+        })
+        const stallMs = options.stallMs ?? 0
+        if (stallMs > 0) {
+          // Progress is what the client took: everything enqueued minus what still waits.
+          let taken = 0
+          let waitingSince: number | undefined
+          every(Math.max(10, Math.min(stallMs / 4, options.heartbeatMs)), () => {
+            const nowTaken = enqueued - queued()
+            if (queued() === 0 || nowTaken !== taken) {
+              taken = nowTaken
+              waitingSince = undefined
+              return
+            }
+            waitingSince ??= Date.now()
+            if (Date.now() - waitingSince < stallMs) return
+            if (stop("stalled")) {
+              if (fiber) Effect.runFork(Fiber.interrupt(fiber))
+              if (options.drop) options.drop()
+              else controller.error(new Error("the client stopped reading"))
+            }
+          })
+        }
         const writeEvent = (e: SseEvent) =>
           Effect.promise(async () => {
             write(formatSse(e))
@@ -103,6 +148,6 @@ export const sseBody = <E>(options: SseOptions<E>): ReadableStream<Uint8Array> =
         if (stop("client_closed") && fiber) Effect.runFork(Fiber.interrupt(fiber))
       }
     },
-    { highWaterMark: 64 }
+    { highWaterMark: queueBytes, size: (chunk) => chunk.byteLength }
   )
 }

@@ -1,10 +1,9 @@
 // The record over HTTP: a session's history (JSON pages, NDJSON), the same as SSE
 // (resume from Last-Event-ID without duplicates, then live), and the audit over all streams.
 import { randomUUID } from "node:crypto"
-import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
-import { openSse } from "./sseClient.ts"
+import { countingSubscriptions, openSse } from "./sseClient.ts"
 
 let h: Harness | undefined
 const start = async (options?: HarnessOptions) => (h = await startHarness(options))
@@ -15,25 +14,6 @@ afterEach(async () => {
 
 type Json = Record<string, any>
 const json = async (r: Response): Promise<Json> => (await r.json()) as Json
-
-/** Counts the store subscriptions the app opens and ends. */
-const countingSubscriptions = () => {
-  const counts = { opened: 0, ended: 0 }
-  const options: HarnessOptions = {
-    wrap: (deps) => ({
-      ...deps,
-      store: {
-        ...deps.store,
-        subscribeAll: (o) =>
-          Stream.suspend(() => {
-            counts.opened++
-            return deps.store.subscribeAll(o).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
-          })
-      }
-    })
-  }
-  return { counts, options }
-}
 
 const eventually = async (ok: () => boolean, what: string, timeoutMs = 5_000) => {
   const deadline = Date.now() + timeoutMs

@@ -1,5 +1,28 @@
 // A minimal Server-Sent Events reader over fetch, for tests: frames in arrival order,
-// comments kept apart (heartbeats), and a way to wait for the next n events.
+// comments kept apart (heartbeats), and a way to wait for the next n events; and a count
+// of the store subscriptions the app opens and ends for its SSE streams.
+import { Effect, Stream } from "effect"
+import type { HarnessOptions } from "./httpHarness.ts"
+
+/** Counts the store subscriptions the app opens and ends. */
+export const countingSubscriptions = () => {
+  const counts = { opened: 0, ended: 0 }
+  const options: HarnessOptions = {
+    wrap: (deps) => ({
+      ...deps,
+      store: {
+        ...deps.store,
+        subscribeAll: (o) =>
+          Stream.suspend(() => {
+            counts.opened++
+            return deps.store.subscribeAll(o).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
+          })
+      }
+    })
+  }
+  return { counts, options }
+}
+
 export interface SseFrame {
   readonly id?: string
   readonly event?: string
