@@ -44,7 +44,7 @@ const freePort = (): Promise<number> =>
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-const memoryOf = (pid: number): { rss: number; hwm: number } => {
+export const memoryOf = (pid: number): { rss: number; hwm: number } => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? "0") * 1024
   return { rss: kb("VmRSS"), hwm: kb("VmHWM") }
@@ -65,14 +65,19 @@ export const startFlags = (): Array<string> => {
   return words[0] === "node" ? words.slice(1).filter((w) => w.startsWith("--")) : []
 }
 
-const startService = async (dataDir: string, logFile: string, profileDir: string | undefined): Promise<Service> => {
+export const startService = async (
+  dataDir: string,
+  logFile: string,
+  profileDir: string | undefined,
+  env: Record<string, string> = {}
+): Promise<Service> => {
   const port = await freePort()
   const log = openSync(logFile, "a")
   const args = [...startFlags(), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), join(repo, "src/main.ts")]
   const started = performance.now()
   const child = spawn(node, args, {
     cwd: repo,
-    env: { ...process.env, AGENTLOG_DATA_DIR: dataDir, AGENTLOG_PORT: String(port), AGENTLOG_HOST: "127.0.0.1", AGENTLOG_LOG_LEVEL: "info" },
+    env: { ...process.env, AGENTLOG_DATA_DIR: dataDir, AGENTLOG_PORT: String(port), AGENTLOG_HOST: "127.0.0.1", AGENTLOG_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", log, log]
   })
   closeSync(log)
