@@ -1,0 +1,162 @@
+// The `agentlog` command as a process against the real service (the real `claude`, the fake
+// Messages API): ls, show and log, their --json, --help and exit codes, and log --follow
+// across a restart of the service, with every event printed once and none missed.
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+import { afterEach, describe, expect, it } from "vitest"
+import { accepted, waitForStatus } from "../crash/crashHarness.ts"
+import { closeOfflineWorld, openOfflineWorld, type OfflineWorld } from "../support/offlineWorld.ts"
+import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
+
+const cliTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+
+let world: OfflineWorld | undefined
+let service: ServiceProcess | undefined
+const children: Array<ChildProcess> = []
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL")
+  if (world) expect(await closeOfflineWorld(world, service), "claude processes left behind").toEqual([])
+  world = undefined
+  service = undefined
+})
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+
+interface Cli {
+  readonly child: ChildProcess
+  readonly lines: Array<string>
+  readonly stderr: () => string
+  readonly exited: Promise<number | null>
+  /** Resolves once some printed line satisfies ok (checked as lines arrive). */
+  waitForLine(ok: (lines: ReadonlyArray<string>) => boolean, timeoutMs?: number): Promise<void>
+}
+
+const cli = (url: string, args: ReadonlyArray<string>): Cli => {
+  const child = spawn(process.execPath, [cliTs, ...args], { env: { PATH: process.env.PATH ?? "", AGENTLOG_URL: url }, stdio: ["ignore", "pipe", "pipe"] })
+  children.push(child)
+  const lines: Array<string> = []
+  let buffer = ""
+  let err = ""
+  const listeners = new Set<() => void>()
+  child.stdout!.on("data", (d: Buffer) => {
+    buffer += d.toString()
+    const parts = buffer.split("\n")
+    buffer = parts.pop()!
+    lines.push(...parts)
+    for (const l of [...listeners]) l()
+  })
+  child.stderr!.on("data", (d: Buffer) => void (err += d.toString()))
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)))
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    exited,
+    waitForLine: (ok, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check)
+          reject(new Error(`timed out; printed: ${lines.slice(-5).join(" | ")}; stderr: ${err}`))
+        }, timeoutMs)
+        const check = () => {
+          if (!ok(lines)) return
+          listeners.delete(check)
+          clearTimeout(timer)
+          resolve()
+        }
+        listeners.add(check)
+        check()
+      })
+  }
+}
+
+const finished = async (url: string, args: ReadonlyArray<string>) => {
+  const c = cli(url, args)
+  const code = await c.exited
+  return { code, out: c.lines.join("\n"), stderr: c.stderr() }
+}
+
+describe("agentlog (the CLI) against the service", () => {
+  it("ls, show and log: text and --json, --help, exit codes and errors", async () => {
+    world = await openOfflineWorld("cli")
+    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude })
+    const url = service.url
+    world.fake.setScript([{ text: "The answer is 42." }])
+    const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "what is the answer?", cwd: world.claude.cwd, title: "cli test" })) as {
+      sessionId: string
+    }
+    const session = await waitForStatus(url, sessionId, ["completed"], 45_000)
+
+    const ls = await finished(url, ["ls"])
+    expect(ls.code).toBe(0)
+    expect(ls.out).toMatch(new RegExp(`^${sessionId}\\s+completed\\s+\\$\\d+\\.\\d{4}\\s+\\S+\\s+cli test$`, "m"))
+    const lsJson = JSON.parse((await finished(url, ["ls", "--json", "--status", "completed"])).out)
+    expect(lsJson.items.map((s: { sessionId: string }) => s.sessionId)).toEqual([sessionId])
+    expect(JSON.parse((await finished(url, ["ls", "--json", "--status", "running"])).out).items).toEqual([])
+
+    const show = await finished(url, ["show", sessionId])
+    expect(show.code).toBe(0)
+    expect(show.out).toMatch(/^status\s+completed$/m)
+    expect(show.out).toMatch(/^title\s+cli test$/m)
+    expect(show.out).toMatch(new RegExp(`^revision\\s+${session.lastRevision}$`, "m"))
+    expect(JSON.parse((await finished(url, ["show", sessionId, "--json"])).out)).toMatchObject({ sessionId, status: "completed", title: "cli test" })
+
+    const log = await finished(url, ["log", sessionId])
+    expect(log.code).toBe(0)
+    const rows = log.out.split("\n")
+    expect(rows).toHaveLength(session.lastRevision + 1)
+    expect(rows[0]).toMatch(/^0\s+\d\d:\d\d:\d\d\s+SessionLaunched\s+what is the answer\?$/)
+    expect(log.out).toMatch(/ClaudeAssistantMessage\s+The answer is 42\./)
+    expect(rows.at(-1)).toMatch(/RunCompleted\s+\d+ turns, \$/)
+    const json = (await finished(url, ["log", sessionId, "--json", "--from", "2"])).out.split("\n").map((l) => JSON.parse(l))
+    expect(json.map((e) => e.revision)).toEqual(Array.from({ length: session.lastRevision - 1 }, (_, i) => i + 2))
+
+    const help = await finished(url, ["log", "--help"])
+    expect(help.code).toBe(0)
+    expect(help.out).toContain("usage: agentlog log <session-id>")
+    expect((await finished(url, ["--help"])).out).toMatch(/^\s+ls\s/m)
+
+    const missing = await finished(url, ["show", "00000000-0000-4000-8000-000000000000"])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/^agentlog: 404: /)
+    expect((await finished(url, ["nope"])).code).toBe(2)
+    expect((await finished(url, ["log", sessionId, "--from", "x"])).code).toBe(1)
+    const down = await finished("http://127.0.0.1:9", ["ls"])
+    expect(down.code).toBe(1)
+    expect(down.stderr).toContain("cannot reach agentlog at http://127.0.0.1:9")
+  })
+
+  it("log --follow prints every event once, live, and resumes after the service restarts", async () => {
+    world = await openOfflineWorld("cli-follow")
+    const port = String(await freePort())
+    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude, env: { AGENTLOG_PORT: port } })
+    const url = service.url
+    world.fake.setScript([{ text: "first" }, { text: "second" }])
+    const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "one", cwd: world.claude.cwd })) as { sessionId: string }
+    await waitForStatus(url, sessionId, ["completed"], 45_000)
+
+    const follow = cli(url, ["log", sessionId, "--follow", "--json"])
+    const revisions = () => follow.lines.map((l) => (JSON.parse(l) as { revision: number }).revision)
+    const types = () => follow.lines.map((l) => (JSON.parse(l) as { type: string }).type)
+    await follow.waitForLine(() => types().includes("RunCompleted"))
+
+    await service.stop()
+    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude, env: { AGENTLOG_PORT: port } })
+    expect(service.url).toBe(url)
+    await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "two" })
+    await follow.waitForLine(() => types().filter((t) => t === "RunCompleted").length === 2, 45_000)
+    const seen = revisions()
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i))
+    expect(follow.child.exitCode).toBeNull()
+    follow.child.kill("SIGTERM")
+  })
+})
