@@ -5,6 +5,8 @@
 export interface Client {
   readonly url: string
   getJson(path: string): Promise<unknown>
+  /** POSTs a JSON body; the answer's JSON. */
+  postJson(path: string, body: unknown): Promise<unknown>
   /** A raw request (for streams); throws CliError on a non-2xx answer. */
   open(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>
 }
@@ -31,11 +33,18 @@ const problemText = async (r: Response): Promise<string> => {
 export const makeClient = (env: NodeJS.ProcessEnv = process.env): Client => {
   const url = (env.AGENTLOG_URL || "http://127.0.0.1:7420").replace(/\/+$/, "")
   const token = env.AGENTLOG_API_TOKEN || undefined
-  const open = async (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) => {
+  const request = async (path: string, init: { headers?: Record<string, string>; signal?: AbortSignal; body?: unknown }) => {
+    const { headers = {}, signal, body } = init
     let r: Response
     try {
       r = await fetch(`${url}${path}`, {
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         ...(signal ? { signal } : {})
       })
     } catch (e) {
@@ -47,7 +56,8 @@ export const makeClient = (env: NodeJS.ProcessEnv = process.env): Client => {
   }
   return {
     url,
-    open,
-    getJson: async (path) => (await open(path, { accept: "application/json" })).json()
+    open: (path, headers = {}, signal) => request(path, { headers, ...(signal ? { signal } : {}) }),
+    getJson: async (path) => (await request(path, { headers: { accept: "application/json" } })).json(),
+    postJson: async (path, body) => (await request(path, { headers: { accept: "application/json" }, body })).json()
   }
 }

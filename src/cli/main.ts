@@ -56,6 +56,12 @@ const summary = (e: Json): string => {
   }
 }
 
+/** --json: what the API answered; else the lines for a person. */
+const answer = (flags: Json, out: (line: string) => void, value: unknown, human: () => ReadonlyArray<string>): number => {
+  for (const l of flags.json ? [JSON.stringify(value)] : human()) out(l)
+  return 0
+}
+
 const eventLine = (e: Json) =>
   `${pad(String(e.revision), 5)} ${String(e.created).slice(11, 19)}  ${pad(String(e.type), 24)} ${summary(e)}`.trimEnd()
 
@@ -93,6 +99,26 @@ async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
+const approvalPath = (id: string) => {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new CliError(`not an approval id: ${id}`)
+  return `/v1/approvals/${id}`
+}
+
+/** approve and deny: one decision, with an optional message (the reason, for a deny). */
+const decide = (decision: "allow" | "deny"): Command => ({
+  usage: `agentlog ${decision === "allow" ? "approve" : "deny"} <approval-id> [-m MESSAGE] [--json]`,
+  summary: decision === "allow" ? "allow a pending tool call" : "deny a pending tool call (-m: the reason Claude is told)",
+  options: { ...common, message: { type: "string", short: "m" } },
+  run: async (client, args, flags, out) => {
+    const path = `${approvalPath(needArg(args, "approval id"))}/decision`
+    const a = (await client.postJson(path, { decision, ...(flags.message !== undefined ? { message: flags.message } : {}) })) as Json
+    return answer(flags, out, a, () => [`${decision === "allow" ? "allowed" : "denied"}: session ${a.sessionId} is ${a.status}`])
+  }
+})
+
+/** The 202 of a command, for a person: the session and the status it left. */
+const acceptedLine = (a: Json) => `${a.sessionId}  ${a.status}${a.queuePosition !== undefined ? ` (queue position ${a.queuePosition})` : ""}`
+
 const commands: Record<string, Command> = {
   ls: {
     usage: "agentlog ls [--status STATUS] [--search TEXT] [--limit N] [--json]",
@@ -104,14 +130,13 @@ const commands: Record<string, Command> = {
       if (flags.search) q.set("q", flags.search)
       q.set("limit", flags.limit ?? "50")
       const page = (await client.getJson(`/v1/sessions?${q}`)) as { items: Array<Json>; nextCursor: string | null }
-      if (flags.json) {
-        out(JSON.stringify(page))
-        return 0
-      }
-      if (page.items.length === 0) out("no sessions")
-      for (const s of page.items)
-        out(`${s.sessionId}  ${pad(String(s.status), 16)} ${pad(money(s.costUsd), 9)} ${String(s.updatedAt).slice(0, 19)}  ${oneLine(String(s.title ?? s.query), 60)}`)
-      return 0
+      return answer(flags, out, page, () =>
+        page.items.length === 0
+          ? ["no sessions"]
+          : page.items.map(
+              (s) => `${s.sessionId}  ${pad(String(s.status), 16)} ${pad(money(s.costUsd), 9)} ${String(s.updatedAt).slice(0, 19)}  ${oneLine(String(s.title ?? s.query), 60)}`
+            )
+      )
     }
   },
   show: {
@@ -120,10 +145,6 @@ const commands: Record<string, Command> = {
     options: common,
     run: async (client, args, flags, out) => {
       const s = (await client.getJson(sessionPath(needArg(args, "session id")))) as Json
-      if (flags.json) {
-        out(JSON.stringify(s))
-        return 0
-      }
       const rows: Array<[string, unknown]> = [
         ["session", s.sessionId],
         ["title", s.title],
@@ -142,8 +163,7 @@ const commands: Record<string, Command> = {
         ["updated", s.updatedAt],
         ["revision", s.lastRevision]
       ]
-      for (const [k, v] of rows) if (v !== null && v !== undefined && v !== "") out(`${pad(k, 18)} ${String(v)}`)
-      return 0
+      return answer(flags, out, s, () => rows.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => `${pad(k, 18)} ${String(v)}`))
     }
   },
   log: {
@@ -183,6 +203,43 @@ const commands: Record<string, Command> = {
         await sleep(waited)
       }
     }
+  },
+  approvals: {
+    usage: "agentlog approvals [--session ID] [--status pending|allowed|denied] [--json]",
+    summary: "approvals waiting for an answer (or decided ones, with --status)",
+    options: { ...common, session: { type: "string" }, status: { type: "string" } },
+    run: async (client, _args, flags, out) => {
+      const q = new URLSearchParams({ status: flags.status ?? "pending", limit: "200" })
+      if (flags.session) q.set("session", flags.session)
+      const page = (await client.getJson(`/v1/approvals?${q}`)) as { items: Array<Json> }
+      return answer(flags, out, page, () =>
+        page.items.length === 0
+          ? [`no ${flags.status ?? "pending"} approvals`]
+          : page.items.map((a) => `${a.approvalId}  ${pad(String(a.status), 8)} ${a.sessionId}  ${a.toolName} ${oneLine(JSON.stringify(a.input), 80)}`)
+      )
+    }
+  },
+  approve: decide("allow"),
+  deny: decide("deny"),
+  continue: {
+    usage: 'agentlog continue <session-id> "<query>" [--json]',
+    summary: "a new run in an ended session, resuming its Claude conversation",
+    options: common,
+    run: async (client, args, flags, out) => {
+      const path = `${sessionPath(needArg(args, "session id"))}/continue`
+      const query = needArg(args.slice(1), "query")
+      const a = (await client.postJson(path, { query })) as Json
+      return answer(flags, out, a, () => [acceptedLine(a)])
+    }
+  },
+  interrupt: {
+    usage: "agentlog interrupt <session-id> [--json]",
+    summary: "ask the session's active run to stop",
+    options: common,
+    run: async (client, args, flags, out) => {
+      const a = (await client.postJson(`${sessionPath(needArg(args, "session id"))}/interrupt`, {})) as Json
+      return answer(flags, out, a, () => [acceptedLine(a)])
+    }
   }
 }
 
@@ -190,7 +247,7 @@ const usage = () =>
   [
     "usage: agentlog <command> [options]",
     "",
-    ...Object.entries(commands).map(([name, c]) => `  ${pad(name, 6)} ${c.summary}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${pad(name, 10)} ${c.summary}`),
     "",
     "agentlog <command> --help for its options. AGENTLOG_URL: the service (default http://127.0.0.1:7420);",
     "AGENTLOG_API_TOKEN: its token. --json: the API's answers as JSON, for scripts."

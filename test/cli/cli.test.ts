@@ -1,8 +1,10 @@
 // The `agentlog` command as a process against the real service (the real `claude`, the fake
-// Messages API): ls, show and log, their --json, --help and exit codes, and log --follow
-// across a restart of the service, with every event printed once and none missed.
+// Messages API): ls, show, log, approvals, approve/deny, continue and interrupt, their
+// --json, --help and exit codes, and log --follow across a restart of the service, with
+// every event printed once and none missed.
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterEach, describe, expect, it } from "vitest"
 import { accepted, waitForStatus } from "../crash/crashHarness.ts"
@@ -133,6 +135,51 @@ describe("agentlog (the CLI) against the service", () => {
     const down = await finished("http://127.0.0.1:9", ["ls"])
     expect(down.code).toBe(1)
     expect(down.stderr).toContain("cannot reach agentlog at http://127.0.0.1:9")
+  })
+
+  it("approvals, deny with a reason, approve, continue and interrupt: what they print and their exit codes", async () => {
+    world = await openOfflineWorld("cli-commands")
+    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude })
+    const url = service.url
+    const write = (name: string) => ({ name: "Write", input: { file_path: join(world!.claude.cwd, name), content: name }, id: `toolu_${name}` })
+    world.fake.setScript([{ toolUse: write("one") }, { toolUse: write("two") }, { text: "done" }, { text: "continued" }, { toolUse: write("three") }])
+    const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "run two commands", cwd: world.claude.cwd })) as { sessionId: string }
+    const pending = async () => {
+      await waitForStatus(url, sessionId, ["waiting_approval"], 45_000)
+      const list = await finished(url, ["approvals", "--session", sessionId, "--json"])
+      return (JSON.parse(list.out) as { items: Array<{ approvalId: string; toolName: string; input: { file_path: string } }> }).items
+    }
+    const [first] = await pending()
+    expect(first).toMatchObject({ toolName: "Write", input: { file_path: join(world.claude.cwd, "one") } })
+    const listed = await finished(url, ["approvals"])
+    expect(listed.out).toMatch(new RegExp(`^${first!.approvalId}\\s+pending\\s+${sessionId}\\s+Write \\{"file_path":".*/one"`, "m"))
+    const denied = await finished(url, ["deny", first!.approvalId, "-m", "not that one"])
+    expect(denied).toMatchObject({ code: 0 })
+    expect(denied.out).toMatch(new RegExp(`^denied: session ${sessionId} is `))
+    expect((await finished(url, ["deny", first!.approvalId])).code).toBe(1) // already decided: 409
+    const [second] = (await pending()).filter((a) => a.approvalId !== first!.approvalId)
+    expect(second).toMatchObject({ input: { file_path: join(world.claude.cwd, "two") } })
+    expect((await finished(url, ["approve", second!.approvalId])).out).toMatch(/^allowed: /)
+    await waitForStatus(url, sessionId, ["completed"], 45_000)
+    const decided = JSON.parse((await finished(url, ["approvals", "--session", sessionId, "--status", "denied", "--json"])).out)
+    expect(decided.items).toMatchObject([{ approvalId: first!.approvalId, message: "not that one" }])
+
+    const interruptEnded = await finished(url, ["interrupt", sessionId])
+    expect(interruptEnded.code).toBe(1)
+    expect(interruptEnded.stderr).toMatch(/^agentlog: 409: .*no run is active/)
+    const continued = await finished(url, ["continue", sessionId, "and now?"])
+    expect(continued.code, continued.out + continued.stderr).toBe(0)
+    expect(continued.out).toMatch(new RegExp(`^${sessionId}\\s+(queued|running)`))
+    await waitForStatus(url, sessionId, ["completed"], 45_000)
+    expect((await finished(url, ["continue", sessionId])).code).toBe(1) // no query
+
+    // A run waiting on an approval, interrupted from the terminal.
+    await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "one more" })
+    await pending()
+    const interrupted = await finished(url, ["interrupt", sessionId, "--json"])
+    expect(interrupted.code).toBe(0)
+    expect(JSON.parse(interrupted.out)).toMatchObject({ sessionId })
+    expect((await waitForStatus(url, sessionId, ["interrupted"], 45_000)).status).toBe("interrupted")
   })
 
   it("log --follow prints every event once, live, and resumes after the service restarts", async () => {
