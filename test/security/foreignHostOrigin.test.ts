@@ -4,15 +4,22 @@
 // foreign Origin is refused on everything that changes state and on SSE, and none of it
 // appends anything (the store's head does not move). Allowed hosts, same-origin requests
 // and configured CORS origins work; a token changes none of it.
+import { spawnSync } from "node:child_process"
 import { randomUUID } from "node:crypto"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConfigError, loadConfig } from "../../src/config.ts"
+import { readAllEvents, serviceEnv } from "../crash/crashHarness.ts"
 import { startHarness, type Harness } from "../http/httpHarness.ts"
 import { openSse } from "../http/sseClient.ts"
+import { closeOfflineWorld, openOfflineWorld, type OfflineWorld } from "../support/offlineWorld.ts"
+import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
 import { rawRequest, type RawAnswer } from "./hostileSupport.ts"
 
 const token = "host-guard-suite-token-0123456789"
+const mainTs = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
 
 /** What the web page (issue 9) is served at: refused like the API, with a foreign Host. */
 const pagePaths = ["/", "/index.html", "/assets/index.js", "/assets/style.css", "/favicon.ico", "/sessions/x"]
@@ -93,9 +100,9 @@ const documentedOperations = async (h: Harness): Promise<Array<[string, string]>
 }
 
 /** A request with any Host (fetch always sends the URL's), or none, on its own connection. */
-const withHost = (h: Harness, host: string | null, method: string, path: string, extra: Record<string, string> = {}, body?: string): Promise<RawAnswer> =>
+const withHost = (url: string, host: string | null, method: string, path: string, extra: Record<string, string> = {}, body?: string): Promise<RawAnswer> =>
   rawRequest(
-    h.url,
+    url,
     `${method} ${path} HTTP/1.1\r\n${host === null ? "" : `Host: ${host}\r\n`}` +
       Object.entries(extra)
         .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -147,7 +154,7 @@ describe("a foreign Host is refused before routing", () => {
       for (const host of foreignHosts(h))
         // The rebinding attack proper: the page's own origin, same as the Host it sends.
         for (const origin of host.startsWith("attacker") ? [undefined, `http://${host}`] : [undefined]) {
-          const r = await withHost(h, host, method, path, origin ? { Origin: origin } : {}, body)
+          const r = await withHost(h.url, host, method, path, origin ? { Origin: origin } : {}, body)
           // A Host that is not even a host name is refused by the HTTP adapter (400) before the guard.
           const expected = unparsable(host) ? 400 : 403
           expect(`${method} ${path} Host ${host}: ${r.status} ${r.headers["content-type"]}`).toBe(
@@ -169,18 +176,18 @@ describe("a foreign Host is refused before routing", () => {
   it("lets the same requests through with the service's own Host, so the refusals above are the guard's", async () => {
     const { h } = world()
     for (const host of [`127.0.0.1:${port(h)}`, `localhost:${port(h)}`, `LOCALHOST:${port(h)}`]) {
-      const r = await withHost(h, host, "GET", "/v1/sessions")
+      const r = await withHost(h.url, host, "GET", "/v1/sessions")
       expect(r.status, host).toBe(200)
     }
     const before = await head(h)
-    const launched = await withHost(h, `localhost:${port(h)}`, "POST", "/v1/sessions", { Origin: `http://localhost:${port(h)}` }, JSON.stringify({ query: "hi" }))
+    const launched = await withHost(h.url, `localhost:${port(h)}`, "POST", "/v1/sessions", { Origin: `http://localhost:${port(h)}` }, JSON.stringify({ query: "hi" }))
     expect(launched.status, launched.body).toBe(202)
     expect(await head(h)).toBeGreaterThan(before)
   })
 
   it("keeps /healthz open to any Host, for probes", async () => {
     const { h } = world()
-    for (const host of ["attacker.example.com", `attacker.example.com:${port(h)}`]) expect((await withHost(h, host, "GET", "/healthz")).status).toBe(200)
+    for (const host of ["attacker.example.com", `attacker.example.com:${port(h)}`]) expect((await withHost(h.url, host, "GET", "/healthz")).status).toBe(200)
   })
 })
 
@@ -286,20 +293,20 @@ describe("allowed hosts, the bind host, CORS origins and a token", () => {
   it("answers the hosts of AGENTLOG_ALLOWED_HOSTS (any port unless one is given) and the bind host on its port", async () => {
     const { h } = world()
     const ok = ["agentlog.example.com", "agentlog.example.com:443", "AgentLog.Example.com:8080", "proxy.lan:8443", `agentlog-box.lan:${port(h)}`, `127.0.0.1:${port(h)}`]
-    for (const host of ok) expect((await withHost(h, host, "GET", "/v1/sessions", auth)).status, host).toBe(200)
+    for (const host of ok) expect((await withHost(h.url, host, "GET", "/v1/sessions", auth)).status, host).toBe(200)
     const refused = ["proxy.lan", "proxy.lan:8080", "agentlog-box.lan", `agentlog-box.lan:${Number(port(h)) + 1}`, "sub.agentlog.example.com", "example.com"]
-    for (const host of refused) expect((await withHost(h, host, "GET", "/v1/sessions", auth)).status, host).toBe(403)
+    for (const host of refused) expect((await withHost(h.url, host, "GET", "/v1/sessions", auth)).status, host).toBe(403)
   })
 
   it("behind a proxy that keeps the Host, a page of that host may launch; another origin may not, even with the token", async () => {
     const { h } = world()
     const before = await head(h)
-    const foreign = await withHost(h, "agentlog.example.com", "POST", "/v1/sessions", { ...auth, Origin: "https://attacker.example.com" }, JSON.stringify(attack))
+    const foreign = await withHost(h.url, "agentlog.example.com", "POST", "/v1/sessions", { ...auth, Origin: "https://attacker.example.com" }, JSON.stringify(attack))
     expect(foreign.status).toBe(403)
-    const rebound = await withHost(h, `attacker.example.com:${port(h)}`, "POST", "/v1/sessions", { ...auth, Origin: `http://attacker.example.com:${port(h)}` }, JSON.stringify(attack))
+    const rebound = await withHost(h.url, `attacker.example.com:${port(h)}`, "POST", "/v1/sessions", { ...auth, Origin: `http://attacker.example.com:${port(h)}` }, JSON.stringify(attack))
     expect(rebound.status).toBe(403)
     expect(await head(h)).toBe(before)
-    const own = await withHost(h, "agentlog.example.com", "POST", "/v1/sessions", { ...auth, Origin: "https://agentlog.example.com" }, JSON.stringify({ query: "hi" }))
+    const own = await withHost(h.url, "agentlog.example.com", "POST", "/v1/sessions", { ...auth, Origin: "https://agentlog.example.com" }, JSON.stringify({ query: "hi" }))
     expect(own.status, own.body).toBe(202)
   })
 
@@ -341,6 +348,58 @@ describe("allowed hosts, the bind host, CORS origins and a token", () => {
       expect(p.status, other).toBe(403)
       const post = await h.fetch("/v1/sessions", { method: "POST", json: attack, headers: { origin: other } })
       expect(post.status, other).toBe(403)
+    }
+  })
+})
+
+describe("the service process, configured from its environment", () => {
+  let world: OfflineWorld | undefined
+  let service: ServiceProcess | undefined
+  afterAll(async () => {
+    if (world) await closeOfflineWorld(world, service)
+  })
+
+  it("answers the hosts of AGENTLOG_ALLOWED_HOSTS and the CORS origins of AGENTLOG_CORS_ORIGINS, and refuses the rest, with the token", async () => {
+    world = await openOfflineWorld("host-guard")
+    const cors = "https://ui.example.com"
+    service = await startServiceProcess({
+      dataDir: world.dataDir,
+      claude: world.claude,
+      env: { AGENTLOG_API_TOKEN: token, AGENTLOG_ALLOWED_HOSTS: "agentlog.example.com", AGENTLOG_CORS_ORIGINS: cors }
+    })
+    const s = service
+    const auth = { Authorization: `Bearer ${token}` }
+    const via = (host: string, method: string, path: string, extra: Record<string, string> = {}, body?: string) =>
+      withHost(s.url, host, method, path, { ...auth, ...extra }, body)
+    const p = new URL(s.url).port
+    expect((await via(`127.0.0.1:${p}`, "GET", "/v1/sessions")).status).toBe(200)
+    expect((await via("agentlog.example.com", "GET", "/v1/sessions")).status).toBe(200)
+    expect((await via(`attacker.example.com:${p}`, "GET", "/v1/sessions")).status).toBe(403)
+    expect((await via(`attacker.example.com:${p}`, "GET", "/openapi.json")).status).toBe(403)
+    expect((await via(`attacker.example.com:${p}`, "GET", "/healthz")).status).toBe(200)
+    const rebound = await via(`attacker.example.com:${p}`, "POST", "/v1/sessions", { Origin: `http://attacker.example.com:${p}` }, JSON.stringify(attack))
+    expect(rebound.status).toBe(403)
+    const crossSite = await via(`127.0.0.1:${p}`, "POST", "/v1/sessions", { Origin: "http://attacker.example.com" }, JSON.stringify(attack))
+    expect(crossSite.status).toBe(403)
+    const fromUi = await via(`127.0.0.1:${p}`, "GET", "/v1/sessions", { Origin: cors })
+    expect(fromUi.headers["access-control-allow-origin"]).toBe(cors)
+    const preflight = await via(`127.0.0.1:${p}`, "OPTIONS", "/v1/sessions", { Origin: cors, "Access-Control-Request-Method": "POST" })
+    expect([preflight.status, preflight.headers["access-control-allow-origin"]]).toEqual([204, cors])
+    expect(await s.stop()).toBe(0)
+    service = undefined
+    expect(await readAllEvents(world.dataDir)).toEqual([])
+  })
+
+  it("stops at start-up on a bad AGENTLOG_ALLOWED_HOSTS or AGENTLOG_CORS_ORIGINS, naming it", () => {
+    for (const [name, value] of [["AGENTLOG_ALLOWED_HOSTS", "*"], ["AGENTLOG_CORS_ORIGINS", "*"]] as const) {
+      const r = spawnSync(process.execPath, [mainTs], {
+        env: { ...serviceEnv(world!.claude, join(world!.dataDir, "never")), [name]: value },
+        encoding: "utf8",
+        timeout: 20_000
+      })
+      expect(r.status, r.stderr).toBe(1)
+      expect(r.stderr).toContain(name)
+      expect(r.stderr).not.toContain("listening")
     }
   })
 })
