@@ -5,8 +5,8 @@
 // route can be reached around it; /healthz stays open for probes. CORS is off unless
 // origins are configured, and then exactly those origins get it (never `*`, never
 // credentials: a cross-origin client authenticates with the bearer token).
-import type { IncomingMessage } from "node:http"
 import { isIP } from "node:net"
+import type { HttpBindings } from "@hono/node-server"
 import type { MiddlewareHandler } from "hono"
 import type { HttpEnv } from "./env.ts"
 import { problem } from "./problem.ts"
@@ -82,6 +82,9 @@ const openPaths = new Set(["/healthz"])
 const corsAllowHeaders = "Authorization, Content-Type, Idempotency-Key, If-Match, Last-Event-ID, X-Request-Id"
 const corsExposeHeaders = "ETag, Retry-After, Allow, Idempotent-Replayed, X-Request-Id, Location"
 
+/** A header value in a problem's detail: as a JSON string, and not all of it if it is long. */
+const quoted = (value: string): string => JSON.stringify(value.slice(0, 200))
+
 export const hostNotAllowed = (host: string | undefined) =>
   problem(
     403,
@@ -89,7 +92,7 @@ export const hostNotAllowed = (host: string | undefined) =>
     "Host not allowed",
     host === undefined
       ? "the request has no Host header"
-      : `this service does not answer to the Host ${JSON.stringify(host.slice(0, 200))}; add it to AGENTLOG_ALLOWED_HOSTS if it should`
+      : `this service does not answer to the Host ${quoted(host)}; add it to AGENTLOG_ALLOWED_HOSTS if it should`
   )
 
 export const originNotAllowed = (why: string) =>
@@ -113,7 +116,8 @@ export const hostGuard = (config: HostGuardConfig): MiddlewareHandler<HttpEnv> =
     if (openPaths.has(c.req.path)) return next()
     const hostHeader = c.req.header("host")
     const host = hostHeader === undefined ? undefined : splitHost(hostHeader)
-    const servicePort = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.localPort
+    // The port this request arrived on: the bound one, also when port 0 was asked for.
+    const servicePort = (c.env as HttpBindings | undefined)?.incoming.socket.localPort
     if (host === undefined || !hostAllowed(host, servicePort)) throw hostNotAllowed(hostHeader)
 
     const originHeader = c.req.header("origin")
@@ -123,7 +127,7 @@ export const hostGuard = (config: HostGuardConfig): MiddlewareHandler<HttpEnv> =
 
     if (c.req.method === "OPTIONS" && originHeader !== undefined && c.req.header("access-control-request-method") !== undefined) {
       // A CORS preflight: answered here, before auth (a browser never sends credentials with one).
-      if (corsOrigin === undefined) throw originNotAllowed(`the origin ${JSON.stringify(originHeader!.slice(0, 200))} may not call this service`)
+      if (corsOrigin === undefined) throw originNotAllowed(`the origin ${quoted(originHeader)} may not call this service`)
       return c.body(null, 204, {
         "Access-Control-Allow-Origin": corsOrigin,
         "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
@@ -137,7 +141,7 @@ export const hostGuard = (config: HostGuardConfig): MiddlewareHandler<HttpEnv> =
       if (originHeader !== undefined) {
         const own = originUrl !== undefined && originUrl.host === hostHeader!.toLowerCase()
         if (!own && corsOrigin === undefined)
-          throw originNotAllowed(`the origin ${JSON.stringify(originHeader!.slice(0, 200))} is not this service's own`)
+          throw originNotAllowed(`the origin ${quoted(originHeader)} is not this service's own`)
       } else {
         // No Origin (curl, the CLI, another server): only a browser's own word says it came from another site.
         const site = c.req.header("sec-fetch-site")
