@@ -31,7 +31,7 @@ const openClient = (url: string, path: string, read: boolean): Promise<Socket> =
     const { hostname, port } = new URL(url)
     const socket = connect({ host: hostname, port: Number(port) }, () => {
       if (!read) socket.pause()
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`)
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`)
       resolve(socket)
     })
     if (read) socket.on("data", () => {})

@@ -72,7 +72,7 @@ const stalledClient = (url: string, path: string) =>
     const { hostname, port } = new URL(url)
     const socket = connect({ host: hostname, port: Number(port) }, () => {
       socket.pause()
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`)
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n\r\n`)
       resolve(socket)
     })
     sockets.push(socket)
