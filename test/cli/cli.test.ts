@@ -87,7 +87,8 @@ const finished = async (url: string, args: ReadonlyArray<string>) => {
   return { code, out: c.lines.join("\n"), stderr: c.stderr() }
 }
 
-describe("agentlog (the CLI) against the service", () => {
+// Each test starts the service and real claude runs: generous under a loaded machine.
+describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
   it("ls, show and log: text and --json, --help, exit codes and errors", async () => {
     world = await openOfflineWorld("cli")
     service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude })
