@@ -214,12 +214,15 @@ export const decodeQuery = <S extends Schema.Top>(schema: S, url: URL): S["Type"
     if (Object.hasOwn(params, k)) throw badRequest(`query parameter ${k} is given more than once`)
     params[k] = v
   }
-  const r = Schema.decodeUnknownResult(fromStrings(schema), { errors: "all", onExcessProperty: "error" })(params)
-  if (Result.isSuccess(r)) return r.success
-  const issues = issuesOf(r.failure).map((i) => {
-    const name = i.path.replace(/^\//, "")
-    return { path: `?${name}`, message: /excess property/i.test(i.message) ? "is not a parameter of this route" : i.message }
-  })
+  // Checked by name: an empty Struct (a route without parameters) would take any object.
+  const known = "fields" in schema ? Object.keys(schema.fields as object) : []
+  const unknown = Object.keys(params).filter((k) => !known.includes(k))
+  const r = Schema.decodeUnknownResult(fromStrings(schema), { errors: "all" })(params)
+  if (Result.isSuccess(r) && unknown.length === 0) return r.success
+  const issues = [
+    ...unknown.map((k) => ({ path: `?${k}`, message: "is not a parameter of this route" })),
+    ...(Result.isFailure(r) ? issuesOf(r.failure).map((i) => ({ path: `?${i.path.replace(/^\//, "")}`, message: i.message })) : [])
+  ]
   throw validationFailed(
     issues.map((i) => `query parameter ${i.path.slice(1)}: ${i.message}`).join("; "),
     issues

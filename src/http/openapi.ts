@@ -163,7 +163,7 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
       parameters: [...((Object.values(item)[0] as Json).parameters as Array<Json>).filter((p) => p.in === "path"), requestIdParameter],
       responses: {
         204: { description: "No content; Allow lists the methods.", headers: headersOf(["Allow", "X-Request-Id"]) },
-        ...(open ? {} : { 401: problemResponse("Missing or wrong bearer token.", ["WWW-Authenticate"]) })
+        ...(open ? {} : { 401: { $ref: "#/components/responses/Unauthorized" } })
       }
     }
   }
@@ -192,7 +192,10 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
     components: {
       schemas: components,
       responses: {
-        MethodNotAllowed: problemResponse("The path exists but not with this method.", ["Allow"])
+        MethodNotAllowed: problemResponse("The path exists but not with this method (after the bearer token is checked).", ["Allow"]),
+        Unauthorized: problemResponse("Missing or wrong bearer token (checked before anything else, the method included).", [
+          "WWW-Authenticate"
+        ])
       },
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "AGENTLOG_API_TOKEN, when the service has one." }
