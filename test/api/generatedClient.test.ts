@@ -4,17 +4,15 @@
 // binary, the fake Messages API); every answer it gets is checked against the document.
 // (The flow runs before the slow type-check: a keep-alive socket left idle past the
 // server's timeout would be reset under the flow's first POST, which fetch does not retry.)
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { loadConfig } from "../../src/config.ts"
-import { silentLogger } from "../../src/log.ts"
-import { startService, type RunningService } from "../../src/service.ts"
-import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
-import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
+import type { RunningService } from "../../src/service.ts"
+import type { ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic } from "../support/fakeAnthropic.ts"
+import { startOfflineService, type OfflineService } from "../support/offlineService.ts"
 import { checkResponse } from "../support/openApiCheck.ts"
 import { runFlow } from "./clientFlow.ts"
 import { generatedTypes } from "./generatedTypes.ts"
@@ -23,30 +21,17 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 const flowFile = here("./clientFlow.ts")
 const typesFile = here("../../src/http/api.generated.ts")
 
+let world: OfflineService
 let fake: FakeAnthropic
 let claude: ClaudeEnv
 let service: RunningService
-let dataDir: string
 
 beforeAll(async () => {
-  fake = await startFakeAnthropic([])
-  claude = makeClaudeEnv(fake.url)
-  dataDir = mkdtempSync(join(tmpdir(), "agentlog-client-"))
-  const config = loadConfig({
-    AGENTLOG_PORT: "0",
-    AGENTLOG_DATA_DIR: dataDir,
-    AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
-    AGENTLOG_INTERRUPT_GRACE_MS: "3000"
-  })
-  service = await startService(config, silentLogger, claude.env)
+  world = await startOfflineService("client", { AGENTLOG_INTERRUPT_GRACE_MS: "3000" })
+  ;({ fake, claude, service } = world)
 })
 
-afterAll(async () => {
-  await service?.stop()
-  await fake?.close()
-  claude?.cleanup()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
+afterAll(() => world?.close())
 
 describe("a client generated from the served document", () => {
   it("is the one the project's clients import (src/http/api.generated.ts is not stale)", async () => {
@@ -105,7 +90,7 @@ describe("a client generated from the served document", () => {
         "PATCH /v1/sessions/{id}"
       ])
     )
-  })
+  }, 240_000)
 
   it("type-checks the whole flow in strict TypeScript, without casts", () => {
     const code = readFileSync(flowFile, "utf8")
