@@ -156,7 +156,8 @@ export const checkCwd = (cwd: string | undefined): Effect.Effect<void, HttpProbl
 
 export const decodeCursorParam = (name: string, cursor: string): Effect.Effect<Position, HttpProblem> => {
   const p = decodePosition(cursor)
-  return p === null ? Effect.fail(badRequest(`${name} is not a position this API issued`)) : Effect.succeed(p)
+  const message = "is not a position this API issued"
+  return p === null ? Effect.fail(validationFailed(`${name} ${message}`, [{ path: `?${name}`, message }])) : Effect.succeed(p)
 }
 
 /** Read-your-writes: waits (bounded) until the read models passed minPosition, else 503. */
