@@ -163,7 +163,12 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
       parameters: [...((Object.values(item)[0] as Json).parameters as Array<Json>).filter((p) => p.in === "path"), requestIdParameter],
       responses: {
         204: { description: "No content; Allow lists the methods.", headers: headersOf(["Allow", "X-Request-Id"]) },
-        ...(open ? {} : { 401: { $ref: "#/components/responses/Unauthorized" } })
+        ...(open
+          ? {}
+          : {
+              401: { $ref: "#/components/responses/Unauthorized" },
+              403: problemResponse("A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS.", [])
+            })
       }
     }
   }
@@ -193,6 +198,7 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
       schemas: components,
       responses: {
         MethodNotAllowed: problemResponse("The path exists but not with this method (after the bearer token is checked).", ["Allow"]),
+        Forbidden: problemResponse("A foreign Host or Origin (checked before the method and the token).", []),
         Unauthorized: problemResponse("Missing or wrong bearer token (checked before anything else, the method included).", [
           "WWW-Authenticate"
         ])

@@ -62,6 +62,7 @@ const problems = (...statuses: ReadonlyArray<number>): Record<number, ResponseSp
 const problemText: Record<number, string> = {
   400: "The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory.",
   401: "Missing or wrong bearer token.",
+  403: "A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS).",
   404: "No such session or approval (an id that is not a UUID names nothing).",
   409: "Not allowed in the session's current status, or changed concurrently (retry).",
   412: "If-Match names a revision the session has moved past (see currentRevision).",
@@ -71,9 +72,9 @@ const problemText: Record<number, string> = {
   500: "An unexpected error; the service log has it under the request id.",
   503: "The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds."
 }
-const commandProblems = problems(400, 401, 404, 409, 412, 413, 415, 500, 503)
-const readProblems = problems(400, 401, 404, 500, 503)
-const listProblems = problems(400, 401, 500, 503)
+const commandProblems = problems(400, 401, 403, 404, 409, 412, 413, 415, 500, 503)
+const readProblems = problems(400, 401, 403, 404, 500, 503)
+const listProblems = problems(400, 401, 403, 500, 503)
 
 export const routes = {
   launchSession: {
@@ -87,7 +88,7 @@ export const routes = {
     body: B.LaunchBody,
     query: B.NoQuery,
     requestHeaders: ["Idempotency-Key"],
-    responses: { 202: accepted(true), ...problems(400, 401, 409, 413, 415, 422, 500, 503) },
+    responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
     auth: true
   },
   listSessions: {
@@ -228,7 +229,8 @@ export const routes = {
         description: "text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats.",
         contentType: "text/event-stream"
       },
-      ...readProblems
+      ...readProblems,
+      ...problems(409)
     },
     auth: true
   },
@@ -282,7 +284,7 @@ export const routes = {
     tag: "approvals",
     body: B.DecisionBody,
     query: B.NoQuery,
-    responses: { 202: accepted(), ...problems(400, 401, 404, 409, 413, 415, 500, 503) },
+    responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
     auth: true
   },
   healthz: {
@@ -305,7 +307,7 @@ export const routes = {
     responses: {
       200: { description: "Ready.", schema: R.Readiness },
       503: { description: "Not ready.", schema: R.Readiness, contentType: "application/json", headers: ["Retry-After"] },
-      ...problems(400, 401, 500)
+      ...problems(400, 401, 403, 500)
     },
     auth: true
   },
@@ -316,7 +318,7 @@ export const routes = {
     summary: "This document",
     tag: "service",
     query: B.NoQuery,
-    responses: { 200: { description: "The OpenAPI 3.1 document.", schema: R.OpenApiDocument }, ...problems(400, 401, 500) },
+    responses: { 200: { description: "The OpenAPI 3.1 document.", schema: R.OpenApiDocument }, ...problems(400, 401, 403, 500) },
     auth: true
   }
 } as const satisfies Record<string, RouteSpec>

@@ -51,7 +51,7 @@ export const checkAgainstDocument = (
   let responsePointer: Array<string>
   let response: Json | undefined
   if (op === undefined) {
-    const name = status === 405 ? "MethodNotAllowed" : status === 401 ? "Unauthorized" : undefined
+    const name = status === 405 ? "MethodNotAllowed" : status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : undefined
     if (name === undefined) throw new Error(`${where}: the document has no ${method} here, so the answer must be 405 (or 401)`)
     response = doc.components.responses[name]
     responsePointer = ["components", "responses", name]
