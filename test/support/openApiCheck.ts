@@ -76,7 +76,8 @@ export const checkAgainstDocument = (
   const content = response.content as Json | undefined
   if (content === undefined || !(contentType in content))
     throw new Error(`${where}: content type ${contentType || "(none)"} is not documented (${Object.keys(content ?? {}).join(", ")})`)
-  if (!/json$/.test(contentType) || body === undefined) return
+  // NDJSON and SSE are documented as text: their lines are checked by the tests that read them.
+  if (!/^application\/(?:problem\+)?json$/.test(contentType) || body === undefined) return
   const validate = ajv.getSchema(documentId + pointer(...responsePointer, "content", contentType, "schema"))
   if (validate === undefined) throw new Error(`${where}: no schema for ${contentType}`)
   let value: unknown
@@ -94,7 +95,7 @@ export const checkAgainstDocument = (
 /** The check for a fetch Response: reads a JSON body from a clone (streams are left alone). */
 export const checkResponse = async (method: string, res: Response): Promise<void> => {
   const contentType = res.headers.get("content-type") ?? ""
-  const json = /json/.test(contentType) && !/ndjson/.test(contentType)
+  const json = /^application\/(?:problem\+)?json/.test(contentType)
   const body = json && method !== "HEAD" ? await res.clone().text() : undefined
   checkAgainstDocument(method, res.url, res.status, res.headers, body)
 }
