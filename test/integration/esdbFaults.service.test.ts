@@ -40,7 +40,7 @@ afterEach(async () => {
 })
 
 const start = async (script: Array<Turn>, env: Record<string, string> = {}) => {
-  esdb = await startEsdbStandIn({ maxAppendSize: 8 * 1024 * 1024 })
+  esdb = await startEsdbStandIn()
   fake = await startFakeAnthropic(script)
   claude = makeClaudeEnv(fake.url)
   dataDir = mkdtempSync(join(tmpdir(), "agentlog-esdb-faults-"))
