@@ -60,6 +60,28 @@ const expectStrictlyIncreasing = (positions: ReadonlyArray<Position>) => {
  * cannot be made unavailable from outside (it holds its file's lock exclusively), and one
  * test cannot stop a shared real server.
  */
+/**
+ * Collects a subscription up to and including the first item `done` accepts, running
+ * `onCaughtUp` (forked) when the CaughtUp marker arrives: "live" events are appended at
+ * that moment, not after a guessed delay.
+ */
+export const collectThroughCaughtUp = <E, E2>(
+  subscription: Stream.Stream<RecordedEvent | CaughtUp, E>,
+  done: (x: RecordedEvent | CaughtUp) => boolean,
+  onCaughtUp: Effect.Effect<unknown, E2>
+): Effect.Effect<Array<RecordedEvent | CaughtUp>, E | E2> =>
+  Effect.gen(function* () {
+    const caught = yield* Deferred.make<void>()
+    const reaction = yield* Effect.forkChild(Effect.andThen(Deferred.await(caught), onCaughtUp))
+    const items = yield* subscription.pipe(
+      Stream.tap((x) => (isCaughtUp(x) ? Deferred.succeed(caught, undefined) : Effect.void)),
+      Stream.takeUntil(done),
+      Stream.runCollect
+    )
+    yield* Fiber.join(reaction)
+    return items
+  })
+
 export function eventStoreContract(name: string, open: () => Promise<OpenedStore>, options: { readonly outage?: boolean } = {}): void {
   describe(`EventStore contract: ${name}`, () => {
     let opened: OpenedStore | undefined
@@ -98,19 +120,11 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
       onCaughtUp: Effect.Effect<unknown, unknown>
     ) =>
       run(
-        Effect.gen(function* () {
-          const caught = yield* Deferred.make<void>()
-          const reaction = yield* Effect.forkChild(Effect.andThen(Deferred.await(caught), onCaughtUp))
-          const items = yield* subscription
-            .pipe(
-              Stream.tap((x) => (isCaughtUp(x) ? Deferred.succeed(caught, undefined) : Effect.void)),
-              Stream.tap(() => Effect.yieldNow),
-              Stream.takeUntil((x) => x._tag === "RecordedEvent" && x.id === lastId),
-              Stream.runCollect
-            )
-          yield* Fiber.join(reaction)
-          return items
-        }).pipe(Effect.timeout("60 seconds"))
+        collectThroughCaughtUp(
+          subscription.pipe(Stream.tap(() => Effect.yieldNow)),
+          (x) => x._tag === "RecordedEvent" && x.id === lastId,
+          onCaughtUp
+        ).pipe(Effect.timeout("60 seconds"))
       )
 
     describe("append and expected revision", () => {
