@@ -69,7 +69,7 @@ describe.each(targets)("the service on EventStoreDB: $name", ({ connect }) => {
     claude = makeClaudeEnv(fake.url)
     dataDir = mkdtempSync(join(tmpdir(), "agentlog-esdb-service-"))
     service = await startServiceProcess({ dataDir, claude, env: { AGENTLOG_EVENTSTORE: connectionString } })
-    expect(service.logs.find((l) => l.msg === "event store open")).toMatchObject({ kind: "esdb" })
+    expect(service.logs.find((l) => l.msg === "event store open")).toMatchObject({ store: "esdb" })
 
     const launched = await call("POST", "/v1/sessions", {
       query: "run echo for me",
@@ -189,7 +189,7 @@ describe("the service on EventStoreDB: a message the server refuses", () => {
     expect(launched.status).toBe(202)
     const s = await waitForStatus(launched.body.sessionId, ["completed", "failed", "interrupted", "abandoned"])
     expect(s.status).toBe("failed")
-    expect(s.lastError).toMatch(/could not record a Claude message: .*exceeds the server's maximum event size of 65536 bytes \(MaxAppendEventSize\)/)
+    expect(s.lastError).toMatch(/could not record a Claude message: .*exceeds the server's maximum event size \(MaxAppendEventSize\)/)
     const events: Array<any> = (await call("GET", `/v1/sessions/${launched.body.sessionId}/events?limit=1000`)).body.items
     expect(events.at(-1).type).toBe("RunFailed")
     expect(events.map((e) => e.type)).not.toContain("ClaudeAssistantMessage")
