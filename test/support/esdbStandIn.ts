@@ -8,64 +8,71 @@
 //   ServerFeatures.GetSupportedMethods  (the client asks on its first append)
 //   Streams.BatchAppend                 (what the client uses against a 21.10+ server)
 //   Streams.Append                      (what it uses when ServerFeatures is missing)
-//   Streams.Read                        stream reads, $all reads, catch-up subscriptions to $all
+//   Streams.Read                        stream reads, $all reads, catch-up subscriptions to
+//                                       $all and to a stream
 //
 // Everything else the client package knows about (Delete, Tombstone, Gossip, Operations,
-// Users, Projections, Persistent subscriptions, Monitoring, stream subscriptions) answers
-// UNIMPLEMENTED and is recorded in `unimplementedCalls`, so a test can assert that nothing
-// unexpected was called.
+// Users, Projections, Persistent subscriptions, Monitoring) answers UNIMPLEMENTED and is
+// recorded in `unimplementedCalls`, so a test can assert that nothing unexpected was called.
 //
-// Sources for the behaviour (cited next to each piece below):
+// Sources for the behaviour (cited next to each piece below). No server could run where
+// this was written: what is marked [src-…] was read in KurrentDB's source at tag v25.1.4
+// (github.com/kurrent-io/KurrentDB), the rest in the client and the documentation.
 //   [proto]  the message shapes: @eventstore/db-client generated/streams_pb.d.ts,
-//            shared_pb.d.ts, serverfeatures_pb.d.ts, status_pb.d.ts (from the client's
-//            protos/streams.proto etc.; the generated code carries no proto comments)
+//            shared_pb.d.ts, serverfeatures_pb.d.ts, status_pb.d.ts
 //   [client] what the client does with each response: @eventstore/db-client
 //            dist/streams/appendToStream/{append,batchAppend,unpackError}.js,
 //            dist/streams/utils/{ReadStream,Subscription}.js, dist/utils/convertGrpcEvent.js,
 //            dist/utils/CommandError.js, dist/Client/ServerFeatures.js
 //   [docs-append]  https://developers.eventstore.com/clients/grpc/appending-events.html
-//                  (expected revision any/no_stream/stream_exists/number, WrongExpectedVersion,
-//                  duplicate event ids are idempotent)
 //   [docs-read]    https://developers.eventstore.com/clients/grpc/reading-events.html
-//                  (revisions from 0, forwards/backwards, maxCount, StreamNotFound, $all
-//                  positions as commit/prepare, system events in $all, links)
 //   [docs-sub]     https://developers.eventstore.com/clients/grpc/subscriptions.html
-//                  (catch-up then live, start positions are exclusive, server-side filtering
-//                  by stream prefix / event type regex, checkpoints every
-//                  checkpointInterval x maxSearchWindow (default 32) events, caught-up)
 //   [docs-streams] https://developers.eventstore.com/server/v23.10/streams.html
-//                  (system streams and event types start with `$`; `$$<stream>` metadata
-//                  streams; `$>` link events, e.g. written by the $by_category projection
-//                  to `$ce-<category>`)
-//   [docs-limits]  server setting MaxAppendSize, default 1,048,576 bytes
+//   [src-positions]   Services/RequestManager/Managers/WriteEvents.cs and RequestManagerBase.cs:
+//                     a write completes with one log position as both commit and prepare
+//                     (an idempotent one with the original write's, ReturnCommitAt); events
+//                     are read back with their own record's position as commit and prepare
+//   [src-idempotency] Services/Storage/ReaderIndex/IndexWriter.cs CheckCommit, BoundedCache.cs,
+//                     Settings/ESConsts.cs CommittedEventsMemCacheLimit (8 MiB),
+//                     Services/Storage/StorageWriterService.cs (AlreadyCommitted with the
+//                     original write's log position; CorruptedIdempotency answered as a
+//                     consistency check failure)
+//   [src-status]      Services/Transport/Grpc/Status.cs (WrongExpectedVersion: ALREADY_EXISTS;
+//                     MaximumAppendEventSizeExceeded), Protos/Grpc/shared.proto
+//   [src-limits]      Configuration/ClusterVNodeOptions.cs (MaxAppendSize = chunk size, 256 MiB;
+//                     MaxAppendEventSize = max log record size, 16 MiB),
+//                     ClusterVNodeOptionsValidator.cs (event size <= append size),
+//                     Data/Event.cs SizeOnDisk, Grpc/Streams.Append.cs, Streams.BatchAppend.cs,
+//                     RpcExceptions.cs
+//   [src-stream-sub]  Services/Transport/Enumerators/Enumerator.StreamSubscription.cs
 //
-// Positions: like the real transaction log, an event's $all position is a byte offset.
-// Events appended together form one implicit transaction: every event of it has
-// commit = the transaction's first byte offset and prepare = its own record's offset, so
-// commit === prepare only for the first event of an append, positions have gaps, and they
-// are ordered by (commit, prepare). [docs-read: "Position ... CommitPosition, PreparePosition"]
+// Positions: an event's $all position is its record's byte offset in the log (commit =
+// prepare), so positions have gaps; an append answers with its last event's. [src-positions]
+//
+// Idempotency [src-idempotency]: an append whose events are all already in the stream
+// where the request puts them answers as the original write did (its last event's revision
+// and position) and writes nothing; part of them: WrongExpectedVersion. With an exact
+// revision or no_stream the stream itself is read, so a retry is recognised forever. With
+// any / stream_exists only a bounded cache of recent event ids (8 MiB by default, oldest
+// evicted first) is consulted: an older duplicate is written again.
 //
 // What the client calls: logged by running it against this server with every other service
 // registered as a recording stub: ServerFeatures.GetSupportedMethods before its first append
 // on a channel (again after a reconnect), then BatchAppend or Append, and Read. No Gossip for
-// a single-host esdb:// connection string (it is only used with esdb+discover:// or several
-// hosts), nothing at all on connect.
+// a single-host esdb:// connection string, nothing at all on connect.
 //
-// Where the sources above do not say, this is what the stand-in assumes (the adapter copes
-// either way where it matters):
-// - A BatchAppend WrongExpectedVersion status has code FAILED_PRECONDITION (the client only
-//   reads the packed details, not the code).
-// - An idempotent append answers success with no position (`no_position`).
+// Where the sources above do not say, this is what the stand-in assumes:
 // - Reading $all backwards from a position returns the events before it (the log is read
 //   backwards from that offset); the adapter adds the event at the position itself.
 // - Stream reads carry the events' commit/prepare positions, as $all reads do.
 //
 // Test knobs: stop()/restart() (same port, same data), setResponseDelay() (an overloaded
-// server), failNextCall() (a gRPC error for the next call of a method), appendSystemEvent().
+// server), failNextCall() (a gRPC error for the next call of a method), appendSystemEvent(),
+// the limits and the id cache's size as options.
 //
-// Not modelled: deletes/tombstones and $tb, stream metadata ($maxAge, ACLs), links
-// resolution (resolve_links is ignored: links come back as the `$>` events they are),
-// subscriptions to a single stream, fell-behind, authentication, TLS, clustering.
+// Not modelled: deletes/tombstones and $tb, stream metadata enforcement ($maxAge, $maxCount,
+// ACLs), link resolution (resolve_links is ignored: links come back as the `$>` events they
+// are), fell-behind, authentication, TLS, clustering. agentlog uses none of them.
 import { createRequire } from "node:module"
 import { randomUUID } from "node:crypto"
 import { setImmediate as yieldToIo } from "node:timers/promises"
