@@ -6,8 +6,15 @@
 //   else through Append. BatchAppend has no client-side deadline (only one sent to the
 //   server), so every append here is bounded by the connection's `defaultDeadline` (plus a
 //   margin) and then fails with EventStoreUnavailable.
-// - An idempotent append (same ids, same expected revision) comes back without a position;
-//   the position of the event at the returned revision is then read from the stream.
+// - An idempotent append (same ids, same expected revision) is answered with the original
+//   write's revision and position (servers 23.10+); an older server answers without a
+//   position, and the position of the event at the returned revision is read from the
+//   stream. agentlog's appends carry exact expected revisions: with `any` the server
+//   recognises a retry only while its ids are in a bounded cache of recent ids.
+// - Positions: each event's own log offset (commit = prepare on 25.1). An event that comes
+//   without one is refused (EventStoreFailure), never given a made-up position.
+// - An event over the server's MaxAppendEventSize (25.1) is refused with an error the
+//   client has no type for; it is reported naming the event, its size and the setting.
 // - `readAll` has no server-side filter in this client version: $all reads filter here.
 //   `subscribeToAll` does filter on the server (one stream-prefix or event-type filter, or
 //   excludeSystemEvents()); the full AllFilter is applied here as well.
@@ -21,11 +28,14 @@
 //   (from the server's caught_up message, servers 23.10+). It is a Node event, not an item
 //   in the stream, so the adapter pushes a marker into the subscription's own readable
 //   buffer when it fires: everything received before it is ahead of the marker.
+// - subscribeStream is the server's stream subscription (subscribeToStream): catch-up from
+//   the revision after `from`, caught_up, live; a stream that does not exist yet is caught
+//   up at once and delivered when it is written.
 // - Connection errors: the client drops its channel on UNAVAILABLE/CANCELLED and opens a new
 //   one on the next call. A subscription that drops (or that the server ends) is reopened
-//   here, from the position of the last event received, with capped exponential backoff,
-//   so a consumer sees every event once (no loss, no duplicate). CaughtUp is emitted once
-//   per subscribeAll, the first time the subscription catches up.
+//   here, after the last event received (position, or revision for a stream), with capped
+//   exponential backoff, so a consumer sees every event once (no loss, no duplicate).
+//   CaughtUp is emitted once per subscription, the first time it catches up.
 import { Effect, Layer, Queue, Stream } from "effect"
 import {
   EventStoreDBClient,

@@ -1,7 +1,8 @@
 // The embedded EventStore adapter on node:sqlite: one `events` table whose INTEGER
 // PRIMARY KEY is the global position (1..n, gap-free, commit order), appends in one
 // BEGIN IMMEDIATE transaction, reads paged from the table, and live subscriptions woken
-// in-process by the appending code (no polling). See sqliteSchema.ts for the file itself.
+// in-process by the appending code (no polling); one stream's subscription reads it by the
+// (stream, revision) index. See sqliteSchema.ts for the file itself.
 //
 // Filters: an empty or absent `streamPrefix`/`eventTypes` list does not filter; both
 // present means both must match.

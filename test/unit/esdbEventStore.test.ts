@@ -1,5 +1,5 @@
 // What the esdb adapter does beyond the shared contract (test/contract/esdb.contract.test.ts):
-// skipping system events and links, EventStoreDB positions (commit/prepare of one append),
+// skipping system events and links, EventStoreDB positions (each event its own offset),
 // metadata round-trips, error mapping, the Layer. Through the unmodified client against the
 // stand-in (test/support/esdbStandIn.ts).
 import { randomUUID } from "node:crypto"
