@@ -40,7 +40,7 @@ export const Transcript = ({ entries, interactive }: TranscriptProps) => {
   }, [])
 
   return (
-    <div className="transcript" ref={scrollRef} tabIndex={0} role="log" aria-label="Transcript" aria-live="off">
+    <div className="transcript" ref={scrollRef} tabIndex={0} role="log" aria-label="Transcript" aria-live="off" data-count={entries.length}>
       <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
         {virtualizer.getVirtualItems().map((v) => {
           const entry = entries[v.index]!

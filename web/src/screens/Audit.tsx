@@ -145,7 +145,7 @@ export const AuditScreen = () => {
         </p>
       ) : null}
       <p className="muted" role="status">
-        {rows.length} rows{q.data?.nextCursor ? " (the newest; narrow the filters to see older ones)" : ""}
+        {rows.length} {rows.length === 1 ? "row" : "rows"}{q.data?.nextCursor ? " (the newest; narrow the filters to see older ones)" : ""}
       </p>
       <div className="table-scroll">
         {tab === "tool-calls" && <ToolCallsTable rows={rows as ReadonlyArray<ToolCallRow>} />}

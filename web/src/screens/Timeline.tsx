@@ -24,18 +24,27 @@ export const Timeline = ({ events }: { events: ReadonlyArray<EventView> }) => {
     rowEnds[r] = s.end ?? now
     return { s, y: 56 + r * 18 }
   })
-  const height = 64 + Math.max(1, rowEnds.length) * 18
+  const height = 80 + Math.max(1, rowEnds.length) * 18
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
   return (
     <figure className="timeline">
       <figcaption>
         {duration(t1 - t0)} from the first run to {all.some((s) => s.end === null) ? "now" : "the end"} ·{" "}
         {laneNames.map((n) => (
-          <span key={n} className={`legend ${n.split(" ")[0]}`}>
+          <span key={n} className={`legend legend-${n.split(" ")[0]}`}>
             {n}
           </span>
         ))}
       </figcaption>
       <svg viewBox={`-4 0 ${width + 8} ${height}`} role="img" aria-label="Session timeline">
+        {ticks.map((f) => (
+          <g key={f}>
+            <line className="tick-line" x1={f * width} x2={f * width} y1={0} y2={height - 14} />
+            <text className="tick" x={f * width} y={height - 2} textAnchor={f === 0 ? "start" : f === 1 ? "end" : "middle"}>
+              {duration(f * (t1 - t0))}
+            </text>
+          </g>
+        ))}
         {placed.map(({ s, y }, i) => {
           const end = s.end ?? now
           const w = Math.max(2, x(end) - x(s.start))
