@@ -22,9 +22,10 @@ export const App = () => {
   const queryClient = useQueryClient()
   const auth = useQuery({ queryKey: ["web-session"], queryFn: () => api<WebSession>("/v1/web/session"), staleTime: Infinity, retry: 1 })
   useEffect(() => onUnauthorized(() => void queryClient.invalidateQueries({ queryKey: ["web-session"] })), [queryClient])
-  if (auth.isPending) return <p className="boot">Loading…</p>
+  // The page does not wait for this answer before asking for its data (one round trip less
+  // on the first screen): without a token it is never needed, and with one a 401 brings it back.
   if (auth.error) return <p className="boot error">The service cannot be reached: {(auth.error as Error).message}</p>
-  if (auth.data.authRequired && !auth.data.authenticated)
+  if (auth.data?.authRequired && !auth.data.authenticated)
     return (
       <Login
         onDone={() => {
