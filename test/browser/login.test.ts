@@ -6,6 +6,8 @@ import { afterAll, beforeAll, expect, it } from "vitest"
 import { expectAccessible, expectStatus, openDashboard, screenshot, type Dashboard } from "./support/dashboard.ts"
 
 const token = "browser-login-token-0123456789abcdef"
+// The service, claude and the read models are slow on a loaded machine: wait on events, generously.
+const patience = { timeout: 30_000 }
 let d: Dashboard
 let page: Page
 
@@ -29,20 +31,20 @@ it("asks for the token, refuses a wrong one, takes the right one, and keeps only
   await expectAccessible(page, "the login")
   await field.fill(`${token}-wrong`)
   await page.keyboard.press("Enter")
-  await expect.poll(() => page.locator("#token-error").textContent()).toContain("That token is not right")
+  await expect.poll(() => page.locator("#token-error").textContent(), patience).toContain("That token is not right")
   await screenshot(page, "login")
 
   await field.fill(token)
   await page.keyboard.press("Enter")
   const row = page.locator("table.sessions tbody tr[data-session]")
-  await expect.poll(() => row.count()).toBe(1)
+  await expect.poll(() => row.count(), patience).toBe(1)
 
   // The live transcript (EventSource: the cookie is its only credential) and a command (cookie + page header).
   await page.locator("td.title a").click()
   await expectStatus(page, "completed")
-  await expect.poll(() => page.locator("article[data-kind=assistant_text]").last().textContent()).toContain("Hello from behind the token.")
+  await expect.poll(() => page.locator("article[data-kind=assistant_text]").last().textContent(), patience).toContain("Hello from behind the token.")
   await page.getByRole("button", { name: "Archive" }).click()
-  await expect.poll(async () => (await d.call("GET", `/v1/sessions/${launched.body.sessionId}`)).body.archived).toBe(true)
+  await expect.poll(async () => (await d.call("GET", `/v1/sessions/${launched.body.sessionId}`)).body.archived, patience).toBe(true)
 
   const cookies = await d.browser.context.cookies()
   expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([["agentlog_session", true, "Strict"]])

@@ -1,5 +1,5 @@
 // Single-key shortcuts: ignored while typing in a field, so `j` in a prompt is a letter.
-import { useEffect, useRef } from "react"
+import { useEffect, useLayoutEffect, useRef } from "react"
 
 export type KeyMap = Record<string, (e: KeyboardEvent) => void>
 
@@ -9,10 +9,20 @@ const typing = (t: EventTarget | null): boolean =>
 export const useKeys = (map: KeyMap, enabled = true): void => {
   const ref = useRef(map)
   ref.current = map
+  // A screen hidden behind a Suspense fallback (the next screen's code is loading) keeps its
+  // passive effects but loses its layout effects: without this, keys typed into the coming
+  // form would act on the hidden list (an `e` in the prompt archived a session).
+  const shown = useRef(false)
+  useLayoutEffect(() => {
+    shown.current = true
+    return () => {
+      shown.current = false
+    }
+  }, [])
   useEffect(() => {
     if (!enabled) return
     const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || e.defaultPrevented) return
+      if (!shown.current || e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || e.defaultPrevented) return
       const f = ref.current[e.key]
       if (f === undefined) return
       e.preventDefault()
