@@ -5,7 +5,7 @@ import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import { SessionNotFound } from "../domain/sessionErrors.ts"
 import { sessionIdOf, streamOf } from "../domain/streamName.ts"
-import type { Position, ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
+import type { ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
 import { loadIndexedEvents } from "../projections/eventsAudit.ts"
 import { AuditEventsQuery, decodeQuery, LiveEventsQuery, StreamEventsQuery } from "./bodies.ts"
@@ -92,12 +92,11 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const options = { fromRevision, ...(limit !== undefined ? { maxCount: limit } : {}) }
       // A page of events (as the store reads them) per pull and per chunk written: one
       // event per pull cost more in promise and stream machinery than in the event itself.
-      // From the store's JSON text when it offers it; else parsed events, written out again.
       const lines = (page: ReadonlyArray<string>) => [page.join("\n") + "\n"] as const
       const line = eventViewJsonWriter()
-      const pages: Stream.Stream<string, ReadError> = store.readStreamJson
-        ? store.readStreamJson(stream, options).pipe(Stream.mapArray((page) => lines(page.map(line))))
-        : store.readStream(stream, options).pipe(Stream.mapArray((page) => lines(page.map((e) => JSON.stringify(eventView(e))))))
+      const pages: Stream.Stream<string, ReadError> = store
+        .readStreamJson(stream, options)
+        .pipe(Stream.mapArray((page) => lines(page.map(line))))
       const it = Stream.toAsyncIterable(pages)[Symbol.asyncIterator]()
       const encoder = new TextEncoder()
       const body = new ReadableStream<Uint8Array>({
@@ -154,21 +153,13 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     if (c.req.method === "HEAD") return c.body(null, 200, sseHeaders)
     const from = lastId === undefined ? 0n : BigInt(lastId) + 1n
 
-    // Replay what the client has not seen, then follow the store from the last replayed
-    // event (or from the newest one when there was nothing to replay): subscription
-    // positions are exclusive, so nothing is missed and nothing is sent twice.
+    // Replay what the client has not seen, then follow the stream after the last revision
+    // delivered (subscriptions start after it, exclusive): nothing missed, nothing twice.
     let delivered = from - 1n
-    let resumeAfter: Position = newest.position
-    const replay = store.readStream(stream, { fromRevision: from }).pipe(
-      Stream.tap((e) =>
-        Effect.sync(() => {
-          resumeAfter = e.position
-        })
-      )
-    )
+    const replay = store.readStream(stream, { fromRevision: from })
     const live = Stream.suspend(() =>
-      store.subscribeAll({ from: resumeAfter, filter: { streamPrefix: [stream] } }).pipe(
-        Stream.filter((x): x is RecordedEvent => x._tag === "RecordedEvent" && x.stream === stream)
+      store.subscribeStream(stream, delivered < 0n ? "start" : delivered).pipe(
+        Stream.filter((x): x is RecordedEvent => x._tag === "RecordedEvent")
       )
     )
     const events = Stream.concat(replay, live).pipe(
