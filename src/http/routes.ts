@@ -5,6 +5,7 @@ import type { Schema } from "effect"
 import * as B from "./bodies.ts"
 import type { RequestHeaderName } from "./bodies.ts"
 import * as R from "./responses.ts"
+import { WebLoginBody, WebSessionState } from "./webCookie.ts"
 
 export type Method = "GET" | "POST" | "PATCH"
 
@@ -310,6 +311,25 @@ export const routes = {
       ...problems(400, 401, 403, 500)
     },
     auth: true
+  },
+  webSessionState: {
+    operationId: "webSessionState",
+    method: "GET",
+    path: "/v1/web/session",
+    summary: "The dashboard: whether it must log in, and whether its session cookie is valid",
+    tag: "service",
+    responses: { 200: { description: "The page's login state.", schema: WebSessionState } },
+    auth: false
+  },
+  webLogin: {
+    operationId: "webLogin",
+    method: "POST",
+    path: "/v1/web/session",
+    summary: "The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie",
+    tag: "service",
+    body: WebLoginBody,
+    responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 413, 415) },
+    auth: false
   },
   openapi: {
     operationId: "openapi",

@@ -40,7 +40,7 @@ const raw = (
 describe("problem+json", () => {
   it("unknown routes are 404 problems", async () => {
     const h = await start()
-    for (const path of ["/", "/nope", "/v1/session", "/v1/sessions/", `/v1/sessions/${randomUUID()}/nope`, "/v2/sessions"]) {
+    for (const path of ["/nope", "/v1/session", "/v1/sessions/", `/v1/sessions/${randomUUID()}/nope`, "/v2/sessions"]) {
       const r = await h.fetch(path)
       const p = await expectProblem(r, 404, "not-found")
       expect(p).toMatchObject({ title: "Not found", detail: `no route GET ${new URL(r.url).pathname}` })
