@@ -318,7 +318,8 @@ export const routes = {
     path: "/v1/web/session",
     summary: "The dashboard: whether it must log in, and whether its session cookie is valid",
     tag: "service",
-    responses: { 200: { description: "The page's login state.", schema: WebSessionState } },
+    query: B.NoQuery,
+    responses: { 200: { description: "The page's login state.", schema: WebSessionState }, ...problems(400, 403, 500) },
     auth: false
   },
   webLogin: {
@@ -327,8 +328,9 @@ export const routes = {
     path: "/v1/web/session",
     summary: "The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie",
     tag: "service",
+    query: B.NoQuery,
     body: WebLoginBody,
-    responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 413, 415) },
+    responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 403, 413, 415, 500) },
     auth: false
   },
   openapi: {
