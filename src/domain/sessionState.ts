@@ -1,6 +1,6 @@
 // A session's state, folded from its events. evolve is total: every catalogued event
 // moves the state, and nothing here reads a clock, an id generator or the outside world.
-import type { SessionEvent } from "./sessionEvents.ts"
+import type { SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
 
 export const sessionStatuses = [
@@ -24,8 +24,17 @@ export interface PendingApproval {
   readonly toolName: string
 }
 
+/** What a session's runs cost, summed over its results (RunCompleted repeats a result's figures and is not counted again). */
+export interface Totals {
+  readonly costUsd: number
+  readonly turns: number
+  readonly tokens: Tokens
+}
+
 export interface Session {
   readonly sessionId: string
+  /** The query the session was launched (or forked) with. */
+  readonly query: string
   readonly status: SessionStatus
   readonly archived: boolean
   readonly title: string | undefined
@@ -49,12 +58,17 @@ export interface Session {
   readonly decided: ReadonlyMap<string, "allow" | "deny">
   /** Claude's cumulative cost at the last result, to work out each run's share. */
   readonly lastTotalCostUsd: number
+  readonly totals: Totals
+  /** Why the last failed run failed (kept after later runs). */
+  readonly lastError: string | undefined
 }
 
 /** null: the stream has no events, the session does not exist. */
 export type SessionState = Session | null
 
 export const initialState: SessionState = null
+
+const noTotals: Totals = { costUsd: 0, turns: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 } }
 
 const newRun = (s: Session, runId: string, query: string, runOptions: SessionOptions): Session => ({
   ...s,
@@ -76,6 +90,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     const forked = event.type === "SessionForked" ? event.data : undefined
     return {
       sessionId: d.sessionId,
+      query: d.query,
       status: "queued",
       archived: false,
       title: d.options.title,
@@ -91,7 +106,9 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       interruptRequested: false,
       pending: new Map(),
       decided: new Map(),
-      lastTotalCostUsd: 0
+      lastTotalCostUsd: 0,
+      totals: noTotals,
+      lastError: undefined
     }
   }
   if (state === null) return state
@@ -100,8 +117,21 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return { ...state, status: "running", runSupervisorId: event.data.supervisorId }
     case "ClaudeSessionBound":
       return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true }
-    case "ClaudeResult":
-      return { ...state, lastTotalCostUsd: event.data.totalCostUsd }
+    case "ClaudeResult": {
+      const d = event.data
+      const t = state.totals
+      const totals: Totals = {
+        costUsd: t.costUsd + d.runCostUsd,
+        turns: t.turns + Math.trunc(d.numTurns),
+        tokens: {
+          input: t.tokens.input + d.tokens.input,
+          output: t.tokens.output + d.tokens.output,
+          cacheRead: t.tokens.cacheRead + d.tokens.cacheRead,
+          cacheCreation: t.tokens.cacheCreation + d.tokens.cacheCreation
+        }
+      }
+      return { ...state, lastTotalCostUsd: d.totalCostUsd, totals }
+    }
     case "ApprovalRequested": {
       const d = event.data
       const pending = new Map(state.pending)
@@ -123,7 +153,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "RunCompleted":
       return ended(state, "completed")
     case "RunFailed":
-      return ended(state, "failed")
+      return { ...ended(state, "failed"), lastError: event.data.error }
     case "RunInterrupted":
       return ended(state, "interrupted")
     case "RunAbandoned":
@@ -146,4 +176,17 @@ export const fold = (events: Iterable<SessionEvent>, state: SessionState = initi
   let s = state
   for (const e of events) s = evolve(s, e)
   return s
+}
+
+// A session's state as JSON and back, for a read model that keeps it between events (the
+// maps as entry lists; undefined fields are left out and come back undefined).
+export const encodeSession = (s: Session): string =>
+  JSON.stringify({ ...s, pending: [...s.pending.values()], decided: [...s.decided.entries()] })
+
+export const decodeSession = (json: string): Session => {
+  const o = JSON.parse(json) as Omit<Session, "pending" | "decided"> & {
+    pending: ReadonlyArray<PendingApproval>
+    decided: ReadonlyArray<[string, "allow" | "deny"]>
+  }
+  return { ...o, pending: new Map(o.pending.map((p) => [p.approvalId, p])), decided: new Map(o.decided) }
 }
