@@ -1,7 +1,11 @@
-// What a projection handler sees: the recorded event with the facts every handler needs
-// worked out once (session, run, time), and total accessors over untrusted JSON. Nothing
-// here throws on an odd shape, and nothing reads the clock: the time of an event is its
-// metadata's recordedAt, else the store's created, so a rebuild writes the same bytes.
+// What a projection handler sees: the recorded event decoded (and upcast) with the
+// domain's schemas, once for every read model, with the facts every handler needs worked
+// out once (session, run, time), and total accessors for the JSON inside Claude's
+// messages. Nothing here throws on an odd shape, and nothing reads the clock: the time of
+// an event is its metadata's recordedAt, else the store's created, so a rebuild writes
+// the same bytes.
+import type { SessionEvent } from "../domain/sessionEvents.ts"
+import { decodeStored, type DecodedEvent } from "../domain/storedEvents.ts"
 import { sessionIdOf } from "../domain/streamName.ts"
 import type { Position, RecordedEvent } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
@@ -13,7 +17,11 @@ export interface ProjectedEvent {
   /** The session of a `session-<uuid>` stream; null for any other stream. */
   readonly sessionId: string | null
   readonly type: string
-  /** The event's data when it is a JSON object, else {}. */
+  /** The event through the one decode-and-upcast step (src/domain/storedEvents.ts). */
+  readonly decoded: DecodedEvent
+  /** The decoded event; null when its type is unknown or its data fails its schema. */
+  readonly event: SessionEvent | null
+  /** The decoded event's data (at the current version); for an event that did not decode, its stored data when that is a JSON object, else {}. */
   readonly data: JsonObject
   readonly metadata: JsonObject
   /** data.runId, else metadata.runId. */
@@ -54,12 +62,16 @@ export const isoTime = (v: unknown): string | null => {
 }
 
 export const toProjected = (e: RecordedEvent): ProjectedEvent => {
-  const data = obj(e.data)
+  const decoded = decodeStored(e)
+  const event = decoded._tag === "Decoded" ? decoded.event : null
+  const data = event !== null ? (event.data as JsonObject) : obj(e.data)
   const metadata = obj(e.metadata)
   return {
     recorded: e,
     sessionId: sessionIdOf(e.stream),
     type: e.type,
+    decoded,
+    event,
     data,
     metadata,
     runId: str(data.runId) ?? str(metadata.runId),
