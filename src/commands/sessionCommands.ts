@@ -7,7 +7,7 @@ import { decide, type SessionCommand } from "../domain/sessionDecider.ts"
 import type { DomainError } from "../domain/sessionErrors.ts"
 import { schemaVersions, type SessionEvent, type Source } from "../domain/sessionEvents.ts"
 import { decodeStored } from "../domain/storedEvents.ts"
-import { evolve, type Session, type SessionState } from "../domain/sessionState.ts"
+import { evolve, inertEventTypes, type Session, type SessionState } from "../domain/sessionState.ts"
 import { streamOf } from "../domain/streamName.ts"
 import {
   type AppendError,
@@ -17,6 +17,7 @@ import {
   type EventStoreShape,
   type Position,
   type ReadError,
+  type ReadStreamOptions,
   WrongExpectedVersion
 } from "../eventstore/eventStore.ts"
 
@@ -118,6 +119,14 @@ const eventIds = (command: SessionCommand, count: number): ReadonlyArray<string>
   )
 }
 
+/** What the fold reads of a stored event. */
+interface Foldable {
+  readonly type: string
+  readonly revision: bigint
+  readonly data: unknown
+  readonly metadata: unknown
+}
+
 const runIdOf = (e: SessionEvent): string | undefined => ("runId" in e.data ? e.data.runId : undefined)
 
 export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShape => {
@@ -133,15 +142,32 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
   }
 
   /**
+   * A stream's events as the fold needs them. Claude's messages (most of a session's
+   * events and bytes) leave the state alone: only their type and revision are needed,
+   * so where the store hands out JSON text they are not even parsed.
+   */
+  const foldable = (stream: string, options: ReadStreamOptions | undefined): Stream.Stream<Foldable, ReadError> =>
+    store.readStreamJson
+      ? store.readStreamJson(stream, options).pipe(
+          Stream.map((e): Foldable =>
+            inertEventTypes.has(e.type)
+              ? { type: e.type, revision: e.revision, data: undefined, metadata: undefined }
+              : { type: e.type, revision: e.revision, data: JSON.parse(e.dataJson), metadata: JSON.parse(e.metadataJson) }
+          )
+        )
+      : store.readStream(stream, options)
+
+  /**
    * The session as the store has it now. With `from` (the state folded so far and its
    * revision) only the events after it are read: a long session costs a refresh what
    * happened since, not its whole history.
    */
   const readFromStore = (sessionId: string, stream: string, from?: LoadedSession) =>
-    store.readStream(stream, from?.revision != null ? { fromRevision: from.revision + 1n } : undefined).pipe(
+    foldable(stream, from?.revision != null ? { fromRevision: from.revision + 1n } : undefined).pipe(
       Stream.runFoldEffect(
         (): LoadedSession => from ?? { state: null, revision: null },
         (acc, e) => {
+          if (inertEventTypes.has(e.type)) return Effect.succeed<LoadedSession>({ state: acc.state, revision: e.revision })
           const d = decodeStored(e)
           // Unknown (newer) event types are kept in the stream and skipped by this fold.
           if (d._tag === "UnknownType") return Effect.succeed<LoadedSession>({ state: acc.state, revision: e.revision })

@@ -1,6 +1,6 @@
 // A session's state, folded from its events. evolve is total: every catalogued event
 // moves the state, and nothing here reads a clock, an id generator or the outside world.
-import type { SessionEvent, Tokens } from "./sessionEvents.ts"
+import type { EventType, SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
 
 export const sessionStatuses = [
@@ -67,6 +67,17 @@ export interface Session {
 export type SessionState = Session | null
 
 export const initialState: SessionState = null
+
+/**
+ * The event types evolve leaves the state alone for: Claude's messages, kept for the
+ * record (and most of a session's events and bytes). Folds may skip reading them.
+ */
+export const inertEventTypes: ReadonlySet<string> = new Set<EventType>([
+  "ClaudeSystemEvent",
+  "ClaudeAssistantMessage",
+  "ClaudeUserMessage",
+  "ClaudeStreamEvent"
+])
 
 const noTotals: Totals = { costUsd: 0, turns: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 } }
 

@@ -4,8 +4,7 @@
 // messages. Nothing here throws on an odd shape, and nothing reads the clock: the time of
 // an event is its metadata's recordedAt, else the store's created, so a rebuild writes
 // the same bytes.
-import type { SessionEvent } from "../domain/sessionEvents.ts"
-import { decodeStored, type DecodedEvent } from "../domain/storedEvents.ts"
+import { decodeStored, type DecodedEvent, upcastStored } from "../domain/storedEvents.ts"
 import { sessionIdOf } from "../domain/streamName.ts"
 import type { Position, RecordedEvent } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
@@ -17,11 +16,13 @@ export interface ProjectedEvent {
   /** The session of a `session-<uuid>` stream; null for any other stream. */
   readonly sessionId: string | null
   readonly type: string
-  /** The event through the one decode-and-upcast step (src/domain/storedEvents.ts). */
+  /**
+   * The event through the one decode-and-upcast step (src/domain/storedEvents.ts),
+   * decoded when a handler first asks: checking a Claude message against its schema
+   * costs about twice its JSON.parse, and only the state machine's events need it.
+   */
   readonly decoded: DecodedEvent
-  /** The decoded event; null when its type is unknown or its data fails its schema. */
-  readonly event: SessionEvent | null
-  /** The decoded event's data (at the current version); for an event that did not decode, its stored data when that is a JSON object, else {}. */
+  /** The event's data upcast to the current version, when it is a JSON object; else {}. */
   readonly data: JsonObject
   readonly metadata: JsonObject
   /** data.runId, else metadata.runId. */
@@ -62,16 +63,17 @@ export const isoTime = (v: unknown): string | null => {
 }
 
 export const toProjected = (e: RecordedEvent): ProjectedEvent => {
-  const decoded = decodeStored(e)
-  const event = decoded._tag === "Decoded" ? decoded.event : null
-  const data = event !== null ? (event.data as JsonObject) : obj(e.data)
+  const upcast = upcastStored(e)
+  const data = obj(upcast.data)
   const metadata = obj(e.metadata)
+  let decoded: DecodedEvent | undefined
   return {
     recorded: e,
     sessionId: sessionIdOf(e.stream),
     type: e.type,
-    decoded,
-    event,
+    get decoded() {
+      return (decoded ??= decodeStored(e))
+    },
     data,
     metadata,
     runId: str(data.runId) ?? str(metadata.runId),

@@ -8,11 +8,13 @@ import {
   eventTypes,
   isEventType,
   schemaVersions,
+  type SessionEvent,
   validateEvent
 } from "../../src/domain/sessionEvents.ts"
 import { decodeStored, upcastStored, upcastStoredJson } from "../../src/domain/storedEvents.ts"
 import { isEnvReference, mergeOptions, redacted, redactOptions, type SessionOptions } from "../../src/domain/sessionOptions.ts"
-import { newId } from "../support/domainFixtures.ts"
+import { evolve, inertEventTypes } from "../../src/domain/sessionState.ts"
+import { newId, runningSession } from "../support/domainFixtures.ts"
 
 const runId = newId()
 const sessionId = newId()
@@ -392,6 +394,16 @@ describe("stored events come back through one decode-and-upcast step", () => {
         // An empty body fails the schema, but through the steps, not on a missing one.
         expect(d._tag, `${t} v${v}`).toBe("Undecodable")
       }
+    }
+  })
+})
+
+describe("inert event types", () => {
+  it("are exactly the ones evolve leaves the state alone for (folds skip reading them)", () => {
+    const s = runningSession().state
+    for (const t of eventTypes) {
+      const e = { type: t, data: samples[t] } as SessionEvent
+      expect(evolve(s, e) === s, t).toBe(inertEventTypes.has(t))
     }
   })
 })

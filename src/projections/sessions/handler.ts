@@ -7,14 +7,14 @@
 // can never leave it used out of turn: the row, written in the same transaction as the
 // checkpoint, is the fallback that is always right.
 import type { DatabaseSync } from "node:sqlite"
-import { decodeSession, encodeSession, evolve, type Session } from "../../domain/sessionState.ts"
+import { decodeSession, encodeSession, evolve, inertEventTypes, type Session } from "../../domain/sessionState.ts"
 import type { Projection } from "../projection.ts"
 import type { ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
 import { sessionsSchema, sessionsTable } from "./schema.ts"
 
 /** Sessions whose latest state is kept in memory, per read.db connection. */
-const rememberedLimit = 4096
+const rememberedLimit = 10_000
 const remembered = new WeakMap<DatabaseSync, Map<string, { readonly state: Session; readonly revision: number }>>()
 
 const memoryOf = (db: DatabaseSync) => {
@@ -98,6 +98,13 @@ const touch = (db: DatabaseSync, e: ProjectedEvent): void => {
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const sessionId = e.sessionId
   if (sessionId === null) return
+  if (inertEventTypes.has(e.type)) {
+    // Activity only: neither read nor decoded (most events, and most of the bytes).
+    touch(db, e)
+    const r = memoryOf(db).get(sessionId)
+    if (r !== undefined && r.revision === e.revision - 1) remember(db, sessionId, r.state, e.revision)
+    return
+  }
   const d = e.decoded
   // Recorded in projection_errors by the runner; the session's row stays as it was.
   if (d._tag === "Undecodable") throw new Error(`stored ${d.type} cannot be read: ${d.issue}`)
