@@ -62,27 +62,41 @@ export const isoTime = (v: unknown): string | null => {
   return d.toISOString()
 }
 
-export const toProjected = (e: RecordedEvent): ProjectedEvent => {
-  const upcast = upcastStored(e)
-  const data = obj(upcast.data)
-  const metadata = obj(e.metadata)
-  let decoded: DecodedEvent | undefined
-  return {
-    recorded: e,
-    sessionId: sessionIdOf(e.stream),
-    type: e.type,
-    get decoded() {
-      return (decoded ??= decodeStored(e))
-    },
-    data,
-    metadata,
-    runId: str(data.runId) ?? str(metadata.runId),
-    at: isoTime(metadata.recordedAt) ?? isoTime(e.created) ?? "1970-01-01T00:00:00.000Z",
-    revision: Number(e.revision),
-    position: e.position,
-    positionText: encodePosition(e.position)
+// A class, not an object literal with a getter: handlers read these fields for every
+// event, and a literal with an accessor made every one of those reads slower.
+class Projected implements ProjectedEvent {
+  readonly recorded: RecordedEvent
+  readonly sessionId: string | null
+  readonly type: string
+  readonly data: JsonObject
+  readonly metadata: JsonObject
+  readonly runId: string | null
+  readonly at: string
+  readonly revision: number
+  readonly position: Position
+  readonly positionText: string
+  #decoded: DecodedEvent | undefined
+  constructor(e: RecordedEvent) {
+    const data = obj(upcastStored(e).data)
+    const metadata = obj(e.metadata)
+    this.recorded = e
+    this.sessionId = sessionIdOf(e.stream)
+    this.type = e.type
+    this.data = data
+    this.metadata = metadata
+    this.runId = str(data.runId) ?? str(metadata.runId)
+    this.at = isoTime(metadata.recordedAt) ?? isoTime(e.created) ?? "1970-01-01T00:00:00.000Z"
+    this.revision = Number(e.revision)
+    this.position = e.position
+    this.positionText = encodePosition(e.position)
+    this.#decoded = undefined
+  }
+  get decoded(): DecodedEvent {
+    return (this.#decoded ??= decodeStored(this.recorded))
   }
 }
+
+export const toProjected = (e: RecordedEvent): ProjectedEvent => new Projected(e)
 
 /** Milliseconds from one ISO time to another (null when either is missing). */
 export const msBetween = (from: string | null, to: string | null): number | null =>

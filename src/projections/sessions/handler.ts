@@ -15,14 +15,24 @@ import { sessionsSchema, sessionsTable } from "./schema.ts"
 
 /** Sessions whose latest state is kept in memory, per read.db connection. */
 const rememberedLimit = 10_000
-const remembered = new WeakMap<DatabaseSync, Map<string, { readonly state: Session; readonly revision: number }>>()
+interface Remembered {
+  state: Session
+  revision: number
+}
+const remembered = new WeakMap<DatabaseSync, Map<string, Remembered>>()
+// The connection of the last call and its map: one WeakMap lookup per batch, not per event.
+let lastDb: DatabaseSync | undefined
+let lastMemory = new Map<string, Remembered>()
 
-const memoryOf = (db: DatabaseSync) => {
+const memoryOf = (db: DatabaseSync): Map<string, Remembered> => {
+  if (db === lastDb) return lastMemory
   let m = remembered.get(db)
   if (m === undefined) {
     m = new Map()
     remembered.set(db, m)
   }
+  lastDb = db
+  lastMemory = m
   return m
 }
 
@@ -101,8 +111,9 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   if (inertEventTypes.has(e.type)) {
     // Activity only: neither read nor decoded (most events, and most of the bytes).
     touch(db, e)
+    // Still the state after this revision (the least recently used order can wait for a change).
     const r = memoryOf(db).get(sessionId)
-    if (r !== undefined && r.revision === e.revision - 1) remember(db, sessionId, r.state, e.revision)
+    if (r !== undefined && r.revision === e.revision - 1) r.revision = e.revision
     return
   }
   const d = e.decoded
