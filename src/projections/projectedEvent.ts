@@ -11,30 +11,6 @@ import { encodePosition } from "../eventstore/position.ts"
 
 export type JsonObject = { readonly [k: string]: unknown }
 
-export interface ProjectedEvent {
-  readonly recorded: RecordedEvent
-  /** The session of a `session-<uuid>` stream; null for any other stream. */
-  readonly sessionId: string | null
-  readonly type: string
-  /**
-   * The event through the one decode-and-upcast step (src/domain/storedEvents.ts),
-   * decoded when a handler first asks: checking a Claude message against its schema
-   * costs about twice its JSON.parse, and only the state machine's events need it.
-   */
-  readonly decoded: DecodedEvent
-  /** The event's data upcast to the current version, when it is a JSON object; else {}. */
-  readonly data: JsonObject
-  readonly metadata: JsonObject
-  /** data.runId, else metadata.runId. */
-  readonly runId: string | null
-  /** ISO 8601 (toISOString form), from metadata.recordedAt or else the store's created. */
-  readonly at: string
-  readonly revision: number
-  readonly position: Position
-  /** The position as the API's opaque cursor. */
-  readonly positionText: string
-}
-
 export const obj = (v: unknown): JsonObject =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as JsonObject) : {}
 export const arr = (v: unknown): ReadonlyArray<unknown> => (Array.isArray(v) ? v : [])
@@ -64,16 +40,21 @@ export const isoTime = (v: unknown): string | null => {
 
 // A class, not an object literal with a getter: handlers read these fields for every
 // event, and a literal with an accessor made every one of those reads slower.
-class Projected implements ProjectedEvent {
+export class ProjectedEvent {
   readonly recorded: RecordedEvent
+  /** The session of a `session-<uuid>` stream; null for any other stream. */
   readonly sessionId: string | null
   readonly type: string
+  /** The event's data upcast to the current version, when it is a JSON object; else {}. */
   readonly data: JsonObject
   readonly metadata: JsonObject
+  /** data.runId, else metadata.runId. */
   readonly runId: string | null
+  /** ISO 8601 (toISOString form), from metadata.recordedAt or else the store's created. */
   readonly at: string
   readonly revision: number
   readonly position: Position
+  /** The position as the API's opaque cursor. */
   readonly positionText: string
   #decoded: DecodedEvent | undefined
   constructor(e: RecordedEvent) {
@@ -91,12 +72,17 @@ class Projected implements ProjectedEvent {
     this.positionText = encodePosition(e.position)
     this.#decoded = undefined
   }
+  /**
+   * The event through the one decode-and-upcast step (src/domain/storedEvents.ts),
+   * decoded when a handler first asks: checking a Claude message against its schema
+   * costs about twice its JSON.parse, and only the state machine's events need it.
+   */
   get decoded(): DecodedEvent {
     return (this.#decoded ??= decodeStored(this.recorded))
   }
 }
 
-export const toProjected = (e: RecordedEvent): ProjectedEvent => new Projected(e)
+export const toProjected = (e: RecordedEvent): ProjectedEvent => new ProjectedEvent(e)
 
 /** Milliseconds from one ISO time to another (null when either is missing). */
 export const msBetween = (from: string | null, to: string | null): number | null =>
