@@ -96,7 +96,7 @@ export const startService = async (
   const commands = Context.get(ctx, SessionCommands)
   const projections = Context.get(ctx, Projections)
   const readModels = Context.get(ctx, ReadModels)
-  logger.log("info", "event store open", { kind: store.kind, dataDir: config.dataDir })
+  logger.log("info", "event store open", { store: config.eventStore === "sqlite" ? "embedded" : "esdb", dataDir: config.dataDir })
 
   const supervisor = makeSupervisor(
     commands,
@@ -129,6 +129,7 @@ export const startService = async (
     readModels,
     config: {
       apiToken: config.apiToken,
+      hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
       maxBodyBytes: config.maxBodyBytes,
       readWaitMs: config.readWaitMs,
       heartbeatMs: config.heartbeatMs,

@@ -144,18 +144,16 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
   /**
    * A stream's events as the fold needs them. Claude's messages (most of a session's
    * events and bytes) leave the state alone: only their type and revision are needed,
-   * so where the store hands out JSON text they are not even parsed.
+   * so they are read as the store's JSON text and never parsed.
    */
   const foldable = (stream: string, options: ReadStreamOptions | undefined): Stream.Stream<Foldable, ReadError> =>
-    store.readStreamJson
-      ? store.readStreamJson(stream, options).pipe(
-          Stream.map((e): Foldable =>
-            inertEventTypes.has(e.type)
-              ? { type: e.type, revision: e.revision, data: undefined, metadata: undefined }
-              : { type: e.type, revision: e.revision, data: JSON.parse(e.dataJson), metadata: JSON.parse(e.metadataJson) }
-          )
-        )
-      : store.readStream(stream, options)
+    store.readStreamJson(stream, options).pipe(
+      Stream.map((e): Foldable =>
+        inertEventTypes.has(e.type)
+          ? { type: e.type, revision: e.revision, data: undefined, metadata: undefined }
+          : { type: e.type, revision: e.revision, data: JSON.parse(e.dataJson), metadata: JSON.parse(e.metadataJson) }
+      )
+    )
 
   /**
    * The session as the store has it now. With `from` (the state folded so far and its

@@ -1,5 +1,6 @@
 // A session's state, folded from its events. evolve is total: every catalogued event
 // moves the state, and nothing here reads a clock, an id generator or the outside world.
+import type { Schema } from "effect"
 import type { EventType, SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
 
@@ -31,6 +32,16 @@ export interface Totals {
   readonly tokens: Tokens
 }
 
+/** What Claude's result said about the current run, once it is recorded. */
+export interface RunResult {
+  readonly isError: boolean
+  readonly totalCostUsd: number
+  readonly runCostUsd: number
+  readonly usage: { readonly [k: string]: Schema.Json }
+  readonly numTurns: number
+  readonly durationMs: number
+}
+
 export interface Session {
   readonly sessionId: string
   /** The query the session was launched (or forked) with. */
@@ -54,6 +65,8 @@ export interface Session {
   readonly runSupervisorId: string | undefined
   readonly runs: number
   readonly interruptRequested: boolean
+  /** Set when Claude's result for the current run is recorded: Claude has finished its turn. */
+  readonly runResult: RunResult | undefined
   readonly pending: ReadonlyMap<string, PendingApproval>
   readonly decided: ReadonlyMap<string, "allow" | "deny">
   /** Claude's cumulative cost at the last result, to work out each run's share. */
@@ -90,6 +103,7 @@ const newRun = (s: Session, runId: string, query: string, runOptions: SessionOpt
   runOptions,
   runs: s.runs + 1,
   interruptRequested: false,
+  runResult: undefined,
   pending: new Map()
 })
 
@@ -115,6 +129,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       runSupervisorId: undefined,
       runs: 1,
       interruptRequested: false,
+      runResult: undefined,
       pending: new Map(),
       decided: new Map(),
       lastTotalCostUsd: 0,
@@ -130,6 +145,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true }
     case "ClaudeResult": {
       const d = event.data
+      const { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } = d
       const t = state.totals
       const totals: Totals = {
         costUsd: t.costUsd + d.runCostUsd,
@@ -141,7 +157,12 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
           cacheCreation: t.tokens.cacheCreation + d.tokens.cacheCreation
         }
       }
-      return { ...state, lastTotalCostUsd: d.totalCostUsd, totals }
+      return {
+        ...state,
+        lastTotalCostUsd: totalCostUsd,
+        runResult: { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs },
+        totals
+      }
     }
     case "ApprovalRequested": {
       const d = event.data
@@ -191,8 +212,16 @@ export const fold = (events: Iterable<SessionEvent>, state: SessionState = initi
 
 // A session's state as JSON and back, for a read model that keeps it between events (the
 // maps as entry lists; undefined fields are left out and come back undefined).
+// Keys in one order whatever path built the state (a spread adds a new field last), so
+// the same state is always the same text and a rebuild writes the same bytes.
 export const encodeSession = (s: Session): string =>
-  JSON.stringify({ ...s, pending: [...s.pending.values()], decided: [...s.decided.entries()] })
+  JSON.stringify(
+    Object.fromEntries(
+      Object.entries({ ...s, pending: [...s.pending.values()], decided: [...s.decided.entries()] }).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0
+      )
+    )
+  )
 
 export const decodeSession = (json: string): Session => {
   const o = JSON.parse(json) as Omit<Session, "pending" | "decided"> & {
