@@ -21,6 +21,7 @@ import { makeSupervisor, type SupervisorShape } from "../../src/process/supervis
 import { Projections, ReadModels, ReadSideLive } from "../../src/projections/readSide.ts"
 import type { ProjectionsShape } from "../../src/projections/projectionsService.ts"
 import type { ReadModelsShape } from "../../src/projections/readModels.ts"
+import { checkResponse } from "../support/openApiCheck.ts"
 
 export interface LogLine {
   readonly level: LogLevel
@@ -142,17 +143,20 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     return claudeSessionId
   }
 
-  const fetchIt: Harness["fetch"] = (path, init = {}) => {
+  const fetchIt: Harness["fetch"] = async (path, init = {}) => {
     const { json, token, ...rest } = init
     const headers = new Headers(rest.headers)
     const useToken = token === undefined ? config.apiToken : token
     if (useToken && !headers.has("authorization")) headers.set("authorization", `Bearer ${useToken}`)
     if (json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json")
-    return fetch(`${harness.url}${path}`, {
+    const res = await fetch(`${harness.url}${path}`, {
       ...rest,
       headers,
       ...(json !== undefined ? { body: JSON.stringify(json) } : {})
     })
+    // Every answer a test gets must be one the OpenAPI document describes.
+    await checkResponse(rest.method ?? "GET", res)
+    return res
   }
 
   const harness: Harness = {
