@@ -12,6 +12,7 @@ import { createApp } from "./http/app.ts"
 import { startHttpServer } from "./http/server.ts"
 import type { Logger } from "./log.ts"
 import { makeRunPidFiles } from "./process/runPidFiles.ts"
+import { protectionFor } from "./process/sandbox.ts"
 import { makeSupervisor, type SupervisorShape } from "./process/supervisor.ts"
 import { activeStatuses } from "./domain/sessionState.ts"
 import type { EventStoreShape } from "./eventstore/eventStore.ts"
@@ -109,6 +110,12 @@ export const startService = async (
       interruptGraceMs: config.interruptGraceMs,
       storeRetryMs: config.storeRetryMs,
       env: claudeEnv(env),
+      policy: {
+        protection: protectionFor(config.sandbox),
+        privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
+        allowUnsandboxedBypass: config.allowUnsandboxedBypass,
+        mcpEnvAllow: config.mcpEnvAllow
+      },
       pidFiles: makeRunPidFiles(join(config.dataDir, "runs")),
       activeSessions: () => activeSessions(store, projections, readModels)
     },

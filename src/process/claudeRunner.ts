@@ -13,6 +13,7 @@ import {
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { isEnvReference } from "../domain/sessionOptions.ts"
 import type { ClaudeMessage } from "../domain/claudeMessages.ts"
+import { openPolicy, refusal, type RunPolicy, sandboxOptions } from "./sandbox.ts"
 
 export interface RunSpec {
   readonly query: string
@@ -22,6 +23,8 @@ export interface RunSpec {
   readonly forkSession?: boolean
   readonly claudePath?: string | undefined
   readonly env: Readonly<Record<string, string | undefined>>
+  /** How the run is fenced in (the sandbox, private paths, which `${VAR}` may be named); none when absent. */
+  readonly policy?: RunPolicy
 }
 
 export interface PermissionRequest {
@@ -55,6 +58,11 @@ export interface RunningClaude {
   readonly done: Promise<RunEnd>
 }
 
+const envRefsIn = (o: SessionOptions): ReadonlyArray<string> =>
+  Object.values(o.mcpServers ?? {}).flatMap((s) =>
+    Object.values(("command" in s ? s.env : s.headers) ?? {}).filter(isEnvReference).map((v) => v.slice(2, -1))
+  )
+
 const resolveEnvRefs = (m: Readonly<Record<string, string>> | undefined, env: RunSpec["env"]) =>
   m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, isEnvReference(v) ? (env[v.slice(2, -1)] ?? "") : v]))
 
@@ -71,6 +79,14 @@ const mcpServersFor = (o: SessionOptions, env: RunSpec["env"]): Options["mcpServ
     })
   )
 
+/** Why a run may not start under its policy, or undefined. */
+const refusalOf = (spec: RunSpec, policy: RunPolicy): string | undefined => {
+  const named = envRefsIn(spec.options).filter((v) => !policy.mcpEnvAllow.includes(v))
+  if (named.length > 0)
+    return `MCP \${VAR} may only name variables listed in AGENTLOG_MCP_ENV_ALLOW; not allowed: ${[...new Set(named)].join(", ")}`
+  return refusal(policy, spec.options.permissionMode)
+}
+
 const systemPromptFor = (o: SessionOptions): Options["systemPrompt"] => {
   if (o.systemPrompt !== undefined)
     return o.appendSystemPrompt ? `${o.systemPrompt}\n\n${o.appendSystemPrompt}` : o.systemPrompt
@@ -81,21 +97,25 @@ const systemPromptFor = (o: SessionOptions): Options["systemPrompt"] => {
 /** Maps agentlog's options onto the SDK's; undefined fields are left to Claude's defaults. */
 export const sdkOptions = (spec: RunSpec): Options => {
   const o = spec.options
+  const fence = sandboxOptions(spec.policy ?? openPolicy)
   const defined = Object.entries({
     model: o.model,
     cwd: o.cwd,
     systemPrompt: systemPromptFor(o),
     allowedTools: o.allowedTools && [...o.allowedTools],
-    disallowedTools: o.disallowedTools && [...o.disallowedTools],
+    disallowedTools: [...(o.disallowedTools ?? []), ...fence.denyRules],
     permissionMode: o.permissionMode,
     allowDangerouslySkipPermissions: o.permissionMode === "bypassPermissions" ? true : undefined,
     maxTurns: o.maxTurns,
     mcpServers: mcpServersFor(o, spec.env),
+    // Over stdin, not on the command line where every local user's `ps` would show their secrets.
+    mcpServersDelivery: o.mcpServers ? "initialize" : undefined,
     title: o.title,
     includePartialMessages: o.includePartialMessages ?? false,
     resume: spec.resume,
     forkSession: spec.forkSession || undefined,
-    pathToClaudeCodeExecutable: spec.claudePath
+    pathToClaudeCodeExecutable: spec.claudePath,
+    sandbox: fence.sandbox
   }).filter(([, v]) => v !== undefined)
   return Object.fromEntries(defined) as Options
 }
@@ -103,8 +123,35 @@ export const sdkOptions = (spec: RunSpec): Options => {
 /** Claude's messages are JSON on the wire; this keeps them exactly as JSON, nothing added. */
 const asJson = (m: unknown): ClaudeMessage => JSON.parse(JSON.stringify(m)) as ClaudeMessage
 
+const exitWaitMs = 5_000
+
+/** A run that may not start: it ends at once with the reason, and no process is spawned. */
+const refused = (error: string): RunningClaude => ({
+  interrupt: async () => {},
+  kill: () => {},
+  done: Promise.resolve({ result: undefined, exitCode: null, signal: null, error })
+})
+
+/**
+ * Claude is the leader of its own process group, so ending the group ends what it started
+ * too (MCP servers, commands left in the background) instead of leaving them to init.
+ */
+const killGroup = (pid: number | undefined) => {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, "SIGKILL")
+  } catch {
+    // The group is empty already.
+  }
+}
+
 export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
+  const denied = refusalOf(spec, spec.policy ?? openPolicy)
+  if (denied !== undefined) return refused(denied)
   const abort = new AbortController()
+  let pid: number | undefined
+  let childExited: () => void = () => {}
+  const exited = new Promise<void>((r) => (childExited = r))
   let exitCode: number | null = null
   let signal: string | null = null
   let finishInput: () => void = () => {}
@@ -135,14 +182,22 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       env: { ...spec.env },
       stderr: (data) => hooks.onStderr?.(data),
       spawnClaudeCodeProcess: (o) => {
-        const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, signal: o.signal, stdio: ["pipe", "pipe", "pipe"] })
+        const child = spawn(o.command, o.args, {
+          cwd: o.cwd,
+          env: o.env,
+          signal: o.signal,
+          stdio: ["pipe", "pipe", "pipe"],
+          detached: true
+        })
+        pid = child.pid
         child.on("exit", (code, sig) => {
           exitCode = code
           signal = sig
+          childExited()
         })
         child.stderr.on("data", (d: Buffer) => hooks.onStderr?.(d.toString()))
         // spawn reports a missing binary asynchronously; the SDK surfaces it as a failed read.
-        child.on("error", () => {})
+        child.on("error", () => childExited())
         hooks.onSpawn(child.pid)
         return child
       }
@@ -168,7 +223,12 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       q.close()
     }
     return { result, exitCode, signal, error }
-  })()
+  })().finally(async () => {
+    // What claude left behind (MCP servers, background commands) goes with it, once claude
+    // itself has had its chance to exit and save its transcript.
+    if (pid !== undefined) await Promise.race([exited, new Promise((r) => setTimeout(r, exitWaitMs).unref())])
+    killGroup(pid)
+  })
 
   return {
     interrupt: async () => {
@@ -181,6 +241,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
     kill: () => {
       finishInput()
       abort.abort()
+      killGroup(pid)
     },
     done
   }

@@ -24,6 +24,7 @@ import { inFlightSessions } from "./inFlightSessions.ts"
 import { RunQueue } from "./runQueue.ts"
 import { followStore, type StoreFollower } from "./storeFollower.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
+import type { RunPolicy } from "./sandbox.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -35,6 +36,8 @@ export interface SupervisorConfig {
   readonly interruptGraceMs: number
   /** The environment Claude inherits (the service's own, less agentlog's secrets). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** How runs are fenced in (sandbox, private paths, MCP `${VAR}` allowlist); recorded in RunStarted. */
+  readonly policy?: RunPolicy
   /** Where live runs leave their pids, so orphans can be ended after a crash. */
   readonly pidFiles?: RunPidFiles
   /**
@@ -278,7 +281,14 @@ export const makeSupervisor = (
     const started = await whileUnavailable("starting a run", sessionId, async () => {
       const r = await run(
         handle(
-          { kind: "StartRun", sessionId, runId, supervisorId: config.supervisorId, ...(resume ? { resume } : {}) },
+          {
+            kind: "StartRun",
+            sessionId,
+            runId,
+            supervisorId: config.supervisorId,
+            ...(resume ? { resume } : {}),
+            ...(config.policy ? { sandbox: config.policy.protection } : {})
+          },
           supervisorCtx(runId),
           persistent("starting a run", sessionId)
         )
@@ -318,7 +328,8 @@ export const makeSupervisor = (
           resume,
           forkSession: s.parentSessionId !== undefined && !s.claudeSessionBound,
           claudePath: config.claudePath,
-          env: config.env
+          env: config.env,
+          ...(config.policy ? { policy: config.policy } : {})
         },
         {
           onSpawn: (pid) => {
