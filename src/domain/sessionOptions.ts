@@ -1,11 +1,13 @@
 // What a launch, continue or fork may ask of Claude. Defined once: the HTTP bodies, the
 // events and the OpenAPI document all use these schemas.
 import { Schema } from "effect"
+import { controlChars } from "./controlChars.ts"
 
 // Names (models, tools, MCP servers, titles, commands) reach Claude's command line, other
-// processes and log lines: no control characters. A NUL cannot be passed to a process at
-// all, and a CR or LF in an HTTP header value would start another header.
-const noControl = Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/u, { expected: "no control characters" })
+// processes, terminals and log lines: no control characters, C1 and bidi controls included.
+// A NUL cannot be passed to a process at all, and a CR or LF in an HTTP header value would
+// start another header.
+const noControl = Schema.isPattern(new RegExp(`^[^${controlChars}]*$`, "u"), { expected: "no control characters" })
 const noNul = Schema.isPattern(/^[^\u0000]*$/u, { expected: "no NUL characters" })
 const ShortString = Schema.String.check(Schema.isMaxLength(10_000), noNul)
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200), noControl)
