@@ -1,11 +1,12 @@
 // Composition: config -> event store -> write side, read side, supervisor -> HTTP.
 // startService returns once the API is listening; stop() undoes it in reverse order.
 import { randomUUID } from "node:crypto"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Effect, Exit, Layer, Logger as EffectLogger, Scope } from "effect"
 import { SessionCommands, SessionCommandsLive } from "./commands/sessionCommands.ts"
 import { claudeEnv, type Config } from "./config.ts"
+import { prepareDataDir } from "./dataDir.ts"
 import { EventStore } from "./eventstore/eventStore.ts"
 import { openEventStore } from "./eventstore/openEventStore.ts"
 import { createApp } from "./http/app.ts"
@@ -69,7 +70,7 @@ export const startService = async (
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<RunningService> => {
-  mkdirSync(config.dataDir, { recursive: true })
+  prepareDataDir(config.dataDir)
   const storeLayer = Layer.effect(
     EventStore,
     Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
