@@ -146,7 +146,11 @@ export const startService = async (
   })
   let http: Awaited<ReturnType<typeof startHttpServer>>
   try {
-    http = await startHttpServer(app, { host: config.host, port: config.port })
+    http = await startHttpServer(app, {
+      host: config.host,
+      port: config.port,
+      limits: { maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient }
+    })
   } catch (e) {
     await supervisor.shutdown()
     await closeScope()
