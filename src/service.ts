@@ -111,6 +111,7 @@ export const startService = async (
       interruptGraceMs: config.interruptGraceMs,
       storeRetryMs: config.storeRetryMs,
       env: claudeEnv(env),
+      maxQueued: config.maxQueued,
       policy: {
         protection: protectionFor(config.sandbox),
         privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],

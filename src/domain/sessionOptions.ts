@@ -61,9 +61,20 @@ export type SessionOptions = typeof SessionOptions.Type
 export const redacted = "[redacted]"
 
 /**
+ * Credentials and the query (`?token=…`) of an MCP server's URL are as secret as its
+ * headers: events keep the scheme, host and path only.
+ */
+export const redactUrl = (url: string): string => {
+  const m = /^(https?:\/\/)([^@/?#]*@)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/u.exec(url)
+  if (!m) return redacted
+  const [, scheme, userinfo, host, path, query, fragment] = m
+  return `${scheme}${userinfo ? `${redacted}@` : ""}${host}${path}${query ? `?${redacted}` : ""}${fragment ? `#${redacted}` : ""}`
+}
+
+/**
  * MCP server env values and headers are secrets: events keep only their names. A value
  * written as `${VAR}` is a reference to the service's own environment, not a secret, and
- * is kept so that a later continue can resolve it again.
+ * is kept so that a later continue can resolve it again. `args` are stored as given.
  */
 export const redactOptions = (options: SessionOptions): SessionOptions => {
   if (!options.mcpServers) return options
@@ -72,7 +83,7 @@ export const redactOptions = (options: SessionOptions): SessionOptions => {
   const mcpServers = Object.fromEntries(
     Object.entries(options.mcpServers).map(([name, s]): [string, McpServer] => {
       if ("command" in s) return [name, s.env ? { ...s, env: hide(s.env)! } : s]
-      return [name, s.headers ? { ...s, headers: hide(s.headers)! } : s]
+      return [name, { ...s, url: redactUrl(s.url), ...(s.headers ? { headers: hide(s.headers)! } : {}) }]
     })
   )
   return { ...options, mcpServers }

@@ -15,7 +15,7 @@ import { ContinueBody, EmptyBody, ForkBody, LaunchBody, RenameBody } from "./bod
 import type { HttpDeps } from "./deps.ts"
 import { type HttpEnv, runEffect } from "./env.ts"
 import { derivedUuid, fingerprintOf, parseIdempotencyKey, type Idempotency, type StoredAnswer } from "./idempotency.ts"
-import { toProblem } from "./problem.ts"
+import { problem, toProblem } from "./problem.ts"
 import { accepted, acceptedBody, body, checkCwd, commandContext, type Ctx, ifMatch, on, pathId } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
@@ -32,6 +32,12 @@ const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> 
 
 export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: Idempotency): void => {
   const { commands, supervisor, store } = deps
+
+  /** A full run queue refuses new runs before anything is appended: queued runs hold their secrets in memory. */
+  const refuseWhenQueueFull = () => {
+    if (supervisor.queueFull())
+      throw problem(503, "queue-full", "Run queue full", "too many runs are waiting for a slot; retry later", {}, { "Retry-After": "5" })
+  }
 
   /** Hands a run to the supervisor and adds its queue position to the answer. */
   const submit = (sessionId: string, runId: string, options: SessionOptions) => {
@@ -108,6 +114,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
   on(app, routes.launchSession, async (c) => {
     const b = await body(c, deps, LaunchBody)
     await checkCwd(b.cwd)
+    refuseWhenQueueFull()
     const key = parseIdempotencyKey(c.req.header("idempotency-key"))
     const { query, ...options } = b
     const result = await idempotency.run(
@@ -135,6 +142,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
   on(app, routes.continueSession, async (c) => {
     const sessionId = pathId(c)
     const b = await body(c, deps, ContinueBody)
+    refuseWhenQueueFull()
     await checkCwd(b.cwd)
     const expectedRevision = ifMatch(c)
     const key = parseIdempotencyKey(c.req.header("idempotency-key"))
@@ -165,6 +173,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
   on(app, routes.forkSession, async (c) => {
     const parentSessionId = pathId(c)
     const b = await body(c, deps, ForkBody)
+    refuseWhenQueueFull()
     await checkCwd(b.cwd)
     const expectedRevision = ifMatch(c)
     const key = parseIdempotencyKey(c.req.header("idempotency-key"))

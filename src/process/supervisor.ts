@@ -36,6 +36,8 @@ export interface SupervisorConfig {
   readonly interruptGraceMs: number
   /** The environment Claude inherits (the service's own, less agentlog's secrets). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Runs that may wait for a slot (their secrets wait in memory); launches past it are refused. */
+  readonly maxQueued?: number
   /** How runs are fenced in (sandbox, private paths, MCP `${VAR}` allowlist); recorded in RunStarted. */
   readonly policy?: RunPolicy
   /** Where live runs leave their pids, so orphans can be ended after a crash. */
@@ -82,6 +84,8 @@ export interface SupervisorShape {
   readonly shutdown: () => Promise<void>
   readonly queuePosition: (sessionId: string) => number | undefined
   readonly runningCount: () => number
+  /** True when maxQueued runs already wait: a new run would be refused. */
+  readonly queueFull: () => boolean
 }
 
 export class Supervisor extends Context.Service<Supervisor, SupervisorShape>()("agentlog/Supervisor") {}
@@ -512,6 +516,7 @@ export const makeSupervisor = (
     recover,
     shutdown,
     queuePosition: (sessionId) => queue.position(sessionId),
-    runningCount: () => live.size
+    runningCount: () => live.size,
+    queueFull: () => queue.waiting >= (config.maxQueued ?? Number.POSITIVE_INFINITY)
   }
 }
