@@ -100,6 +100,8 @@ export const startService = async (
   const readModels = Context.get(ctx, ReadModels)
   logger.log("info", "event store open", { kind: store.kind, dataDir: config.dataDir })
 
+  const protection = protectionFor(config.sandbox)
+  logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })
   const supervisor = makeSupervisor(
     commands,
     store,
@@ -113,7 +115,7 @@ export const startService = async (
       env: claudeEnv(env),
       maxQueued: config.maxQueued,
       policy: {
-        protection: protectionFor(config.sandbox),
+        protection,
         privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
         allowUnsandboxedBypass: config.allowUnsandboxedBypass,
         mcpEnvAllow: config.mcpEnvAllow
