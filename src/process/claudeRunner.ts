@@ -3,6 +3,7 @@
 // hands each message to the caller and waits for the caller to record it before the
 // next one is read, so nothing Claude says can outrun the store.
 import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import {
   type CanUseTool,
   type Options,
@@ -13,6 +14,7 @@ import {
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { isEnvReference } from "../domain/sessionOptions.ts"
 import type { ClaudeMessage } from "../domain/claudeMessages.ts"
+import { killMarked, runMarkerName } from "./runPidFiles.ts"
 import { openPolicy, refusal, type RunPolicy, sandboxOptions } from "./sandbox.ts"
 
 export interface RunSpec {
@@ -134,21 +136,25 @@ const refused = (error: string): RunningClaude => ({
 
 /**
  * Claude is the leader of its own process group, so ending the group ends what it started
- * too (MCP servers, commands left in the background) instead of leaving them to init.
+ * (MCP servers) instead of leaving it to init; its commands run in sessions of their own
+ * and are found by the run's marker in their environment.
  */
-const killGroup = (pid: number | undefined) => {
-  if (pid === undefined) return
-  try {
-    process.kill(-pid, "SIGKILL")
-  } catch {
-    // The group is empty already.
+const killRun = (pid: number | undefined, marker: string) => {
+  if (pid !== undefined) {
+    try {
+      process.kill(-pid, "SIGKILL")
+    } catch {
+      // The group is empty already.
+    }
   }
+  killMarked(marker)
 }
 
 export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
   const denied = refusalOf(spec, spec.policy ?? openPolicy)
   if (denied !== undefined) return refused(denied)
   const abort = new AbortController()
+  const marker = randomUUID()
   let pid: number | undefined
   let childExited: () => void = () => {}
   const exited = new Promise<void>((r) => (childExited = r))
@@ -179,7 +185,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       ...sdkOptions(spec),
       abortController: abort,
       canUseTool,
-      env: { ...spec.env },
+      env: { ...spec.env, [runMarkerName]: marker },
       stderr: (data) => hooks.onStderr?.(data),
       spawnClaudeCodeProcess: (o) => {
         const child = spawn(o.command, o.args, {
@@ -227,7 +233,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
     // What claude left behind (MCP servers, background commands) goes with it, once claude
     // itself has had its chance to exit and save its transcript.
     if (pid !== undefined) await Promise.race([exited, new Promise((r) => setTimeout(r, exitWaitMs).unref())])
-    killGroup(pid)
+    killRun(pid, marker)
   })
 
   return {
@@ -241,7 +247,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
     kill: () => {
       finishInput()
       abort.abort()
-      killGroup(pid)
+      killRun(pid, marker)
     },
     done
   }

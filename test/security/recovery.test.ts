@@ -2,11 +2,12 @@
 // process by pid, start time and boot id, so a pid now used by something else (a `tail -f
 // ~/claude-notes.txt`) is left alone, and the whole process group ends, MCP servers included.
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
-import { makeRunPidFiles } from "../../src/process/runPidFiles.ts"
+import { makeRunPidFiles, runMarkerName } from "../../src/process/runPidFiles.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "agentlog-recovery-"))
 const runs = join(dir, "runs")
@@ -33,9 +34,13 @@ const alive = (pid: number) => {
 
 /** A group leader (as the runner starts claude) whose child (an "MCP server") writes its pid once it runs. */
 let leaders = 0
-const claudeLike = async (): Promise<{ leader: number; child: number }> => {
+const claudeLike = async (childCommand = "sleep 300"): Promise<{ leader: number; child: number }> => {
   const pidFile = join(dir, `child-${leaders++}.pid`)
-  const c = spawn("sh", ["-c", `sleep 300 & echo $! > ${pidFile}; wait`, "fake-claude"], { detached: true, stdio: "ignore" })
+  const c = spawn("sh", ["-c", `${childCommand} & echo $! > ${pidFile}; wait`, "fake-claude"], {
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, [runMarkerName]: randomUUID() }
+  })
   started.push(c)
   const child = await new Promise<number>((resolve) => {
     const look = () => {
@@ -96,6 +101,19 @@ describe("recovery's kills", () => {
     await new Promise<void>((r) => started.at(-1)!.once("exit", () => r()))
     expect(alive(child)).toBe(true)
     expect(files.killOrphans()).toEqual([leader])
+    const deadline = Date.now() + 5_000
+    while (alive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(alive(child)).toBe(false)
+  })
+
+  it("end a command that left the group for a session of its own, by the run's marker", async () => {
+    const { leader, child } = await claudeLike("setsid sleep 300")
+    const files = makeRunPidFiles(runs)
+    files.record("run-e", leader)
+    process.kill(-leader, "SIGKILL")
+    await new Promise<void>((r) => started.at(-1)!.once("exit", () => r()))
+    expect(alive(child)).toBe(true)
+    files.killOrphans()
     const deadline = Date.now() + 5_000
     while (alive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     expect(alive(child)).toBe(false)
