@@ -140,6 +140,7 @@ export const startService = async (
     readModels,
     config: {
       apiToken: config.apiToken,
+      hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
       maxBodyBytes: config.maxBodyBytes,
       readWaitMs: config.readWaitMs,
       heartbeatMs: config.heartbeatMs,

@@ -11,7 +11,7 @@ import { loadIndexedEvents } from "../projections/eventsAudit.ts"
 import { AuditEventsQuery, decodeQuery, LiveEventsQuery, StreamEventsQuery } from "./bodies.ts"
 import type { HttpDeps } from "./deps.ts"
 import { type HttpEnv, runEffect } from "./env.ts"
-import { badRequest } from "./problem.ts"
+import { badRequest, conflict } from "./problem.ts"
 import { awaitMinPosition, type Ctx, on, pathId } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { sseBody, sseHeaders } from "./sse.ts"
@@ -141,6 +141,15 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       throw badRequest("Last-Event-ID must be an event's revision (a non-negative integer)")
     const stream = streamName(sessionId)
     const newest = await lastEvent(sessionId)
+    // An id the stream has not reached would filter out everything until the stream got
+    // there, so the client would sit on a live stream that delivers nothing: refused.
+    if (lastId !== undefined && BigInt(lastId) > newest.revision)
+      throw conflict(
+        "last-event-id-ahead",
+        "Last-Event-ID is past the stream's end",
+        `Last-Event-ID ${lastId} is past the end of the session's stream: its current revision is ${newest.revision}`,
+        { currentRevision: Number(newest.revision) }
+      )
     // HEAD: the headers only, no subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, sseHeaders)
     const from = lastId === undefined ? 0n : BigInt(lastId) + 1n

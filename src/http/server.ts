@@ -2,13 +2,13 @@
 // open connection (SSE streams included: their subscriptions are interrupted when the
 // socket closes) and releases what createApp opened (also released when listening fails).
 import type { AddressInfo, Socket } from "node:net"
-import type { Server } from "node:http"
+import { createServer, type Server } from "node:http"
 import type { Duplex } from "node:stream"
-import { serve } from "@hono/node-server"
+import { getRequestListener, RequestError } from "@hono/node-server"
 import type { Hono } from "hono"
 import { disposeApp } from "./app.ts"
 import type { HttpEnv } from "./env.ts"
-import { problemContentType } from "./problem.ts"
+import { badRequest, problemContentType, problemResponse, toProblem } from "./problem.ts"
 
 export interface HttpServer {
   /** e.g. http://127.0.0.1:7420 (the bound port when 0 was asked for). */
@@ -45,13 +45,18 @@ export const startHttpServer = (
       reject(e)
     }
     const limits = { ...defaultLimits, ...options.limits }
-    const serverOptions = {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // How often Node looks for connections past those timeouts (30 s by default).
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs)
-    }
-    const server: Server = serve({ fetch: app.fetch, hostname: options.host, port: options.port, serverOptions }, (info: AddressInfo) => {
+    const listener = getRequestListener(app.fetch, { hostname: options.host, errorHandler: answerUnparsedRequest })
+    const server: Server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // How often Node looks for connections past those timeouts (30 s by default).
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs)
+      },
+      listener
+    )
+    server.listen(options.port, options.host, () => {
+      const info = server.address() as AddressInfo
       server.off("error", onError)
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address
       let closing: Promise<void> | undefined
@@ -68,7 +73,7 @@ export const startHttpServer = (
             server.closeAllConnections()
           }))
       })
-    }) as Server
+    })
     server.once("error", onError)
     server.on("clientError", answerClientError)
     boundConnections(server, limits)
@@ -128,6 +133,16 @@ const boundConnections = (server: Server, limits: ConnectionLimits): void => {
     })
   })
 }
+
+/**
+ * Requests that Node parsed but the adapter cannot turn into a URL (a Host that is not a
+ * host name, such as `[::ffff:127.0.0.1]` or `127.1`) get a problem+json answer, not an empty 400.
+ */
+const answerUnparsedRequest = (e: unknown): Response =>
+  problemResponse(
+    e instanceof RequestError ? badRequest("the request's Host or target cannot be parsed").problem : toProblem(e, { ifMatch: false }).problem
+  )
+>>>>>>> main
 
 /**
  * Requests that Node's HTTP parser refuses before the app sees them (a malformed request
