@@ -142,7 +142,6 @@ const answerUnparsedRequest = (e: unknown): Response =>
   problemResponse(
     e instanceof RequestError ? badRequest("the request's Host or target cannot be parsed").problem : toProblem(e, { ifMatch: false }).problem
   )
->>>>>>> main
 
 /**
  * Requests that Node's HTTP parser refuses before the app sees them (a malformed request
