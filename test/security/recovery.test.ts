@@ -34,12 +34,12 @@ const alive = (pid: number) => {
 
 /** A group leader (as the runner starts claude) whose child (an "MCP server") writes its pid once it runs. */
 let leaders = 0
-const claudeLike = async (childCommand = "sleep 300"): Promise<{ leader: number; child: number }> => {
+const claudeLike = async (childCommand = "sleep 300", marked = true): Promise<{ leader: number; child: number }> => {
   const pidFile = join(dir, `child-${leaders++}.pid`)
   const c = spawn("sh", ["-c", `${childCommand} & echo $! > ${pidFile}; wait`, "fake-claude"], {
     detached: true,
     stdio: "ignore",
-    env: { ...process.env, [runMarkerName]: randomUUID() }
+    env: marked ? { ...process.env, [runMarkerName]: randomUUID() } : process.env
   })
   started.push(c)
   const child = await new Promise<number>((resolve) => {
@@ -71,7 +71,8 @@ describe("recovery's kills", () => {
   })
 
   it("leave a process alone whose start time or boot differs from the one recorded (a reused pid)", async () => {
-    const { leader } = await claudeLike()
+    // A process that reuses a pid does not carry the run's marker either.
+    const { leader } = await claudeLike("sleep 300", false)
     const files = makeRunPidFiles(runs)
     files.record("run-a", leader)
     const recorded = JSON.parse(readFileSync(join(runs, "run-a.pid"), "utf8"))
