@@ -23,9 +23,27 @@ const tighten = (path: string, depth: number): void => {
   if (st.isDirectory() && depth > 0) for (const entry of readdirSync(path)) tighten(join(path, entry), depth - 1)
 }
 
+/** The umask the service was started with, once prepareDataDir replaced it. */
+let userUmask: number | undefined
+
+/**
+ * Runs `spawn` under the umask the service was started with: the umask is inherited, and
+ * the files Claude writes in the user's project should be as the user's own, not 0600.
+ */
+export const withUserUmask = <A>(spawn: () => A): A => {
+  if (userUmask === undefined) return spawn()
+  const service = process.umask(userUmask)
+  try {
+    return spawn()
+  } finally {
+    process.umask(service)
+  }
+}
+
 /** Makes the data dir (0700), sets the umask so that what the service creates is 0600, and tightens what is there. */
 export const prepareDataDir = (dir: string): void => {
-  process.umask(0o077)
+  const previous = process.umask(0o077)
+  userUmask ??= previous
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   // The dir, its files, and one level below (runs/): all the service writes.
   tighten(dir, 2)

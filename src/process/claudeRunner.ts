@@ -14,6 +14,7 @@ import {
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { isEnvReference } from "../domain/sessionOptions.ts"
 import type { ClaudeMessage } from "../domain/claudeMessages.ts"
+import { withUserUmask } from "../dataDir.ts"
 import { killMarked, runMarkerName } from "./runPidFiles.ts"
 import { openPolicy, refusal, type RunPolicy, sandboxOptions } from "./sandbox.ts"
 
@@ -188,13 +189,15 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       env: { ...spec.env, [runMarkerName]: marker },
       stderr: (data) => hooks.onStderr?.(data),
       spawnClaudeCodeProcess: (o) => {
-        const child = spawn(o.command, o.args, {
-          cwd: o.cwd,
-          env: o.env,
-          signal: o.signal,
-          stdio: ["pipe", "pipe", "pipe"],
-          detached: true
-        })
+        const child = withUserUmask(() =>
+          spawn(o.command, o.args, {
+            cwd: o.cwd,
+            env: o.env,
+            signal: o.signal,
+            stdio: ["pipe", "pipe", "pipe"],
+            detached: true
+          })
+        )
         pid = child.pid
         child.on("exit", (code, sig) => {
           exitCode = code
