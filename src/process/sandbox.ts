@@ -30,9 +30,11 @@ export const openPolicy: RunPolicy = {
   mcpEnvAllow: []
 }
 
-const works = (command: string, args: ReadonlyArray<string>): boolean => {
+/** "ok", "missing" (not on PATH) or "fails". */
+const tryRun = (command: string, args: ReadonlyArray<string>): "ok" | "missing" | "fails" => {
   const r = spawnSync(command, args, { stdio: "ignore", timeout: 10_000 })
-  return r.error === undefined && r.status === 0
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return "missing"
+  return r.error === undefined && r.status === 0 ? "ok" : "fails"
 }
 
 /**
@@ -42,11 +44,11 @@ const works = (command: string, args: ReadonlyArray<string>): boolean => {
 export const probeSandbox = (): RunProtection => {
   if (process.platform === "darwin") return { enabled: true }
   if (process.platform !== "linux") return { enabled: false, reason: `Claude Code has no sandbox on ${process.platform}` }
-  if (!works("bwrap", ["--version"])) return { enabled: false, reason: "bubblewrap (bwrap) is not installed" }
-  if (!works("socat", ["-V"])) return { enabled: false, reason: "socat is not installed" }
   // What Claude Code's sandbox asks of bwrap: a pid namespace with a /proc of its own.
-  if (!works("bwrap", ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc", "--", "true"]))
-    return { enabled: false, reason: "bubblewrap cannot create a pid namespace with its own /proc here" }
+  const bwrap = tryRun("bwrap", ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc", "--", "/bin/sh", "-c", ":"])
+  if (bwrap === "missing") return { enabled: false, reason: "bubblewrap (bwrap) is not installed" }
+  if (bwrap === "fails") return { enabled: false, reason: "bubblewrap cannot create a pid namespace with its own /proc here" }
+  if (tryRun("socat", ["-V"]) !== "ok") return { enabled: false, reason: "socat is not installed" }
   return { enabled: true }
 }
 
