@@ -232,11 +232,11 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       q.close()
     }
     return { result, exitCode, signal, error }
-  })().finally(async () => {
+  })().finally(() => {
     // What claude left behind (MCP servers, background commands) goes with it, once claude
-    // itself has had its chance to exit and save its transcript.
-    if (pid !== undefined) await Promise.race([exited, new Promise((r) => setTimeout(r, exitWaitMs).unref())])
-    killRun(pid, marker)
+    // itself has had its chance to exit and save its transcript; the run's end is not held up.
+    if (pid === undefined) killRun(pid, marker)
+    else void Promise.race([exited, new Promise((r) => setTimeout(r, exitWaitMs).unref())]).then(() => killRun(pid, marker))
   })
 
   return {

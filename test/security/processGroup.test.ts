@@ -31,7 +31,7 @@ describe("a run's process group", () => {
     await h.waitForStatus(sessionId, ["completed", "failed"])
     expect(existsSync(pidFile)).toBe(true)
     const pid = Number(readFileSync(pidFile, "utf8").trim())
-    // SIGKILL went out before the run was recorded as ended; init reaps the process a moment later.
+    // The run ends first; its leftovers are killed once claude has exited.
     const deadline = Date.now() + 10_000
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(alive(pid)).toBe(false)
