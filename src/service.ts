@@ -98,7 +98,7 @@ export const startService = async (
   const commands = Context.get(ctx, SessionCommands)
   const projections = Context.get(ctx, Projections)
   const readModels = Context.get(ctx, ReadModels)
-  logger.log("info", "event store open", { kind: store.kind, dataDir: config.dataDir })
+  logger.log("info", "event store open", { store: config.eventStore === "sqlite" ? "embedded" : "esdb", dataDir: config.dataDir })
 
   const protection = protectionFor(config.sandbox)
   logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })

@@ -11,33 +11,51 @@ import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
 import { WrongExpectedVersion } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
-import { ContinueBody, EmptyBody, ForkBody, LaunchBody, RenameBody } from "./bodies.ts"
+import { SessionAlreadyExists } from "../domain/sessionErrors.ts"
 import type { HttpDeps } from "./deps.ts"
-import { type HttpEnv, runEffect } from "./env.ts"
-import { derivedUuid, fingerprintOf, parseIdempotencyKey, type Idempotency, type StoredAnswer } from "./idempotency.ts"
-import { problem, toProblem } from "./problem.ts"
-import { accepted, acceptedBody, body, checkCwd, commandContext, type Ctx, ifMatch, on, pathId } from "./routeKit.ts"
+import type { HttpEnv } from "./env.ts"
+import { derivedUuid, fingerprintOf, type IdempotentResult, type Idempotency, type StoredAnswer } from "./idempotency.ts"
+import { type HttpProblem, problem, toProblem } from "./problem.ts"
+import type { CommandAccepted } from "./responses.ts"
+import { accepted, acceptedBody, checkCwd, commandContext, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 /** A refusal appended nothing, so the idempotency key may be used again. */
 const isRefusal = (e: unknown): boolean => toProblem(e, { ifMatch: false }).problem.status < 500
-
-const isTag = (e: unknown, tag: string): boolean =>
-  typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === tag
 
 const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> => {
   const { [key]: _, ...rest } = a
   return rest
 }
 
+/** Runs an Effect for the Promise-based idempotency store: its failure is rejected as is (typed again by `once`). */
+const toPromise = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
+  const r = await Effect.runPromise(Effect.result(effect))
+  if (Result.isFailure(r)) throw r.failure
+  return r.success
+}
+
 export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: Idempotency): void => {
   const { commands, supervisor, store } = deps
+  const handle = router(app, deps)
 
   /** A full run queue refuses new runs before anything is appended: queued runs hold their secrets in memory. */
-  const refuseWhenQueueFull = () => {
-    if (supervisor.queueFull())
-      throw problem(503, "queue-full", "Run queue full", "too many runs are waiting for a slot; retry later", {}, { "Retry-After": "5" })
-  }
+  const queueHasRoom: Effect.Effect<void, HttpProblem> = Effect.suspend(() =>
+    supervisor.queueFull()
+      ? Effect.fail(problem(503, "queue-full", "Run queue full", "too many runs are waiting for a slot; retry later", {}, { "Retry-After": "5" }))
+      : Effect.void
+  )
+
+  /** idempotency.run for an Effect: what it rejects with is the command's failure or its own problem. */
+  const once = <E>(
+    key: string | undefined,
+    fingerprint: string,
+    execute: (recovering: boolean) => Effect.Effect<StoredAnswer, E>
+  ): Effect.Effect<IdempotentResult, E | HttpProblem> =>
+    Effect.tryPromise({
+      try: () => idempotency.run(key, fingerprint, (recovering) => toPromise(execute(recovering)), isRefusal),
+      catch: (e) => e as E | HttpProblem
+    })
 
   /** Hands a run to the supervisor and adds its queue position to the answer. */
   const submit = (sessionId: string, runId: string, options: SessionOptions) => {
@@ -51,157 +69,131 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
    * the run's ids and where its first event is. It is submitted again when it is still
    * queued (the supervisor starts a run once: a second StartRun is refused).
    */
-  const existingRun = async (
+  const existingRun = (
     sessionId: string,
     runId: string,
     createdBy: ReadonlyArray<string>,
     options: SessionOptions,
     extra: Record<string, unknown> = {}
-  ): Promise<StoredAnswer | null> => {
-    const stream = Result.getOrThrow(streamOf(sessionId))
-    const found = await runEffect(
-      store.readStream(stream).pipe(
+  ) =>
+    Effect.gen(function* () {
+      const stream = Result.getOrThrow(streamOf(sessionId))
+      const found = yield* store.readStream(stream).pipe(
         Stream.filter((e) => createdBy.includes(e.type) && (e.data as { runId?: unknown }).runId === runId),
         Stream.runHead,
         Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none()))
       )
-    )
-    if (Option.isNone(found)) return null
-    const loaded = await runEffect(commands.load(sessionId))
-    const state = loaded.state
-    if (state === null) return null
-    const queued = state.status === "queued" && state.runId === runId ? submit(sessionId, runId, options) : {}
-    return {
-      status: 202,
-      body: {
-        sessionId,
-        runId,
-        status: state.runId === runId ? state.status : "superseded",
-        position: encodePosition(found.value.position),
-        revision: loaded.revision === null ? null : Number(loaded.revision),
-        ...queued,
-        ...extra
-      }
-    }
-  }
+      if (Option.isNone(found)) return null
+      const loaded = yield* commands.load(sessionId)
+      const state = loaded.state
+      if (state === null) return null
+      const queued = state.status === "queued" && state.runId === runId ? submit(sessionId, runId, options) : {}
+      return {
+        status: 202,
+        body: {
+          sessionId,
+          runId,
+          status: state.runId === runId ? state.status : "superseded",
+          position: encodePosition(found.value.position),
+          revision: loaded.revision === null ? null : Number(loaded.revision),
+          ...queued,
+          ...extra
+        }
+      } satisfies StoredAnswer
+    })
 
   /**
    * Runs a command that creates a session. With an Idempotency-Key the session's id comes from
    * the key, so "already exists" means an earlier attempt with the same key created it: answer
    * as that attempt did.
    */
-  const createOnce = async (
+  const createOnce = <E1, E2>(
     key: string | undefined,
-    create: () => Promise<StoredAnswer>,
-    existing: () => Promise<StoredAnswer | null>
-  ): Promise<StoredAnswer> => {
-    try {
-      return await create()
-    } catch (e) {
-      if (key !== undefined && isTag(e, "SessionAlreadyExists")) {
-        const found = await existing()
-        if (found) return found
-      }
-      throw e
-    }
-  }
+    create: Effect.Effect<StoredAnswer, E1>,
+    existing: Effect.Effect<StoredAnswer | null, E2>
+  ) =>
+    create.pipe(
+      Effect.catchIf(
+        (e): e is Extract<E1, SessionAlreadyExists> => key !== undefined && e instanceof SessionAlreadyExists,
+        (e) => Effect.flatMap(existing, (found) => (found ? Effect.succeed(found) : Effect.fail(e)))
+      )
+    )
 
-  const send = (c: Ctx, r: StoredAnswer & { replayed: boolean }) => {
-    if (r.replayed) c.header("Idempotent-Replayed", "true")
-    return accepted(c, r.body as { revision?: unknown }, r.status)
-  }
+  /** The stored answer (first or replayed) as this route's reply. */
+  const send = (r: IdempotentResult) => accepted(r.body as typeof CommandAccepted.Type, r.replayed)
 
-  on(app, routes.launchSession, async (c) => {
-    const b = await body(c, deps, LaunchBody)
-    await checkCwd(b.cwd)
-    refuseWhenQueueFull()
-    const key = parseIdempotencyKey(c.req.header("idempotency-key"))
-    const { query, ...options } = b
-    const result = await idempotency.run(
-      key,
-      fingerprintOf(c.req.method, c.req.path, b),
-      async () => {
+  handle(routes.launchSession, ({ c, body: b, idempotencyKey: key }) =>
+    Effect.gen(function* () {
+      yield* checkCwd(b.cwd)
+      yield* queueHasRoom
+      const { query, ...options } = b
+      const result = yield* once(key, fingerprintOf(c.req.method, c.req.path, b), () => {
         const sessionId = key === undefined ? randomUUID() : derivedUuid("launch", "session", key)
         const runId = key === undefined ? randomUUID() : derivedUuid("launch", "run", key)
         return createOnce(
           key,
-          async () => {
-            const outcome = await runEffect(
-              commands.handle({ kind: "LaunchSession", sessionId, runId, query, options }, commandContext(c))
-            )
-            return { status: 202, body: acceptedBody(outcome, submit(sessionId, runId, options)) }
-          },
-          () => existingRun(sessionId, runId, ["SessionLaunched"], options)
+          commands
+            .handle({ kind: "LaunchSession", sessionId, runId, query, options }, commandContext(c))
+            .pipe(Effect.map((outcome) => ({ status: 202, body: acceptedBody(outcome, submit(sessionId, runId, options)) }))),
+          existingRun(sessionId, runId, ["SessionLaunched"], options)
         )
-      },
-      isRefusal
-    )
-    return send(c, result)
-  })
+      })
+      return send(result)
+    })
+  )
 
-  on(app, routes.continueSession, async (c) => {
-    const sessionId = pathId(c)
-    const b = await body(c, deps, ContinueBody)
-    refuseWhenQueueFull()
-    await checkCwd(b.cwd)
-    const expectedRevision = ifMatch(c)
-    const key = parseIdempotencyKey(c.req.header("idempotency-key"))
-    const { query, ...overrides } = b
-    const result = await idempotency.run(
-      key,
-      fingerprintOf(c.req.method, c.req.path, b),
-      async (recovering) => {
-        const runId = key === undefined ? randomUUID() : derivedUuid("continue", sessionId, key)
-        if (recovering) {
-          const existing = await existingRun(sessionId, runId, ["ContinueRequested"], overrides)
-          if (existing) return existing
-        }
-        const outcome = await runEffect(
-          commands.handle(
+  handle(routes.continueSession, ({ c, id: sessionId, body: b, ifMatch: expectedRevision, idempotencyKey: key }) =>
+    Effect.gen(function* () {
+      yield* checkCwd(b.cwd)
+      yield* queueHasRoom
+      const { query, ...overrides } = b
+      const result = yield* once(key, fingerprintOf(c.req.method, c.req.path, b), (recovering) =>
+        Effect.gen(function* () {
+          const runId = key === undefined ? randomUUID() : derivedUuid("continue", sessionId, key)
+          if (recovering) {
+            const existing = yield* existingRun(sessionId, runId, ["ContinueRequested"], overrides)
+            if (existing) return existing
+          }
+          const outcome = yield* commands.handle(
             { kind: "ContinueSession", sessionId, runId, query, overrides },
             commandContext(c),
             expectedRevision === undefined ? undefined : { expectedRevision }
           )
-        )
-        return { status: 202, body: acceptedBody(outcome, submit(sessionId, runId, overrides)) }
-      },
-      isRefusal
-    )
-    return send(c, result)
-  })
+          return { status: 202, body: acceptedBody(outcome, submit(sessionId, runId, overrides)) }
+        })
+      )
+      return send(result)
+    })
+  )
 
-  on(app, routes.forkSession, async (c) => {
-    const parentSessionId = pathId(c)
-    const b = await body(c, deps, ForkBody)
-    refuseWhenQueueFull()
-    await checkCwd(b.cwd)
-    const expectedRevision = ifMatch(c)
-    const key = parseIdempotencyKey(c.req.header("idempotency-key"))
-    const { query, ...overrides } = b
-    const result = await idempotency.run(
-      key,
-      fingerprintOf(c.req.method, c.req.path, b),
-      async () => {
-        const sessionId = key === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", key)
-        const runId = key === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", key)
-        const parent = await runEffect(commands.load(parentSessionId))
-        if (expectedRevision !== undefined && parent.revision !== expectedRevision) {
-          throw new WrongExpectedVersion({
-            stream: Result.getOrThrow(streamOf(parentSessionId)),
-            expected: expectedRevision,
-            actual: parent.revision ?? "no_stream"
-          })
-        }
-        const source = forkSource(parent.state, parentSessionId)
-        if (Result.isFailure(source)) throw source.failure
-        // The fork runs as the parent's current run did, under its own title.
-        const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
-        const options: SessionOptions = { ...inherited, ...overrides }
-        return createOnce(
-          key,
-          async () => {
-            const outcome = await runEffect(
-              commands.handle(
+  handle(routes.forkSession, ({ c, id: parentSessionId, body: b, ifMatch: expectedRevision, idempotencyKey: key }) =>
+    Effect.gen(function* () {
+      yield* checkCwd(b.cwd)
+      yield* queueHasRoom
+      const { query, ...overrides } = b
+      const result = yield* once(key, fingerprintOf(c.req.method, c.req.path, b), () =>
+        Effect.gen(function* () {
+          const sessionId = key === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", key)
+          const runId = key === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", key)
+          const parent = yield* commands.load(parentSessionId)
+          if (expectedRevision !== undefined && parent.revision !== expectedRevision) {
+            return yield* Effect.fail(
+              new WrongExpectedVersion({
+                stream: Result.getOrThrow(streamOf(parentSessionId)),
+                expected: expectedRevision,
+                actual: parent.revision ?? "no_stream"
+              })
+            )
+          }
+          const source = forkSource(parent.state, parentSessionId)
+          if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
+          // The fork runs as the parent's current run did, under its own title.
+          const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
+          const options: SessionOptions = { ...inherited, ...overrides }
+          return yield* createOnce(
+            key,
+            commands
+              .handle(
                 {
                   kind: "ForkSession",
                   sessionId,
@@ -213,48 +205,42 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
                 },
                 commandContext(c)
               )
-            )
-            return { status: 202, body: acceptedBody(outcome, { parentSessionId, ...submit(sessionId, runId, overrides) }) }
-          },
-          () => existingRun(sessionId, runId, ["SessionForked"], overrides, { parentSessionId })
-        )
-      },
-      isRefusal
-    )
-    return send(c, result)
-  })
+              .pipe(
+                Effect.map((outcome) => ({
+                  status: 202,
+                  body: acceptedBody(outcome, { parentSessionId, ...submit(sessionId, runId, overrides) })
+                }))
+              ),
+            existingRun(sessionId, runId, ["SessionForked"], overrides, { parentSessionId })
+          )
+        })
+      )
+      return send(result)
+    })
+  )
 
-  on(app, routes.interruptSession, async (c) => {
-    const sessionId = pathId(c)
-    await body(c, deps, EmptyBody)
-    const expectedRevision = ifMatch(c)
-    const outcome = await runEffect(supervisor.interrupt(sessionId, c.get("subject"), commandContext(c), expectedRevision))
-    return accepted(c, acceptedBody(outcome))
-  })
+  handle(routes.interruptSession, ({ c, id: sessionId, ifMatch: expectedRevision }) =>
+    supervisor
+      .interrupt(sessionId, c.get("subject"), commandContext(c), expectedRevision)
+      .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome))))
+  )
 
-  const housekeeping = (kind: "ArchiveSession" | "UnarchiveSession") => async (c: Ctx) => {
-    const sessionId = pathId(c)
-    await body(c, deps, EmptyBody)
-    const expectedRevision = ifMatch(c)
-    const outcome = await runEffect(
-      commands.handle({ kind, sessionId }, commandContext(c), expectedRevision === undefined ? undefined : { expectedRevision })
-    )
-    return accepted(c, acceptedBody(outcome, { archived: outcome.state.archived }))
-  }
-  on(app, routes.archiveSession, housekeeping("ArchiveSession"))
-  on(app, routes.unarchiveSession, housekeeping("UnarchiveSession"))
+  const housekeeping =
+    (kind: "ArchiveSession" | "UnarchiveSession") =>
+    ({ c, id: sessionId, ifMatch: expectedRevision }: Input<typeof routes.archiveSession | typeof routes.unarchiveSession>) =>
+      commands
+        .handle({ kind, sessionId }, commandContext(c), expectedRevision === undefined ? undefined : { expectedRevision })
+        .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome, { archived: outcome.state.archived }))))
+  handle(routes.archiveSession, housekeeping("ArchiveSession"))
+  handle(routes.unarchiveSession, housekeeping("UnarchiveSession"))
 
-  on(app, routes.renameSession, async (c) => {
-    const sessionId = pathId(c)
-    const { title } = await body(c, deps, RenameBody)
-    const expectedRevision = ifMatch(c)
-    const outcome = await runEffect(
-      commands.handle(
+  handle(routes.renameSession, ({ c, id: sessionId, body: { title }, ifMatch: expectedRevision }) =>
+    commands
+      .handle(
         { kind: "RenameSession", sessionId, title },
         commandContext(c),
         expectedRevision === undefined ? undefined : { expectedRevision }
       )
-    )
-    return accepted(c, acceptedBody(outcome, { title: outcome.state.title }))
-  })
+      .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome, { title: outcome.state.title }))))
+  )
 }

@@ -24,10 +24,10 @@ const countingSubscriptions = () => {
       ...deps,
       store: {
         ...deps.store,
-        subscribeAll: (o) =>
+        subscribeStream: (stream, from) =>
           Stream.suspend(() => {
             counts.opened++
-            return deps.store.subscribeAll(o).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
+            return deps.store.subscribeStream(stream, from).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
           })
       }
     })

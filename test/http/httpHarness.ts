@@ -12,8 +12,8 @@ import { makeSessionCommands, type SessionCommandsShape } from "../../src/comman
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { SessionOptions } from "../../src/domain/sessionOptions.ts"
 import type { Session } from "../../src/domain/sessionState.ts"
-import { EventStore, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
-import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
+import { makeSqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
 import { createApp, type HttpConfig, type HttpDeps } from "../../src/http/app.ts"
 import { startHttpServer, type HttpServer } from "../../src/http/server.ts"
 import type { Logger, LogLevel } from "../../src/log.ts"
@@ -21,6 +21,7 @@ import { makeSupervisor, type SupervisorShape } from "../../src/process/supervis
 import { Projections, ReadModels, ReadSideLive } from "../../src/projections/readSide.ts"
 import type { ProjectionsShape } from "../../src/projections/projectionsService.ts"
 import type { ReadModelsShape } from "../../src/projections/readModels.ts"
+import { checkResponse } from "../support/openApiCheck.ts"
 
 export interface LogLine {
   readonly level: LogLevel
@@ -31,7 +32,7 @@ export interface LogLine {
 export interface Harness {
   readonly url: string
   readonly dataDir: string
-  readonly store: SqliteEventStore
+  readonly store: EventStoreShape
   readonly commands: SessionCommandsShape
   readonly supervisor: SupervisorShape
   readonly projections: ProjectionsShape
@@ -67,6 +68,8 @@ export interface HarnessOptions {
   readonly hangingClaude?: boolean
   /** Replaces parts of the app's dependencies (failing stores, lagging projections, …). */
   readonly wrap?: (deps: HttpDeps) => HttpDeps
+  /** Another event store than the embedded one (closed with the harness). */
+  readonly store?: EventStoreShape
 }
 
 const hangingClaude = (dir: string): string => {
@@ -80,7 +83,7 @@ const supervisorCtx = (runId: string) => ({ correlationId: runId, source: "super
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const dataDir = mkdtempSync(join(tmpdir(), "agentlog-http-"))
-  const store = await Effect.runPromise(makeSqliteEventStore(dataDir))
+  const store = options.store ?? await Effect.runPromise(makeSqliteEventStore(dataDir))
   const commands = makeSessionCommands(store)
   const logs: Array<LogLine> = []
   const logger: Logger = { log: (level, msg, fields = {}) => void logs.push({ level, msg, fields }) }
@@ -142,17 +145,20 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     return claudeSessionId
   }
 
-  const fetchIt: Harness["fetch"] = (path, init = {}) => {
+  const fetchIt: Harness["fetch"] = async (path, init = {}) => {
     const { json, token, ...rest } = init
     const headers = new Headers(rest.headers)
     const useToken = token === undefined ? config.apiToken : token
     if (useToken && !headers.has("authorization")) headers.set("authorization", `Bearer ${useToken}`)
     if (json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json")
-    return fetch(`${harness.url}${path}`, {
+    const res = await fetch(`${harness.url}${path}`, {
       ...rest,
       headers,
       ...(json !== undefined ? { body: JSON.stringify(json) } : {})
     })
+    // Every answer a test gets must be one the OpenAPI document describes.
+    await checkResponse(rest.method ?? "GET", res)
+    return res
   }
 
   const harness: Harness = {

@@ -1,41 +1,25 @@
 // The whole service over real HTTP with the real claude binary and the fake Messages API:
 // launch -> approval -> transcript -> continue -> replay (JSON, NDJSON, SSE) -> audit,
 // then fork and interrupt.
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { loadConfig } from "../../src/config.ts"
-import { silentLogger } from "../../src/log.ts"
-import { startService, type RunningService } from "../../src/service.ts"
-import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
-import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
+import type { RunningService } from "../../src/service.ts"
+import type { ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic } from "../support/fakeAnthropic.ts"
 import { jsonCall } from "../support/jsonCall.ts"
+import { startOfflineService, type OfflineService } from "../support/offlineService.ts"
 
+let world: OfflineService
 let fake: FakeAnthropic
 let claude: ClaudeEnv
 let service: RunningService
-let dataDir: string
 
 beforeAll(async () => {
-  fake = await startFakeAnthropic([])
-  claude = makeClaudeEnv(fake.url)
-  dataDir = mkdtempSync(join(tmpdir(), "agentlog-flow-"))
-  const config = loadConfig({
-    AGENTLOG_PORT: "0",
-    AGENTLOG_DATA_DIR: dataDir,
-    AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
-    AGENTLOG_INTERRUPT_GRACE_MS: "3000"
-  })
-  service = await startService(config, silentLogger, claude.env)
+  world = await startOfflineService("flow", { AGENTLOG_INTERRUPT_GRACE_MS: "3000" })
+  ;({ fake, claude, service } = world)
 })
 
-afterAll(async () => {
-  await service?.stop()
-  await fake?.close()
-  claude?.cleanup()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
+afterAll(() => world?.close())
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   jsonCall(service.url, method, path, body, headers)

@@ -267,6 +267,12 @@ const corpus = (): Array<Case> => [
     "/v1/sessions?minPosition=abc",
     "/v1/sessions?minPosition=99999999999999999999999",
     "/v1/events?cursor=abc",
+    // Beyond int64 (both stores' positions are signed 64-bit): 400, not a bind error or a wait.
+    "/v1/events?cursor=9223372036854775808",
+    "/v1/events?cursor=1-9223372036854775808",
+    "/v1/events?minPosition=9223372036854775808",
+    "/v1/sessions?minPosition=18446744073709551615",
+    `/v1/sessions/${completed}/events?minPosition=9223372036854775808`,
     "/v1/events?after=yesterday",
     "/v1/events?session=not-a-uuid",
     "/v1/events?limit=501",
