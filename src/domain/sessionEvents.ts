@@ -38,7 +38,12 @@ export const RunStarted = Schema.Struct({
   resume: Schema.optionalKey(Id),
   pid: Schema.optionalKey(Schema.Int),
   /** Which agentlog instance runs the process: recovery only abandons its own runs. */
-  supervisorId: Schema.optionalKey(Id)
+  supervisorId: Schema.optionalKey(Id),
+  /**
+   * Whether Claude's commands ran in Claude Code's sandbox, and if not why not. Optional, so
+   * RunStarted stays at schema version 1: runs recorded before it simply do not say.
+   */
+  sandbox: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean, reason: Schema.optionalKey(Text) }))
 })
 export const ClaudeSessionBound = Schema.Struct({ runId: Uuid, claudeSessionId: Id })
 export const ClaudeSystemEvent = Schema.Struct({ runId: Uuid, subtype: Schema.String, message: ClaudeMessage })
