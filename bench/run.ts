@@ -4,13 +4,14 @@
 //   BENCH_SEED=7       seed of every generated message and dataset (same seed, same data)
 //   BENCH_DIR=.bench-data   where data goes (gitignored); the dataset is deleted at the end
 //   BENCH_KEEP=1       keep the dataset (BENCH_DIR/dataset) for a look afterwards
-//   BENCH_SECTIONS=supervisor,append,lag,scale,web,stalled-sse   run only some
+//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,stalled-sse   run only some
 //   BENCH_PROFILE=1    --cpu-prof the service and the rebuild (BENCH_DIR/profiles; see bench/profileSummary.ts)
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, totalmem } from "node:os"
 import { join, resolve } from "node:path"
 import { runAppend } from "./append.ts"
+import { runCommandsBench } from "./commands.ts"
 import { runLag } from "./lag.ts"
 import { runScale } from "./scale.ts"
 import { runStalledSse } from "./stalledSse.ts"
@@ -23,7 +24,7 @@ const scale = Number(env.BENCH_SCALE ?? "1")
 if (!(scale > 0 && scale <= 10)) throw new Error(`BENCH_SCALE must be in (0, 10], got ${env.BENCH_SCALE}`)
 const seed = Number(env.BENCH_SEED ?? "7")
 const dir = resolve(env.BENCH_DIR ?? ".bench-data")
-const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,lag,scale,web,stalled-sse").split(",").map((s) => s.trim()))
+const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,stalled-sse").split(",").map((s) => s.trim()))
 const profile = env.BENCH_PROFILE === "1"
 const keep = env.BENCH_KEEP === "1"
 mkdirSync(dir, { recursive: true })
@@ -82,6 +83,7 @@ await section("supervisor", () => runSupervisorBench({ repetitions: n(10, 4), lo
 await section("append", () =>
   runAppend({ dir, seed, singleEvents: n(5000, 1000), batchEvents: n(50_000, 10_000), rounds: 3, log })
 )
+await section("commands", () => runCommandsBench({ dir, seed, longEvents: 10_000, repetitions: n(30, 10), log }))
 await section("lag", () =>
   runLag({ dir, seed, sessions: 50, durationMs: n(15_000, 4_000), baselineDurationMs: n(10_000, 4_000), intervalMs: 100, log })
 )

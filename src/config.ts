@@ -1,5 +1,6 @@
 // Configuration from the environment, checked once at start-up: a bad value stops the
 // service with a message naming the variable, never a silent default.
+import { readFileSync, statSync } from "node:fs"
 import { isIP } from "node:net"
 import { resolve } from "node:path"
 import { parseAllowedHosts, parseCorsOrigins } from "./http/hostGuard.ts"
@@ -28,6 +29,18 @@ export interface Config {
   /** An SSE client that stops reading is dropped after this long (0: never). */
   readonly sseStallMs: number
   readonly logLevel: LogLevel
+  /** Where the token was read from, when it came from a file: the sandbox keeps Claude out of it. */
+  readonly apiTokenFile: string | undefined
+  /** auto: Claude's commands run in Claude Code's sandbox where it can run; on: refuse to start without it; off. */
+  readonly sandbox: "auto" | "on" | "off"
+  /** Lets bypassPermissions run without the sandbox (then nothing stands between the agent and this machine). */
+  readonly allowUnsandboxedBypass: boolean
+  /** The only variables an MCP `${VAR}` may name. */
+  readonly mcpEnvAllow: ReadonlyArray<string>
+  /** Runs waiting for a slot (their MCP secrets wait in memory); more are refused. */
+  readonly maxQueued: number
+  readonly maxConnections: number
+  readonly maxConnectionsPerClient: number
 }
 
 export class ConfigError extends Error {}
@@ -54,7 +67,10 @@ export const isLoopback = (host: string): boolean =>
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const host = env.AGENTLOG_HOST || "127.0.0.1"
-  const apiToken = env.AGENTLOG_API_TOKEN || undefined
+  const apiTokenFile = env.AGENTLOG_API_TOKEN_FILE ? resolve(env.AGENTLOG_API_TOKEN_FILE) : undefined
+  if (apiTokenFile !== undefined && env.AGENTLOG_API_TOKEN)
+    throw new ConfigError("set AGENTLOG_API_TOKEN or AGENTLOG_API_TOKEN_FILE, not both")
+  const apiToken = apiTokenFile !== undefined ? readTokenFile(apiTokenFile) : env.AGENTLOG_API_TOKEN || undefined
   if (!isLoopback(host) && !apiToken)
     throw new ConfigError(
       `AGENTLOG_HOST=${host} is not a loopback address: set AGENTLOG_API_TOKEN so that nobody else can launch processes on this machine`
@@ -84,12 +100,44 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     readWaitMs: int(env, "AGENTLOG_READ_WAIT_MS", 5_000, 0, 60_000),
     heartbeatMs: int(env, "AGENTLOG_HEARTBEAT_MS", 15_000, 100, 600_000),
     sseStallMs: int(env, "AGENTLOG_SSE_STALL_MS", 60_000, 0, 3_600_000),
-    logLevel
+    logLevel,
+    apiTokenFile,
+    sandbox: oneOf(env, "AGENTLOG_SANDBOX", ["auto", "on", "off"] as const),
+    allowUnsandboxedBypass: oneOf(env, "AGENTLOG_ALLOW_UNSANDBOXED_BYPASS", ["0", "1"] as const) === "1",
+    mcpEnvAllow: (env.AGENTLOG_MCP_ENV_ALLOW ?? "").split(",").map((v) => v.trim()).filter((v) => v !== ""),
+    maxQueued: int(env, "AGENTLOG_MAX_QUEUED", 100, 0, 100_000),
+    maxConnections: int(env, "AGENTLOG_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
+    maxConnectionsPerClient: int(env, "AGENTLOG_MAX_CONNECTIONS_PER_CLIENT", 100, 1, 1_000_000)
   }
 }
 
-/** The environment Claude inherits: the service's own, without agentlog's secrets. */
-export const claudeEnv = (env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> => {
-  const { AGENTLOG_API_TOKEN: _, ...rest } = env
-  return rest
+/** The first choice is the default. */
+const oneOf = <const T extends string>(env: NodeJS.ProcessEnv, name: string, choices: ReadonlyArray<T>): T => {
+  const raw = env[name] || choices[0]!
+  if (!(choices as ReadonlyArray<string>).includes(raw))
+    throw new ConfigError(`${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(raw)}`)
+  return raw as T
 }
+
+/** A token file others can read is no secret: refused rather than trusted. */
+const readTokenFile = (file: string): string => {
+  let mode: number
+  let text: string
+  try {
+    mode = statSync(file).mode
+    text = readFileSync(file, "utf8").trim()
+  } catch (e) {
+    throw new ConfigError(`AGENTLOG_API_TOKEN_FILE ${file} cannot be read: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if ((mode & 0o077) !== 0)
+    throw new ConfigError(`AGENTLOG_API_TOKEN_FILE ${file} is open to other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`)
+  if (text === "") throw new ConfigError(`AGENTLOG_API_TOKEN_FILE ${file} is empty`)
+  return text
+}
+
+/**
+ * The environment Claude inherits: the service's own without any AGENTLOG_* variable (the
+ * token, the event store's connection string and whatever agentlog adds later).
+ */
+export const claudeEnv = (env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("AGENTLOG_")))

@@ -1,18 +1,20 @@
 // Composition: config -> event store -> write side, read side, supervisor -> HTTP.
 // startService returns once the API is listening; stop() undoes it in reverse order.
 import { randomUUID } from "node:crypto"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Effect, Exit, Layer, Logger as EffectLogger, Scope } from "effect"
 import { SessionCommands, SessionCommandsLive } from "./commands/sessionCommands.ts"
 import { claudeEnv, type Config } from "./config.ts"
 import { bypassPermissionsUnavailable } from "./process/claudePreflight.ts"
+import { prepareDataDir } from "./dataDir.ts"
 import { EventStore } from "./eventstore/eventStore.ts"
 import { openEventStore } from "./eventstore/openEventStore.ts"
 import { createApp } from "./http/app.ts"
 import { startHttpServer } from "./http/server.ts"
 import type { Logger } from "./log.ts"
 import { makeRunPidFiles } from "./process/runPidFiles.ts"
+import { protectionFor } from "./process/sandbox.ts"
 import { makeSupervisor, type SupervisorShape } from "./process/supervisor.ts"
 import { activeStatuses } from "./domain/sessionState.ts"
 import type { EventStoreShape } from "./eventstore/eventStore.ts"
@@ -69,7 +71,7 @@ export const startService = async (
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env
 ): Promise<RunningService> => {
-  mkdirSync(config.dataDir, { recursive: true })
+  prepareDataDir(config.dataDir)
   const storeLayer = Layer.effect(
     EventStore,
     Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
@@ -99,6 +101,8 @@ export const startService = async (
   const readModels = Context.get(ctx, ReadModels)
   logger.log("info", "event store open", { store: config.eventStore === "sqlite" ? "embedded" : "esdb", dataDir: config.dataDir })
 
+  const protection = protectionFor(config.sandbox)
+  logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })
   const supervisor = makeSupervisor(
     commands,
     store,
@@ -110,6 +114,13 @@ export const startService = async (
       interruptGraceMs: config.interruptGraceMs,
       storeRetryMs: config.storeRetryMs,
       env: claudeEnv(env),
+      maxQueued: config.maxQueued,
+      policy: {
+        protection,
+        privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
+        allowUnsandboxedBypass: config.allowUnsandboxedBypass,
+        mcpEnvAllow: config.mcpEnvAllow
+      },
       pidFiles: makeRunPidFiles(join(config.dataDir, "runs")),
       activeSessions: () => activeSessions(store, projections, readModels)
     },
@@ -142,7 +153,11 @@ export const startService = async (
   })
   let http: Awaited<ReturnType<typeof startHttpServer>>
   try {
-    http = await startHttpServer(app, { host: config.host, port: config.port })
+    http = await startHttpServer(app, {
+      host: config.host,
+      port: config.port,
+      limits: { maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient }
+    })
   } catch (e) {
     await supervisor.shutdown()
     await closeScope()

@@ -5,16 +5,19 @@ import { createHash, randomUUID } from "node:crypto"
 import { Context, Effect, Layer, Result, Semaphore, Stream } from "effect"
 import { decide, type SessionCommand } from "../domain/sessionDecider.ts"
 import type { DomainError } from "../domain/sessionErrors.ts"
-import { isEventType, schemaVersions, type SessionEvent, type Source } from "../domain/sessionEvents.ts"
-import { evolve, type Session, type SessionState } from "../domain/sessionState.ts"
+import { schemaVersions, type SessionEvent, type Source } from "../domain/sessionEvents.ts"
+import { decodeStored } from "../domain/storedEvents.ts"
+import { evolve, inertEventTypes, type Session, type SessionState } from "../domain/sessionState.ts"
 import { streamOf } from "../domain/streamName.ts"
 import {
   type AppendError,
   type EventData,
   EventStore,
+  EventStoreFailure,
   type EventStoreShape,
   type Position,
   type ReadError,
+  type ReadStreamOptions,
   WrongExpectedVersion
 } from "../eventstore/eventStore.ts"
 
@@ -116,6 +119,14 @@ const eventIds = (command: SessionCommand, count: number): ReadonlyArray<string>
   )
 }
 
+/** What the fold reads of a stored event. */
+interface Foldable {
+  readonly type: string
+  readonly revision: bigint
+  readonly data: unknown
+  readonly metadata: unknown
+}
+
 const runIdOf = (e: SessionEvent): string | undefined => ("runId" in e.data ? e.data.runId : undefined)
 
 export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShape => {
@@ -130,15 +141,40 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
     if (cache.size > cacheLimit) cache.delete(cache.keys().next().value!)
   }
 
-  const readFromStore = (sessionId: string, stream: string) =>
-    store.readStream(stream).pipe(
-      Stream.runFold(
-        (): LoadedSession => ({ state: null, revision: null }),
-        (acc, e) => ({
+  /**
+   * A stream's events as the fold needs them. Claude's messages (most of a session's
+   * events and bytes) leave the state alone: only their type and revision are needed,
+   * so they are read as the store's JSON text and never parsed.
+   */
+  const foldable = (stream: string, options: ReadStreamOptions | undefined): Stream.Stream<Foldable, ReadError> =>
+    store.readStreamJson(stream, options).pipe(
+      Stream.map((e): Foldable =>
+        inertEventTypes.has(e.type)
+          ? { type: e.type, revision: e.revision, data: undefined, metadata: undefined }
+          : { type: e.type, revision: e.revision, data: JSON.parse(e.dataJson), metadata: JSON.parse(e.metadataJson) }
+      )
+    )
+
+  /**
+   * The session as the store has it now. With `from` (the state folded so far and its
+   * revision) only the events after it are read: a long session costs a refresh what
+   * happened since, not its whole history.
+   */
+  const readFromStore = (sessionId: string, stream: string, from?: LoadedSession) =>
+    foldable(stream, from?.revision != null ? { fromRevision: from.revision + 1n } : undefined).pipe(
+      Stream.runFoldEffect(
+        (): LoadedSession => from ?? { state: null, revision: null },
+        (acc, e) => {
+          if (inertEventTypes.has(e.type)) return Effect.succeed<LoadedSession>({ state: acc.state, revision: e.revision })
+          const d = decodeStored(e)
           // Unknown (newer) event types are kept in the stream and skipped by this fold.
-          state: isEventType(e.type) ? evolve(acc.state, { type: e.type, data: e.data } as SessionEvent) : acc.state,
-          revision: e.revision
-        })
+          if (d._tag === "UnknownType") return Effect.succeed<LoadedSession>({ state: acc.state, revision: e.revision })
+          if (d._tag === "Undecodable")
+            return Effect.fail(
+              new EventStoreFailure({ reason: `${stream} revision ${e.revision}: stored ${d.type} cannot be read: ${d.issue}` })
+            )
+          return Effect.succeed<LoadedSession>({ state: evolve(acc.state, d.event), revision: e.revision })
+        }
       ),
       Effect.catchTag("StreamNotFound", () => Effect.succeed<LoadedSession>({ state: null, revision: null })),
       Effect.tap((loaded) => Effect.sync(() => remember(sessionId, loaded)))
@@ -174,14 +210,15 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
   const attempt = (command: SessionCommand, ctx: CommandContext, options: CommandOptions | undefined, fresh: boolean) =>
     Effect.gen(function* () {
       const stream = yield* Effect.fromResult(streamOf(command.sessionId))
-      const cached = !fresh && cache.has(command.sessionId)
-      let loaded = fresh ? yield* readFromStore(command.sessionId, stream) : yield* load(command.sessionId)
+      const cached = cache.get(command.sessionId)
+      // After a conflict, catch the cached state up with what the other writer appended.
+      let loaded = fresh ? yield* readFromStore(command.sessionId, stream, cached) : yield* load(command.sessionId)
       // Another agentlog instance on the same store may have moved the session on since it was
       // cached: a refusal (or a revision mismatch) is only final on the stored state.
       const refused = (l: LoadedSession) =>
         (options?.expectedRevision !== undefined && options.expectedRevision !== l.revision) ||
         Result.isFailure(decide(command, l.state))
-      if (cached && refused(loaded)) loaded = yield* readFromStore(command.sessionId, stream)
+      if (!fresh && cached !== undefined && refused(loaded)) loaded = yield* readFromStore(command.sessionId, stream, loaded)
       if (options?.expectedRevision !== undefined && options.expectedRevision !== loaded.revision) {
         return yield* new WrongExpectedVersion({
           stream,
@@ -217,7 +254,9 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
         store.append(stream, data, loaded.revision === null ? "no_stream" : loaded.revision),
         options?.retryUnavailableMs ?? 0,
         options?.keepRetrying ?? (() => true)
-      ).pipe(Effect.tapError(() => Effect.sync(() => cache.delete(command.sessionId))))
+      )
+      // A failed append leaves the cached state as it was: still a true prefix of the
+      // stream (whatever did land is read after it on the next refresh).
       remember(command.sessionId, { state, revision: appended.nextRevision })
       return {
         sessionId: command.sessionId,

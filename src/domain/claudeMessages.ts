@@ -1,7 +1,7 @@
 // Turns one Claude stream message into the domain event that records it. Total over any
 // JSON object: new or odd message types are recorded as ClaudeStreamEvent, never dropped.
 import type { Schema } from "effect"
-import { event, type SessionEvent } from "./sessionEvents.ts"
+import { event, type SessionEvent, type Tokens } from "./sessionEvents.ts"
 
 export type ClaudeMessage = { readonly [k: string]: Schema.Json }
 
@@ -30,6 +30,19 @@ export const resultFigures = (message: ClaudeMessage, previousTotalCostUsd: numb
     usage: obj(message.usage),
     numTurns: num(message.num_turns),
     durationMs: num(message.duration_ms)
+  }
+}
+
+const count = (v: unknown): number => Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.trunc(num(v))))
+
+/** The token counts in the SDK's usage record (a missing or odd count is 0). */
+export const tokensOf = (usage: unknown): Tokens => {
+  const u = obj(usage)
+  return {
+    input: count(u.input_tokens),
+    output: count(u.output_tokens),
+    cacheRead: count(u.cache_read_input_tokens),
+    cacheCreation: count(u.cache_creation_input_tokens)
   }
 }
 
@@ -63,6 +76,7 @@ export const claudeMessageEvent = (runId: string, message: ClaudeMessage, previo
         totalCostUsd,
         runCostUsd,
         usage,
+        tokens: tokensOf(usage),
         numTurns,
         durationMs,
         permissionDenials: Array.isArray(message.permission_denials) ? message.permission_denials : [],

@@ -34,7 +34,14 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly query: string
       readonly options: SessionOptions
     }
-  | { readonly kind: "StartRun"; readonly runId: string; readonly resume?: string; readonly pid?: number; readonly supervisorId?: string }
+  | {
+      readonly kind: "StartRun"
+      readonly runId: string
+      readonly resume?: string
+      readonly pid?: number
+      readonly supervisorId?: string
+      readonly sandbox?: { readonly enabled: boolean; readonly reason?: string }
+    }
   | { readonly kind: "RecordClaudeMessage"; readonly runId: string; readonly message: ClaudeMessage }
   | {
       readonly kind: "RequestApproval"
@@ -111,7 +118,8 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
             query: s.runQuery,
             ...(command.resume !== undefined ? { resume: command.resume } : {}),
             ...(command.pid !== undefined ? { pid: command.pid } : {}),
-            ...(command.supervisorId !== undefined ? { supervisorId: command.supervisorId } : {})
+            ...(command.supervisorId !== undefined ? { supervisorId: command.supervisorId } : {}),
+            ...(command.sandbox !== undefined ? { sandbox: command.sandbox } : {})
           })
         ])
       )

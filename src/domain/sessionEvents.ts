@@ -1,5 +1,6 @@
-// The event catalog (../../shared/DESIGN.md). Every event's data has a schema and a
-// schema version; nothing is appended that fails its schema.
+// The event catalog. Every event's data has a schema and a schema version; nothing is
+// appended that fails its schema. Stored events of older versions are brought up to the
+// current one by storedEvents.ts, the one way stored data comes back in.
 import { Result, Schema } from "effect"
 import { InvalidEvent } from "./sessionErrors.ts"
 import { SessionOptions } from "./sessionOptions.ts"
@@ -37,12 +38,25 @@ export const RunStarted = Schema.Struct({
   resume: Schema.optionalKey(Id),
   pid: Schema.optionalKey(Schema.Int),
   /** Which agentlog instance runs the process: recovery only abandons its own runs. */
-  supervisorId: Schema.optionalKey(Id)
+  supervisorId: Schema.optionalKey(Id),
+  /**
+   * Whether Claude's commands ran in Claude Code's sandbox, and if not why not. Optional, so
+   * RunStarted stays at schema version 1: runs recorded before it simply do not say.
+   */
+  sandbox: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean, reason: Schema.optionalKey(Text) }))
 })
 export const ClaudeSessionBound = Schema.Struct({ runId: Uuid, claudeSessionId: Id })
 export const ClaudeSystemEvent = Schema.Struct({ runId: Uuid, subtype: Schema.String, message: ClaudeMessage })
 export const ClaudeAssistantMessage = Schema.Struct({ runId: Uuid, message: ClaudeMessage })
 export const ClaudeUserMessage = Schema.Struct({ runId: Uuid, message: ClaudeMessage })
+const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+/** The token counts of a result, named by agentlog rather than by the SDK's usage keys. */
+export const Tokens = Schema.Struct({ input: Count, output: Count, cacheRead: Count, cacheCreation: Count })
+export type Tokens = typeof Tokens.Type
+/**
+ * Version 2 added `tokens`: version 1 kept the counts only inside `usage`, the SDK's
+ * untyped record, so every reader had to know Claude's key names and trust their types.
+ */
 export const ClaudeResult = Schema.Struct({
   runId: Uuid,
   subtype: Schema.String,
@@ -51,7 +65,9 @@ export const ClaudeResult = Schema.Struct({
   totalCostUsd: NonNegative,
   /** This run's share: the difference from the previous result of the session. */
   runCostUsd: NonNegative,
+  /** As Claude reported it. */
   usage: Usage,
+  tokens: Tokens,
   numTurns: Finite,
   durationMs: Finite,
   permissionDenials: Schema.Array(Schema.Json),
@@ -122,10 +138,11 @@ export const eventSchemas = {
 export type EventType = keyof typeof eventSchemas
 export const eventTypes = Object.keys(eventSchemas) as ReadonlyArray<EventType>
 
-/** Bumped when an event's data changes shape; readers upcast older versions. */
-export const schemaVersions: { readonly [K in EventType]: number } = Object.fromEntries(
-  eventTypes.map((t) => [t, 1])
-) as { [K in EventType]: number }
+/** Bumped when an event's data changes shape; storedEvents.ts upcasts the older versions. */
+export const schemaVersions: { readonly [K in EventType]: number } = {
+  ...(Object.fromEntries(eventTypes.map((t) => [t, 1])) as { [K in EventType]: number }),
+  ClaudeResult: 2
+}
 
 type DataOf<K extends EventType> = (typeof eventSchemas)[K]["Type"]
 

@@ -1,11 +1,13 @@
 // What a launch, continue or fork may ask of Claude. Defined once: the HTTP bodies, the
 // events and the OpenAPI document all use these schemas.
 import { Schema } from "effect"
+import { controlChars } from "./controlChars.ts"
 
 // Names (models, tools, MCP servers, titles, commands) reach Claude's command line, other
-// processes and log lines: no control characters. A NUL cannot be passed to a process at
-// all, and a CR or LF in an HTTP header value would start another header.
-const noControl = Schema.isPattern(/^[^\u0000-\u001f\u007f]*$/u, { expected: "no control characters" })
+// processes, terminals and log lines: no control characters, C1 and bidi controls included.
+// A NUL cannot be passed to a process at all, and a CR or LF in an HTTP header value would
+// start another header.
+const noControl = Schema.isPattern(new RegExp(`^[^${controlChars}]*$`, "u"), { expected: "no control characters" })
 const noNul = Schema.isPattern(/^[^\u0000]*$/u, { expected: "no NUL characters" })
 const ShortString = Schema.String.check(Schema.isMaxLength(10_000), noNul)
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200), noControl)
@@ -59,9 +61,20 @@ export type SessionOptions = typeof SessionOptions.Type
 export const redacted = "[redacted]"
 
 /**
+ * Credentials and the query (`?token=…`) of an MCP server's URL are as secret as its
+ * headers: events keep the scheme, host and path only.
+ */
+export const redactUrl = (url: string): string => {
+  const m = /^(https?:\/\/)([^@/?#]*@)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/u.exec(url)
+  if (!m) return redacted
+  const [, scheme, userinfo, host, path, query, fragment] = m
+  return `${scheme}${userinfo ? `${redacted}@` : ""}${host}${path}${query ? `?${redacted}` : ""}${fragment ? `#${redacted}` : ""}`
+}
+
+/**
  * MCP server env values and headers are secrets: events keep only their names. A value
  * written as `${VAR}` is a reference to the service's own environment, not a secret, and
- * is kept so that a later continue can resolve it again.
+ * is kept so that a later continue can resolve it again. `args` are stored as given.
  */
 export const redactOptions = (options: SessionOptions): SessionOptions => {
   if (!options.mcpServers) return options
@@ -70,7 +83,7 @@ export const redactOptions = (options: SessionOptions): SessionOptions => {
   const mcpServers = Object.fromEntries(
     Object.entries(options.mcpServers).map(([name, s]): [string, McpServer] => {
       if ("command" in s) return [name, s.env ? { ...s, env: hide(s.env)! } : s]
-      return [name, s.headers ? { ...s, headers: hide(s.headers)! } : s]
+      return [name, { ...s, url: redactUrl(s.url), ...(s.headers ? { headers: hide(s.headers)! } : {}) }]
     })
   )
   return { ...options, mcpServers }

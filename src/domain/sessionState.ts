@@ -1,7 +1,7 @@
 // A session's state, folded from its events. evolve is total: every catalogued event
 // moves the state, and nothing here reads a clock, an id generator or the outside world.
 import type { Schema } from "effect"
-import type { SessionEvent } from "./sessionEvents.ts"
+import type { EventType, SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
 
 export const sessionStatuses = [
@@ -25,6 +25,13 @@ export interface PendingApproval {
   readonly toolName: string
 }
 
+/** What a session's runs cost, summed over its results (RunCompleted repeats a result's figures and is not counted again). */
+export interface Totals {
+  readonly costUsd: number
+  readonly turns: number
+  readonly tokens: Tokens
+}
+
 /** What Claude's result said about the current run, once it is recorded. */
 export interface RunResult {
   readonly isError: boolean
@@ -37,6 +44,8 @@ export interface RunResult {
 
 export interface Session {
   readonly sessionId: string
+  /** The query the session was launched (or forked) with. */
+  readonly query: string
   readonly status: SessionStatus
   readonly archived: boolean
   readonly title: string | undefined
@@ -62,12 +71,28 @@ export interface Session {
   readonly decided: ReadonlyMap<string, "allow" | "deny">
   /** Claude's cumulative cost at the last result, to work out each run's share. */
   readonly lastTotalCostUsd: number
+  readonly totals: Totals
+  /** Why the last failed run failed (kept after later runs). */
+  readonly lastError: string | undefined
 }
 
 /** null: the stream has no events, the session does not exist. */
 export type SessionState = Session | null
 
 export const initialState: SessionState = null
+
+/**
+ * The event types evolve leaves the state alone for: Claude's messages, kept for the
+ * record (and most of a session's events and bytes). Folds may skip reading them.
+ */
+export const inertEventTypes: ReadonlySet<string> = new Set<EventType>([
+  "ClaudeSystemEvent",
+  "ClaudeAssistantMessage",
+  "ClaudeUserMessage",
+  "ClaudeStreamEvent"
+])
+
+const noTotals: Totals = { costUsd: 0, turns: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 } }
 
 const newRun = (s: Session, runId: string, query: string, runOptions: SessionOptions): Session => ({
   ...s,
@@ -90,6 +115,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     const forked = event.type === "SessionForked" ? event.data : undefined
     return {
       sessionId: d.sessionId,
+      query: d.query,
       status: "queued",
       archived: false,
       title: d.options.title,
@@ -106,7 +132,9 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       runResult: undefined,
       pending: new Map(),
       decided: new Map(),
-      lastTotalCostUsd: 0
+      lastTotalCostUsd: 0,
+      totals: noTotals,
+      lastError: undefined
     }
   }
   if (state === null) return state
@@ -116,8 +144,25 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "ClaudeSessionBound":
       return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true }
     case "ClaudeResult": {
-      const { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } = event.data
-      return { ...state, lastTotalCostUsd: totalCostUsd, runResult: { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } }
+      const d = event.data
+      const { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } = d
+      const t = state.totals
+      const totals: Totals = {
+        costUsd: t.costUsd + d.runCostUsd,
+        turns: t.turns + Math.trunc(d.numTurns),
+        tokens: {
+          input: t.tokens.input + d.tokens.input,
+          output: t.tokens.output + d.tokens.output,
+          cacheRead: t.tokens.cacheRead + d.tokens.cacheRead,
+          cacheCreation: t.tokens.cacheCreation + d.tokens.cacheCreation
+        }
+      }
+      return {
+        ...state,
+        lastTotalCostUsd: totalCostUsd,
+        runResult: { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs },
+        totals
+      }
     }
     case "ApprovalRequested": {
       const d = event.data
@@ -140,7 +185,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "RunCompleted":
       return ended(state, "completed")
     case "RunFailed":
-      return ended(state, "failed")
+      return { ...ended(state, "failed"), lastError: event.data.error }
     case "RunInterrupted":
       return ended(state, "interrupted")
     case "RunAbandoned":
@@ -163,4 +208,25 @@ export const fold = (events: Iterable<SessionEvent>, state: SessionState = initi
   let s = state
   for (const e of events) s = evolve(s, e)
   return s
+}
+
+// A session's state as JSON and back, for a read model that keeps it between events (the
+// maps as entry lists; undefined fields are left out and come back undefined).
+// Keys in one order whatever path built the state (a spread adds a new field last), so
+// the same state is always the same text and a rebuild writes the same bytes.
+export const encodeSession = (s: Session): string =>
+  JSON.stringify(
+    Object.fromEntries(
+      Object.entries({ ...s, pending: [...s.pending.values()], decided: [...s.decided.entries()] }).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0
+      )
+    )
+  )
+
+export const decodeSession = (json: string): Session => {
+  const o = JSON.parse(json) as Omit<Session, "pending" | "decided"> & {
+    pending: ReadonlyArray<PendingApproval>
+    decided: ReadonlyArray<[string, "allow" | "deny"]>
+  }
+  return { ...o, pending: new Map(o.pending.map((p) => [p.approvalId, p])), decided: new Map(o.decided) }
 }

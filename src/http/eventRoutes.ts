@@ -4,10 +4,11 @@
 import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import { SessionNotFound } from "../domain/sessionErrors.ts"
+import { upcastStored, upcastStoredJson } from "../domain/storedEvents.ts"
 import { sessionIdOf, streamOf } from "../domain/streamName.ts"
 import type { ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
-import { loadIndexedEvents } from "../projections/eventsAudit.ts"
+import { loadIndexedEvents } from "../projections/eventsIndex/audit.ts"
 import type { HttpDeps } from "./deps.ts"
 import { type HttpEnv, runEffect } from "./env.ts"
 import { conflict } from "./problem.ts"
@@ -15,17 +16,21 @@ import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { sseBody, sseHeaders } from "./sse.ts"
 
-export const eventView = (e: RecordedEvent) => ({
-  stream: e.stream,
-  sessionId: sessionIdOf(e.stream),
-  revision: Number(e.revision),
-  position: encodePosition(e.position),
-  id: e.id,
-  type: e.type,
-  data: e.data,
-  metadata: e.metadata,
-  created: e.created.toISOString()
-})
+/** A recorded event as the API shows it: its data upcast to the current version. */
+export const eventView = (stored: RecordedEvent) => {
+  const e = upcastStored(stored)
+  return {
+    stream: e.stream,
+    sessionId: sessionIdOf(e.stream),
+    revision: Number(e.revision),
+    position: encodePosition(e.position),
+    id: e.id,
+    type: e.type,
+    data: e.data,
+    metadata: e.metadata,
+    created: e.created.toISOString()
+  }
+}
 
 /**
  * JSON.stringify(eventView(e)) of the same event, made from the store's JSON text: the
@@ -35,7 +40,8 @@ export const eventView = (e: RecordedEvent) => ({
 export const eventViewJsonWriter = () => {
   let stream: string | undefined
   let head = ""
-  return (e: RecordedEventJson): string => {
+  return (stored: RecordedEventJson): string => {
+    const e = upcastStoredJson(stored)
     if (e.stream !== stream) {
       stream = e.stream
       head = `{"stream":${JSON.stringify(e.stream)},"sessionId":${JSON.stringify(sessionIdOf(e.stream))},`

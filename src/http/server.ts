@@ -1,7 +1,7 @@
 // Serves an app with @hono/node-server on host:port. close() stops accepting, ends every
 // open connection (SSE streams included: their subscriptions are interrupted when the
 // socket closes) and releases what createApp opened (also released when listening fails).
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import { createServer, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { getRequestListener, RequestError } from "@hono/node-server"
@@ -17,14 +17,44 @@ export interface HttpServer {
   readonly close: () => Promise<void>
 }
 
-export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: string; readonly port: number }): Promise<HttpServer> =>
+export interface ConnectionLimits {
+  /** Open connections in all; past it the oldest one that is not inside a request is closed. */
+  readonly maxConnections: number
+  /** The same, per client address. */
+  readonly maxConnectionsPerClient: number
+  /** A request's headers must have arrived within this (a slow-header client is cut off). */
+  readonly headersTimeoutMs: number
+  /** And the whole request (headers and body) within this. */
+  readonly requestTimeoutMs: number
+}
+
+export const defaultLimits: ConnectionLimits = {
+  maxConnections: 1_000,
+  maxConnectionsPerClient: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000
+}
+
+export const startHttpServer = (
+  app: Hono<HttpEnv>,
+  options: { readonly host: string; readonly port: number; readonly limits?: Partial<ConnectionLimits> }
+): Promise<HttpServer> =>
   new Promise((resolve, reject) => {
     const onError = (e: unknown) => {
       disposeApp(app)
       reject(e)
     }
+    const limits = { ...defaultLimits, ...options.limits }
     const listener = getRequestListener(app.fetch, { hostname: options.host, errorHandler: answerUnparsedRequest })
-    const server: Server = createServer(listener)
+    const server: Server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // How often Node looks for connections past those timeouts (30 s by default).
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs)
+      },
+      listener
+    )
     server.listen(options.port, options.host, () => {
       const info = server.address() as AddressInfo
       server.off("error", onError)
@@ -46,7 +76,63 @@ export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: st
     })
     server.once("error", onError)
     server.on("clientError", answerClientError)
+    boundConnections(server, limits)
   })
+
+/**
+ * Connections that never finish their headers cost a file descriptor each and no token:
+ * enough of them starved every authorised request. Past a limit the OLDEST connection that
+ * has not sent a request yet is closed, rather than the new one, so a client that sends its
+ * request at once always gets in; only when there is none, the oldest idle keep-alive one.
+ * On loopback the attacker and the real client share an address, hence the same rule per client.
+ */
+const boundConnections = (server: Server, limits: ConnectionLimits): void => {
+  /** Insertion order is age: the first is the oldest. */
+  const fresh = new Set<Socket>()
+  const idle = new Set<Socket>()
+  const all = new Set<Socket>()
+  const byClient = new Map<string, Set<Socket>>()
+  const victimAmong = (among: Iterable<Socket>): Socket | undefined => {
+    let oldestIdle: Socket | undefined
+    for (const s of among) {
+      if (fresh.has(s)) return s
+      if (oldestIdle === undefined && idle.has(s)) oldestIdle = s
+    }
+    return oldestIdle
+  }
+  const forget = (socket: Socket, mine: Set<Socket>) => {
+    all.delete(socket)
+    fresh.delete(socket)
+    idle.delete(socket)
+    mine.delete(socket)
+  }
+  server.on("connection", (socket: Socket) => {
+    const client = socket.remoteAddress ?? ""
+    const mine = byClient.get(client) ?? new Set<Socket>()
+    byClient.set(client, mine)
+    all.add(socket)
+    mine.add(socket)
+    fresh.add(socket)
+    socket.once("close", () => {
+      forget(socket, mine)
+      if (mine.size === 0 && byClient.get(client) === mine) byClient.delete(client)
+    })
+    const evict = (victim: Socket) => {
+      forget(victim, byClient.get(victim.remoteAddress ?? "") ?? mine)
+      victim.destroy()
+    }
+    if (mine.size > limits.maxConnectionsPerClient) evict(victimAmong(mine) ?? socket)
+    if (all.size > limits.maxConnections) evict(victimAmong(all) ?? socket)
+  })
+  server.on("request", (req, res) => {
+    const socket = req.socket
+    fresh.delete(socket)
+    idle.delete(socket)
+    res.once("close", () => {
+      if (!socket.destroyed && all.has(socket)) idle.add(socket)
+    })
+  })
+}
 
 /**
  * Requests that Node parsed but the adapter cannot turn into a URL (a Host that is not a

@@ -15,7 +15,7 @@ import { SessionAlreadyExists } from "../domain/sessionErrors.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { derivedUuid, fingerprintOf, type IdempotentResult, type Idempotency, type StoredAnswer } from "./idempotency.ts"
-import { type HttpProblem, toProblem } from "./problem.ts"
+import { type HttpProblem, problem, toProblem } from "./problem.ts"
 import type { CommandAccepted } from "./responses.ts"
 import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
 import { accepted, acceptedBody, checkCwd, commandContext, type Input, router } from "./routeKit.ts"
@@ -39,6 +39,13 @@ const toPromise = async <A, E>(effect: Effect.Effect<A, E>): Promise<A> => {
 export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: Idempotency): void => {
   const { commands, supervisor, store } = deps
   const handle = router(app, deps)
+
+  /** A full run queue refuses new runs before anything is appended: queued runs hold their secrets in memory. */
+  const queueHasRoom: Effect.Effect<void, HttpProblem> = Effect.suspend(() =>
+    supervisor.queueFull()
+      ? Effect.fail(problem(503, "queue-full", "Run queue full", "too many runs are waiting for a slot; retry later", {}, { "Retry-After": "5" }))
+      : Effect.void
+  )
 
   /** idempotency.run for an Effect: what it rejects with is the command's failure or its own problem. */
   const once = <E>(
@@ -120,6 +127,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
     Effect.gen(function* () {
       yield* checkCwd(b.cwd)
       yield* checkPermissionMode(deps, b.permissionMode)
+      yield* queueHasRoom
       const { query, ...options } = b
       const result = yield* once(key, fingerprintOf(c.req.method, c.req.path, b), () => {
         const sessionId = key === undefined ? randomUUID() : derivedUuid("launch", "session", key)
@@ -140,6 +148,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
     Effect.gen(function* () {
       yield* checkCwd(b.cwd)
       yield* checkContinuedPermissionMode(deps, sessionId, b.permissionMode)
+      yield* queueHasRoom
       const { query, ...overrides } = b
       const result = yield* once(key, fingerprintOf(c.req.method, c.req.path, b), (recovering) =>
         Effect.gen(function* () {
@@ -163,6 +172,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps, idempotency: I
   handle(routes.forkSession, ({ c, id: parentSessionId, body: b, ifMatch: expectedRevision, idempotencyKey: key }) =>
     Effect.gen(function* () {
       yield* checkCwd(b.cwd)
+      yield* queueHasRoom
       const { query, ...overrides } = b
       const result = yield* once(key, fingerprintOf(c.req.method, c.req.path, b), () =>
         Effect.gen(function* () {

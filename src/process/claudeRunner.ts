@@ -3,6 +3,7 @@
 // hands each message to the caller and waits for the caller to record it before the
 // next one is read, so nothing Claude says can outrun the store.
 import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import {
   type CanUseTool,
   type Options,
@@ -14,6 +15,9 @@ import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { isEnvReference } from "../domain/sessionOptions.ts"
 import type { ClaudeMessage } from "../domain/claudeMessages.ts"
 import { makeStderrTail, secretValuesOfEnv } from "./stderrTail.ts"
+import { withUserUmask } from "../dataDir.ts"
+import { killMarked, runMarkerName } from "./runPidFiles.ts"
+import { openPolicy, refusal, type RunPolicy, sandboxOptions } from "./sandbox.ts"
 
 export interface RunSpec {
   readonly query: string
@@ -23,6 +27,8 @@ export interface RunSpec {
   readonly forkSession?: boolean
   readonly claudePath?: string | undefined
   readonly env: Readonly<Record<string, string | undefined>>
+  /** How the run is fenced in (the sandbox, private paths, which `${VAR}` may be named); none when absent. */
+  readonly policy?: RunPolicy
 }
 
 export interface PermissionRequest {
@@ -56,6 +62,11 @@ export interface RunningClaude {
   readonly done: Promise<RunEnd>
 }
 
+const envRefsIn = (o: SessionOptions): ReadonlyArray<string> =>
+  Object.values(o.mcpServers ?? {}).flatMap((s) =>
+    Object.values(("command" in s ? s.env : s.headers) ?? {}).filter(isEnvReference).map((v) => v.slice(2, -1))
+  )
+
 const resolveEnvRefs = (m: Readonly<Record<string, string>> | undefined, env: RunSpec["env"]) =>
   m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, isEnvReference(v) ? (env[v.slice(2, -1)] ?? "") : v]))
 
@@ -72,6 +83,14 @@ const mcpServersFor = (o: SessionOptions, env: RunSpec["env"]): Options["mcpServ
     })
   )
 
+/** Why a run may not start under its policy, or undefined. */
+const refusalOf = (spec: RunSpec, policy: RunPolicy): string | undefined => {
+  const named = envRefsIn(spec.options).filter((v) => !policy.mcpEnvAllow.includes(v))
+  if (named.length > 0)
+    return `MCP \${VAR} may only name variables listed in AGENTLOG_MCP_ENV_ALLOW; not allowed: ${[...new Set(named)].join(", ")}`
+  return refusal(policy, spec.options.permissionMode)
+}
+
 const systemPromptFor = (o: SessionOptions): Options["systemPrompt"] => {
   if (o.systemPrompt !== undefined)
     return o.appendSystemPrompt ? `${o.systemPrompt}\n\n${o.appendSystemPrompt}` : o.systemPrompt
@@ -82,21 +101,25 @@ const systemPromptFor = (o: SessionOptions): Options["systemPrompt"] => {
 /** Maps agentlog's options onto the SDK's; undefined fields are left to Claude's defaults. */
 export const sdkOptions = (spec: RunSpec): Options => {
   const o = spec.options
+  const fence = sandboxOptions(spec.policy ?? openPolicy)
   const defined = Object.entries({
     model: o.model,
     cwd: o.cwd,
     systemPrompt: systemPromptFor(o),
     allowedTools: o.allowedTools && [...o.allowedTools],
-    disallowedTools: o.disallowedTools && [...o.disallowedTools],
+    disallowedTools: [...(o.disallowedTools ?? []), ...fence.denyRules],
     permissionMode: o.permissionMode,
     allowDangerouslySkipPermissions: o.permissionMode === "bypassPermissions" ? true : undefined,
     maxTurns: o.maxTurns,
     mcpServers: mcpServersFor(o, spec.env),
+    // Over stdin, not on the command line where every local user's `ps` would show their secrets.
+    mcpServersDelivery: o.mcpServers ? "initialize" : undefined,
     title: o.title,
     includePartialMessages: o.includePartialMessages ?? false,
     resume: spec.resume,
     forkSession: spec.forkSession || undefined,
-    pathToClaudeCodeExecutable: spec.claudePath
+    pathToClaudeCodeExecutable: spec.claudePath,
+    sandbox: fence.sandbox
   }).filter(([, v]) => v !== undefined)
   return Object.fromEntries(defined) as Options
 }
@@ -112,9 +135,41 @@ const runSecrets = (spec: RunSpec): Array<string> => [
   ...secretValuesOfEnv(spec.env)
 ]
 
+const exitWaitMs = 5_000
+
+/** A run that may not start: it ends at once with the reason, and no process is spawned. */
+const refused = (error: string): RunningClaude => ({
+  interrupt: async () => {},
+  kill: () => {},
+  done: Promise.resolve({ result: undefined, exitCode: null, signal: null, error })
+})
+
+/**
+ * Claude is the leader of its own process group, so ending the group ends what it started
+ * (MCP servers) instead of leaving it to init; its commands run in sessions of their own
+ * and are found by the run's marker in their environment.
+ */
+const killRun = (pid: number | undefined, marker: string) => {
+  if (pid !== undefined) {
+    try {
+      process.kill(-pid, "SIGKILL")
+    } catch {
+      // The group is empty already.
+    }
+  }
+  killMarked(marker)
+}
+
 export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
+  const denied = refusalOf(spec, spec.policy ?? openPolicy)
+  if (denied !== undefined) return refused(denied)
   const abort = new AbortController()
   const stderr = makeStderrTail({ secrets: runSecrets(spec) })
+
+  const marker = randomUUID()
+  let pid: number | undefined
+  let childExited: () => void = () => {}
+  const exited = new Promise<void>((r) => (childExited = r))
   let exitCode: number | null = null
   let signal: string | null = null
   let finishInput: () => void = () => {}
@@ -142,20 +197,30 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       ...sdkOptions(spec),
       abortController: abort,
       canUseTool,
-      env: { ...spec.env },
+      env: { ...spec.env, [runMarkerName]: marker },
       stderr: (data) => hooks.onStderr?.(data),
       spawnClaudeCodeProcess: (o) => {
-        const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, signal: o.signal, stdio: ["pipe", "pipe", "pipe"] })
+        const child = withUserUmask(() =>
+          spawn(o.command, o.args, {
+            cwd: o.cwd,
+            env: o.env,
+            signal: o.signal,
+            stdio: ["pipe", "pipe", "pipe"],
+            detached: true
+          })
+        )
+        pid = child.pid
         child.on("exit", (code, sig) => {
           exitCode = code
           signal = sig
+          childExited()
         })
         child.stderr.on("data", (d: Buffer) => {
           stderr.push(d.toString())
           hooks.onStderr?.(d.toString())
         })
         // spawn reports a missing binary asynchronously; the SDK surfaces it as a failed read.
-        child.on("error", () => {})
+        child.on("error", () => childExited())
         hooks.onSpawn(child.pid)
         return child
       }
@@ -185,7 +250,12 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
     if (said !== "")
       error = `${error ?? `claude exited ${signal ? `on signal ${signal}` : `with code ${String(exitCode)}`} without a result`}; its stderr ended with:\n${said}`
     return { result, exitCode, signal, error }
-  })()
+  })().finally(() => {
+    // What claude left behind (MCP servers, background commands) goes with it, once claude
+    // itself has had its chance to exit and save its transcript; the run's end is not held up.
+    if (pid === undefined) killRun(pid, marker)
+    else void Promise.race([exited, new Promise((r) => setTimeout(r, exitWaitMs).unref())]).then(() => killRun(pid, marker))
+  })
 
   return {
     interrupt: async () => {
@@ -198,6 +268,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
     kill: () => {
       finishInput()
       abort.abort()
+      killRun(pid, marker)
     },
     done
   }

@@ -12,6 +12,11 @@ export class RunQueue {
     return this.#running
   }
 
+  /** How many runs wait for a slot. */
+  get waiting(): number {
+    return this.#waiting.length
+  }
+
   /** 1-based place in the queue, or undefined when not waiting. */
   position(key: string): number | undefined {
     const i = this.#waiting.findIndex((w) => w.key === key)

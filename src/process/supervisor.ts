@@ -24,6 +24,7 @@ import { inFlightSessions } from "./inFlightSessions.ts"
 import { RunQueue } from "./runQueue.ts"
 import { followStore, type StoreFollower } from "./storeFollower.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
+import type { RunPolicy } from "./sandbox.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -35,6 +36,10 @@ export interface SupervisorConfig {
   readonly interruptGraceMs: number
   /** The environment Claude inherits (the service's own, less agentlog's secrets). */
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Runs that may wait for a slot (their secrets wait in memory); launches past it are refused. */
+  readonly maxQueued?: number
+  /** How runs are fenced in (sandbox, private paths, MCP `${VAR}` allowlist); recorded in RunStarted. */
+  readonly policy?: RunPolicy
   /** Where live runs leave their pids, so orphans can be ended after a crash. */
   readonly pidFiles?: RunPidFiles
   /**
@@ -79,6 +84,8 @@ export interface SupervisorShape {
   readonly shutdown: () => Promise<void>
   readonly queuePosition: (sessionId: string) => number | undefined
   readonly runningCount: () => number
+  /** True when maxQueued runs already wait: a new run would be refused. */
+  readonly queueFull: () => boolean
 }
 
 export class Supervisor extends Context.Service<Supervisor, SupervisorShape>()("agentlog/Supervisor") {}
@@ -278,7 +285,14 @@ export const makeSupervisor = (
     const started = await whileUnavailable("starting a run", sessionId, async () => {
       const r = await run(
         handle(
-          { kind: "StartRun", sessionId, runId, supervisorId: config.supervisorId, ...(resume ? { resume } : {}) },
+          {
+            kind: "StartRun",
+            sessionId,
+            runId,
+            supervisorId: config.supervisorId,
+            ...(resume ? { resume } : {}),
+            ...(config.policy ? { sandbox: config.policy.protection } : {})
+          },
           supervisorCtx(runId),
           persistent("starting a run", sessionId)
         )
@@ -318,7 +332,8 @@ export const makeSupervisor = (
           resume,
           forkSession: s.parentSessionId !== undefined && !s.claudeSessionBound,
           claudePath: config.claudePath,
-          env: config.env
+          env: config.env,
+          ...(config.policy ? { policy: config.policy } : {})
         },
         {
           onSpawn: (pid) => {
@@ -501,6 +516,7 @@ export const makeSupervisor = (
     recover,
     shutdown,
     queuePosition: (sessionId) => queue.position(sessionId),
-    runningCount: () => live.size
+    runningCount: () => live.size,
+    queueFull: () => queue.waiting >= (config.maxQueued ?? Number.POSITIVE_INFINITY)
   }
 }

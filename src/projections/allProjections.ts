@@ -1,10 +1,10 @@
 // The read models agentlog keeps, in the order the runner applies them to each event.
-import { approvalsProjection } from "./approvalsProjection.ts"
-import { eventsIndexProjection } from "./eventsIndexProjection.ts"
+import { approvalsProjection } from "./approvals/handler.ts"
+import { eventsIndexProjection } from "./eventsIndex/handler.ts"
 import type { Projection } from "./projection.ts"
-import { sessionsProjection } from "./sessionsProjection.ts"
-import { toolCallsProjection } from "./toolCallsProjection.ts"
-import { transcriptProjection } from "./transcriptProjection.ts"
+import { sessionsProjection } from "./sessions/handler.ts"
+import { toolCallsProjection } from "./toolCalls/handler.ts"
+import { transcriptProjection } from "./transcript/handler.ts"
 
 export const allProjections: ReadonlyArray<Projection> = [
   sessionsProjection,

@@ -63,6 +63,7 @@ export interface Harness {
 export interface HarnessOptions {
   readonly config?: Partial<HttpConfig>
   readonly maxRunning?: number
+  readonly maxQueued?: number
   /** Runs use a `claude` that starts and never answers (instead of one that does not exist). */
   readonly hangingClaude?: boolean
   /** Replaces parts of the app's dependencies (failing stores, lagging projections, …). */
@@ -91,6 +92,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     store,
     {
       maxRunning: options.maxRunning ?? 4,
+      ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
       claudePath: options.hangingClaude ? hangingClaude(dataDir) : join(dataDir, "no-such-claude"),
       supervisorId: "http-test",
       approvalTimeoutMs: 60_000,

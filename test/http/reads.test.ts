@@ -51,7 +51,7 @@ const seedToolUse = async (harness: Harness) => {
 }
 
 describe("GET /v1/sessions", () => {
-  it("pages with cursors: every session once, newest activity first", async () => {
+  it("pages with cursors: every session once, newest first", async () => {
     const h = await start()
     const ids: Array<string> = []
     for (let i = 0; i < 5; i++) ids.push((await h.seedSession({}, `query ${i}`)).sessionId)
@@ -66,13 +66,13 @@ describe("GET /v1/sessions", () => {
       const page = await json(r)
       expect(page.items.length).toBeLessThanOrEqual(2)
       seen.push(...page.items.map((s: Json) => s.sessionId))
-      activity.push(...page.items.map((s: Json) => `${s.updatedAt} ${s.sessionId}`))
+      activity.push(...page.items.map((s: Json) => `${s.createdAt} ${s.sessionId}`))
       cursor = page.nextCursor
       pages++
     } while (cursor !== null)
     expect(pages).toBe(3)
     expect([...seen].sort()).toEqual([...ids].sort())
-    // Newest activity first (ties broken by id), so pages never skip or repeat.
+    // Newest first by creation (ties broken by id): a key that never changes, so pages never skip or repeat.
     expect(activity).toEqual([...activity].sort().reverse())
   })
 

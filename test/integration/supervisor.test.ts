@@ -6,6 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { type EventType, schemaVersions } from "../../src/domain/sessionEvents.ts"
 import { api, startSupervisorHarness, type SupervisorHarness } from "../support/supervisorHarness.ts"
 
 let h: SupervisorHarness | undefined
@@ -44,7 +45,7 @@ describe("supervised Claude runs", () => {
       "RunCompleted"
     ])
     const events = await h.events(sessionId)
-    expect(events.every((e) => (e.metadata as any).schemaVersion === 1)).toBe(true)
+    expect(events.every((e) => (e.metadata as any).schemaVersion === schemaVersions[e.type as EventType])).toBe(true)
     expect(events.slice(1).every((e) => (e.metadata as any).runId === runId)).toBe(true)
     const [assistant] = await dataOf(sessionId, "ClaudeAssistantMessage")
     expect(assistant!.message.message.content).toEqual([{ type: "text", text: "Hello from the fake model" }])

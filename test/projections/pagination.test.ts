@@ -65,7 +65,7 @@ describe("pagination", () => {
     const expected = q.listSessions({ limit: 500 }).items.map((s) => s.sessionId)
     expect([...expected].sort()).toEqual([...sessions].sort())
     const byKey = [...q.listSessions({ limit: 500 }).items].sort((a, b) =>
-      a.updatedAt !== b.updatedAt ? (a.updatedAt < b.updatedAt ? 1 : -1) : a.sessionId < b.sessionId ? 1 : -1
+      a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.sessionId < b.sessionId ? 1 : -1
     )
     expect(expected).toEqual(byKey.map((s) => s.sessionId))
     for (const limit of [1, 3, 7, 13, 40, 41]) {
@@ -88,6 +88,45 @@ describe("pagination", () => {
     await rebuild(store, db)
     const rest = walk((cursor) => q.listSessions({ limit: 10, cursor: cursor ?? first.nextCursor! }))
     expect([...first.items.map((s) => s.sessionId), ...rest.map((s) => s.sessionId)]).toEqual(before)
+  })
+
+  it("sessions: a walk sees every session that existed when it began exactly once, however they change meanwhile", async () => {
+    // Issue 16.5: four sessions, pages of two; the oldest is renamed after the first page.
+    const t = tempDir()
+    const st = await openStore(t.dir)
+    const d = openReadDb(t.dir)
+    try {
+      const wr = new Writer(st)
+      const ids: Array<string> = []
+      for (let i = 0; i < 4; i++) {
+        const sessionId = newId()
+        const runId = newId()
+        ids.push(sessionId)
+        await wr.appendRaw(`session-${sessionId}`, [
+          { type: "SessionLaunched", data: { sessionId, runId, query: `q${i}`, options: {} }, metadata: meta(`2025-04-01T10:00:0${i}.000Z`, runId) }
+        ])
+      }
+      await rebuild(st, d)
+      const q = queries(d)
+      const first = q.listSessions({ limit: 2 })
+      for (const id of [ids[0]!, ids[1]!]) {
+        await wr.appendRaw(`session-${id}`, [{ type: "SessionRenamed", data: { title: "moved" }, metadata: meta("2025-04-01T11:00:00.000Z") }])
+      }
+      const later = newId()
+      await wr.appendRaw(`session-${later}`, [
+        { type: "SessionLaunched", data: { sessionId: later, runId: newId(), query: "later", options: {} }, metadata: meta("2025-04-01T12:00:00.000Z") }
+      ])
+      await rebuild(st, d)
+      const rest = walk((cursor) => q.listSessions({ limit: 2, cursor: cursor ?? first.nextCursor! }))
+      const seen = [...first.items, ...rest].map((s) => s.sessionId)
+      expect(seen).toEqual([...ids].reverse())
+      // The renamed ones are listed as they are now.
+      expect(rest.map((s) => s.title)).toEqual(["moved", "moved"])
+    } finally {
+      d.close()
+      await run(st.close())
+      t.remove()
+    }
   })
 
   it("tool calls and approvals page the same way", () => {

@@ -154,7 +154,7 @@ describe("handlers meet the unexpected", () => {
     return sessionId
   }
 
-  it("never throws, and keeps what it can", async () => {
+  it("keeps what it can; an event of the state machine failing its schema is a projection error of the sessions model only", async () => {
     const tmp = tempDir()
     const store = await openStore(tmp.dir)
     try {
@@ -162,7 +162,14 @@ describe("handlers meet the unexpected", () => {
       const sessionId = await odd(store, w)
       const db = openReadDb(tmp.dir)
       await rebuild(store, db)
-      expect(db.prepare("SELECT * FROM projection_errors").all()).toEqual([])
+      // The session's state is the domain's fold: an event it cannot read is named, not guessed at.
+      const errors = db.prepare("SELECT name, event_type FROM projection_errors ORDER BY commit_position").all()
+      expect(errors).toEqual(
+        // Claude's messages leave the state alone and are not decoded by it (see inertEventTypes).
+        ["ClaudeResult", "ApprovalRequested", "ApprovalDecided", "SessionRenamed", "RunCompleted"].map(
+          (t) => ({ name: "sessions", event_type: t })
+        )
+      )
       const q = queries(db)
       // RunStarted's recordedAt is no time: the store's time (now) stands in.
       const session = q.getSession(sessionId)!

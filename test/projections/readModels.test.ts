@@ -99,12 +99,12 @@ describe("read models", () => {
     expect(a.lastPosition).toBe(`${last[0]!.position.commit}`)
   })
 
-  it("sessions: list newest activity first, with filters", () => {
+  it("sessions: list newest first by creation, with filters", () => {
     const all = q.listSessions({ limit: 100 })
     expect(all.items.map((s) => s.sessionId).sort()).toEqual([story.a, story.b, story.c, story.d].sort())
     for (let i = 1; i < all.items.length; i++) {
       const [p, n] = [all.items[i - 1]!, all.items[i]!]
-      expect(p.updatedAt > n.updatedAt || (p.updatedAt === n.updatedAt && p.sessionId > n.sessionId)).toBe(true)
+      expect(p.createdAt > n.createdAt || (p.createdAt === n.createdAt && p.sessionId > n.sessionId)).toBe(true)
     }
     expect(all.nextCursor).toBeNull()
     expect(q.listSessions({ archived: true }).items.map((s) => s.sessionId)).toEqual([story.a])

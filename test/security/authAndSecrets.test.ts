@@ -76,7 +76,7 @@ describe("auth and secrets, through the service process", () => {
     service = await startServiceProcess({
       dataDir,
       claude,
-      env: { AGENTLOG_API_TOKEN: token, AGENTLOG_LOG_LEVEL: "debug" }
+      env: { AGENTLOG_API_TOKEN: token, AGENTLOG_LOG_LEVEL: "debug", AGENTLOG_MCP_ENV_ALLOW: "HOME" }
     })
     fake.setScript([
       { text: "let me write", toolUse: { name: "Write", input: { file_path: join(claude.cwd, "a.txt"), content: "hello" } } },

@@ -8,10 +8,13 @@ import {
   eventTypes,
   isEventType,
   schemaVersions,
+  type SessionEvent,
   validateEvent
 } from "../../src/domain/sessionEvents.ts"
+import { decodeStored, upcastStored, upcastStoredJson } from "../../src/domain/storedEvents.ts"
 import { isEnvReference, mergeOptions, redacted, redactOptions, type SessionOptions } from "../../src/domain/sessionOptions.ts"
-import { newId } from "../support/domainFixtures.ts"
+import { evolve, inertEventTypes } from "../../src/domain/sessionState.ts"
+import { newId, runningSession } from "../support/domainFixtures.ts"
 
 const runId = newId()
 const sessionId = newId()
@@ -54,6 +57,7 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
     totalCostUsd: 0.5,
     runCostUsd: 0.25,
     usage: { input_tokens: 1 },
+    tokens: { input: 1, output: 0, cacheRead: 0, cacheCreation: 0 },
     numTurns: 3,
     durationMs: 1000,
     permissionDenials: [{ tool_name: "Bash" }],
@@ -328,5 +332,86 @@ describe("session options", () => {
       permissionMode: "plan"
     })
     expect(mergeOptions({ model: "a" }, {})).toEqual({ model: "a" })
+  })
+})
+
+describe("stored events come back through one decode-and-upcast step", () => {
+  const { usage: _u, tokens: _t, ...rest } = samples.ClaudeResult
+  const v1Result = {
+    ...rest,
+    usage: { input_tokens: 12, output_tokens: 7, cache_read_input_tokens: 3, cache_creation_input_tokens: 2, service_tier: "x" }
+  }
+  const meta = (schemaVersion?: number) => ({
+    correlationId: "c",
+    recordedAt: "2026-01-01T00:00:00.000Z",
+    source: "claude",
+    ...(schemaVersion !== undefined ? { schemaVersion } : {})
+  })
+
+  it("a version-1 ClaudeResult gets the token counts version 2 added, taken from usage", () => {
+    for (const metadata of [meta(1), meta(undefined)]) {
+      const d = decodeStored({ type: "ClaudeResult", data: v1Result, metadata })
+      expect(d._tag).toBe("Decoded")
+      if (d._tag !== "Decoded") return
+      expect(d.storedVersion).toBe(1)
+      expect(d.event.data).toEqual({ ...v1Result, tokens: { input: 12, output: 7, cacheRead: 3, cacheCreation: 2 } })
+    }
+  })
+
+  it("a current-version event decodes as written: no schema of the catalog transforms", () => {
+    for (const t of eventTypes) {
+      const metadata = meta(schemaVersions[t])
+      expect(decodeStored({ type: t, data: samples[t], metadata }), t).toEqual({
+        _tag: "Decoded",
+        event: { type: t, data: samples[t] },
+        storedVersion: schemaVersions[t]
+      })
+      const decoded = Schema.decodeUnknownSync(eventSchemas[t] as Schema.Codec<unknown>)(samples[t])
+      expect(decoded, t).toEqual(samples[t])
+    }
+  })
+
+  it("an unknown type is UnknownType; a version from the future or data failing its schema is Undecodable", () => {
+    expect(decodeStored({ type: "SomethingNew", data: {}, metadata: meta(1) })._tag).toBe("UnknownType")
+    const future = decodeStored({ type: "RunStarted", data: samples.RunStarted, metadata: meta(schemaVersions.RunStarted + 1) })
+    expect(future).toMatchObject({ _tag: "Undecodable", type: "RunStarted", issue: expect.stringMatching(/newer/) })
+    const broken = decodeStored({ type: "RunStarted", data: { ...samples.RunStarted, runId: 7 }, metadata: meta(1) })
+    expect(broken).toMatchObject({ _tag: "Undecodable", type: "RunStarted", issue: expect.stringMatching(/runId/) })
+  })
+
+  it("replays show old events upcast, with the version they now have; current ones are passed through untouched", () => {
+    const old = { type: "ClaudeResult", data: v1Result as unknown, metadata: meta(1), extra: "kept" }
+    const up = upcastStored(old)
+    expect(up.extra).toBe("kept")
+    expect(up.metadata).toEqual(meta(2))
+    expect((up.data as { tokens: unknown }).tokens).toEqual({ input: 12, output: 7, cacheRead: 3, cacheCreation: 2 })
+    const current = { type: "ClaudeResult", data: samples.ClaudeResult, metadata: meta(2) }
+    expect(upcastStored(current)).toBe(current)
+    // The JSON-text path gives exactly what the parsed path gives.
+    const json = upcastStoredJson({ type: old.type, dataJson: JSON.stringify(old.data), metadataJson: JSON.stringify(old.metadata) })
+    expect(json.dataJson).toBe(JSON.stringify(up.data))
+    expect(json.metadataJson).toBe(JSON.stringify(up.metadata))
+    const untouched = { type: "RunStarted", dataJson: "{ \"odd\" :1}", metadataJson: "{}" }
+    expect(upcastStoredJson(untouched)).toBe(untouched)
+  })
+
+  it("every version above 1 has a step from each older version", () => {
+    for (const t of eventTypes) {
+      for (let v = 1; v < schemaVersions[t]; v++) {
+        const d = decodeStored({ type: t, data: {}, metadata: meta(v) })
+        // An empty body fails the schema, but through the steps, not on a missing one.
+        expect(d._tag, `${t} v${v}`).toBe("Undecodable")
+      }
+    }
+  })
+})
+
+describe("inert event types", () => {
+  it("are exactly the ones evolve leaves the state alone for (folds skip reading them)", () => {
+    const s = runningSession().state
+    for (const t of eventTypes) {
+      const e = { type: t, data: samples[t] } as SessionEvent
+      expect(evolve(s, e) === s, t).toBe(inertEventTypes.has(t))
+    }
   })
 })

@@ -1,8 +1,8 @@
 // GET /v1/events reads the events_index (filters, time range, cursor) and takes the
 // bodies from the store, the one place that keeps them: a row names its stream and revision.
 import { Effect, Option, Stream } from "effect"
-import type { EventStoreShape, ReadError, RecordedEvent } from "../eventstore/eventStore.ts"
-import type { EventIndexRow } from "./readModels.ts"
+import type { EventStoreShape, ReadError, RecordedEvent } from "../../eventstore/eventStore.ts"
+import type { EventIndexRow } from "./queries.ts"
 
 /** The recorded events of index rows, in the rows' order (a row whose event is gone is skipped). */
 export const loadIndexedEvents = (

@@ -3,31 +3,10 @@
 // time and page by position without scanning the store. Bodies stay in the store: the
 // rows name where each event is (stream, revision, position); see eventsAudit.ts.
 import type { DatabaseSync } from "node:sqlite"
-import type { Projection } from "./projection.ts"
-import { isoTime, str, type ProjectedEvent } from "./projectedEvent.ts"
-import { sql } from "./readDb.ts"
-
-const schema = `
-CREATE TABLE events_index (
-  commit_position  INTEGER NOT NULL,
-  prepare_position INTEGER NOT NULL,
-  stream           TEXT NOT NULL,
-  session_id       TEXT,
-  revision         INTEGER NOT NULL,
-  event_id         TEXT NOT NULL,
-  type             TEXT NOT NULL,
-  run_id           TEXT,
-  source           TEXT,
-  correlation_id   TEXT,
-  causation_id     TEXT,
-  recorded_at      TEXT NOT NULL,        -- metadata.recordedAt, else the store's time
-  created_at       TEXT,                 -- the store's time
-  PRIMARY KEY (commit_position, prepare_position)
-) STRICT;
-CREATE INDEX events_index_by_type ON events_index (type, commit_position, prepare_position);
-CREATE INDEX events_index_by_session ON events_index (session_id, commit_position, prepare_position);
-CREATE INDEX events_index_by_time ON events_index (recorded_at);
-`
+import type { Projection } from "../projection.ts"
+import { isoTime, str, type ProjectedEvent } from "../projectedEvent.ts"
+import { sql } from "../readDb.ts"
+import { eventsIndexSchema } from "./schema.ts"
 
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const r = e.recorded
@@ -58,6 +37,6 @@ export const eventsIndexProjection: Projection = {
   name: "events_index",
   version: 1,
   tables: ["events_index"],
-  schema,
+  schema: eventsIndexSchema,
   apply
 }

@@ -3,49 +3,11 @@
 // carries its result and its approval), results, and how runs ended. Partial stream
 // deltas (ClaudeStreamEvent) are left to the event history.
 import type { DatabaseSync } from "node:sqlite"
-import { isToolUse, toolResultText } from "./claudeContent.ts"
-import type { Projection } from "./projection.ts"
-import { arr, bool, json, obj, str, type JsonObject, type ProjectedEvent } from "./projectedEvent.ts"
-import { sql } from "./readDb.ts"
-
-const schema = `
-CREATE TABLE transcript (
-  session_id         TEXT NOT NULL,
-  seq                INTEGER NOT NULL,    -- 1, 2, 3, … per session
-  revision           INTEGER NOT NULL,    -- stream revision of the event that added the entry
-  run_id             TEXT,
-  kind               TEXT NOT NULL,       -- user_text | assistant_text | thinking | tool_call | tool_result
-                                          -- | result | system | error | interrupted | abandoned | other
-  text               TEXT,
-  message_uuid       TEXT,                -- Claude's uuid of the message the entry came from
-  parent_tool_use_id TEXT,                -- set inside a sub-agent's conversation
-  tool_use_id        TEXT,
-  tool_name          TEXT,
-  input              TEXT,                -- JSON: the tool input Claude asked for
-  result_text        TEXT,                -- tool result as text
-  result             TEXT,                -- JSON: tool result content as Claude sent it
-  is_error           INTEGER,
-  result_revision    INTEGER,
-  result_at          TEXT,
-  approval_id        TEXT,
-  decision           TEXT,                -- pending | allow | deny (tool calls that needed approval)
-  decided_by         TEXT,
-  decision_message   TEXT,
-  data               TEXT,                -- JSON: details of the kind (result figures, system message, …)
-  created_at         TEXT NOT NULL,
-  PRIMARY KEY (session_id, seq)
-) STRICT;
-CREATE INDEX transcript_by_tool_use ON transcript (session_id, tool_use_id);
-CREATE TABLE transcript_approvals (
-  approval_id TEXT PRIMARY KEY,
-  session_id  TEXT NOT NULL,
-  tool_use_id TEXT NOT NULL,
-  decision    TEXT NOT NULL,
-  decided_by  TEXT,
-  message     TEXT
-) STRICT;
-CREATE INDEX transcript_approvals_by_tool_use ON transcript_approvals (session_id, tool_use_id);
-`
+import { isToolUse, toolResultText } from "../claudeContent.ts"
+import type { Projection } from "../projection.ts"
+import { arr, bool, json, obj, str, type JsonObject, type ProjectedEvent } from "../projectedEvent.ts"
+import { sql } from "../readDb.ts"
+import { transcriptSchema } from "./schema.ts"
 
 interface Entry {
   readonly kind: string
@@ -272,6 +234,6 @@ export const transcriptProjection: Projection = {
   name: "transcript",
   version: 1,
   tables: ["transcript", "transcript_approvals"],
-  schema,
+  schema: transcriptSchema,
   apply
 }

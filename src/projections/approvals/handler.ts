@@ -1,32 +1,10 @@
 // `approvals`: every permission request Claude made, pending until a person or a rule
 // (timeout, interrupt, run end) answered it.
 import type { DatabaseSync } from "node:sqlite"
-import type { Projection } from "./projection.ts"
-import { json, str, type ProjectedEvent } from "./projectedEvent.ts"
-import { sql } from "./readDb.ts"
-
-const schema = `
-CREATE TABLE approvals (
-  approval_id   TEXT PRIMARY KEY,
-  session_id    TEXT NOT NULL,
-  run_id        TEXT,
-  tool_use_id   TEXT,
-  tool_name     TEXT,
-  input         TEXT,                  -- JSON
-  suggestions   TEXT,                  -- JSON
-  status        TEXT NOT NULL,         -- pending | allowed | denied
-  decided_by    TEXT,
-  message       TEXT,
-  reason        TEXT,                  -- why the system decided: timeout, interrupted, abandoned, run_ended
-  updated_input TEXT,                  -- JSON
-  requested_at  TEXT NOT NULL,
-  decided_at    TEXT,
-  expires_at    TEXT
-) STRICT;
-CREATE INDEX approvals_by_time ON approvals (requested_at DESC, approval_id DESC);
-CREATE INDEX approvals_by_status ON approvals (status, requested_at DESC, approval_id DESC);
-CREATE INDEX approvals_by_session ON approvals (session_id, requested_at DESC, approval_id DESC);
-`
+import type { Projection } from "../projection.ts"
+import { json, str, type ProjectedEvent } from "../projectedEvent.ts"
+import { sql } from "../readDb.ts"
+import { approvalsSchema } from "./schema.ts"
 
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const sessionId = e.sessionId
@@ -64,6 +42,6 @@ export const approvalsProjection: Projection = {
   name: "approvals",
   version: 1,
   tables: ["approvals"],
-  schema,
+  schema: approvalsSchema,
   apply
 }

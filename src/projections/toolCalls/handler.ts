@@ -2,37 +2,11 @@
 // or denied it, what came back and how long it took. A row is keyed by (session, tool use
 // id) and filled by whichever of the tool_use, the approval and the result arrives first.
 import type { DatabaseSync } from "node:sqlite"
-import { contentBlocks, isToolUse, toolResultText } from "./claudeContent.ts"
-import type { Projection } from "./projection.ts"
-import { bool, json, msBetween, obj, str, type ProjectedEvent } from "./projectedEvent.ts"
-import { sql } from "./readDb.ts"
-
-const schema = `
-CREATE TABLE tool_calls (
-  session_id       TEXT NOT NULL,
-  tool_use_id      TEXT NOT NULL,
-  run_id           TEXT,
-  tool_name        TEXT,
-  input            TEXT,                -- JSON
-  approval_id      TEXT,
-  decision         TEXT,                -- NULL (no approval needed) | pending | allow | deny
-  decided_by       TEXT,
-  decision_message TEXT,
-  decision_reason  TEXT,
-  updated_input    TEXT,                -- JSON, when the approver changed the input
-  result_text      TEXT,
-  result           TEXT,                -- JSON: the tool_result content
-  is_error         INTEGER,
-  requested_at     TEXT NOT NULL,
-  decided_at       TEXT,
-  completed_at     TEXT,
-  duration_ms      INTEGER,             -- requested_at -> completed_at
-  PRIMARY KEY (session_id, tool_use_id)
-) STRICT;
-CREATE INDEX tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
-CREATE INDEX tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
-CREATE INDEX tool_calls_by_approval ON tool_calls (approval_id);
-`
+import { contentBlocks, isToolUse, toolResultText } from "../claudeContent.ts"
+import type { Projection } from "../projection.ts"
+import { bool, json, msBetween, obj, str, type ProjectedEvent } from "../projectedEvent.ts"
+import { sql } from "../readDb.ts"
+import { toolCallsSchema } from "./schema.ts"
 
 /** Makes sure the row exists; the first event that mentions the tool call sets requested_at. */
 const ensure = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, toolUseId: string): void => {
@@ -139,6 +113,6 @@ export const toolCallsProjection: Projection = {
   name: "tool_calls",
   version: 1,
   tables: ["tool_calls"],
-  schema,
+  schema: toolCallsSchema,
   apply
 }

@@ -1,0 +1,76 @@
+// The approvals read model's queries: the list, newest first, and one approval.
+import type { DatabaseSync } from "node:sqlite"
+import { allRows, decodeCursor, InvalidQuery, limitOf, many, type OneOrMany, page, type Page, parse, type Row, Where } from "../paging.ts"
+import { sql } from "../readDb.ts"
+
+export interface ApprovalRow {
+  readonly approvalId: string
+  readonly sessionId: string
+  readonly runId: string | null
+  readonly toolUseId: string | null
+  readonly toolName: string | null
+  readonly input: unknown
+  readonly suggestions: unknown
+  readonly status: "pending" | "allowed" | "denied"
+  readonly decidedBy: string | null
+  readonly message: string | null
+  readonly reason: string | null
+  readonly updatedInput: unknown
+  readonly requestedAt: string
+  readonly decidedAt: string | null
+  readonly expiresAt: string | null
+}
+
+export interface ApprovalsQuery {
+  /** pending | allowed | denied */
+  readonly status?: OneOrMany
+  readonly session?: string
+  readonly limit?: number
+  readonly cursor?: string
+}
+
+const toApproval = (r: Row): ApprovalRow => ({
+  approvalId: r.approval_id as string,
+  sessionId: r.session_id as string,
+  runId: r.run_id as string | null,
+  toolUseId: r.tool_use_id as string | null,
+  toolName: r.tool_name as string | null,
+  input: parse(r.input),
+  suggestions: parse(r.suggestions),
+  status: r.status as ApprovalRow["status"],
+  decidedBy: r.decided_by as string | null,
+  message: r.message as string | null,
+  reason: r.reason as string | null,
+  updatedInput: parse(r.updated_input),
+  requestedAt: r.requested_at as string,
+  decidedAt: r.decided_at as string | null,
+  expiresAt: r.expires_at as string | null
+})
+
+export const approvalQueries = (db: DatabaseSync) => {
+  const approvals = (q: ApprovalsQuery = {}): Page<ApprovalRow> => {
+    const limit = limitOf(q.limit)
+    const statuses = many(q.status)
+    for (const s of statuses)
+      if (!["pending", "allowed", "denied"].includes(s))
+        throw new InvalidQuery({ field: "status", reason: "one of pending, allowed, denied" })
+    const w = new Where().in("status", statuses)
+    if (q.session !== undefined) w.add("session_id = ?", q.session)
+    if (q.cursor !== undefined) {
+      const [at, id] = decodeCursor(q.cursor, 2)
+      w.add("(requested_at < ? OR (requested_at = ? AND approval_id < ?))", at!, at!, id!)
+    }
+    const rows = allRows(db, `SELECT * FROM approvals ${w.sql} ORDER BY requested_at DESC, approval_id DESC LIMIT ?`, [
+      ...w.params,
+      limit + 1
+    ])
+    return page(rows, limit, toApproval, (r) => [r.requested_at as string, r.approval_id as string])
+  }
+
+  const approval = (approvalId: string): ApprovalRow | null => {
+    const r = sql(db, "SELECT * FROM approvals WHERE approval_id = ?").get(approvalId) as Row | undefined
+    return r === undefined ? null : toApproval(r)
+  }
+
+  return { approvals, approval }
+}

@@ -1,0 +1,110 @@
+// The sessions read model's queries: the list (stable order, see listSessions) and one session.
+import type { DatabaseSync } from "node:sqlite"
+import { decodeCursor, limitOf, likePattern, many, type OneOrMany, page, type Page, parse, type Row, allRows, Where } from "../paging.ts"
+import { sql } from "../readDb.ts"
+
+export interface SessionRow {
+  readonly sessionId: string
+  readonly status: string
+  readonly archived: boolean
+  readonly title: string | null
+  /** The first query of the session. */
+  readonly query: string
+  /** Model and cwd of the current run. */
+  readonly model: string | null
+  readonly cwd: string | null
+  /** Options as launched (secrets redacted). */
+  readonly options: unknown
+  readonly parentSessionId: string | null
+  readonly claudeSessionId: string | null
+  /** The current run, or the last one once it ended. */
+  readonly runId: string
+  readonly runs: number
+  readonly turns: number
+  readonly costUsd: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly cacheReadTokens: number
+  readonly cacheCreationTokens: number
+  readonly pendingApprovals: number
+  readonly lastError: string | null
+  readonly createdAt: string
+  /** Last activity: the time of the session's newest event. */
+  readonly updatedAt: string
+  readonly lastRevision: number
+  /** Opaque position of the session's newest event. */
+  readonly lastPosition: string
+}
+
+export interface ListSessionsQuery {
+  readonly status?: OneOrMany
+  /** undefined: archived and not archived alike. */
+  readonly archived?: boolean
+  /** Substring of the first query or the title (case-insensitive for ASCII). */
+  readonly q?: string
+  readonly limit?: number
+  readonly cursor?: string
+}
+
+const toSession = (r: Row): SessionRow => ({
+  sessionId: r.session_id as string,
+  status: r.status as string,
+  archived: Number(r.archived) !== 0,
+  title: r.title as string | null,
+  query: r.query as string,
+  model: r.model as string | null,
+  cwd: r.cwd as string | null,
+  options: parse(r.options),
+  parentSessionId: r.parent_session_id as string | null,
+  claudeSessionId: r.claude_session_id as string | null,
+  runId: r.run_id as string,
+  runs: Number(r.runs),
+  turns: Number(r.turns),
+  costUsd: Number(r.cost_usd),
+  inputTokens: Number(r.input_tokens),
+  outputTokens: Number(r.output_tokens),
+  cacheReadTokens: Number(r.cache_read_tokens),
+  cacheCreationTokens: Number(r.cache_creation_tokens),
+  pendingApprovals: Number(r.pending_approvals),
+  lastError: r.last_error as string | null,
+  createdAt: r.created_at as string,
+  updatedAt: r.updated_at as string,
+  lastRevision: Number(r.last_revision),
+  lastPosition: r.last_position as string
+})
+
+export const sessionQueries = (db: DatabaseSync) => {
+  /**
+   * Newest session first, by creation (then id): a key that never changes, so a walk
+   * through the pages sees every session that existed when it began exactly once, however
+   * the sessions change meanwhile (ordering by last activity moved a session that changed
+   * between pages ahead of the cursor, and the walk skipped it). Sessions created during
+   * the walk sort before its first page and are not in it. With a filter, a session whose
+   * status or title changes during the walk is listed as it is when its page is read.
+   */
+  const listSessions = (q: ListSessionsQuery = {}): Page<SessionRow> => {
+    const limit = limitOf(q.limit)
+    const w = new Where().in("status", many(q.status))
+    if (q.archived !== undefined) w.add("archived = ?", q.archived ? 1 : 0)
+    if (q.q !== undefined && q.q.length > 0) {
+      const p = likePattern(q.q)
+      w.add("(query LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')", p, p)
+    }
+    if (q.cursor !== undefined) {
+      const [at, id] = decodeCursor(q.cursor, 2)
+      w.add("(created_at < ? OR (created_at = ? AND session_id < ?))", at!, at!, id!)
+    }
+    const rows = allRows(db, `SELECT * FROM sessions ${w.sql} ORDER BY created_at DESC, session_id DESC LIMIT ?`, [
+      ...w.params,
+      limit + 1
+    ])
+    return page(rows, limit, toSession, (r) => [r.created_at as string, r.session_id as string])
+  }
+
+  const getSession = (sessionId: string): SessionRow | null => {
+    const r = sql(db, "SELECT * FROM sessions WHERE session_id = ?").get(sessionId) as Row | undefined
+    return r === undefined ? null : toSession(r)
+  }
+
+  return { listSessions, getSession }
+}
