@@ -1,7 +1,7 @@
 // POST /v1/approvals/:id/decision: finds the approval's session in the read model (an
 // approval requested a moment ago may not be projected yet: then it waits, bounded, for
-// the read models to reach the store's head and looks again), and hands the decision to
-// the supervisor, which records ApprovalDecided and releases the waiting Claude process.
+// the read models to reach the store's head and looks again), and records ApprovalDecided;
+// the supervisor running the Claude process that waits on it reacts to that event.
 import type { Hono } from "hono"
 import { ApprovalNotFound } from "../domain/sessionErrors.ts"
 import { DecisionBody } from "./bodies.ts"
@@ -11,7 +11,7 @@ import { accepted, acceptedBody, body, commandContext, on, pathId } from "./rout
 import { routes } from "./routes.ts"
 
 export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
-  const { readModels, supervisor, store, projections } = deps
+  const { readModels, commands, store, projections } = deps
 
   const sessionOfApproval = async (approvalId: string, signal: AbortSignal): Promise<string> => {
     const row = await runEffect(readModels.approval(approvalId))
@@ -29,10 +29,11 @@ export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     const b = await body(c, deps, DecisionBody)
     const sessionId = await sessionOfApproval(approvalId, c.req.raw.signal)
     const outcome = await runEffect(
-      supervisor.decideApproval(
-        sessionId,
-        approvalId,
+      commands.handle(
         {
+          kind: "DecideApproval",
+          sessionId,
+          approvalId,
           decision: b.decision,
           ...(b.message !== undefined ? { message: b.message } : {}),
           ...(b.updatedInput !== undefined ? { updatedInput: b.updatedInput } : {}),

@@ -1,12 +1,11 @@
 // Serves an app with @hono/node-server on host:port. close() stops accepting, ends every
 // open connection (SSE streams included: their subscriptions are interrupted when the
-// socket closes) and releases what createApp opened (also released when listening fails).
+// socket closes).
 import type { AddressInfo } from "node:net"
 import type { Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { serve } from "@hono/node-server"
 import type { Hono } from "hono"
-import { disposeApp } from "./app.ts"
 import type { HttpEnv } from "./env.ts"
 import { problemContentType } from "./problem.ts"
 
@@ -19,10 +18,7 @@ export interface HttpServer {
 
 export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: string; readonly port: number }): Promise<HttpServer> =>
   new Promise((resolve, reject) => {
-    const onError = (e: unknown) => {
-      disposeApp(app)
-      reject(e)
-    }
+    const onError = (e: unknown) => reject(e)
     const server: Server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
       server.off("error", onError)
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address
@@ -32,10 +28,7 @@ export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: st
         port: info.port,
         close: () =>
           (closing ??= new Promise<void>((done) => {
-            server.close(() => {
-              disposeApp(app)
-              done()
-            })
+            server.close(() => done())
             server.closeIdleConnections()
             server.closeAllConnections()
           }))

@@ -27,7 +27,7 @@ beforeAll(async () => {
     AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
     AGENTLOG_INTERRUPT_GRACE_MS: "3000"
   })
-  service = await startService(config, silentLogger, claude.env)
+  service = await startService({ config, logger: silentLogger, env: claude.env })
 })
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { api, startSupervisorHarness, type SupervisorHarness } from "../support/supervisorHarness.ts"
+import { startSupervisorHarness, type SupervisorHarness } from "../support/supervisorHarness.ts"
 
 let h: SupervisorHarness | undefined
 afterEach(async () => {
@@ -112,7 +112,7 @@ describe("supervised Claude runs", () => {
     expect(pending!.toolName).toBe("Write")
     expect(pending!.toolUseId).toBe("toolu_w")
     await Effect.runPromise(
-      h.supervisor.decideApproval(sessionId, pending!.approvalId, { decision: "allow", decidedBy: "alice" }, api)
+      h.command({ kind: "DecideApproval", sessionId, approvalId: pending!.approvalId, decision: "allow", decidedBy: "alice" })
     )
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("completed")
     expect(existsSync(target)).toBe(true)
@@ -123,7 +123,7 @@ describe("supervised Claude runs", () => {
     // Deciding twice is refused and appends nothing.
     const before = (await h.events(sessionId)).length
     const again = await Effect.runPromise(
-      Effect.flip(h.supervisor.decideApproval(sessionId, pending!.approvalId, { decision: "deny", decidedBy: "bob" }, api))
+      Effect.flip(h.command({ kind: "DecideApproval", sessionId, approvalId: pending!.approvalId, decision: "deny", decidedBy: "bob" }))
     )
     expect(again._tag).toBe("ApprovalAlreadyDecided")
     expect((await h.events(sessionId)).length).toBe(before)
@@ -140,12 +140,14 @@ describe("supervised Claude runs", () => {
     const waiting = await h.waitForStatus(sessionId, ["waiting_approval", ...ended])
     const [pending] = [...waiting.pending.values()]
     await Effect.runPromise(
-      h.supervisor.decideApproval(
+      h.command({
+        kind: "DecideApproval",
         sessionId,
-        pending!.approvalId,
-        { decision: "deny", message: "not in this repo", decidedBy: "carol" },
-        api
-      )
+        approvalId: pending!.approvalId,
+        decision: "deny",
+        message: "not in this repo",
+        decidedBy: "carol"
+      })
     )
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("completed")
     expect(existsSync(target)).toBe(false)
@@ -173,7 +175,7 @@ describe("supervised Claude runs", () => {
     const { sessionId } = await h.launch("tell a long story")
     await h.fake.waitForSlowChunks(1, 30_000)
     expect(childClaudes().length).toBe(1)
-    await Effect.runPromise(h.supervisor.interrupt(sessionId, "dave", api))
+    await Effect.runPromise(h.command({ kind: "RequestInterrupt", sessionId, requestedBy: "dave" }))
     const s = await h.waitForStatus(sessionId, ended)
     expect(s.status).toBe("interrupted")
     const types = await h.types(sessionId)
@@ -182,7 +184,7 @@ describe("supervised Claude runs", () => {
     expect(h.supervisor.runningCount()).toBe(0)
     expect(childClaudes()).toEqual([])
     // Interrupting an ended session is refused.
-    const refused = await Effect.runPromise(Effect.flip(h.supervisor.interrupt(sessionId, "dave", api)))
+    const refused = await Effect.runPromise(Effect.flip(h.command({ kind: "RequestInterrupt", sessionId, requestedBy: "dave" })))
     expect(refused._tag).toBe("InvalidTransition")
   })
 
@@ -191,7 +193,7 @@ describe("supervised Claude runs", () => {
     h.fake.setScript([{ toolUse: { name: "Write", input: { file_path: join(h.claude.cwd, "i.txt"), content: "x" } } }])
     const { sessionId } = await h.launch("write a file")
     await h.waitForStatus(sessionId, ["waiting_approval"])
-    await Effect.runPromise(h.supervisor.interrupt(sessionId, "erin", api))
+    await Effect.runPromise(h.command({ kind: "RequestInterrupt", sessionId, requestedBy: "erin" }))
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("interrupted")
     const [decided] = await dataOf(sessionId, "ApprovalDecided")
     expect(decided).toMatchObject({ decision: "deny", reason: "interrupted" })
