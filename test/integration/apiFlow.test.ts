@@ -11,6 +11,7 @@ import { startService, type RunningService } from "../../src/service.ts"
 import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
 import { jsonCall } from "../support/jsonCall.ts"
+import { waitFor, waitForSessionStatus } from "../support/waitFor.ts"
 
 let fake: FakeAnthropic
 let claude: ClaudeEnv
@@ -40,22 +41,8 @@ afterAll(async () => {
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   jsonCall(service.url, method, path, body, headers)
 
-const waitFor = async <A>(probe: () => Promise<A | undefined>, what: string, timeoutMs = 45_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 const ended = ["completed", "failed", "interrupted", "abandoned"]
-const waitForStatus = (sessionId: string, statuses: ReadonlyArray<string>) =>
-  waitFor(async () => {
-    const r = await call("GET", `/v1/sessions/${sessionId}`)
-    return r.status === 200 && statuses.includes(r.body.status) ? r.body : undefined
-  }, `session ${sessionId} to be ${statuses.join("/")}`)
+const waitForStatus = (sessionId: string, statuses: ReadonlyArray<string>) => waitForSessionStatus(service.url, sessionId, statuses)
 
 /** Reads SSE events until `count` have arrived, then hangs up. */
 const readSse = async (path: string, headers: Record<string, string>, count: number) => {
@@ -105,10 +92,10 @@ describe("the API end to end through the real claude binary", () => {
     expect(retry.status).toBe(202)
     expect(retry.body).toEqual(first.body)
 
-    const pending = await waitFor(async () => {
+    const pending = await waitFor("a pending approval", async () => {
       const r = await call("GET", `/v1/approvals?status=pending&session=${sessionId}`)
       return r.body.items.length > 0 ? r.body.items[0] : undefined
-    }, "a pending approval")
+    })
     expect(pending).toMatchObject({ toolName: "Write", toolUseId: "toolu_flow", sessionId })
     expect((await call("GET", `/v1/sessions/${sessionId}`)).body.status).toBe("waiting_approval")
 

@@ -78,3 +78,29 @@ export const waitForEvents = async <A>(
     await Effect.runPromise(Fiber.interrupt(fiber))
   }
 }
+
+/**
+ * A session as a service's API shows it, once its status is one of `statuses` after at
+ * least `runs` runs (for a service in another process: no event reaches the test).
+ */
+export const waitForSessionStatus = (
+  url: string,
+  sessionId: string,
+  statuses: ReadonlyArray<string>,
+  { runs = 1, ...options }: WaitOptions & { readonly runs?: number } = {}
+): Promise<any> => {
+  let last: string | undefined
+  return waitFor(
+    `session ${sessionId} to be ${statuses.join("/")} after ${runs} run(s)`,
+    async () => {
+      const res = await fetch(`${url}/v1/sessions/${sessionId}`)
+      if (!res.ok) return undefined
+      const s = (await res.json()) as { status: string; runs: number }
+      last = s.status
+      return s.runs >= runs && statuses.includes(s.status) ? s : undefined
+    },
+    { timeoutMs: 45_000, everyMs: 50, ...options }
+  ).catch((e: unknown) => {
+    throw new Error(`${String(e)}; it is ${last}`)
+  })
+}
