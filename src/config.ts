@@ -2,6 +2,7 @@
 // service with a message naming the variable, never a silent default.
 import { isIP } from "node:net"
 import { resolve } from "node:path"
+import { parseAllowedHosts, parseCorsOrigins } from "./http/hostGuard.ts"
 import type { LogLevel } from "./log.ts"
 
 export interface Config {
@@ -11,6 +12,10 @@ export interface Config {
   /** "sqlite" or an esdb:// connection string. */
   readonly eventStore: string
   readonly apiToken: string | undefined
+  /** Host names the API answers to besides localhost, 127.0.0.1, [::1] and AGENTLOG_HOST on its port. */
+  readonly allowedHosts: ReadonlyArray<string>
+  /** Origins that may call the API from a browser (CORS); none by default. */
+  readonly corsOrigins: ReadonlyArray<string>
   readonly maxRunning: number
   readonly claudePath: string | undefined
   readonly approvalTimeoutMs: number
@@ -32,6 +37,14 @@ const int = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   if (!Number.isInteger(n) || n < min || n > max)
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`)
   return n
+}
+
+const parsed = <A>(name: string, parse: (raw: string | undefined) => A, raw: string | undefined): A => {
+  try {
+    return parse(raw)
+  } catch (e) {
+    throw new ConfigError(`${name}: ${(e as Error).message}`)
+  }
 }
 
 export const isLoopback = (host: string): boolean =>
@@ -58,6 +71,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     dataDir: resolve(env.AGENTLOG_DATA_DIR || "./data"),
     eventStore,
     apiToken,
+    allowedHosts: parsed("AGENTLOG_ALLOWED_HOSTS", parseAllowedHosts, env.AGENTLOG_ALLOWED_HOSTS),
+    corsOrigins: parsed("AGENTLOG_CORS_ORIGINS", parseCorsOrigins, env.AGENTLOG_CORS_ORIGINS),
     maxRunning: int(env, "AGENTLOG_MAX_RUNNING", 8, 1, 1000),
     claudePath: env.AGENTLOG_CLAUDE_PATH || undefined,
     approvalTimeoutMs: int(env, "AGENTLOG_APPROVAL_TIMEOUT_MS", 600_000, 1, 86_400_000),

@@ -58,7 +58,7 @@ export const EventStoreLive = Layer.effect(
       catch: (e) => new EventStoreFailure({ reason: `cannot create the data dir ${config.dataDir}: ${errorText(e)}` })
     })
     const store = yield* Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
-    logger.log("info", "event store open", { kind: store.kind, dataDir: config.dataDir })
+    logger.log("info", "event store open", { store: config.eventStore === "sqlite" ? "embedded" : "esdb", dataDir: config.dataDir })
     return store
   })
 )
@@ -127,6 +127,7 @@ export const HttpLive = Layer.effect(
       readModels: yield* ReadModels,
       config: {
         apiToken: config.apiToken,
+        hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
         maxBodyBytes: config.maxBodyBytes,
         readWaitMs: config.readWaitMs,
         heartbeatMs: config.heartbeatMs,

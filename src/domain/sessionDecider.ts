@@ -156,6 +156,9 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "RequestInterrupt": {
       if (!isIn(s.status, activeStatuses)) return refuse(s, command, "no run is active")
       if (s.interruptRequested) return refuse(s, command, "an interrupt was already requested")
+      // Claude's result is in: there is nothing left to interrupt, and accepting would let a
+      // finished run be relabelled as interrupted.
+      if (s.runResult !== undefined) return refuse(s, command, "the run already finished")
       const requested = event("InterruptRequested", { runId: s.runId, requestedBy: command.requestedBy })
       // A queued run never started a process, so it stops here and now.
       const stopped = s.status === "queued" ? [event("RunInterrupted", { runId: s.runId })] : []
@@ -164,7 +167,13 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "FinishRun": {
       const refused = activeRun(command.runId, activeStatuses)
       if (refused) return refused
-      const o = command.outcome
+      // An interrupt that came too late (Claude finished its turn all the same) does not
+      // relabel the run: a successful result recorded for it decides how it ends.
+      const r = s.runResult
+      const o: RunOutcome =
+        command.outcome.kind === "interrupted" && r !== undefined && !r.isError
+          ? { kind: "completed", totalCostUsd: r.totalCostUsd, runCostUsd: r.runCostUsd, usage: r.usage, numTurns: r.numTurns, durationMs: r.durationMs }
+          : command.outcome
       const runId = command.runId
       const last =
         o.kind === "completed"

@@ -1,5 +1,6 @@
 // A session's state, folded from its events. evolve is total: every catalogued event
 // moves the state, and nothing here reads a clock, an id generator or the outside world.
+import type { Schema } from "effect"
 import type { SessionEvent } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
 
@@ -24,6 +25,16 @@ export interface PendingApproval {
   readonly toolName: string
 }
 
+/** What Claude's result said about the current run, once it is recorded. */
+export interface RunResult {
+  readonly isError: boolean
+  readonly totalCostUsd: number
+  readonly runCostUsd: number
+  readonly usage: { readonly [k: string]: Schema.Json }
+  readonly numTurns: number
+  readonly durationMs: number
+}
+
 export interface Session {
   readonly sessionId: string
   readonly status: SessionStatus
@@ -45,6 +56,8 @@ export interface Session {
   readonly runSupervisorId: string | undefined
   readonly runs: number
   readonly interruptRequested: boolean
+  /** Set when Claude's result for the current run is recorded: Claude has finished its turn. */
+  readonly runResult: RunResult | undefined
   readonly pending: ReadonlyMap<string, PendingApproval>
   readonly decided: ReadonlyMap<string, "allow" | "deny">
   /** Claude's cumulative cost at the last result, to work out each run's share. */
@@ -65,6 +78,7 @@ const newRun = (s: Session, runId: string, query: string, runOptions: SessionOpt
   runOptions,
   runs: s.runs + 1,
   interruptRequested: false,
+  runResult: undefined,
   pending: new Map()
 })
 
@@ -89,6 +103,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       runSupervisorId: undefined,
       runs: 1,
       interruptRequested: false,
+      runResult: undefined,
       pending: new Map(),
       decided: new Map(),
       lastTotalCostUsd: 0
@@ -100,8 +115,10 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return { ...state, status: "running", runSupervisorId: event.data.supervisorId }
     case "ClaudeSessionBound":
       return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true }
-    case "ClaudeResult":
-      return { ...state, lastTotalCostUsd: event.data.totalCostUsd }
+    case "ClaudeResult": {
+      const { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } = event.data
+      return { ...state, lastTotalCostUsd: totalCostUsd, runResult: { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } }
+    }
     case "ApprovalRequested": {
       const d = event.data
       const pending = new Map(state.pending)

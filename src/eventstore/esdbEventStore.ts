@@ -6,8 +6,15 @@
 //   else through Append. BatchAppend has no client-side deadline (only one sent to the
 //   server), so every append here is bounded by the connection's `defaultDeadline` (plus a
 //   margin) and then fails with EventStoreUnavailable.
-// - An idempotent append (same ids, same expected revision) comes back without a position;
-//   the position of the event at the returned revision is then read from the stream.
+// - An idempotent append (same ids, same expected revision) is answered with the original
+//   write's revision and position (servers 23.10+); an older server answers without a
+//   position, and the position of the event at the returned revision is read from the
+//   stream. agentlog's appends carry exact expected revisions: with `any` the server
+//   recognises a retry only while its ids are in a bounded cache of recent ids.
+// - Positions: each event's own log offset (commit = prepare on 25.1). An event that comes
+//   without one is refused (EventStoreFailure), never given a made-up position.
+// - An event over the server's MaxAppendEventSize (25.1) is refused with an error the
+//   client has no type for; it is reported naming the event, its size and the setting.
 // - `readAll` has no server-side filter in this client version: $all reads filter here.
 //   `subscribeToAll` does filter on the server (one stream-prefix or event-type filter, or
 //   excludeSystemEvents()); the full AllFilter is applied here as well.
@@ -21,11 +28,14 @@
 //   (from the server's caught_up message, servers 23.10+). It is a Node event, not an item
 //   in the stream, so the adapter pushes a marker into the subscription's own readable
 //   buffer when it fires: everything received before it is ahead of the marker.
+// - subscribeStream is the server's stream subscription (subscribeToStream): catch-up from
+//   the revision after `from`, caught_up, live; a stream that does not exist yet is caught
+//   up at once and delivered when it is written.
 // - Connection errors: the client drops its channel on UNAVAILABLE/CANCELLED and opens a new
 //   one on the next call. A subscription that drops (or that the server ends) is reopened
-//   here, from the position of the last event received, with capped exponential backoff,
-//   so a consumer sees every event once (no loss, no duplicate). CaughtUp is emitted once
-//   per subscribeAll, the first time the subscription catches up.
+//   here, after the last event received (position, or revision for a stream), with capped
+//   exponential backoff, so a consumer sees every event once (no loss, no duplicate).
+//   CaughtUp is emitted once per subscription, the first time it catches up.
 import { Effect, Layer, Queue, Stream } from "effect"
 import {
   EventStoreDBClient,
@@ -36,7 +46,6 @@ import {
   streamNameFilter
 } from "@eventstore/db-client"
 import type {
-  AllStreamResolvedEvent,
   AppendResult as EsdbAppendResult,
   Filter as EsdbFilter,
   ResolvedEvent,
@@ -64,11 +73,6 @@ import {
 } from "./eventStore.ts"
 import { checkAppend } from "./appendInput.ts"
 import { comparePositions } from "./position.ts"
-
-export interface EsdbEventStore extends EventStoreShape {
-  /** Cancels every open read and subscription of the client. Idempotent. */
-  close(): Effect.Effect<void>
-}
 
 export interface EsdbEventStoreOptions {
   /** Resubscription after a dropped subscription: first delay, doubling up to maxDelayMs. */
@@ -144,8 +148,34 @@ const readError = (what: string, stream: string | undefined) => (e: unknown): Re
   return storeError(what, e)
 }
 
-const appendError = (stream: string, expected: ExpectedRevision) => (e: unknown): AppendError => {
+/**
+ * What the server counts against MaxAppendEventSize (Event.SizeOnDisk): data and metadata
+ * bytes and the type at two bytes per UTF-16 unit.
+ */
+const sizeOnDisk = (e: { readonly type: string; readonly dataJson: string; readonly metadataJson: string }) =>
+  Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson) + e.type.length * 2
+
+/**
+ * The server's refusal of one event over MaxAppendEventSize (25.1+): the client (6.2.1)
+ * has no type for it and passes it on as unknown, with the server's message (Append) or
+ * the status name (BatchAppend).
+ */
+const eventTooLarge = /MaximumAppendEventSizeExceeded|Maximum Append Event Size/
+
+const appendError = (
+  stream: string,
+  expected: ExpectedRevision,
+  checked: ReadonlyArray<{ readonly id: string; readonly type: string; readonly dataJson: string; readonly metadataJson: string }>
+) => (e: unknown): AppendError => {
   const c = commandError(e)
+  if (eventTooLarge.test(c.message)) {
+    const largest = checked.reduce((a, b) => (sizeOnDisk(b) > sizeOnDisk(a) ? b : a))
+    const limit = /Maximum Append Event Size of (\d+)/.exec(c.message)?.[1]
+    return new EventStoreFailure({
+      reason: `append to ${stream}: event ${largest.id} (${sizeOnDisk(largest)} bytes) exceeds the server's maximum event size` +
+        (limit !== undefined ? ` of ${limit} bytes` : "") + " (MaxAppendEventSize)"
+    })
+  }
   if (c.type === "wrong-expected-version") {
     const actual = (c.raw as { actualVersion?: bigint | "no_stream" }).actualVersion
     return new WrongExpectedVersion({ stream, expected, actual: typeof actual === "bigint" ? actual : "no_stream" })
@@ -159,19 +189,42 @@ type EsdbRecorded = NonNullable<ResolvedEvent["event"]>
 
 const utf8 = new TextEncoder()
 
-const toRecorded = (e: EsdbRecorded): RecordedEvent => ({
-  _tag: "RecordedEvent",
-  stream: e.streamId,
-  revision: e.revision,
-  position: e.position ?? { commit: 0n, prepare: 0n },
-  id: e.id,
-  type: e.type,
-  data: e.data,
-  // Metadata is always written (JSON `null` when absent); an event written by another
-  // client without metadata reads as null too.
-  metadata: e.metadata === undefined ? null : e.metadata,
-  created: e.created
-})
+/**
+ * A server that sends an event without its log position is not one agentlog can run on
+ * (checkpoints and cursors are positions): refused, never given a made-up position.
+ */
+const withoutPosition = (e: EsdbRecorded) =>
+  new EventStoreFailure({ reason: `event ${e.id} of ${e.streamId} came without its $all position` })
+
+const toRecorded = (e: EsdbRecorded): RecordedEvent | EventStoreFailure =>
+  e.position === undefined
+    ? withoutPosition(e)
+    : {
+      _tag: "RecordedEvent",
+      stream: e.streamId,
+      revision: e.revision,
+      position: e.position,
+      id: e.id,
+      type: e.type,
+      data: e.data,
+      // Metadata is always written (JSON `null` when absent); an event written by another
+      // client without metadata reads as null too.
+      metadata: e.metadata === undefined ? null : e.metadata,
+      created: e.created
+    }
+
+/** A page of client events as the port's, or the failure of the first one without a position. */
+const toRecordedPage = (
+  page: readonly [EsdbRecorded, ...Array<EsdbRecorded>]
+): Effect.Effect<readonly [RecordedEvent, ...Array<RecordedEvent>], EventStoreFailure> => {
+  const out: Array<RecordedEvent> = []
+  for (const e of page) {
+    const r = toRecorded(e)
+    if (r._tag === "EventStoreFailure") return Effect.fail(r)
+    out.push(r)
+  }
+  return Effect.succeed(out as unknown as readonly [RecordedEvent, ...Array<RecordedEvent>])
+}
 
 /** System events and system streams ($>, $metadata, $stats-…, $$meta streams, $ce-…). */
 const isSystem = (e: EsdbRecorded) => e.type.startsWith("$") || e.streamId.startsWith("$")
@@ -202,7 +255,7 @@ const validate = (stream: string, events: ReadonlyArray<EventData>, expected: Ex
     return new EventStoreFailure({ reason: `append to ${stream}: streams starting with $ are system streams` })
   const checked = checkAppend(stream, events, expected)
   if (checked instanceof EventStoreFailure) return checked
-  return checked.map((e) =>
+  const proposed = checked.map((e) =>
     jsonEvent({
       id: e.id,
       type: e.type,
@@ -212,6 +265,7 @@ const validate = (stream: string, events: ReadonlyArray<EventData>, expected: Ex
       metadata: utf8.encode(e.metadataJson)
     })
   )
+  return { checked, proposed }
 }
 
 const toEsdbExpected = (expected: ExpectedRevision) =>
@@ -222,6 +276,13 @@ const toEsdbExpected = (expected: ExpectedRevision) =>
 const caughtUpMarker: unique symbol = Symbol("esdb caught up")
 type Pulled<A> = A | typeof caughtUpMarker
 const readDone: unique symbol = Symbol("esdb read done")
+
+/** A client subscription (to $all or to a stream), as the adapter uses it. */
+type ClientSubscription = ReadableLike & {
+  on(event: "caughtUp" | "confirmation", listener: () => void): unknown
+  push(item: unknown): boolean
+  unsubscribe(): Promise<void>
+}
 
 /** What `reader` needs of the client's streams (Node Readables with narrowed listener types). */
 interface ReadableLike {
@@ -297,7 +358,7 @@ const recordedOnly = <E>(
 export const makeEsdbEventStore = (
   connectionString: string,
   options: EsdbEventStoreOptions = {}
-): Effect.Effect<EsdbEventStore, EventStoreFailure> =>
+): Effect.Effect<EventStoreShape, EventStoreFailure> =>
   Effect.try({
     try: () => {
       if (!/^esdb(\+discover)?:\/\//.test(connectionString.trim())) {
@@ -316,7 +377,7 @@ const build = (
   connect: () => EventStoreDBClient,
   deadlineMs: number,
   options: EsdbEventStoreOptions
-): EsdbEventStore => {
+): EventStoreShape => {
   const initialDelayMs = options.resubscribe?.initialDelayMs ?? 100
   const maxDelayMs = options.resubscribe?.maxDelayMs ?? 5_000
   const maxAttempts = options.resubscribe?.maxAttempts ?? Infinity
@@ -400,14 +461,15 @@ const build = (
   const append: EventStoreShape["append"] = (stream, events, expected) =>
     Effect.suspend(() => {
       if (closed) return Effect.fail(closedFailure())
-      const proposed = validate(stream, events, expected)
-      if (proposed instanceof EventStoreFailure) return Effect.fail(proposed)
+      const valid = validate(stream, events, expected)
+      if (valid instanceof EventStoreFailure) return Effect.fail(valid)
+      const { checked, proposed } = valid
       const used = client
       return Effect.tryPromise({
         try: () => used.appendToStream(stream, proposed, { expectedRevision: toEsdbExpected(expected) }),
         catch: (e) => {
           if (isTransportError(e)) replace(used)
-          return appendError(stream, expected)(e)
+          return appendError(stream, expected, checked)(e)
         }
       }).pipe(
         Effect.timeoutOrElse({
@@ -446,7 +508,7 @@ const build = (
             maxCount: max === Infinity ? Number.MAX_SAFE_INTEGER : Math.max(1, max)
           }),
         readError(`read ${stream}`, stream)
-      ).pipe(recordedOnly, Stream.map(toRecorded))
+      ).pipe(recordedOnly, Stream.mapArrayEffect(toRecordedPage))
       return max === Infinity ? events : Stream.take(events, max)
     })
 
@@ -487,7 +549,7 @@ const build = (
           )
         }
       }
-      const events = Stream.map(Stream.filter(raw, keep), toRecorded)
+      const events = Stream.mapArrayEffect(Stream.filter(raw, keep), toRecordedPage)
       return max === Infinity ? events : Stream.take(events, max)
     })
 
@@ -500,70 +562,62 @@ const build = (
     })
 
   // ---- subscriptions ----
-  const subscribeAll: EventStoreShape["subscribeAll"] = (opts: SubscribeAllOptions) =>
+  /**
+   * A client subscription that is reopened after a drop (see the header). `open` starts
+   * one from wherever the caller's resume point is now; `received` moves that point on
+   * and says whether the event is delivered; CaughtUp carries `caughtUpAt()`.
+   */
+  const resubscribing = (
+    what: string,
+    open: (client: EventStoreDBClient) => Effect.Effect<ClientSubscription, unknown>,
+    received: (e: EsdbRecorded) => boolean,
+    caughtUpAt: () => Position | undefined
+  ): Stream.Stream<RecordedEvent | CaughtUp, ReadError> =>
     Stream.callback<RecordedEvent | CaughtUp, ReadError>(
       (queue) =>
         Effect.gen(function* () {
-          const keep = matchesFilter(opts.filter)
-          const filter = serverFilter(opts.filter)
-          // Where the next (re)subscription starts, exclusive: the last event received.
-          // "end" is pinned to the newest event at the first successful attempt, so that a
-          // resubscription after a drop does not skip what was appended in between.
-          let resumeFrom: Position | "start" | "end" = opts.from
-          let lastDelivered: Position | undefined = typeof opts.from === "object" ? opts.from : undefined
           let caughtUpSent = false
           let attempt = 0
 
           /** One subscription, until it drops (fails) or the server ends it (succeeds). */
-          const once = Effect.gen(function* () {
-            if (resumeFrom === "end") {
-              resumeFrom = (yield* headPosition()) ?? "start"
-              if (resumeFrom !== "start") lastDelivered = resumeFrom
-            }
-            const from = resumeFrom
-            yield* Effect.acquireUseRelease(
-              Effect.try({
-                try: () => {
-                  const sub = client.subscribeToAll({ fromPosition: from, filter })
-                  // See the header: the marker lands after everything received before caught_up.
-                  sub.on("caughtUp", () => sub.push(caughtUpMarker))
-                  sub.on("confirmation", () => {
+          const once = Effect.acquireUseRelease(
+            Effect.tap(open(client), (sub) =>
+              Effect.sync(() => {
+                // See the header: the marker lands after everything received before caught_up.
+                sub.on("caughtUp", () => sub.push(caughtUpMarker))
+                sub.on("confirmation", () => {
+                  attempt = 0
+                })
+              })
+            ),
+            (sub) => {
+              const r = reader<ResolvedEvent>(sub)
+              const loop: Effect.Effect<void, unknown> = r.next(64).pipe(
+                Effect.flatMap((items) => {
+                  if (items === readDone) return Effect.void
+                  const out: Array<RecordedEvent | CaughtUp> = []
+                  for (const item of items) {
                     attempt = 0
-                  })
-                  return sub
-                },
-                catch: (e) => e
-              }),
-              (sub) => {
-                const r = reader<AllStreamResolvedEvent>(sub)
-                const loop: Effect.Effect<void, unknown> = r.next(64).pipe(
-                  Effect.flatMap((items) => {
-                    if (items === readDone) return Effect.void
-                    const out: Array<RecordedEvent | CaughtUp> = []
-                    for (const item of items) {
-                      attempt = 0
-                      if (item === caughtUpMarker) {
-                        if (!caughtUpSent) {
-                          caughtUpSent = true
-                          out.push({ _tag: "CaughtUp", position: lastDelivered })
-                        }
-                        continue
+                    if (item === caughtUpMarker) {
+                      if (!caughtUpSent) {
+                        caughtUpSent = true
+                        out.push({ _tag: "CaughtUp", position: caughtUpAt() })
                       }
-                      const e = item.event
-                      if (!e || !e.position) continue
-                      resumeFrom = e.position
-                      if (!keep(e)) continue
-                      lastDelivered = e.position
-                      out.push(toRecorded(e))
+                      continue
                     }
-                    return out.length === 0 ? loop : Effect.andThen(Queue.offerAll(queue, out), loop)
-                  })
-                )
-                return loop
-              },
-              (sub) => Effect.promise(() => sub.unsubscribe())
-            )
-          })
+                    const e = item.event
+                    if (!e || !received(e)) continue
+                    const recorded = toRecorded(e)
+                    if (recorded._tag === "EventStoreFailure") return Effect.fail(recorded)
+                    out.push(recorded)
+                  }
+                  return out.length === 0 ? loop : Effect.andThen(Queue.offerAll(queue, out), loop)
+                })
+              )
+              return loop
+            },
+            (sub) => Effect.promise(() => sub.unsubscribe())
+          )
 
           /**
            * After a drop: wait (capped exponential backoff) and go again, or give up. Dropped
@@ -577,7 +631,7 @@ const build = (
               ? cause
               : cause instanceof StreamNotFound
               ? new EventStoreFailure({ reason: cause.message })
-              : storeError("subscription to $all", cause)
+              : storeError(what, cause)
             const retryable = error._tag === "EventStoreUnavailable" || isTransportError(cause)
             if (!retryable || attempt > maxAttempts) return Effect.fail(error)
             return Effect.sleep(Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt - 1, 30)))
@@ -588,13 +642,89 @@ const build = (
             const outcome = yield* Effect.result(once)
             yield* backoff(
               outcome._tag === "Success"
-                ? new EventStoreUnavailable({ reason: "subscription to $all: the server ended the subscription" })
+                ? new EventStoreUnavailable({ reason: `${what}: the server ended the subscription` })
                 : outcome.failure
             )
           }
         }),
       { bufferSize: 256, strategy: "suspend" }
     )
+
+  const subscribeAll: EventStoreShape["subscribeAll"] = (opts: SubscribeAllOptions) =>
+    Stream.suspend(() => {
+      const keep = matchesFilter(opts.filter)
+      const filter = serverFilter(opts.filter)
+      // Where the next (re)subscription starts, exclusive: the last event received (system
+      // events and filtered-out ones included). "end" is pinned to the newest event at the
+      // first attempt, so that a resubscription after a drop does not skip what was
+      // appended in between.
+      let resumeFrom: Position | "start" | "end" = opts.from
+      let lastDelivered: Position | undefined = typeof opts.from === "object" ? opts.from : undefined
+      return resubscribing(
+        "subscription to $all",
+        (c) =>
+          Effect.gen(function* () {
+            if (resumeFrom === "end") {
+              resumeFrom = (yield* headPosition()) ?? "start"
+              if (resumeFrom !== "start") lastDelivered = resumeFrom
+            }
+            const from = resumeFrom
+            return yield* Effect.try({ try: () => c.subscribeToAll({ fromPosition: from, filter }) as unknown as ClientSubscription, catch: (e) => e })
+          }),
+        (e) => {
+          if (!e.position) return false
+          resumeFrom = e.position
+          if (!keep(e)) return false
+          lastDelivered = e.position
+          return true
+        },
+        () => lastDelivered
+      )
+    })
+
+  /** The stream's last revision, or "start" when it has no events. */
+  const lastRevisionOf = (stream: string): Effect.Effect<bigint | "start", ReadError> =>
+    Stream.runHead(readStream(stream, { direction: "backwards", maxCount: 1 })).pipe(
+      Effect.map((head) => (head._tag === "Some" ? head.value.revision : ("start" as const))),
+      Effect.catchTag("StreamNotFound", () => Effect.succeed("start" as const))
+    )
+
+  // Native on the server (a stream subscription, no $all scan): catch-up from the revision
+  // after `from`, caught_up, then live; a stream that does not exist yet is caught up at once.
+  const subscribeStream: EventStoreShape["subscribeStream"] = (stream, from) =>
+    Stream.suspend(() => {
+      let resumeFrom: bigint | "start" | "end" = from
+      let lastDelivered: Position | undefined
+      return resubscribing(
+        `subscription to ${stream}`,
+        (c) =>
+          Effect.gen(function* () {
+            if (resumeFrom === "end") resumeFrom = yield* lastRevisionOf(stream)
+            const fromRevision = resumeFrom
+            return yield* Effect.try({ try: () => c.subscribeToStream(stream, { fromRevision }) as unknown as ClientSubscription, catch: (e) => e })
+          }),
+        (e) => {
+          if (e.streamId !== stream || (typeof resumeFrom === "bigint" && e.revision <= resumeFrom)) return false
+          resumeFrom = e.revision
+          lastDelivered = e.position
+          return true
+        },
+        () => lastDelivered
+      )
+    })
+
+  const readStreamJson: EventStoreShape["readStreamJson"] = (stream, opts) =>
+    Stream.map(readStream(stream, opts), (e) => ({
+      _tag: "RecordedEventJson",
+      stream: e.stream,
+      revision: e.revision,
+      position: e.position,
+      id: e.id,
+      type: e.type,
+      dataJson: JSON.stringify(e.data),
+      metadataJson: JSON.stringify(e.metadata),
+      created: e.created
+    }))
 
   const close = () =>
     Effect.promise(async () => {
@@ -603,7 +733,7 @@ const build = (
       await Promise.allSettled([client, ...retired].map((c) => c.dispose()))
     })
 
-  return { kind: "esdb", append, readStream, readAll, subscribeAll, headPosition, close }
+  return { append, readStream, readStreamJson, readAll, subscribeAll, subscribeStream, headPosition, close }
 }
 
 /** The EventStoreDB store as the EventStore service; the client is disposed with the layer's scope. */

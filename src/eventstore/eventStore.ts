@@ -6,7 +6,7 @@ import type { Effect, Stream } from "effect"
 /**
  * A place in the global ($all) order. For the embedded store commit === prepare ===
  * the row's global sequence; for EventStoreDB they are the transaction-log offsets.
- * Outside the store it is an opaque cursor (see positionCodec.ts).
+ * Outside the store it is an opaque cursor (see position.ts).
  */
 export interface Position {
   readonly commit: bigint
@@ -96,6 +96,12 @@ export interface SubscribeAllOptions {
   readonly filter?: AllFilter
 }
 
+/**
+ * Where a stream subscription starts, exclusive: after this revision ("start": from the
+ * stream's first event; "end": only events appended from now).
+ */
+export type StreamSubscriptionStart = bigint | "start" | "end"
+
 export class WrongExpectedVersion extends Data.TaggedError("WrongExpectedVersion")<{
   readonly stream: string
   readonly expected: ExpectedRevision
@@ -137,8 +143,6 @@ export type ReadError = StreamNotFound | EventStoreUnavailable | EventStoreFailu
 export type AppendError = WrongExpectedVersion | EventStoreUnavailable | EventStoreFailure
 
 export interface EventStoreShape {
-  /** Which adapter this is, for logs and /readyz. */
-  readonly kind: "sqlite" | "esdb"
   append(
     stream: string,
     events: ReadonlyArray<EventData>,
@@ -146,15 +150,24 @@ export interface EventStoreShape {
   ): Effect.Effect<AppendResult, AppendError>
   readStream(stream: string, options?: ReadStreamOptions): Stream.Stream<RecordedEvent, ReadError>
   /**
-   * Optional fast path: readStream's events with data and metadata still as JSON text, for
-   * callers that only write them out again (NDJSON replays). Adapters that keep JSON text
-   * (sqlite) offer it; callers fall back to readStream when it is absent.
+   * readStream's events with data and metadata as JSON text, for callers that only write
+   * them out again (NDJSON replays): an adapter that keeps the text passes it on unparsed.
    */
-  readStreamJson?(stream: string, options?: ReadStreamOptions): Stream.Stream<RecordedEventJson, ReadError>
+  readStreamJson(stream: string, options?: ReadStreamOptions): Stream.Stream<RecordedEventJson, ReadError>
   readAll(options?: ReadAllOptions): Stream.Stream<RecordedEvent, ReadError>
   subscribeAll(options: SubscribeAllOptions): Stream.Stream<RecordedEvent | CaughtUp, ReadError>
+  /**
+   * One stream's events after `from` (exclusive), one CaughtUp, then live events. A stream
+   * that has no events yet is waited for: CaughtUp comes first, its events when they come.
+   */
+  subscribeStream(stream: string, from: StreamSubscriptionStart): Stream.Stream<RecordedEvent | CaughtUp, ReadError>
   /** The position of the newest event in the store (or null when empty). */
   headPosition(): Effect.Effect<Position | null, ReadError>
+  /**
+   * Releases the store. Afterwards every call fails with EventStoreFailure, and open
+   * subscriptions end with it. Idempotent.
+   */
+  close(): Effect.Effect<void>
 }
 
 export class EventStore extends Context.Service<EventStore, EventStoreShape>()("agentlog/EventStore") {}

@@ -5,12 +5,10 @@ import { Effect } from "effect"
 import { EventStoreFailure, type EventStoreShape } from "./eventStore.ts"
 import { makeSqliteEventStore } from "./sqliteEventStore.ts"
 
-export type ClosableEventStore = EventStoreShape & { close(): Effect.Effect<void> }
-
 export const openEventStore = (
   eventStore: string,
   dataDir: string
-): Effect.Effect<ClosableEventStore, EventStoreFailure> =>
+): Effect.Effect<EventStoreShape, EventStoreFailure> =>
   eventStore === "sqlite"
     ? makeSqliteEventStore(dataDir)
     : Effect.tryPromise({

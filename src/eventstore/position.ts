@@ -12,11 +12,15 @@ export const encodePosition = (p: Position): string =>
 
 const cursorPattern = /^(\d{1,20})(?:-(\d{1,20}))?$/
 
+/** Both stores keep positions as signed 64-bit integers (SQLite INTEGER, the server's long). */
+const maxPosition = 2n ** 63n - 1n
+
 /** Parses a cursor from a client; null when it is not one we could have issued. */
 export const decodePosition = (s: string): Position | null => {
   const m = cursorPattern.exec(s)
   if (!m) return null
   const commit = BigInt(m[1]!)
   const prepare = m[2] === undefined ? commit : BigInt(m[2])
+  if (commit > maxPosition || prepare > maxPosition) return null
   return { commit, prepare }
 }

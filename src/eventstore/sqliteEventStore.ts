@@ -1,7 +1,8 @@
 // The embedded EventStore adapter on node:sqlite: one `events` table whose INTEGER
 // PRIMARY KEY is the global position (1..n, gap-free, commit order), appends in one
 // BEGIN IMMEDIATE transaction, reads paged from the table, and live subscriptions woken
-// in-process by the appending code (no polling). See sqliteSchema.ts for the file itself.
+// in-process by the appending code (no polling); one stream's subscription reads it by the
+// (stream, revision) index. See sqliteSchema.ts for the file itself.
 //
 // Filters: an empty or absent `streamPrefix`/`eventTypes` list does not filter; both
 // present means both must match.
@@ -33,8 +34,6 @@ import { openEventsDb } from "./sqliteSchema.ts"
 export interface SqliteEventStore extends EventStoreShape {
   /** Absolute path of events.db. */
   readonly file: string
-  /** Closes the database; live subscriptions then fail. Idempotent. */
-  close(): Effect.Effect<void>
 }
 
 /** Rows fetched per query while paging through reads and subscriptions. */
@@ -320,7 +319,7 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
 
   // The text in the table is what JSON.stringify wrote at append, so it is already the
   // JSON of the parsed value: no parse and stringify again to pass it on.
-  const readStreamJson: NonNullable<EventStoreShape["readStreamJson"]> = (stream, options: ReadStreamOptions = {}) =>
+  const readStreamJson: EventStoreShape["readStreamJson"] = (stream, options: ReadStreamOptions = {}) =>
     streamRows(stream, options, toRecordedJson)
 
   /**
@@ -456,6 +455,40 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
       )
     })
 
+  // One stream from its index: rows after the last revision delivered, by revision. As in
+  // subscribeAll, "note the head, read a page" is atomic with respect to appends, so a
+  // page that comes back short means the stream had nothing more up to that head.
+  const subscribeStream: EventStoreShape["subscribeStream"] = (stream, from) =>
+    Stream.unwrap(
+      sync(() => {
+        const sql = `SELECT ${columns} FROM events WHERE stream = ? AND revision > ? ORDER BY revision LIMIT ?`
+        type State = { readonly after: bigint; readonly delivered: Position | undefined; readonly live: boolean }
+        const after = from === "start" ? -1n : from === "end" ? lastRevision(stream) ?? -1n : from
+        const step = (
+          s: State
+        ): Effect.Effect<readonly [Array<RecordedEvent | CaughtUp>, Option.Option<State>], EventStoreFailure | EventStoreUnavailable> =>
+          Effect.flatMap(
+            sync(() => ({ seen: head, rows: rowsOf(sql, stream, s.after, pageSize) })),
+            ({ seen, rows }) => {
+              const last = rows[rows.length - 1]
+              if (last !== undefined) {
+                const state = { after: last[REVISION], delivered: at(last[POSITION]), live: s.live }
+                return Effect.succeed([rows.map(toRecorded), Option.some(state)] as const)
+              }
+              if (!s.live) {
+                const caughtUp: CaughtUp = { _tag: "CaughtUp", position: s.delivered }
+                return Effect.succeed([[caughtUp], Option.some({ ...s, live: true })] as const)
+              }
+              return Effect.flatMap(waitForCommitAfter(seen), () => step(s))
+            }
+          )
+        return Stream.paginate<State, RecordedEvent | CaughtUp, EventStoreFailure | EventStoreUnavailable>(
+          { after, delivered: undefined, live: false },
+          step
+        )
+      })
+    )
+
   const headPosition: EventStoreShape["headPosition"] = () =>
     sync(() => {
       const h = (stmt("SELECT max(position) AS head FROM events").get() as { head: bigint | null }).head
@@ -470,7 +503,7 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
       db.close()
     })
 
-  return { kind: "sqlite", file, append, readStream, readStreamJson, readAll, subscribeAll, headPosition, close }
+  return { file, append, readStream, readStreamJson, readAll, subscribeAll, subscribeStream, headPosition, close }
 }
 
 /** The embedded store as the EventStore service; the database closes with the layer's scope. */

@@ -1,4 +1,4 @@
-// The Hono app: request log and request id, auth, the routes of the table, and one error
+// The Hono app: request log and request id, the Host/Origin guard, auth, the routes of the table, and one error
 // handler that turns anything thrown into problem+json (tagged errors through
 // problem.ts's single mapping; the unexpected into a generic 500, logged, never shown).
 import type { Hono as HonoType } from "hono"
@@ -7,6 +7,7 @@ import { approvalRoutes } from "./approvalRoutes.ts"
 import { bearerAuth } from "./auth.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
+import { hostGuard } from "./hostGuard.ts"
 import { eventRoutes } from "./eventRoutes.ts"
 import { methodNotAllowed, notFound, problemResponse, toProblem } from "./problem.ts"
 import { readRoutes } from "./readRoutes.ts"
@@ -33,6 +34,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
     await next()
     if (hasUnreadBody(c.req.raw, c.res.status)) c.header("Connection", "close")
   })
+  app.use("*", hostGuard(deps.config.hostGuard ?? {}))
   app.use("*", bearerAuth(deps.config.apiToken))
   // Known paths answer OPTIONS with what they allow.
   app.use("*", async (c, next) => {

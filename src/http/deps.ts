@@ -7,10 +7,13 @@ import type { RunSecrets } from "../process/runSecrets.ts"
 import type { SupervisorShape } from "../process/supervisor.ts"
 import type { ProjectionsShape } from "../projections/projectionsService.ts"
 import type { ReadModelsShape } from "../projections/readModels.ts"
+import type { HostGuardConfig } from "./hostGuard.ts"
 
 export interface HttpConfig {
   /** When set, every route but /healthz needs `Authorization: Bearer <apiToken>`. */
   readonly apiToken?: string | undefined
+  /** Who may call: Host allowlist, Origin check, CORS origins (see hostGuard.ts). */
+  readonly hostGuard?: HostGuardConfig
   /** Largest request body, in bytes (413 beyond). */
   readonly maxBodyBytes: number
   /** How long a read with minPosition waits for the read models before 503. */

@@ -5,13 +5,13 @@ import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import { SessionNotFound } from "../domain/sessionErrors.ts"
 import { sessionIdOf, streamOf } from "../domain/streamName.ts"
-import type { Position, ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
+import type { ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
 import { loadIndexedEvents } from "../projections/eventsAudit.ts"
 import { AuditEventsQuery, decodeQuery, LiveEventsQuery, StreamEventsQuery } from "./bodies.ts"
 import type { HttpDeps } from "./deps.ts"
 import { type HttpEnv, runEffect } from "./env.ts"
-import { badRequest } from "./problem.ts"
+import { badRequest, conflict } from "./problem.ts"
 import { awaitMinPosition, type Ctx, on, pathId } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { sseBody, sseHeaders } from "./sse.ts"
@@ -92,12 +92,11 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const options = { fromRevision, ...(limit !== undefined ? { maxCount: limit } : {}) }
       // A page of events (as the store reads them) per pull and per chunk written: one
       // event per pull cost more in promise and stream machinery than in the event itself.
-      // From the store's JSON text when it offers it; else parsed events, written out again.
       const lines = (page: ReadonlyArray<string>) => [page.join("\n") + "\n"] as const
       const line = eventViewJsonWriter()
-      const pages: Stream.Stream<string, ReadError> = store.readStreamJson
-        ? store.readStreamJson(stream, options).pipe(Stream.mapArray((page) => lines(page.map(line))))
-        : store.readStream(stream, options).pipe(Stream.mapArray((page) => lines(page.map((e) => JSON.stringify(eventView(e))))))
+      const pages: Stream.Stream<string, ReadError> = store
+        .readStreamJson(stream, options)
+        .pipe(Stream.mapArray((page) => lines(page.map(line))))
       const it = Stream.toAsyncIterable(pages)[Symbol.asyncIterator]()
       const encoder = new TextEncoder()
       const body = new ReadableStream<Uint8Array>({
@@ -141,25 +140,26 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       throw badRequest("Last-Event-ID must be an event's revision (a non-negative integer)")
     const stream = streamName(sessionId)
     const newest = await lastEvent(sessionId)
+    // An id the stream has not reached would filter out everything until the stream got
+    // there, so the client would sit on a live stream that delivers nothing: refused.
+    if (lastId !== undefined && BigInt(lastId) > newest.revision)
+      throw conflict(
+        "last-event-id-ahead",
+        "Last-Event-ID is past the stream's end",
+        `Last-Event-ID ${lastId} is past the end of the session's stream: its current revision is ${newest.revision}`,
+        { currentRevision: Number(newest.revision) }
+      )
     // HEAD: the headers only, no subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, sseHeaders)
     const from = lastId === undefined ? 0n : BigInt(lastId) + 1n
 
-    // Replay what the client has not seen, then follow the store from the last replayed
-    // event (or from the newest one when there was nothing to replay): subscription
-    // positions are exclusive, so nothing is missed and nothing is sent twice.
+    // Replay what the client has not seen, then follow the stream after the last revision
+    // delivered (subscriptions start after it, exclusive): nothing missed, nothing twice.
     let delivered = from - 1n
-    let resumeAfter: Position = newest.position
-    const replay = store.readStream(stream, { fromRevision: from }).pipe(
-      Stream.tap((e) =>
-        Effect.sync(() => {
-          resumeAfter = e.position
-        })
-      )
-    )
+    const replay = store.readStream(stream, { fromRevision: from })
     const live = Stream.suspend(() =>
-      store.subscribeAll({ from: resumeAfter, filter: { streamPrefix: [stream] } }).pipe(
-        Stream.filter((x): x is RecordedEvent => x._tag === "RecordedEvent" && x.stream === stream)
+      store.subscribeStream(stream, delivered < 0n ? "start" : delivered).pipe(
+        Stream.filter((x): x is RecordedEvent => x._tag === "RecordedEvent")
       )
     )
     const events = Stream.concat(replay, live).pipe(

@@ -188,7 +188,8 @@ export const routes = {
         contentType: "text/event-stream",
         schema: R.EventView
       },
-      ...readProblems
+      ...readProblems,
+      ...problems(409)
     },
     auth: true
   },

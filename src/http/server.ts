@@ -2,12 +2,12 @@
 // open connection (SSE streams included: their subscriptions are interrupted when the
 // socket closes).
 import type { AddressInfo } from "node:net"
-import type { Server } from "node:http"
+import { createServer, type Server } from "node:http"
 import type { Duplex } from "node:stream"
-import { serve } from "@hono/node-server"
+import { getRequestListener, RequestError } from "@hono/node-server"
 import type { Hono } from "hono"
 import type { HttpEnv } from "./env.ts"
-import { problemContentType } from "./problem.ts"
+import { badRequest, problemContentType, problemResponse, toProblem } from "./problem.ts"
 
 export interface HttpServer {
   /** e.g. http://127.0.0.1:7420 (the bound port when 0 was asked for). */
@@ -19,7 +19,10 @@ export interface HttpServer {
 export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: string; readonly port: number }): Promise<HttpServer> =>
   new Promise((resolve, reject) => {
     const onError = (e: unknown) => reject(e)
-    const server: Server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
+    const listener = getRequestListener(app.fetch, { hostname: options.host, errorHandler: answerUnparsedRequest })
+    const server: Server = createServer(listener)
+    server.listen(options.port, options.host, () => {
+      const info = server.address() as AddressInfo
       server.off("error", onError)
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address
       let closing: Promise<void> | undefined
@@ -33,10 +36,19 @@ export const startHttpServer = (app: Hono<HttpEnv>, options: { readonly host: st
             server.closeAllConnections()
           }))
       })
-    }) as Server
+    })
     server.once("error", onError)
     server.on("clientError", answerClientError)
   })
+
+/**
+ * Requests that Node parsed but the adapter cannot turn into a URL (a Host that is not a
+ * host name, such as `[::ffff:127.0.0.1]` or `127.1`) get a problem+json answer, not an empty 400.
+ */
+const answerUnparsedRequest = (e: unknown): Response =>
+  problemResponse(
+    e instanceof RequestError ? badRequest("the request's Host or target cannot be parsed").problem : toProblem(e, { ifMatch: false }).problem
+  )
 
 /**
  * Requests that Node's HTTP parser refuses before the app sees them (a malformed request

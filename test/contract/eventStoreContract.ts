@@ -13,6 +13,7 @@ import type {
   Position,
   ReadAllOptions,
   RecordedEvent,
+  StreamSubscriptionStart,
   SubscribeAllOptions
 } from "../../src/eventstore/eventStore.ts"
 import { comparePositions } from "../../src/eventstore/position.ts"
@@ -20,6 +21,11 @@ import { comparePositions } from "../../src/eventstore/position.ts"
 export interface OpenedStore {
   readonly store: EventStoreShape
   readonly close: () => Promise<void>
+  /**
+   * Takes the store away (server down) until the returned function brings it back. Only
+   * where a test can do that: a shared real server cannot be stopped by one test.
+   */
+  readonly outage?: () => Promise<() => Promise<void>>
 }
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
@@ -49,7 +55,34 @@ const expectStrictlyIncreasing = (positions: ReadonlyArray<Position>) => {
   for (let i = 1; i < positions.length; i++) expect(comparePositions(positions[i - 1]!, positions[i]!)).toBe(-1)
 }
 
-export function eventStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+/**
+ * `outage`: the harness can take the store away (OpenedStore.outage). The embedded store
+ * cannot be made unavailable from outside (it holds its file's lock exclusively), and one
+ * test cannot stop a shared real server.
+ */
+/**
+ * Collects a subscription up to and including the first item `done` accepts, running
+ * `onCaughtUp` (forked) when the CaughtUp marker arrives: "live" events are appended at
+ * that moment, not after a guessed delay.
+ */
+export const collectThroughCaughtUp = <E, E2>(
+  subscription: Stream.Stream<RecordedEvent | CaughtUp, E>,
+  done: (x: RecordedEvent | CaughtUp) => boolean,
+  onCaughtUp: Effect.Effect<unknown, E2>
+): Effect.Effect<Array<RecordedEvent | CaughtUp>, E | E2> =>
+  Effect.gen(function* () {
+    const caught = yield* Deferred.make<void>()
+    const reaction = yield* Effect.forkChild(Effect.andThen(Deferred.await(caught), onCaughtUp))
+    const items = yield* subscription.pipe(
+      Stream.tap((x) => (isCaughtUp(x) ? Deferred.succeed(caught, undefined) : Effect.void)),
+      Stream.takeUntil(done),
+      Stream.runCollect
+    )
+    yield* Fiber.join(reaction)
+    return items
+  })
+
+export function eventStoreContract(name: string, open: () => Promise<OpenedStore>, options: { readonly outage?: boolean } = {}): void {
   describe(`EventStore contract: ${name}`, () => {
     let opened: OpenedStore | undefined
     const store = (): EventStoreShape => opened!.store
@@ -80,22 +113,18 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
       options: SubscribeAllOptions,
       lastId: string,
       onCaughtUp: Effect.Effect<unknown, unknown> = Effect.void
+    ) => collectUntil(store().subscribeAll(options), lastId, onCaughtUp)
+    const collectUntil = (
+      subscription: Stream.Stream<RecordedEvent | CaughtUp, unknown>,
+      lastId: string,
+      onCaughtUp: Effect.Effect<unknown, unknown>
     ) =>
       run(
-        Effect.gen(function* () {
-          const caught = yield* Deferred.make<void>()
-          const reaction = yield* Effect.forkChild(Effect.andThen(Deferred.await(caught), onCaughtUp))
-          const items = yield* store()
-            .subscribeAll(options)
-            .pipe(
-              Stream.tap((x) => (isCaughtUp(x) ? Deferred.succeed(caught, undefined) : Effect.void)),
-              Stream.tap(() => Effect.yieldNow),
-              Stream.takeUntil((x) => x._tag === "RecordedEvent" && x.id === lastId),
-              Stream.runCollect
-            )
-          yield* Fiber.join(reaction)
-          return items
-        }).pipe(Effect.timeout("60 seconds"))
+        collectThroughCaughtUp(
+          subscription.pipe(Stream.tap(() => Effect.yieldNow)),
+          (x) => x._tag === "RecordedEvent" && x.id === lastId,
+          onCaughtUp
+        ).pipe(Effect.timeout("60 seconds"))
       )
 
     describe("append and expected revision", () => {
@@ -207,6 +236,41 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
         const read = await readStream(s)
         expect(ids(read)).toEqual([...ids(created), ...ids(more)])
         expect(revisions(read)).toEqual([0n, 1n, 2n, 3n, 4n])
+      })
+
+      it("a retry answers with the original write's position, also after later appends, with an exact revision", async () => {
+        const s = newStream()
+        const created = events(3)
+        const first = await append(s, created, "no_stream")
+        const more = events(2)
+        const second = await append(s, more, 2n)
+        await append(s, events(4), 4n)
+        await append(newStream(), events(2), "no_stream")
+        expect(await append(s, created, "no_stream")).toEqual(first)
+        expect(await append(s, more, 2n)).toEqual(second)
+        expect(ids(await readStream(s))).toHaveLength(9)
+      })
+
+      it("a retry with expected revision any right after the write answers with its position", async () => {
+        const s = newStream()
+        const written = events(2)
+        const first = await append(s, written, "any")
+        expect(await append(s, written, "any")).toEqual(first)
+        expect(ids(await readStream(s))).toEqual(ids(written))
+      })
+
+      it("every event of an append has its own position; the append answers the last one's", async () => {
+        const s = newStream()
+        const result = await append(s, events(4), "no_stream")
+        const read = await readStream(s)
+        expectStrictlyIncreasing(read.map((e) => e.position))
+        expect(result.position).toEqual(read[3]!.position)
+        // A position inside an append is a place to start from, like any other.
+        expect(ids(await readAll({ fromPosition: read[2]!.position, filter: { streamPrefix: [s] } }))).toEqual(ids(read.slice(2)))
+        const afterSecond = await collect(
+          store().subscribeAll({ from: read[1]!.position, filter: { streamPrefix: [s] } }).pipe(Stream.takeUntil(isCaughtUp))
+        )
+        expect(ids(afterSecond)).toEqual(ids(read.slice(2)))
       })
     })
 
@@ -490,6 +554,73 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
       })
     })
 
+    describe("subscribeStream", () => {
+      /** Subscribes to one stream and collects until `lastId` was delivered, `during` forked at CaughtUp. */
+      const followUntil = (
+        stream: string,
+        from: StreamSubscriptionStart,
+        lastId: string,
+        during: Effect.Effect<unknown, unknown> = Effect.void
+      ) => collectUntil(store().subscribeStream(stream, from), lastId, during)
+      const shape = (items: ReadonlyArray<RecordedEvent | CaughtUp>) => items.map((x) => (isCaughtUp(x) ? "CaughtUp" : x.id))
+
+      it("from start: the stream so far, one CaughtUp, then live events, and nothing of other streams", async () => {
+        const s = newStream()
+        const before = events(3)
+        await append(s, before, "no_stream")
+        const live = events(2)
+        const items = await followUntil(
+          s,
+          "start",
+          live[1]!.id,
+          Effect.andThen(store().append(`${s}-other`, events(2), "no_stream"), store().append(s, live, 2n))
+        )
+        expect(shape(items)).toEqual([...ids(before), "CaughtUp", ...ids(live)])
+        const recorded = items.filter((x): x is RecordedEvent => !isCaughtUp(x))
+        expect(revisions(recorded)).toEqual([0n, 1n, 2n, 3n, 4n])
+        expect((items[3] as CaughtUp).position).toEqual(recorded[2]!.position)
+      })
+
+      it("from a revision: only the events after it (exclusive)", async () => {
+        const s = newStream()
+        const written = events(5)
+        await append(s, written, "no_stream")
+        const live = events(1)
+        const items = await followUntil(s, 2n, live[0]!.id, store().append(s, live, 4n))
+        expect(shape(items)).toEqual([...ids(written.slice(3)), "CaughtUp", ...ids(live)])
+      })
+
+      it("from end: CaughtUp first, then only what is appended afterwards", async () => {
+        const s = newStream()
+        await append(s, events(3), "no_stream")
+        const live = events(2)
+        const items = await followUntil(s, "end", live[1]!.id, store().append(s, live, 2n))
+        expect(shape(items)).toEqual(["CaughtUp", ...ids(live)])
+      })
+
+      it("a stream that does not exist yet: CaughtUp, then its events once it is created", async () => {
+        const s = newStream()
+        const created = events(2)
+        const items = await followUntil(s, "start", created[1]!.id, store().append(s, created, "no_stream"))
+        expect(shape(items)).toEqual(["CaughtUp", ...ids(created)])
+        expect((items[0] as CaughtUp).position).toBeUndefined()
+      })
+    })
+
+    describe("readStreamJson", () => {
+      it("is readStream with data and metadata as their JSON text", async () => {
+        const s = newStream()
+        await append(s, [event("ContractJson", { n: 1, s: "é\u2028", nested: [null, true] }), event()], "no_stream")
+        const parsed = await readStream(s, { fromRevision: 0n })
+        const json = await collect(store().readStreamJson(s, { fromRevision: 0n }))
+        expect(json.map((e) => ({ ...e, _tag: "RecordedEvent", data: JSON.parse(e.dataJson), metadata: JSON.parse(e.metadataJson), dataJson: undefined, metadataJson: undefined })))
+          .toEqual(parsed.map((e) => ({ ...e, dataJson: undefined, metadataJson: undefined })))
+        expect(json.map((e) => e.dataJson)).toEqual(parsed.map((e) => JSON.stringify(e.data)))
+        expect(await collect(store().readStreamJson(s, { direction: "backwards", maxCount: 1 }))).toHaveLength(1)
+        expect((await failure(Stream.runCollect(store().readStreamJson(newStream()))))._tag).toBe("StreamNotFound")
+      })
+    })
+
     describe("volume and content", () => {
       it("keeps 10,000 events in one stream, in order", async () => {
         const s = newStream()
@@ -541,6 +672,72 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
         expect(viaAll!.type).toBe(e.type)
         expect(viaAll!.data).toStrictEqual(e.data)
         expect(viaAll!.metadata).toStrictEqual(e.metadata)
+      })
+    })
+
+    describe("closed and unavailable", () => {
+      it("once closed, every call fails with EventStoreFailure and open subscriptions end with it", async () => {
+        const own = await open()
+        try {
+          const s = newStream()
+          await run(own.store.append(s, events(1), "no_stream"))
+          const live = await run(
+            Effect.gen(function* () {
+              const caught = yield* Deferred.make<void>()
+              const all = yield* Effect.forkChild(
+                own.store.subscribeAll({ from: "end" }).pipe(
+                  Stream.tap((x) => (isCaughtUp(x) ? Deferred.succeed(caught, undefined) : Effect.void)),
+                  Stream.runDrain,
+                  Effect.flip
+                )
+              )
+              const one = yield* Effect.forkChild(Effect.flip(Stream.runDrain(own.store.subscribeStream(s, "end"))))
+              yield* Deferred.await(caught)
+              yield* own.store.close()
+              yield* own.store.close() // idempotent
+              return [yield* Fiber.join(all), yield* Fiber.join(one)]
+            }).pipe(Effect.timeout("30 seconds"))
+          )
+          expect(live.map((e) => e._tag)).toEqual(["EventStoreFailure", "EventStoreFailure"])
+          const after = [
+            await failure(own.store.append(s, events(1), "any")),
+            await failure(Stream.runCollect(own.store.readStream(s))),
+            await failure(Stream.runCollect(own.store.readStreamJson(s))),
+            await failure(Stream.runCollect(own.store.readAll({ maxCount: 1 }))),
+            await failure(Stream.runCollect(own.store.subscribeAll({ from: "start" }))),
+            await failure(Stream.runCollect(own.store.subscribeStream(s, "start"))),
+            await failure(own.store.headPosition())
+          ]
+          expect(after.map((e) => e._tag)).toEqual(Array(7).fill("EventStoreFailure"))
+        } finally {
+          await own.close()
+        }
+      })
+
+      it.runIf(options.outage)("while unavailable, appends fail as EventStoreUnavailable and write nothing; afterwards all resumes", async () => {
+        const own = await open()
+        try {
+          const s = newStream()
+          const first = events(2)
+          await run(own.store.append(s, first, "no_stream"))
+          const later = events(2)
+          const followed = Effect.runPromise(
+            own.store.subscribeStream(s, "start").pipe(
+              Stream.takeUntil((x) => x._tag === "RecordedEvent" && x.id === later[1]!.id),
+              Stream.runCollect,
+              Effect.timeout("60 seconds")
+            )
+          )
+          const restore = await own.outage!()
+          const refused = await failure(own.store.append(s, events(1), 1n))
+          expect(refused._tag).toBe("EventStoreUnavailable")
+          await restore()
+          expect((await run(own.store.append(s, later, 1n))).nextRevision).toBe(3n)
+          expect(ids(await followed)).toEqual(ids([...first, ...later]))
+          expect(ids(await collect(own.store.readStream(s)))).toEqual(ids([...first, ...later]))
+        } finally {
+          await own.close()
+        }
       })
     })
   })

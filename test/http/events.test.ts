@@ -24,10 +24,10 @@ const countingSubscriptions = () => {
       ...deps,
       store: {
         ...deps.store,
-        subscribeAll: (o) =>
+        subscribeStream: (stream, from) =>
           Stream.suspend(() => {
             counts.opened++
-            return deps.store.subscribeAll(o).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
+            return deps.store.subscribeStream(stream, from).pipe(Stream.ensuring(Effect.sync(() => void counts.ended++)))
           })
       }
     })
@@ -151,11 +151,22 @@ describe("GET /v1/sessions/:id/events/live (SSE)", () => {
       expect(all[3]!.event).toBe("RunFailed")
       // Heartbeats are comments.
       await sse.waitForComment((c) => c === "heartbeat")
-      // Other sessions' events do not leak in.
-      await h.seedSession()
-      await say(h, sessionId, runId, "late").catch(() => undefined) // refused: the run ended
-      await new Promise((r) => setTimeout(r, 100))
-      expect(sse.frames.map((f) => f.id)).toEqual(["2", "3", "4", "5"])
+      // Other sessions' events do not leak in, and a refused command appends nothing: the
+      // rename appended after them is the barrier, so the frames before it are all there is.
+      const other = await h.seedRunning()
+      // (More events than this stream has, so their revisions overlap the ones still to come.)
+      for (let i = 0; i < 6; i++) await say(h, other.sessionId, other.runId, `elsewhere ${i}`)
+      await expect(say(h, sessionId, runId, "late")).rejects.toMatchObject({ _tag: "InvalidTransition" })
+      await h.command({ kind: "RenameSession", sessionId, title: "barrier" })
+      const upToBarrier = await sse.waitForFrames(5)
+      expect(upToBarrier.map((f) => [f.id, f.event])).toEqual([
+        ["2", "ClaudeAssistantMessage"],
+        ["3", "ClaudeAssistantMessage"],
+        ["4", "ClaudeAssistantMessage"],
+        ["5", "RunFailed"],
+        ["6", "SessionRenamed"]
+      ])
+      expect(upToBarrier.every((f) => JSON.parse(f.data).sessionId === sessionId)).toBe(true)
     } finally {
       sse.close()
     }
@@ -218,8 +229,16 @@ describe("GET /v1/sessions/:id/events/live (SSE)", () => {
     expect(r.headers.get("content-type")).toMatch(/^text\/event-stream/)
     const n = await h.fetch(`/v1/sessions/${sessionId}/events`, { method: "HEAD", headers: { accept: "application/x-ndjson" } })
     expect(n.status).toBe(200)
-    await new Promise((r) => setTimeout(r, 50))
-    expect(counts.opened).toBe(0)
+    // Barrier: a GET after the HEADs opens its subscription once it has replayed; had a HEAD
+    // opened one, it would have been counted before (or with) the GET's.
+    const sse = await openSse(`${h.url}/v1/sessions/${sessionId}/events/live`)
+    try {
+      await sse.waitForFrames(2)
+      await eventually(() => counts.opened >= 1, "the GET's live subscription")
+      expect(counts.opened).toBe(1)
+    } finally {
+      sse.close()
+    }
   })
 
   it("404 for an unknown session, 400 for a bad Last-Event-ID", async () => {
@@ -229,6 +248,34 @@ describe("GET /v1/sessions/:id/events/live (SSE)", () => {
     expect(r.status).toBe(404)
     expect((await problemOf(r)).status).toBe(404)
     expect((await h.fetch(`/v1/sessions/${sessionId}/events/live`, { headers: { "last-event-id": "abc" } })).status).toBe(400)
+  })
+
+  it("409 naming the current revision for a Last-Event-ID past the stream's end, header or query", async () => {
+    const h = await start()
+    const { sessionId, runId } = await h.seedRunning() // revisions 0..1
+    for (const ask of [
+      { headers: { "last-event-id": "50" } },
+      { query: "?lastEventId=2" },
+      { headers: { "last-event-id": "2" }, method: "HEAD" }
+    ]) {
+      const r = await h.fetch(`/v1/sessions/${sessionId}/events/live${ask.query ?? ""}`, {
+        ...(ask.headers ? { headers: ask.headers } : {}),
+        ...(ask.method ? { method: ask.method } : {})
+      })
+      expect(r.status, JSON.stringify(ask)).toBe(409)
+      if (ask.method === "HEAD") continue
+      const p = await problemOf(r)
+      expect(p).toMatchObject({ type: "urn:agentlog:problem:last-event-id-ahead", status: 409, currentRevision: 1 })
+      expect(p.detail).toMatch(/current revision is 1\b/)
+    }
+    // The newest revision itself is a client that is up to date: it gets what comes next.
+    const upToDate = await openSse(`${h.url}/v1/sessions/${sessionId}/events/live`, { "last-event-id": "1" })
+    try {
+      await say(h, sessionId, runId, "next")
+      expect((await upToDate.waitForFrames(1)).map((f) => f.id)).toEqual(["2"])
+    } finally {
+      upToDate.close()
+    }
   })
 })
 

@@ -15,8 +15,8 @@ import { loadConfig } from "../../src/config.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { SessionOptions } from "../../src/domain/sessionOptions.ts"
 import type { Session } from "../../src/domain/sessionState.ts"
-import { EventStore, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
-import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
+import { makeSqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
 import type { HttpConfig, HttpDeps } from "../../src/http/app.ts"
 import type { HttpServer } from "../../src/http/server.ts"
 import type { Logger, LogLevel } from "../../src/log.ts"
@@ -36,7 +36,7 @@ export interface LogLine {
 export interface Harness {
   readonly url: string
   readonly dataDir: string
-  readonly store: SqliteEventStore
+  readonly store: EventStoreShape
   readonly commands: SessionCommandsShape
   readonly supervisor: SupervisorShape
   readonly projections: ProjectionsShape
@@ -71,6 +71,8 @@ export interface HarnessOptions {
   readonly hangingClaude?: boolean
   /** Replaces parts of the app's dependencies (failing stores, lagging projections, …). */
   readonly wrap?: (deps: HttpDeps) => HttpDeps
+  /** Another event store than the embedded one (closed with the harness). */
+  readonly store?: EventStoreShape
 }
 
 const hangingClaude = (dir: string): string => {
@@ -84,7 +86,7 @@ const supervisorCtx = (runId: string) => ({ correlationId: runId, source: "super
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const dataDir = mkdtempSync(join(tmpdir(), "agentlog-http-"))
-  const store = await Effect.runPromise(makeSqliteEventStore(dataDir))
+  const store = options.store ?? (await Effect.runPromise(makeSqliteEventStore(dataDir)))
   const logs: Array<LogLine> = []
   const logger: Logger = { log: (level, msg, fields = {}) => void logs.push({ level, msg, fields }) }
   const http = options.config ?? {}

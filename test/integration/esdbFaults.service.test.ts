@@ -40,7 +40,7 @@ afterEach(async () => {
 })
 
 const start = async (script: Array<Turn>, env: Record<string, string> = {}) => {
-  esdb = await startEsdbStandIn({ maxAppendSize: 8 * 1024 * 1024 })
+  esdb = await startEsdbStandIn()
   fake = await startFakeAnthropic(script)
   claude = makeClaudeEnv(fake.url)
   dataDir = mkdtempSync(join(tmpdir(), "agentlog-esdb-faults-"))
@@ -215,8 +215,8 @@ describe("the service on EventStoreDB when the connection drops", () => {
     await waitFor("the supervisor to retry the Claude message", async () =>
       service.logs.some((l) => l.msg === "recording a Claude message: the event store is unavailable; retrying") ? true : undefined
     )
-    await new Promise((r) => setTimeout(r, 500))
-    // Claude waits for its message to be recorded; it is not stopped, nothing is recorded as failed.
+    // Claude waits for its message to be recorded; it is not stopped. (That nothing gave up
+    // meanwhile is proved below without waiting: the run ends completed, with no error.)
     expect(claude!.claudePids()).toHaveLength(1)
     expect((await session(sessionId)).status).toBe("running")
 

@@ -51,8 +51,8 @@ const targets: Array<{ readonly name: string; readonly connect: () => Promise<st
   {
     name: "the in-process stand-in",
     connect: async () => {
-      // Claude messages can be large: configured like a server with a raised MaxAppendSize.
-      esdb = await startEsdbStandIn({ maxAppendSize: 8 * 1024 * 1024 })
+      // 25.1's defaults: 16 MiB per event (one Claude message), 256 MiB per append.
+      esdb = await startEsdbStandIn()
       return esdb.connectionString
     }
   },
@@ -69,7 +69,7 @@ describe.each(targets)("the service on EventStoreDB: $name", ({ connect }) => {
     claude = makeClaudeEnv(fake.url)
     dataDir = mkdtempSync(join(tmpdir(), "agentlog-esdb-service-"))
     service = await startServiceProcess({ dataDir, claude, env: { AGENTLOG_EVENTSTORE: connectionString } })
-    expect(service.logs.find((l) => l.msg === "event store open")).toMatchObject({ kind: "esdb" })
+    expect(service.logs.find((l) => l.msg === "event store open")).toMatchObject({ store: "esdb" })
 
     const launched = await call("POST", "/v1/sessions", {
       query: "run echo for me",
@@ -179,8 +179,8 @@ describe.each(targets)("the service on EventStoreDB: $name", ({ connect }) => {
 })
 
 describe("the service on EventStoreDB: a message the server refuses", () => {
-  it("a Claude message over the server's MaxAppendSize stops the run, recorded as failed with the reason", async () => {
-    esdb = await startEsdbStandIn({ maxAppendSize: 64 * 1024 })
+  it("a Claude message over the server's MaxAppendEventSize stops the run, recorded as failed with the reason", async () => {
+    esdb = await startEsdbStandIn({ maxAppendEventSize: 64 * 1024 })
     fake = await startFakeAnthropic([{ text: "x".repeat(100 * 1024) }])
     claude = makeClaudeEnv(fake.url)
     dataDir = mkdtempSync(join(tmpdir(), "agentlog-esdb-service-"))
@@ -189,7 +189,7 @@ describe("the service on EventStoreDB: a message the server refuses", () => {
     expect(launched.status).toBe(202)
     const s = await waitForStatus(launched.body.sessionId, ["completed", "failed", "interrupted", "abandoned"])
     expect(s.status).toBe("failed")
-    expect(s.lastError).toMatch(/could not record a Claude message: .*maximum append size of 65536 bytes exceeded/)
+    expect(s.lastError).toMatch(/could not record a Claude message: .*exceeds the server's maximum event size \(MaxAppendEventSize\)/)
     const events: Array<any> = (await call("GET", `/v1/sessions/${launched.body.sessionId}/events?limit=1000`)).body.items
     expect(events.at(-1).type).toBe("RunFailed")
     expect(events.map((e) => e.type)).not.toContain("ClaudeAssistantMessage")

@@ -84,7 +84,7 @@ const ended = ["completed", "failed", "interrupted", "abandoned"]
 
 describe("two agentlog instances on one EventStoreDB", () => {
   it("share sessions, approvals and interrupts through the store; each recovers only its own runs", async () => {
-    esdb = await startEsdbStandIn({ maxAppendSize: 8 * 1024 * 1024 })
+    esdb = await startEsdbStandIn()
     fake = await startFakeAnthropic([])
     claude = makeClaudeEnv(fake.url)
     const a = instance("a")

@@ -2,9 +2,10 @@
 // decider, supervisor, read models, bearer auth on): malformed JSON, wrong types, huge
 // bodies, deep nesting, unknown fields, invalid UUIDs, path traversal in URLs and in cwd,
 // control characters and invalid UTF-8, header injection and smuggling, wrong or missing
-// tokens, replayed idempotency keys with other bodies. Each must get its 4xx as
-// application/problem+json, append nothing (the store's head does not move), and leave the
-// service answering. Prints: inputs tried, 5xx seen, appends from rejected input.
+// tokens, a foreign Host (DNS rebinding) or Origin (cross-site), replayed idempotency keys
+// with other bodies. Each must get its 4xx as application/problem+json, append nothing (the
+// store's head does not move), and leave the service answering. Prints: inputs tried, 5xx
+// seen, appends from rejected input.
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -21,6 +22,8 @@ let completed: string
 let approvalId: string
 let replayKey: string
 
+/** The Host a client of this service sends (the guard refuses any other). */
+const authority = () => new URL(h.url).host
 const head = async (): Promise<bigint> => (await Effect.runPromise(h.store.headPosition()))?.commit ?? 0n
 
 beforeAll(async () => {
@@ -80,7 +83,16 @@ const raw = (request: string | Buffer) => async (): Promise<Sent> => {
   return { status: r.status, contentType: r.headers["content-type"] ?? "", body: r.body, requestId: r.headers["x-request-id"] }
 }
 const rawReq = (head: string, body = "") =>
-  raw(`${head}\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ""}\r\n${body}`)
+  raw(`${head}\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ""}\r\n${body}`)
+
+/** A request with the given Host (and the right token); fetch would send the URL's own. */
+const rawHost = (host: string, requestLine: string, body = "", extra: Record<string, string> = {}) =>
+  raw(
+    `${requestLine}\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n${Object.entries(extra).map(([k, v]) => `${k}: ${v}\r\n`).join("")}` +
+      `${body ? `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` : ""}Connection: close\r\n\r\n${body}`
+  )
+/** What issue 19 saw a rebinding page launch: Claude with Bash in a directory of its choosing. */
+const rebindingAttack = { query: "run this", cwd: "/tmp", allowedTools: ["Bash"] }
 
 const L = "/v1/sessions"
 const C = () => `/v1/sessions/${completed}/continue`
@@ -182,7 +194,7 @@ const corpus = (): Array<Case> => [
   {
     name: "a Content-Length of 10^12",
     expect: [413],
-    send: raw(`POST ${L} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\nConnection: close\r\n\r\n{"query":"x"}`)
+    send: raw(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\nConnection: close\r\n\r\n{"query":"x"}`)
   },
   // ---- deep nesting (within the size limit) ----
   { name: "arrays nested 20,000 deep", expect: [400], send: post(L, `{"query":"x","allowedTools":${nested(20_000, "[", "]")}}`) },
@@ -238,8 +250,8 @@ const corpus = (): Array<Case> => [
   { name: "MCP env name with '='", expect: [400], send: postJson(L, { query: "x", mcpServers: { s: { command: "x", env: { "PATH=/tmp:X": "1" } } } }) },
   { name: "MCP env value with a NUL", expect: [400], send: postJson(L, { query: "x", mcpServers: { s: { command: "x", env: { K: "a\u0000b" } } } }) },
   { name: "title with a NUL", expect: [400], send: () => viaFetch(`/v1/sessions/${completed}`, { method: "PATCH", json: { title: "a\u0000b" } }) },
-  { name: "invalid UTF-8 in the request line", expect: [400, 404], send: raw(Buffer.concat([Buffer.from("GET /v1/sessions/"), Buffer.from([0xff, 0xc0]), Buffer.from(` HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`)])) },
-  { name: "a NUL in the request line", expect: [400], send: raw(`GET /v1/sessions\u0000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`) },
+  { name: "invalid UTF-8 in the request line", expect: [400, 404], send: raw(Buffer.concat([Buffer.from("GET /v1/sessions/"), Buffer.from([0xff, 0xc0]), Buffer.from(` HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`)])) },
+  { name: "a NUL in the request line", expect: [400], send: raw(`GET /v1/sessions\u0000 HTTP/1.1\r\nHost: ${authority()}\r\nConnection: close\r\n\r\n`) },
   // ---- query strings ----
   ...[
     "/v1/sessions?limit=0",
@@ -255,6 +267,12 @@ const corpus = (): Array<Case> => [
     "/v1/sessions?minPosition=abc",
     "/v1/sessions?minPosition=99999999999999999999999",
     "/v1/events?cursor=abc",
+    // Beyond int64 (both stores' positions are signed 64-bit): 400, not a bind error or a wait.
+    "/v1/events?cursor=9223372036854775808",
+    "/v1/events?cursor=1-9223372036854775808",
+    "/v1/events?minPosition=9223372036854775808",
+    "/v1/sessions?minPosition=18446744073709551615",
+    `/v1/sessions/${completed}/events?minPosition=9223372036854775808`,
     "/v1/events?after=yesterday",
     "/v1/events?session=not-a-uuid",
     "/v1/events?limit=501",
@@ -273,21 +291,21 @@ const corpus = (): Array<Case> => [
   { name: "Idempotency-Key with spaces", expect: [400], send: postJson(L, { query: "x" }, { "idempotency-key": "a key" }) },
   { name: "Idempotency-Key of 256 characters", expect: [400], send: postJson(L, { query: "x" }, { "idempotency-key": "k".repeat(256) }) },
   { name: "Idempotency-Key empty", expect: [400], send: rawReq(`POST ${L} HTTP/1.1\r\nContent-Type: application/json\r\nIdempotency-Key: `, '{"query":"x"}') },
-  { name: "Idempotency-Key not ASCII", expect: [400], send: raw(Buffer.concat([Buffer.from(`POST ${L} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nIdempotency-Key: k`), Buffer.from([0xe2, 0x80, 0xa8]), Buffer.from(`\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"query":"x"}`)])) },
+  { name: "Idempotency-Key not ASCII", expect: [400], send: raw(Buffer.concat([Buffer.from(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nIdempotency-Key: k`), Buffer.from([0xe2, 0x80, 0xa8]), Buffer.from(`\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"query":"x"}`)])) },
   { name: "Last-Event-ID junk", expect: [400], send: get(`/v1/sessions/${completed}/events/live`, { "last-event-id": "abc" }) },
   { name: "lastEventId junk", expect: [400], send: get(`/v1/sessions/${completed}/events/live?lastEventId=-1`) },
   { name: "header injection through X-Request-Id (CRLF)", expect: [400], send: rawReq("GET /v1/nope HTTP/1.1\r\nX-Request-Id: a\rSet-Cookie: x=1") },
   { name: "a header with a NUL", expect: [400], send: rawReq("GET /v1/sessions HTTP/1.1\r\nX-Note: a\u0000b") },
   { name: "a header line without a colon", expect: [400], send: rawReq("GET /v1/sessions HTTP/1.1\r\nNoColonHere") },
   { name: "obsolete line folding", expect: [400], send: rawReq("GET /v1/sessions HTTP/1.1\r\nX-Folded: a\r\n b") },
-  { name: "two different Content-Lengths", expect: [400], send: raw(`POST ${L} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 13\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{"query":"x"}`) },
-  { name: "Content-Length and chunked (smuggling)", expect: [400], send: raw(`POST ${L} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /v1/sessions HTTP/1.1\r\n\r\n`) },
-  { name: "a negative Content-Length", expect: [400], send: raw(`POST ${L} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: -1\r\nConnection: close\r\n\r\n`) },
-  { name: "an unknown transfer coding", expect: [400, 501], send: raw(`POST ${L} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`) },
+  { name: "two different Content-Lengths", expect: [400], send: raw(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 13\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{"query":"x"}`) },
+  { name: "Content-Length and chunked (smuggling)", expect: [400], send: raw(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /v1/sessions HTTP/1.1\r\n\r\n`) },
+  { name: "a negative Content-Length", expect: [400], send: raw(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: -1\r\nConnection: close\r\n\r\n`) },
+  { name: "an unknown transfer coding", expect: [400, 501], send: raw(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`) },
   { name: "headers over 16 KB", expect: [431], send: rawReq(`GET /v1/sessions HTTP/1.1\r\nX-Big: ${"b".repeat(20_000)}`) },
   { name: "a URL over 16 KB", expect: [414, 431], send: rawReq(`GET /v1/sessions?q=${"u".repeat(20_000)} HTTP/1.1`) },
   { name: "not HTTP at all", expect: [400], send: raw("HELLO THERE\r\n\r\n") },
-  { name: "HTTP/0.9-style request", expect: [400, 401], send: raw("GET /v1/sessions\r\n\r\n") },
+  { name: "HTTP/0.9-style request", expect: [400, 401, 403], send: raw("GET /v1/sessions\r\n\r\n") },
   { name: "an unknown method", expect: [400, 405, 501], send: rawReq("BREW /v1/sessions HTTP/1.1") },
   { name: "DELETE a session", expect: [405], send: () => viaFetch(`/v1/sessions/${completed}`, { method: "DELETE" }) },
   { name: "PUT the list", expect: [405], send: () => viaFetch(L, { method: "PUT", json: { query: "x" } }) },
@@ -310,6 +328,31 @@ const corpus = (): Array<Case> => [
   ]),
   { name: "the token in the query string", expect: [401], send: () => viaFetch(`${L}?access_token=${token}`, { token: null }) },
   { name: "SSE without the token", expect: [401], send: () => viaFetch(`/v1/sessions/${completed}/events/live`, { token: null }) },
+  // ---- foreign Host (DNS rebinding) and foreign Origin (cross-site), with the right token ----
+  ...[
+    "attacker.example.com",
+    `attacker.example.com:${new URL(h.url).port}`,
+    `localhost:${Number(new URL(h.url).port) + 1}`,
+    `127.0.0.1.nip.io:${new URL(h.url).port}`,
+    `[::ffff:127.0.0.1]:${new URL(h.url).port}`,
+    `evil.example@127.0.0.1:${new URL(h.url).port}`
+  ].flatMap((host): Array<Case> => [
+    { name: `rebinding launch with Host ${host}`, expect: [400, 403], send: rawHost(host, `POST ${L} HTTP/1.1`, JSON.stringify(rebindingAttack), { Origin: `http://${host}` }) },
+    { name: `list with Host ${host}`, expect: [400, 403], send: rawHost(host, `GET ${L} HTTP/1.1`) },
+    { name: `SSE with Host ${host}`, expect: [400, 403], send: rawHost(host, `GET /v1/sessions/${completed}/events/live HTTP/1.1`) },
+    { name: `page with Host ${host}`, expect: [400, 403], send: rawHost(host, "GET / HTTP/1.1") }
+  ]),
+  { name: "a request without Host", expect: [403], send: raw(`POST ${L} HTTP/1.0\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"query":"x"}`) },
+  { name: "two Host headers", expect: [400, 403], send: raw(`POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\nHost: attacker.example.com\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"query":"x"}`) },
+  ...["http://attacker.example.com", `http://localhost:${Number(new URL(h.url).port) + 1}`, "null", "file://", "junk"].flatMap((origin): Array<Case> => [
+    { name: `launch from Origin ${origin}`, expect: [403], send: postJson(L, rebindingAttack, { origin }) },
+    { name: `decision from Origin ${origin}`, expect: [403], send: postJson(D(), { decision: "allow" }, { origin }) },
+    { name: `SSE from Origin ${origin}`, expect: [403], send: get(`/v1/sessions/${completed}/events/live`, { origin }) },
+    { name: `CORS preflight from Origin ${origin}`, expect: [403], send: () => viaFetch(L, { method: "OPTIONS", token: null, headers: { origin, "access-control-request-method": "POST" } }) }
+  ]),
+  { name: "a text/plain launch from another origin (a form or no-cors fetch)", expect: [403, 415], send: post(L, JSON.stringify(rebindingAttack), { "content-type": "text/plain", origin: "http://attacker.example.com" }) },
+  { name: "a launch marked Sec-Fetch-Site: cross-site", expect: [403], send: postJson(L, rebindingAttack, { "sec-fetch-site": "cross-site" }) },
+  { name: "a rename marked Sec-Fetch-Site: same-site", expect: [403], send: () => viaFetch(`/v1/sessions/${completed}`, { method: "PATCH", json: { title: "x" }, headers: { "sec-fetch-site": "same-site" } }) },
   // ---- replayed idempotency keys ----
   { name: "a replayed key with another body", expect: [422], send: postJson(L, { query: "second" }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with another option", expect: [422], send: postJson(L, { query: "first", maxTurns: 2 }, { "idempotency-key": replayKey }) },
@@ -371,7 +414,7 @@ describe("hostile input over real HTTP", () => {
 
   it("closes the connection after an answer that left the request body unread, keeps it otherwise", async () => {
     const request = (headers: string, body: string) =>
-      rawRequest(h.url, `POST ${L} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+      rawRequest(h.url, `POST ${L} HTTP/1.1\r\nHost: ${authority()}\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
     const body = JSON.stringify({ query: 5 })
     const unauthorized = await request("Content-Type: application/json\r\n", body)
     expect([unauthorized.status, unauthorized.headers.connection]).toEqual([401, "close"])

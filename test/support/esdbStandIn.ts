@@ -8,64 +8,71 @@
 //   ServerFeatures.GetSupportedMethods  (the client asks on its first append)
 //   Streams.BatchAppend                 (what the client uses against a 21.10+ server)
 //   Streams.Append                      (what it uses when ServerFeatures is missing)
-//   Streams.Read                        stream reads, $all reads, catch-up subscriptions to $all
+//   Streams.Read                        stream reads, $all reads, catch-up subscriptions to
+//                                       $all and to a stream
 //
 // Everything else the client package knows about (Delete, Tombstone, Gossip, Operations,
-// Users, Projections, Persistent subscriptions, Monitoring, stream subscriptions) answers
-// UNIMPLEMENTED and is recorded in `unimplementedCalls`, so a test can assert that nothing
-// unexpected was called.
+// Users, Projections, Persistent subscriptions, Monitoring) answers UNIMPLEMENTED and is
+// recorded in `unimplementedCalls`, so a test can assert that nothing unexpected was called.
 //
-// Sources for the behaviour (cited next to each piece below):
+// Sources for the behaviour (cited next to each piece below). No server could run where
+// this was written: what is marked [src-…] was read in KurrentDB's source at tag v25.1.4
+// (github.com/kurrent-io/KurrentDB), the rest in the client and the documentation.
 //   [proto]  the message shapes: @eventstore/db-client generated/streams_pb.d.ts,
-//            shared_pb.d.ts, serverfeatures_pb.d.ts, status_pb.d.ts (from the client's
-//            protos/streams.proto etc.; the generated code carries no proto comments)
+//            shared_pb.d.ts, serverfeatures_pb.d.ts, status_pb.d.ts
 //   [client] what the client does with each response: @eventstore/db-client
 //            dist/streams/appendToStream/{append,batchAppend,unpackError}.js,
 //            dist/streams/utils/{ReadStream,Subscription}.js, dist/utils/convertGrpcEvent.js,
 //            dist/utils/CommandError.js, dist/Client/ServerFeatures.js
 //   [docs-append]  https://developers.eventstore.com/clients/grpc/appending-events.html
-//                  (expected revision any/no_stream/stream_exists/number, WrongExpectedVersion,
-//                  duplicate event ids are idempotent)
 //   [docs-read]    https://developers.eventstore.com/clients/grpc/reading-events.html
-//                  (revisions from 0, forwards/backwards, maxCount, StreamNotFound, $all
-//                  positions as commit/prepare, system events in $all, links)
 //   [docs-sub]     https://developers.eventstore.com/clients/grpc/subscriptions.html
-//                  (catch-up then live, start positions are exclusive, server-side filtering
-//                  by stream prefix / event type regex, checkpoints every
-//                  checkpointInterval x maxSearchWindow (default 32) events, caught-up)
 //   [docs-streams] https://developers.eventstore.com/server/v23.10/streams.html
-//                  (system streams and event types start with `$`; `$$<stream>` metadata
-//                  streams; `$>` link events, e.g. written by the $by_category projection
-//                  to `$ce-<category>`)
-//   [docs-limits]  server setting MaxAppendSize, default 1,048,576 bytes
+//   [src-positions]   Services/RequestManager/Managers/WriteEvents.cs and RequestManagerBase.cs:
+//                     a write completes with one log position as both commit and prepare
+//                     (an idempotent one with the original write's, ReturnCommitAt); events
+//                     are read back with their own record's position as commit and prepare
+//   [src-idempotency] Services/Storage/ReaderIndex/IndexWriter.cs CheckCommit, BoundedCache.cs,
+//                     Settings/ESConsts.cs CommittedEventsMemCacheLimit (8 MiB),
+//                     Services/Storage/StorageWriterService.cs (AlreadyCommitted with the
+//                     original write's log position; CorruptedIdempotency answered as a
+//                     consistency check failure)
+//   [src-status]      Services/Transport/Grpc/Status.cs (WrongExpectedVersion: ALREADY_EXISTS;
+//                     MaximumAppendEventSizeExceeded), Protos/Grpc/shared.proto
+//   [src-limits]      Configuration/ClusterVNodeOptions.cs (MaxAppendSize = chunk size, 256 MiB;
+//                     MaxAppendEventSize = max log record size, 16 MiB),
+//                     ClusterVNodeOptionsValidator.cs (event size <= append size),
+//                     Data/Event.cs SizeOnDisk, Grpc/Streams.Append.cs, Streams.BatchAppend.cs,
+//                     RpcExceptions.cs
+//   [src-stream-sub]  Services/Transport/Enumerators/Enumerator.StreamSubscription.cs
 //
-// Positions: like the real transaction log, an event's $all position is a byte offset.
-// Events appended together form one implicit transaction: every event of it has
-// commit = the transaction's first byte offset and prepare = its own record's offset, so
-// commit === prepare only for the first event of an append, positions have gaps, and they
-// are ordered by (commit, prepare). [docs-read: "Position ... CommitPosition, PreparePosition"]
+// Positions: an event's $all position is its record's byte offset in the log (commit =
+// prepare), so positions have gaps; an append answers with its last event's. [src-positions]
+//
+// Idempotency [src-idempotency]: an append whose events are all already in the stream
+// where the request puts them answers as the original write did (its last event's revision
+// and position) and writes nothing; part of them: WrongExpectedVersion. With an exact
+// revision or no_stream the stream itself is read, so a retry is recognised forever. With
+// any / stream_exists only a bounded cache of recent event ids (8 MiB by default, oldest
+// evicted first) is consulted: an older duplicate is written again.
 //
 // What the client calls: logged by running it against this server with every other service
 // registered as a recording stub: ServerFeatures.GetSupportedMethods before its first append
 // on a channel (again after a reconnect), then BatchAppend or Append, and Read. No Gossip for
-// a single-host esdb:// connection string (it is only used with esdb+discover:// or several
-// hosts), nothing at all on connect.
+// a single-host esdb:// connection string, nothing at all on connect.
 //
-// Where the sources above do not say, this is what the stand-in assumes (the adapter copes
-// either way where it matters):
-// - A BatchAppend WrongExpectedVersion status has code FAILED_PRECONDITION (the client only
-//   reads the packed details, not the code).
-// - An idempotent append answers success with no position (`no_position`).
+// Where the sources above do not say, this is what the stand-in assumes:
 // - Reading $all backwards from a position returns the events before it (the log is read
 //   backwards from that offset); the adapter adds the event at the position itself.
 // - Stream reads carry the events' commit/prepare positions, as $all reads do.
 //
 // Test knobs: stop()/restart() (same port, same data), setResponseDelay() (an overloaded
-// server), failNextCall() (a gRPC error for the next call of a method), appendSystemEvent().
+// server), failNextCall() (a gRPC error for the next call of a method), appendSystemEvent(),
+// the limits and the id cache's size as options.
 //
-// Not modelled: deletes/tombstones and $tb, stream metadata ($maxAge, ACLs), links
-// resolution (resolve_links is ignored: links come back as the `$>` events they are),
-// subscriptions to a single stream, fell-behind, authentication, TLS, clustering.
+// Not modelled: deletes/tombstones and $tb, stream metadata enforcement ($maxAge, $maxCount,
+// ACLs), link resolution (resolve_links is ignored: links come back as the `$>` events they
+// are), fell-behind, authentication, TLS, clustering. agentlog uses none of them.
 import { createRequire } from "node:module"
 import { randomUUID } from "node:crypto"
 import { setImmediate as yieldToIo } from "node:timers/promises"
@@ -91,6 +98,13 @@ const featuresPb: FeaturesPb = require("@eventstore/db-client/generated/serverfe
 const featuresGrpc: FeaturesGrpc = require("@eventstore/db-client/generated/serverfeatures_grpc_pb.js")
 const anyPb: AnyPb = require("google-protobuf/google/protobuf/any_pb.js")
 const emptyPb: EmptyPb = require("google-protobuf/google/protobuf/empty_pb.js")
+const { BinaryWriter } = require("google-protobuf") as {
+  BinaryWriter: new () => {
+    writeString(field: number, value: string): void
+    writeUint32(field: number, value: number): void
+    getResultBuffer(): Uint8Array
+  }
+}
 
 // Services the client package can call that the stand-in does not implement.
 const stubServiceModules = [
@@ -124,8 +138,18 @@ export interface EsdbStandInOptions {
   /** Write `$>` links to `$ce-<category>` after each user append, as the $by_category
    *  system projection does. Default true (exercises the adapter's skipping of links). */
   readonly categoryLinks?: boolean
-  /** Largest total size (bytes of data + metadata) of one append. Default 1 MiB. [docs-limits] */
+  /**
+   * MaxAppendSize: largest total size of one append, each event counted as the server does
+   * (data + metadata bytes + 2 x the type's length). Default 256 MiB (25.1). [src-limits]
+   */
   readonly maxAppendSize?: number
+  /** MaxAppendEventSize: largest size of one event, counted the same way. Default 16 MiB; at most maxAppendSize. [src-limits] */
+  readonly maxAppendEventSize?: number
+  /**
+   * Bytes of the recent-event-id cache through which an append with expected revision
+   * any / stream_exists is recognised as a retry. Default 8 MiB, as the server's. [src-idempotency]
+   */
+  readonly idCacheBytes?: number
 }
 
 export interface StandInEvent {
@@ -196,11 +220,48 @@ type AppendOutcome =
   }
   | { readonly _tag: "WrongExpectedVersion"; readonly current: bigint | null }
   | { readonly _tag: "MaxAppendSizeExceeded"; readonly max: number }
+  | { readonly _tag: "MaxAppendEventSizeExceeded"; readonly id: string; readonly size: number; readonly max: number }
   | { readonly _tag: "InvalidArgument"; readonly message: string }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const utf8 = (s: string) => Buffer.byteLength(s, "utf8")
 const ticksNow = () => BigInt(Date.now()) * 10_000n
+
+/** What the server counts for its limits: `Event.SizeOnDisk` (type length in UTF-16 units, x2). [src-limits] */
+const sizeOnDisk = (p: Proposed) => p.data.length + p.customMetadata.length + p.type.length * 2
+
+/**
+ * The server's committed-events cache (IndexWriter._committedEvents, a BoundedCache): every
+ * committed event's id with its stream and number, oldest evicted first once the entries'
+ * estimated size passes the limit. Only appends with expected revision any / stream_exists
+ * consult it. [src-idempotency]
+ */
+class RecentIds {
+  private readonly entries = new Map<string, { readonly stream: string; readonly revision: bigint }>()
+  private readonly queue: Array<{ readonly id: string; readonly size: number }> = []
+  private head = 0
+  private bytes = 0
+  readonly maxBytes: number
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes
+  }
+  get(id: string) {
+    return this.entries.get(id)
+  }
+  put(id: string, stream: string, revision: bigint) {
+    // 16 (Guid) + 4 + a pointer + the stream name as a .NET string (MemSizer.SizeOf).
+    const size = 16 + 4 + 8 + Math.ceil((20 + stream.length * 2 + 1) / 8) * 8
+    while (this.bytes > this.maxBytes && this.head < this.queue.length) {
+      const old = this.queue[this.head++]!
+      this.bytes -= old.size
+      this.entries.delete(old.id)
+    }
+    if (this.head > 4096 && this.head * 2 > this.queue.length) this.queue.splice(0, this.head), (this.head = 0)
+    this.bytes += size
+    this.queue.push({ id, size })
+    if (!this.entries.has(id)) this.entries.set(id, { stream, revision })
+  }
+}
 
 class TransactionLog {
   readonly log: Array<StandInEvent> = []
@@ -209,16 +270,26 @@ class TransactionLog {
   private nextOffset = 1_536n
   private changed = Promise.withResolvers<void>()
   readonly maxAppendSize: number
+  readonly maxAppendEventSize: number
   readonly categoryLinks: boolean
+  readonly recent: RecentIds
 
-  constructor(maxAppendSize: number, categoryLinks: boolean) {
+  constructor(maxAppendSize: number, maxAppendEventSize: number, categoryLinks: boolean, idCacheBytes: number) {
+    // The server refuses to start with these options. [src-limits: ClusterVNodeOptionsValidator]
+    if (maxAppendEventSize > maxAppendSize) throw new Error("MaxAppendEventSize must be less than or equal to MaxAppendSize.")
     this.maxAppendSize = maxAppendSize
+    this.maxAppendEventSize = maxAppendEventSize
     this.categoryLinks = categoryLinks
+    this.recent = new RecentIds(idCacheBytes)
   }
 
   /** Resolves after the next write. */
   nextChange(): Promise<void> {
     return this.changed.promise
+  }
+
+  private positionOf(e: StandInEvent) {
+    return { commit: e.commit, prepare: e.prepare }
   }
 
   append(stream: string, expected: Expected, proposed: ReadonlyArray<Proposed>): AppendOutcome {
@@ -230,34 +301,52 @@ class TransactionLog {
         return { _tag: "InvalidArgument", message: "Required metadata property missing: content-type" }
       }
     }
-    const size = proposed.reduce((n, p) => n + p.data.length + p.customMetadata.length, 0)
-    if (size > this.maxAppendSize) return { _tag: "MaxAppendSizeExceeded", max: this.maxAppendSize }
+    // Per event first, then the running total, as the server adds the events. [src-limits]
+    let size = 0
+    for (const p of proposed) {
+      const eventSize = sizeOnDisk(p)
+      if (eventSize > this.maxAppendEventSize) {
+        return { _tag: "MaxAppendEventSizeExceeded", id: p.id.toLowerCase(), size: eventSize, max: this.maxAppendEventSize }
+      }
+      size += eventSize
+      if (size > this.maxAppendSize) return { _tag: "MaxAppendSizeExceeded", max: this.maxAppendSize }
+    }
 
     const events = this.streams.get(stream) ?? []
     const current = events.length === 0 ? null : BigInt(events.length - 1)
+    const currentNumber = current ?? -1n
+    const ids = proposed.map((p) => p.id.toLowerCase())
 
-    // Idempotency [docs-append "Duplicate event id"]: a retried append of the same event ids
-    // with the same expected revision succeeds without writing again. With a revision (or
-    // no_stream = -1) the events right after that revision must carry exactly these ids;
-    // with any/stream_exists the ids are looked up in the stream. A partial match is a
-    // conflict, reported as WrongExpectedVersion like the server's "corrupted idempotency".
-    if (proposed.length > 0) {
-      const first = proposed[0]!.id.toLowerCase()
-      let startIndex = -1
-      if (expected.kind === "revision" || expected.kind === "no_stream") {
-        const from = expected.kind === "revision" ? Number(expected.revision) + 1 : 0
-        if (from < events.length && events[from]!.id === first) startIndex = from
-      } else {
-        startIndex = events.findIndex((e) => e.id === first)
+    // Idempotency, as IndexWriter.CheckCommit decides it. [src-idempotency]
+    // A write that is all already there answers as the original write did: its last
+    // event's revision and position. Part there, part not: WrongExpectedVersion (the
+    // server's CorruptedIdempotency is answered as a consistency check failure).
+    const idempotent = (last: StandInEvent): AppendOutcome => ({
+      _tag: "Success",
+      currentRevision: last.revision,
+      position: this.positionOf(last)
+    })
+    if (proposed.length > 0 && (expected.kind === "any" || expected.kind === "stream_exists")) {
+      if (expected.kind === "stream_exists" && current === null) return { _tag: "WrongExpectedVersion", current }
+      // Weak check: the events are looked up in the recent-id cache only, so an old
+      // duplicate sent with any / stream_exists is written again.
+      const found = ids.map((id) => {
+        const hit = this.recent.get(id)
+        return hit !== undefined && hit.stream === stream ? hit : undefined
+      })
+      if (found[0] !== undefined) {
+        if (found.some((f) => f === undefined)) return { _tag: "WrongExpectedVersion", current }
+        return idempotent(events[Number(found[found.length - 1]!.revision)]!)
       }
-      if (startIndex >= 0) {
-        const all = proposed.every((p, i) => events[startIndex + i]?.id === p.id.toLowerCase())
-        if (!all) return { _tag: "WrongExpectedVersion", current }
-        return {
-          _tag: "Success",
-          currentRevision: BigInt(startIndex + proposed.length - 1),
-          position: null // the server reports no position for an idempotent write
+    } else if (proposed.length > 0 && (expected.kind === "revision" || expected.kind === "no_stream")) {
+      // Strong check: the events right after the expected revision, read from the stream.
+      const expectedNumber = expected.kind === "revision" ? expected.revision : -1n
+      if (expectedNumber < currentNumber) {
+        for (let i = 0; i < ids.length; i++) {
+          const at = events[Number(expectedNumber) + 1 + i]
+          if (at === undefined || at.id !== ids[i]) return { _tag: "WrongExpectedVersion", current }
         }
+        return idempotent(events[Number(expectedNumber) + ids.length]!)
       }
     }
 
@@ -291,11 +380,13 @@ class TransactionLog {
     return { _tag: "Success", currentRevision: last.revision, position: { commit: last.commit, prepare: last.prepare } }
   }
 
-  /** Appends one implicit transaction: commit = first record's offset, prepare = each record's. */
+  /**
+   * Writes the events, each as its own log record: commit = prepare = the record's offset
+   * (25.1 writes no separate commit record for an append). [src-positions]
+   */
   write(stream: string, proposed: ReadonlyArray<Proposed>): Array<StandInEvent> {
     const events = this.streams.get(stream) ?? []
     this.streams.set(stream, events)
-    const transactionOffset = this.nextOffset
     const created = ticksNow()
     const written = proposed.map((p) => {
       const e: StandInEvent = {
@@ -307,11 +398,12 @@ class TransactionLog {
         data: p.data,
         customMetadata: p.customMetadata,
         created,
-        commit: transactionOffset,
+        commit: this.nextOffset,
         prepare: this.nextOffset
       }
       events.push(e)
       this.log.push(e)
+      this.recent.put(e.id, stream, e.revision)
       // A prepare record: fixed header, stream name, type, data, metadata; 8-byte aligned.
       const recordSize = 88 + utf8(stream) + utf8(p.type) + p.data.length + p.customMetadata.length
       this.nextOffset += BigInt(Math.ceil(recordSize / 8) * 8)
@@ -444,7 +536,12 @@ const serviceError = (code: grpc.status, details: string, metadata?: Record<stri
 
 export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promise<EsdbStandIn> => {
   const batchAppend = options.batchAppend ?? true
-  const store = new TransactionLog(options.maxAppendSize ?? 1_048_576, options.categoryLinks ?? true)
+  const store = new TransactionLog(
+    options.maxAppendSize ?? 256 * 1024 * 1024,
+    options.maxAppendEventSize ?? 16 * 1024 * 1024,
+    options.categoryLinks ?? true,
+    options.idCacheBytes ?? 8 * 1024 * 1024
+  )
   const unimplementedCalls: Array<string> = []
   const calls: Record<string, number> = {}
   const count = (path: string) => {
@@ -552,6 +649,21 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
               "maximum-append-size": String(outcome.max)
             })
           )
+        case "MaxAppendEventSizeExceeded":
+          // RpcExceptions.MaxAppendEventSizeExceeded [src-limits]; the client (6.2.1) has no
+          // error type for it and reports it as unknown, with this message.
+          return callback(
+            serviceError(
+              grpc.status.INVALID_ARGUMENT,
+              `Event with Id: ${outcome.id}, Size: ${outcome.size}, exceeds Maximum Append Event Size of ${outcome.max}.`,
+              {
+                exception: "maximum-append-event-size-exceeded",
+                "maximum-append-event-size": String(outcome.max),
+                "event-id": outcome.id,
+                "proposed-append-event-size": String(outcome.size)
+              }
+            )
+          )
         case "InvalidArgument":
           return callback(serviceError(grpc.status.INVALID_ARGUMENT, outcome.message))
       }
@@ -646,12 +758,26 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
         else if (expected.kind === "no_stream") wev.setExpectedNoStream(new emptyPb.Empty())
         else if (expected.kind === "stream_exists") wev.setExpectedStreamExists(new emptyPb.Empty())
         else wev.setExpectedAny(new emptyPb.Empty())
-        return fail(grpc.status.FAILED_PRECONDITION, "Wrong expected version", "event_store.client.WrongExpectedVersion", wev)
+        // Status.WrongExpectedVersion: code ALREADY_EXISTS. [src-status]
+        return fail(grpc.status.ALREADY_EXISTS, "WrongExpectedVersion", "event_store.client.WrongExpectedVersion", wev)
       }
       case "MaxAppendSizeExceeded": {
         const m = new sharedPb.MaximumAppendSizeExceeded()
         m.setMaxappendsize(outcome.max)
-        return fail(grpc.status.INVALID_ARGUMENT, "Maximum append size exceeded", "event_store.client.MaximumAppendSizeExceeded", m)
+        return fail(grpc.status.INVALID_ARGUMENT, "MaximumAppendSizeExceeded", "event_store.client.MaximumAppendSizeExceeded", m)
+      }
+      case "MaxAppendEventSizeExceeded": {
+        // shared.proto (25.1) MaximumAppendEventSizeExceeded { string eventId = 1;
+        // uint32 proposedEventSize = 2; uint32 maxAppendEventSize = 3; }, which the client's
+        // generated code (6.2.1) predates: encoded by hand. [src-status]
+        const w = new BinaryWriter()
+        w.writeString(1, outcome.id)
+        w.writeUint32(2, outcome.size)
+        w.writeUint32(3, outcome.max)
+        const bytes = w.getResultBuffer()
+        return fail(grpc.status.INVALID_ARGUMENT, "MaximumAppendEventSizeExceeded", "event_store.client.MaximumAppendEventSizeExceeded", {
+          serializeBinary: () => bytes
+        })
       }
       case "InvalidArgument": {
         const b = new sharedPb.BadRequest()
@@ -684,11 +810,10 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
       else if (!call.cancelled) call.end()
     }
     if (opts.hasSubscription()) {
-      if (!opts.hasAll()) {
-        unimplementedCalls.push("Streams.Read(subscription to a stream)")
-        return done(serviceError(grpc.status.UNIMPLEMENTED, "Stream subscriptions are not implemented by the stand-in"))
-      }
-      subscribeAll(call, opts.getAll()!, filter, structuredIds).then(() => done(), done)
+      const subscription = opts.hasAll()
+        ? subscribeAll(call, opts.getAll()!, filter, structuredIds)
+        : subscribeStream(call, opts.getStream()!, structuredIds)
+      subscription.then(() => done(), done)
       return
     }
     const countOpt = opts.hasCount() ? BigInt(opts.getCount()) : BigInt(Number.MAX_SAFE_INTEGER)
@@ -781,57 +906,28 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
   }
 
   /**
-   * A catch-up subscription to $all [docs-sub]: a confirmation first; then every event after
-   * the start position (exclusive; "start" = from the first event, "end" = only new ones)
-   * that passes the filter, read from the log; a caught_up message when the reader reaches
-   * the end of the log (servers since 23.10 send it [proto: ReadResp.caught_up;
-   * github.com/EventStore/EventStore pull 3899]); then live events as they are written. With a filter, a checkpoint (the position of the last
-   * scanned event) every `checkpointEvery` scanned events, matching or not.
+   * What every subscription does: a confirmation; then `next` (which sends what there is
+   * to send, if anything) until it finds nothing: a caught_up message the first time, then
+   * a wait for the next write. `next` answers "sent", "none", or "gone" (the client left).
    */
-  const subscribeAll = async (
+  const runSubscription = async (
     call: grpc.ServerWritableStream<ReadReq, ReadResp>,
-    ao: InstanceType<StreamsPb["ReadReq"]["Options"]["AllOptions"]>,
-    filter: Filter | null,
-    structuredIds: boolean
+    next: () => Promise<"sent" | "none" | "gone">
   ) => {
     const confirmation = new streamsPb.ReadResp()
     const c = new streamsPb.ReadResp.SubscriptionConfirmation()
     c.setSubscriptionId(randomUUID())
     confirmation.setConfirmation(c)
     if (!(await write(call, confirmation))) return
-    let index: number
-    if (ao.hasPosition()) {
-      const p = ao.getPosition()!
-      const pos = { commit: BigInt(p.getCommitPosition()), prepare: BigInt(p.getPreparePosition()) }
-      index = store.log.findIndex((e) => comparePos(e, pos) > 0)
-      if (index < 0) index = store.log.length
-    } else {
-      index = ao.hasEnd() ? store.log.length : 0
-    }
     const closed = new Promise<void>((resolve) => {
       call.on("close", resolve)
       call.on("cancelled", resolve)
     })
     let caughtUp = false
-    let scanned = 0
     while (!call.cancelled && !call.destroyed) {
-      if (index < store.log.length) {
-        const e = store.log[index++]!
-        scanned++
-        if (!filter || filter.matches(e)) {
-          if (!(await write(call, eventResp(e, structuredIds, true)))) return
-        }
-        if (filter && scanned % filter.checkpointEvery === 0) {
-          const resp = new streamsPb.ReadResp()
-          const cp = new streamsPb.ReadResp.Checkpoint()
-          cp.setCommitPosition(e.commit.toString())
-          cp.setPreparePosition(e.prepare.toString())
-          resp.setCheckpoint(cp)
-          if (!(await write(call, resp))) return
-        }
-        if (scanned % 256 === 0) await yieldToIo()
-        continue
-      }
+      const outcome = await next()
+      if (outcome === "gone") return
+      if (outcome === "sent") continue
       if (!caughtUp) {
         caughtUp = true
         const resp = new streamsPb.ReadResp()
@@ -841,6 +937,72 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
       }
       await Promise.race([store.nextChange(), closed])
     }
+  }
+
+  /**
+   * A catch-up subscription to $all [docs-sub]: every event after the start position
+   * (exclusive; "start" = from the first event, "end" = only new ones) that passes the
+   * filter, read from the log; caught_up when the reader reaches the end of the log (servers
+   * since 23.10 send it [proto: ReadResp.caught_up; github.com/EventStore/EventStore pull
+   * 3899]); then live events as they are written. With a filter, a checkpoint (the position
+   * of the last scanned event) every `checkpointEvery` scanned events, matching or not.
+   */
+  const subscribeAll = (
+    call: grpc.ServerWritableStream<ReadReq, ReadResp>,
+    ao: InstanceType<StreamsPb["ReadReq"]["Options"]["AllOptions"]>,
+    filter: Filter | null,
+    structuredIds: boolean
+  ) => {
+    let index: number
+    if (ao.hasPosition()) {
+      const p = ao.getPosition()!
+      const pos = { commit: BigInt(p.getCommitPosition()), prepare: BigInt(p.getPreparePosition()) }
+      index = store.log.findIndex((e) => comparePos(e, pos) > 0)
+      if (index < 0) index = store.log.length
+    } else {
+      index = ao.hasEnd() ? store.log.length : 0
+    }
+    let scanned = 0
+    return runSubscription(call, async () => {
+      if (index >= store.log.length) return "none"
+      const e = store.log[index++]!
+      scanned++
+      if (!filter || filter.matches(e)) {
+        if (!(await write(call, eventResp(e, structuredIds, true)))) return "gone"
+      }
+      if (filter && scanned % filter.checkpointEvery === 0) {
+        const resp = new streamsPb.ReadResp()
+        const cp = new streamsPb.ReadResp.Checkpoint()
+        cp.setCommitPosition(e.commit.toString())
+        cp.setPreparePosition(e.prepare.toString())
+        resp.setCheckpoint(cp)
+        if (!(await write(call, resp))) return "gone"
+      }
+      if (scanned % 256 === 0) await yieldToIo()
+      return "sent"
+    })
+  }
+
+  /**
+   * A subscription to one stream, as Enumerator.StreamSubscription runs it [src-stream-sub]:
+   * the events after the start revision (exclusive; start = from the first, end = after the
+   * current last); caught_up once the stream is read to its end (at once when it does not
+   * exist yet); then its new events as they are written. No checkpoints.
+   */
+  const subscribeStream = (
+    call: grpc.ServerWritableStream<ReadReq, ReadResp>,
+    so: InstanceType<StreamsPb["ReadReq"]["Options"]["StreamOptions"]>,
+    structuredIds: boolean
+  ) => {
+    const name = streamName(so.getStreamIdentifier())
+    let next = so.hasRevision() ? Number(BigInt(so.getRevision())) + 1 : so.hasEnd() ? store.streams.get(name)?.length ?? 0 : 0
+    return runSubscription(call, async () => {
+      const events = store.streams.get(name) ?? []
+      if (next >= events.length) return "none"
+      if (!(await write(call, eventResp(events[next++]!, structuredIds, false)))) return "gone"
+      if (next % 256 === 0) await yieldToIo()
+      return "sent"
+    })
   }
 
   // --- Unimplemented services: answer UNIMPLEMENTED and record the call ------------------

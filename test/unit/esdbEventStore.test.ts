@@ -1,13 +1,13 @@
 // What the esdb adapter does beyond the shared contract (test/contract/esdb.contract.test.ts):
-// skipping system events and links, EventStoreDB positions (commit/prepare of one append),
+// skipping system events and links, EventStoreDB positions (each event its own offset),
 // metadata round-trips, error mapping, the Layer. Through the unmodified client against the
 // stand-in (test/support/esdbStandIn.ts).
 import { randomUUID } from "node:crypto"
 import * as grpc from "@grpc/grpc-js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect, Stream } from "effect"
-import { EsdbEventStoreLive, makeEsdbEventStore, type EsdbEventStore } from "../../src/eventstore/esdbEventStore.ts"
-import { EventStore, type EventData, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
+import { EsdbEventStoreLive, makeEsdbEventStore } from "../../src/eventstore/esdbEventStore.ts"
+import { EventStore, type EventData, type EventStoreShape, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import { startEsdbStandIn, type EsdbStandIn } from "../support/esdbStandIn.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
@@ -21,7 +21,7 @@ const isSystem = (e: RecordedEvent) => e.type.startsWith("$") || e.stream.starts
 for (const batchAppend of [true, false]) {
   describe(`esdb adapter (${batchAppend ? "BatchAppend" : "Append"})`, () => {
     let esdb: EsdbStandIn
-    let store: EsdbEventStore
+    let store: EventStoreShape
     beforeAll(async () => {
       esdb = await startEsdbStandIn({ batchAppend })
       store = await run(makeEsdbEventStore(esdb.connectionString))
@@ -57,16 +57,15 @@ for (const batchAppend of [true, false]) {
       expect(delivered.map((e) => e.id)).toEqual(forwards.map((e) => e.id))
     })
 
-    it("keeps EventStoreDB positions: one commit per append, a prepare per event", async () => {
+    it("keeps EventStoreDB positions: every event its own log offset (commit = prepare), the append the last one's", async () => {
       const s = `unit-${randomUUID()}`
       const result = await run(store.append(s, events(3), "no_stream"))
       const read = await collect(store.readStream(s))
       const [a, b, c] = read.map((e) => e.position)
-      expect(a!.commit).toBe(a!.prepare)
-      expect(b!.commit).toBe(a!.commit)
-      expect(c!.commit).toBe(a!.commit)
-      expect(b!.prepare).toBeGreaterThan(a!.prepare)
-      expect(c!.prepare).toBeGreaterThan(b!.prepare)
+      for (const p of [a!, b!, c!]) expect(p.commit).toBe(p.prepare)
+      // Byte offsets in the log: increasing, with gaps (each record's size).
+      expect(b!.commit - a!.commit).toBeGreaterThan(1n)
+      expect(c!.commit - b!.commit).toBeGreaterThan(1n)
       expect(result.position).toEqual(c)
 
       // Inclusive reads and exclusive subscriptions from inside one append.
@@ -117,13 +116,53 @@ for (const batchAppend of [true, false]) {
       expect((await fails(store.append(s, [e!, e!], "any")))._tag).toBe("EventStoreFailure")
     })
 
-    it("maps a refused oversized append to EventStoreFailure", async () => {
-      const s = `unit-${randomUUID()}`
-      const big = { id: randomUUID(), type: "Big", data: { blob: "x".repeat(1_100_000) }, metadata: null }
-      const err = await fails(store.append(s, [big], "no_stream"))
-      expect(err._tag).toBe("EventStoreFailure")
-      expect(err.message).toMatch(/append to .*: .*(size|Size)/)
-      expect((await fails(Stream.runCollect(store.readStream(s))))._tag).toBe("StreamNotFound")
+    it("refuses an event over MaxAppendEventSize and an append over MaxAppendSize, as EventStoreFailure naming the limit", async () => {
+      const small = await startEsdbStandIn({ batchAppend, maxAppendEventSize: 64 * 1024, maxAppendSize: 256 * 1024 })
+      const limited = await run(makeEsdbEventStore(small.connectionString))
+      try {
+        const s = `unit-${randomUUID()}`
+        const blob = (n: number) => ({ id: randomUUID(), type: "Big", data: { blob: "x".repeat(n) }, metadata: null })
+        const big = blob(70_000)
+        const err = await fails(limited.append(s, [events(1)[0]!, big], "no_stream"))
+        expect(err._tag).toBe("EventStoreFailure")
+        // Counted as the server does: data and metadata JSON bytes, 2 bytes per type character.
+        const size = JSON.stringify(big.data).length + "null".length + 2 * "Big".length
+        // Only Append's error carries the limit in a form the client passes on.
+        const limit = batchAppend ? "" : " of 65536 bytes"
+        expect(err.message).toBe(`append to ${s}: event ${big.id} (${size} bytes) exceeds the server's maximum event size${limit} (MaxAppendEventSize)`)
+        const many = Array.from({ length: 5 }, () => blob(60_000))
+        const whole = await fails(limited.append(s, many, "no_stream"))
+        expect(whole._tag).toBe("EventStoreFailure")
+        expect(whole.message).toMatch(/maximum append size of 262144 bytes exceeded|Maximum Append Size of 262144 Exceeded/)
+        expect((await fails(Stream.runCollect(limited.readStream(s))))._tag).toBe("StreamNotFound")
+        // Each under both limits: written.
+        expect((await run(limited.append(s, many.slice(0, 4), "no_stream"))).nextRevision).toBe(3n)
+      } finally {
+        await run(limited.close())
+        await small.stop()
+      }
+    })
+
+    it("recognises a retry with any only while its ids are in the server's recent-id cache; with an exact revision always", async () => {
+      const small = await startEsdbStandIn({ batchAppend, idCacheBytes: 4096, categoryLinks: false })
+      const limited = await run(makeEsdbEventStore(small.connectionString))
+      try {
+        const s = `unit-${randomUUID()}`
+        const batch = events(2)
+        const first = await run(limited.append(s, batch, "any"))
+        expect(await run(limited.append(s, batch, "any"))).toEqual(first)
+        // Other writes push the ids out of the cache (about 30 entries fit in 4 KiB).
+        for (let i = 0; i < 10; i++) await run(limited.append(`unit-${randomUUID()}`, events(10), "no_stream"))
+        // With an exact revision the server reads the stream: still the original answer.
+        expect(await run(limited.append(s, batch, "no_stream"))).toEqual(first)
+        // With any, the evicted duplicates are written again: agentlog never retries with any.
+        const again = await run(limited.append(s, batch, "any"))
+        expect(again.nextRevision).toBe(3n)
+        expect((await collect(limited.readStream(s))).map((e) => e.id)).toEqual([...batch, ...batch].map((e) => e.id))
+      } finally {
+        await run(limited.close())
+        await small.stop()
+      }
     })
 
     it("maps gRPC failures of reads: UNAVAILABLE to EventStoreUnavailable, others to EventStoreFailure", async () => {
@@ -167,7 +206,6 @@ describe("esdb adapter: lifecycle", () => {
       const s = `unit-${randomUUID()}`
       const program = Effect.gen(function* () {
         const store = yield* EventStore
-        expect(store.kind).toBe("esdb")
         yield* store.append(s, events(2), "no_stream")
         return yield* Stream.runCollect(
           store.subscribeAll({ from: "start", filter: { streamPrefix: [s] } }).pipe(Stream.take(3))

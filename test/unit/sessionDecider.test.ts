@@ -1097,7 +1097,7 @@ describe("property: random command sequences", () => {
         const s: Session = h.session
         const cont: Cmd = { kind: "ContinueSession", runId: newId(), query: "q", overrides: {} }
         expect(Result.isSuccess(h.decide(cont))).toBe(endedStatuses.includes(s.status))
-        const canInterrupt = ["queued", "running", "waiting_approval"].includes(s.status) && !s.interruptRequested
+        const canInterrupt = ["queued", "running", "waiting_approval"].includes(s.status) && !s.interruptRequested && s.runResult === undefined
         expect(Result.isSuccess(h.decide(interrupt))).toBe(canInterrupt)
         const step = r.int(8)
         const attempt = (c: Cmd) => (Result.isSuccess(h.decide(c)) ? h.run(c) : [])

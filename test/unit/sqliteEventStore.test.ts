@@ -5,8 +5,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterEach, describe, expect, it } from "vitest"
-import { Effect, Fiber, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { EventStore, type EventData } from "../../src/eventstore/eventStore.ts"
+import { collectThroughCaughtUp } from "../contract/eventStoreContract.ts"
 import { makeSqliteEventStore, SqliteEventStoreLive } from "../../src/eventstore/sqliteEventStore.ts"
 
 const dirs: Array<string> = []
@@ -218,21 +219,13 @@ describe("sqlite event store: filtered subscriptions", () => {
     }
     const live = events(3)
     const items = await run(
-      Effect.gen(function* () {
-        const fiber = yield* Effect.forkChild(
-          Stream.runCollect(
-            store.subscribeAll({ from: "start", filter: { streamPrefix: ["mine-"] } }).pipe(
-              Stream.takeUntil((x) => x._tag === "RecordedEvent" && x.id === live[2]!.id)
-            )
-          )
+      collectThroughCaughtUp(
+        store.subscribeAll({ from: "start", filter: { streamPrefix: ["mine-"] } }),
+        (x) => x._tag === "RecordedEvent" && x.id === live[2]!.id,
+        Effect.forEach(live, (e) =>
+          Effect.andThen(store.append("other-1", events(600), "any"), store.append("mine-2", [e], "any"))
         )
-        yield* Effect.sleep("20 millis")
-        for (const e of live) {
-          yield* store.append("other-1", events(600), "any")
-          yield* store.append("mine-2", [e], "any")
-        }
-        return yield* Fiber.join(fiber)
-      })
+      )
     )
     expect(items.map((x) => (x._tag === "CaughtUp" ? "CaughtUp" : x.id))).toEqual([
       ...wanted,
@@ -314,19 +307,11 @@ describe("sqlite event store: filtered reads by index", () => {
     // Past the catch-up: a narrow subscription far behind the head goes live and gets new events.
     const live = event("A", {})
     const got = await run(
-      Effect.gen(function* () {
-        const fiber = yield* Effect.forkChild(
-          Stream.runCollect(
-            store
-              .subscribeAll({ from: { commit: 5n, prepare: 5n }, filter: { streamPrefix: ["one-a"] } })
-              .pipe(Stream.takeUntil((x) => x._tag === "RecordedEvent" && x.id === live.id))
-          )
-        )
-        yield* Effect.sleep("20 millis")
-        yield* store.append("cat-1", typed(3000), "any")
-        yield* store.append("one-a", [live], "any")
-        return yield* Fiber.join(fiber)
-      })
+      collectThroughCaughtUp(
+        store.subscribeAll({ from: { commit: 5n, prepare: 5n }, filter: { streamPrefix: ["one-a"] } }),
+        (x) => x._tag === "RecordedEvent" && x.id === live.id,
+        Effect.andThen(store.append("cat-1", typed(3000), "any"), store.append("one-a", [live], "any"))
+      )
     )
     const oneA = all.filter((e) => e.stream === "one-a" && e.position.commit > 5n)
     expect(got.map((x) => (x._tag === "CaughtUp" ? "CaughtUp" : x.id))).toEqual([...ids(oneA), "CaughtUp", live.id])
@@ -353,13 +338,10 @@ describe("sqlite event store: lifecycle", () => {
 
   it("a live subscription fails when the store closes", async () => {
     const store = await run(makeSqliteEventStore(tempDir()))
+    await run(store.append("s", events(1), "no_stream"))
+    // Closed once the subscription is live (after CaughtUp), not after a guessed delay.
     const result = await run(
-      Effect.gen(function* () {
-        const fiber = yield* Effect.forkChild(Stream.runCollect(store.subscribeAll({ from: "start" })))
-        yield* Effect.sleep("20 millis")
-        yield* store.close()
-        return yield* Effect.flip(Fiber.join(fiber))
-      })
+      Effect.flip(collectThroughCaughtUp(store.subscribeAll({ from: "start" }), () => false, store.close()))
     )
     expect(result._tag).toBe("EventStoreFailure")
   })

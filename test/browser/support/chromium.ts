@@ -13,7 +13,8 @@ export interface Browser {
   readonly close: () => Promise<void>
 }
 
-export const openBrowser = async (): Promise<Browser> => {
+/** `args` adds Chromium switches, such as `--host-resolver-rules` to give a name an address. */
+export const openBrowser = async (args: ReadonlyArray<string> = []): Promise<Browser> => {
   const profile = mkdtempSync(join(tmpdir(), "agentlog-chromium-"))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -23,7 +24,8 @@ export const openBrowser = async (): Promise<Browser> => {
       "--disable-gpu",
       "--disable-background-networking",
       "--disable-component-update",
-      "--no-first-run"
+      "--no-first-run",
+      ...args
     ],
     viewport: { width: 1280, height: 800 }
   })

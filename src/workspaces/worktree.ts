@@ -1,0 +1,267 @@
+// A session's isolated checkout: a git worktree on a branch of its own, a commit per run,
+// and the ways to finish it (merge, rebase, discard). Every refusal says which rule it is
+// and leaves nothing half made: a failed creation removes what it created.
+import { access, constants, mkdir, rm, stat } from "node:fs/promises"
+import { dirname, relative, resolve } from "node:path"
+import { Data, Effect } from "effect"
+import { git, GitFailed, gitRaw } from "./git.ts"
+
+export type WorkspaceRefusal =
+  | "not_a_repository"
+  | "not_writable"
+  | "ref_not_found"
+  | "bad_branch_name"
+  | "dirty_base"
+  | "branch_exists"
+  | "path_exists"
+  | "conflict"
+
+/** What the person asked for cannot be done, and why: a 4xx, never a half-made worktree. */
+export class WorkspaceRefused extends Data.TaggedError("WorkspaceRefused")<{
+  readonly reason: WorkspaceRefusal
+  readonly detail: string
+  /** The files in conflict, for a merge or rebase that cannot be done. */
+  readonly files?: ReadonlyArray<string>
+}> {
+  override get message() {
+    return this.detail
+  }
+}
+
+export type WorkspaceError = WorkspaceRefused | GitFailed
+
+export interface WorkspaceSpec {
+  /** Where the session was asked to run: a directory inside a git repository. */
+  readonly cwd: string
+  /** The commit-ish to branch from; default the branch checked out in the repository. */
+  readonly baseRef?: string | undefined
+  readonly branch: string
+  /** Where the worktree goes (a directory agentlog owns; it must not exist yet). */
+  readonly path: string
+}
+
+export interface Workspace {
+  /** The repository's top-level directory. */
+  readonly repo: string
+  readonly baseRef: string
+  readonly baseSha: string
+  readonly branch: string
+  readonly path: string
+  /** The asked cwd translated into the worktree (same place relative to the top level). */
+  readonly cwd: string
+}
+
+const refused = (reason: WorkspaceRefusal, detail: string, files?: ReadonlyArray<string>) =>
+  Effect.fail(new WorkspaceRefused(files ? { reason, detail, files } : { reason, detail }))
+
+const lines = (s: string): Array<string> => s.split("\n").filter((l) => l.length > 0)
+
+const exists = (p: string) => Effect.promise(() => stat(p).then(() => true, () => false))
+const writable = (p: string) => Effect.promise(() => access(p, constants.W_OK).then(() => true, () => false))
+
+/** The repository's top level for a directory, or a refusal naming the directory. */
+export const repositoryOf = (cwd: string): Effect.Effect<string, WorkspaceError> =>
+  Effect.gen(function* () {
+    const top = yield* gitRaw(cwd, ["rev-parse", "--show-toplevel"]).pipe(
+      Effect.catchTag("GitFailed", () => Effect.succeed({ code: 128, stdout: "", stderr: "" }))
+    )
+    if (top.code !== 0 && /dubious ownership/.test(top.stderr)) {
+      return yield* refused("not_writable", `the repository at ${cwd} belongs to another user: the service's user cannot write it`)
+    }
+    if (top.code !== 0) return yield* refused("not_a_repository", `${cwd} is not inside a git repository`)
+    return top.stdout.trim()
+  })
+
+/** The sha a ref names as a commit, or undefined. */
+const commitOf = (repo: string, ref: string) =>
+  Effect.map(gitRaw(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]), (o) =>
+    o.code === 0 ? o.stdout.trim() : undefined
+  )
+
+const currentBranch = (repo: string) =>
+  Effect.map(gitRaw(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]), (o) => (o.code === 0 ? o.stdout.trim() : "HEAD"))
+
+const isDirty = (dir: string) => Effect.map(git(dir, ["status", "--porcelain"]), (s) => s.trim().length > 0)
+
+interface ListedWorktree {
+  readonly path: string
+  readonly branch: string | undefined
+}
+
+/** The worktrees git knows of for a repository (the main one first). */
+export const listWorktrees = (repo: string): Effect.Effect<ReadonlyArray<ListedWorktree>, GitFailed> =>
+  Effect.map(git(repo, ["worktree", "list", "--porcelain"]), (out) =>
+    out
+      .split("\n\n")
+      .filter((b) => b.trim().length > 0)
+      .map((block) => {
+        const l = lines(block)
+        const path = l.find((x) => x.startsWith("worktree "))!.slice("worktree ".length)
+        const ref = l.find((x) => x.startsWith("branch "))?.slice("branch ".length)
+        return { path, branch: ref?.replace(/^refs\/heads\//, "") }
+      })
+  )
+
+/** Removes a worktree and its branch; what is already gone is no error. */
+export const discardWorkspace = (repo: string, path: string, branch: string): Effect.Effect<void, GitFailed> =>
+  Effect.gen(function* () {
+    yield* gitRaw(repo, ["worktree", "remove", "--force", "--force", path])
+    yield* Effect.promise(() => rm(path, { recursive: true, force: true }))
+    yield* gitRaw(repo, ["worktree", "prune"])
+    yield* gitRaw(repo, ["branch", "-D", "--end-of-options", branch])
+  })
+
+/**
+ * Creates the session's worktree on a new branch. Checked first, so a refusal leaves the
+ * repository untouched; if git fails half way, what it made is removed again.
+ */
+export const createWorkspace = (spec: WorkspaceSpec): Effect.Effect<Workspace, WorkspaceError> =>
+  Effect.gen(function* () {
+    const repo = yield* repositoryOf(spec.cwd)
+    const commonDir = resolve(repo, (yield* git(repo, ["rev-parse", "--git-common-dir"])).trim())
+    if (!(yield* writable(commonDir))) {
+      return yield* refused("not_writable", `the repository ${repo} is not writable by the service's user`)
+    }
+    const checkedOut = yield* currentBranch(repo)
+    const baseRef = spec.baseRef ?? checkedOut
+    const baseSha = yield* commitOf(repo, baseRef)
+    if (baseSha === undefined) return yield* refused("ref_not_found", `baseRef ${baseRef} names no commit in ${repo}`)
+    // Uncommitted changes on the branch being based on would silently not be in the workspace.
+    const headSha = yield* commitOf(repo, "HEAD")
+    if ((baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha) && (yield* isDirty(repo))) {
+      return yield* refused(
+        "dirty_base",
+        `${repo} has uncommitted changes on ${baseRef}: commit or stash them, or name another baseRef`
+      )
+    }
+    const nameOk = yield* gitRaw(repo, ["check-ref-format", "--branch", spec.branch])
+    if (nameOk.code !== 0 || spec.branch.startsWith("-")) {
+      return yield* refused("bad_branch_name", `${spec.branch} is not a valid branch name`)
+    }
+    const branchExists = yield* gitRaw(repo, ["show-ref", "--verify", "--quiet", `refs/heads/${spec.branch}`])
+    if (branchExists.code === 0) return yield* refused("branch_exists", `branch ${spec.branch} already exists in ${repo}`)
+    if (yield* exists(spec.path)) return yield* refused("path_exists", `${spec.path} already exists`)
+
+    yield* Effect.promise(() => mkdir(dirname(spec.path), { recursive: true, mode: 0o700 }))
+    yield* git(repo, ["worktree", "add", "--quiet", "-b", spec.branch, spec.path, baseSha]).pipe(
+      Effect.onError(() => discardWorkspace(repo, spec.path, spec.branch).pipe(Effect.ignore))
+    )
+    const inside = relative(repo, resolve(spec.cwd))
+    return { repo, baseRef, baseSha, branch: spec.branch, path: spec.path, cwd: resolve(spec.path, inside) }
+  })
+
+export interface FileChange {
+  readonly path: string
+  readonly insertions: number
+  readonly deletions: number
+  /** A binary file has no line counts. */
+  readonly binary: boolean
+}
+
+export interface RunCommit {
+  /** The branch's head after the run: a new commit, or the old head when nothing changed. */
+  readonly sha: string
+  readonly changed: boolean
+  readonly files: ReadonlyArray<FileChange>
+  readonly insertions: number
+  readonly deletions: number
+}
+
+/** Parses `git diff --numstat -z`-less numstat lines ("12\t3\tpath", "-\t-\tbinary"). */
+export const parseNumstat = (out: string): ReadonlyArray<FileChange> =>
+  lines(out).map((l) => {
+    const [ins, del, ...rest] = l.split("\t")
+    const binary = ins === "-"
+    return { path: rest.join("\t"), insertions: binary ? 0 : Number(ins), deletions: binary ? 0 : Number(del), binary }
+  })
+
+const totals = (files: ReadonlyArray<FileChange>) => ({
+  insertions: files.reduce((n, f) => n + f.insertions, 0),
+  deletions: files.reduce((n, f) => n + f.deletions, 0)
+})
+
+/** Commits everything the run left in the worktree (new, changed and deleted files). */
+export const commitRun = (path: string, message: string): Effect.Effect<RunCommit, GitFailed> =>
+  Effect.gen(function* () {
+    yield* git(path, ["add", "--all"])
+    const staged = yield* gitRaw(path, ["diff", "--cached", "--quiet"])
+    if (staged.code === 0) {
+      const head = (yield* git(path, ["rev-parse", "HEAD"])).trim()
+      return { sha: head, changed: false, files: [], insertions: 0, deletions: 0 }
+    }
+    yield* git(path, ["commit", "--quiet", "--no-verify", "-m", message])
+    const sha = (yield* git(path, ["rev-parse", "HEAD"])).trim()
+    const files = parseNumstat(yield* git(path, ["show", "--numstat", "--format=", sha]))
+    return { sha, changed: true, files, ...totals(files) }
+  })
+
+export interface MergeResult {
+  readonly sha: string
+  readonly fastForward: boolean
+}
+
+/**
+ * Brings the session's branch into the base branch: fast-forward when possible, else a merge
+ * commit made without touching any working tree (merge-tree), so a conflict is refused with
+ * its files and nothing half merged. A base branch checked out somewhere must be clean there.
+ */
+export const mergeWorkspace = (
+  repo: string,
+  branch: string,
+  baseBranch: string,
+  message: string
+): Effect.Effect<MergeResult, WorkspaceError> =>
+  Effect.gen(function* () {
+    const baseSha = yield* commitOf(repo, `refs/heads/${baseBranch}`)
+    if (baseSha === undefined) return yield* refused("ref_not_found", `base branch ${baseBranch} does not exist in ${repo}`)
+    const branchSha = yield* commitOf(repo, `refs/heads/${branch}`)
+    if (branchSha === undefined) return yield* refused("ref_not_found", `branch ${branch} does not exist in ${repo}`)
+    const ancestor = yield* gitRaw(repo, ["merge-base", "--is-ancestor", baseSha, branchSha])
+    let target = branchSha
+    if (ancestor.code !== 0) {
+      const merged = yield* gitRaw(repo, ["merge-tree", "--write-tree", "--name-only", "--no-messages", baseSha, branchSha])
+      if (merged.code === 1) {
+        const [, ...files] = lines(merged.stdout)
+        return yield* refused("conflict", `${branch} does not merge cleanly into ${baseBranch}`, files)
+      }
+      if (merged.code !== 0) {
+        return yield* Effect.fail(new GitFailed({ args: ["merge-tree", baseSha, branchSha], code: merged.code, stderr: merged.stderr }))
+      }
+      const tree = lines(merged.stdout)[0]!
+      target = (yield* git(repo, ["commit-tree", tree, "-p", baseSha, "-p", branchSha, "-m", message])).trim()
+    }
+    const holder = (yield* listWorktrees(repo)).find((w) => w.branch === baseBranch)
+    if (holder) {
+      if (yield* isDirty(holder.path)) {
+        return yield* refused("dirty_base", `${baseBranch} has uncommitted changes in ${holder.path}: commit or stash them first`)
+      }
+      yield* git(holder.path, ["merge", "--ff-only", "--quiet", target])
+    } else {
+      yield* git(repo, ["update-ref", `refs/heads/${baseBranch}`, target, baseSha])
+    }
+    return { sha: target, fastForward: ancestor.code === 0 }
+  })
+
+/** Replays the session's commits onto a newer base; a conflict is undone and refused with its files. */
+export const rebaseWorkspace = (path: string, onto: string): Effect.Effect<string, WorkspaceError> =>
+  Effect.gen(function* () {
+    if (yield* isDirty(path)) return yield* refused("dirty_base", `the workspace ${path} has uncommitted changes`)
+    const ontoSha = yield* commitOf(path, onto)
+    if (ontoSha === undefined) return yield* refused("ref_not_found", `${onto} names no commit`)
+    const r = yield* gitRaw(path, ["rebase", "--quiet", ontoSha])
+    if (r.code !== 0) {
+      const files = lines(yield* git(path, ["diff", "--name-only", "--diff-filter=U"]))
+      yield* gitRaw(path, ["rebase", "--abort"])
+      return yield* refused("conflict", `the workspace does not rebase cleanly onto ${onto}`, files)
+    }
+    return (yield* git(path, ["rev-parse", "HEAD"])).trim()
+  })
+
+/** Moves the workspace back to an earlier commit of its own branch (what was after it stays in the record). */
+export const resetWorkspace = (path: string, sha: string): Effect.Effect<void, WorkspaceError> =>
+  Effect.gen(function* () {
+    const found = yield* commitOf(path, sha)
+    if (found === undefined) return yield* refused("ref_not_found", `${sha} names no commit in the workspace`)
+    yield* git(path, ["reset", "--hard", "--quiet", found])
+    yield* git(path, ["clean", "-fdq"])
+  })
