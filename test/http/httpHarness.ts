@@ -96,17 +96,17 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       maxRunning: options.maxRunning ?? 4,
       claudePath: options.hangingClaude ? hangingClaude(dataDir) : join(dataDir, "no-such-claude"),
       approvalTimeoutMs: 60_000,
-      interruptGraceMs: 1_000,
-      ...(http.apiToken !== undefined ? { apiToken: http.apiToken } : {}),
-      ...(http.maxBodyBytes !== undefined ? { maxBodyBytes: http.maxBodyBytes } : {}),
-      ...(http.readWaitMs !== undefined ? { readWaitMs: http.readWaitMs } : {}),
-      ...(http.heartbeatMs !== undefined ? { heartbeatMs: http.heartbeatMs } : {})
+      interruptGraceMs: 1_000
     },
     logger,
     env: {},
     // Seeded sessions are another instance's: this one leaves their queued runs alone.
     supervisor: { foreignClaimDelayMs: 3_600_000 },
-    ...(options.wrap ? { wrapHttp: options.wrap } : {})
+    // The HTTP settings a test gives replace the configured ones where the app reads them.
+    wrapHttp: (deps) => {
+      const d = { ...deps, config: { ...deps.config, ...http } }
+      return options.wrap ? options.wrap(d) : d
+    }
   }
   const core = ManagedRuntime.make(
     coreLayer({ store: Layer.succeed(EventStore)(store) }).pipe(Layer.provideMerge(Layer.succeed(App)(settings)))
@@ -134,7 +134,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     readWaitMs: settings.config.readWaitMs,
     heartbeatMs: settings.config.heartbeatMs,
     dataDir,
-    apiToken: settings.config.apiToken
+    ...http
   }
 
   const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
