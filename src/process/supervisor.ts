@@ -575,6 +575,16 @@ export const makeSupervisor = (
   const start = async () => {
     const killed = pidFiles.killOrphans()
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
+    // A checkpoint past the store's head (a store restored from a backup, a torn WAL): the
+    // positions after the head will be given to new events, so follow from the start.
+    const head = await Effect.runPromise(store.headPosition())
+    if (lastSeen !== "start" && (head === null || comparePositions(lastSeen, head) > 0)) {
+      logger.log("warn", "the supervisor's checkpoint is ahead of the event store; following it from the start", {
+        checkpoint: `${lastSeen.commit}`,
+        head: head === null ? null : `${head.commit}`
+      })
+      lastSeen = "start"
+    }
     let firstCatchUp: (() => void) | undefined
     const caughtUpOnce = new Promise<void>((resolve) => (firstCatchUp = resolve))
     // After a failure it resubscribes after the last event it handled: nothing missed, nothing twice.
