@@ -4,7 +4,7 @@
 //   BENCH_SEED=7       seed of every generated message and dataset (same seed, same data)
 //   BENCH_DIR=.bench-data   where data goes (gitignored); the dataset is deleted at the end
 //   BENCH_KEEP=1       keep the dataset (BENCH_DIR/dataset) for a look afterwards
-//   BENCH_SECTIONS=supervisor,append,lag,scale   run only some
+//   BENCH_SECTIONS=supervisor,append,lag,scale,web   run only some
 //   BENCH_PROFILE=1    --cpu-prof the service and the rebuild (BENCH_DIR/profiles; see bench/profileSummary.ts)
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -14,6 +14,7 @@ import { runAppend } from "./append.ts"
 import { runLag } from "./lag.ts"
 import { runScale } from "./scale.ts"
 import { runSupervisorBench } from "./supervisor.ts"
+import { runWebBench } from "./webBench.ts"
 import { renderTable, type Row } from "./table.ts"
 
 const env = process.env
@@ -21,7 +22,7 @@ const scale = Number(env.BENCH_SCALE ?? "1")
 if (!(scale > 0 && scale <= 10)) throw new Error(`BENCH_SCALE must be in (0, 10], got ${env.BENCH_SCALE}`)
 const seed = Number(env.BENCH_SEED ?? "7")
 const dir = resolve(env.BENCH_DIR ?? ".bench-data")
-const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,lag,scale").split(",").map((s) => s.trim()))
+const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,lag,scale,web").split(",").map((s) => s.trim()))
 const profile = env.BENCH_PROFILE === "1"
 const keep = env.BENCH_KEEP === "1"
 mkdirSync(dir, { recursive: true })
@@ -98,6 +99,9 @@ await section("scale", () =>
     sseClients: 50,
     log
   })
+)
+await section("web", () =>
+  runWebBench({ dir, seed, sessions: n(100_000, 500), transcriptEvents: n(16_000, 2_000), rounds: 3, log })
 )
 if (!keep) rmSync(join(dir, "dataset"), { recursive: true, force: true })
 for (const d of ["empty"]) rmSync(join(dir, d), { recursive: true, force: true })

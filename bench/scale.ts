@@ -65,7 +65,7 @@ export const startFlags = (): Array<string> => {
   return words[0] === "node" ? words.slice(1).filter((w) => w.startsWith("--")) : []
 }
 
-const startService = async (dataDir: string, logFile: string, profileDir: string | undefined): Promise<Service> => {
+export const startService = async (dataDir: string, logFile: string, profileDir: string | undefined): Promise<Service> => {
   const port = await freePort()
   const log = openSync(logFile, "a")
   const args = [...startFlags(), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), join(repo, "src/main.ts")]

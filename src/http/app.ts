@@ -15,6 +15,8 @@ import { requestLog } from "./requestLog.ts"
 import { allowedMethods } from "./routes.ts"
 import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
+import { webSessionRoutes } from "./webSession.ts"
+import { webStatic } from "./webStatic.ts"
 
 export type { HttpConfig, HttpDeps } from "./deps.ts"
 
@@ -35,6 +37,8 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
     if (hasUnreadBody(c.req.raw, c.res.status)) c.header("Connection", "close")
   })
   app.use("*", hostGuard(deps.config.hostGuard ?? {}))
+  // The dashboard's page answers without a token (it holds no data; its login is a route).
+  app.use("*", webStatic())
   app.use("*", bearerAuth(deps.config.apiToken))
   // Known paths answer OPTIONS with what they allow.
   app.use("*", async (c, next) => {
@@ -49,6 +53,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   readRoutes(app, deps)
   eventRoutes(app, deps)
   approvalRoutes(app, deps)
+  webSessionRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

@@ -3,33 +3,33 @@
 // the read models to reach the store's head and looks again), and records ApprovalDecided;
 // the supervisor running the Claude process that waits on it reacts to that event.
 import type { Hono } from "hono"
+import { Effect } from "effect"
 import { ApprovalNotFound } from "../domain/sessionErrors.ts"
-import { DecisionBody } from "./bodies.ts"
 import type { HttpDeps } from "./deps.ts"
-import { type HttpEnv, runEffect } from "./env.ts"
-import { accepted, acceptedBody, body, commandContext, on, pathId } from "./routeKit.ts"
+import type { HttpEnv } from "./env.ts"
+import { accepted, acceptedBody, commandContext, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { readModels, commands, store, projections } = deps
+  const handle = router(app, deps)
 
-  const sessionOfApproval = async (approvalId: string, signal: AbortSignal): Promise<string> => {
-    const row = await runEffect(readModels.approval(approvalId))
-    if (row !== null) return row.sessionId
-    const head = await runEffect(store.headPosition())
-    if (head !== null && (await runEffect(projections.waitForPosition(head, deps.config.readWaitMs), signal))) {
-      const again = await runEffect(readModels.approval(approvalId))
-      if (again !== null) return again.sessionId
-    }
-    throw new ApprovalNotFound({ approvalId })
-  }
+  const sessionOfApproval = (approvalId: string) =>
+    Effect.gen(function* () {
+      const row = yield* readModels.approval(approvalId)
+      if (row !== null) return row.sessionId
+      const head = yield* store.headPosition()
+      if (head !== null && (yield* projections.waitForPosition(head, deps.config.readWaitMs))) {
+        const again = yield* readModels.approval(approvalId)
+        if (again !== null) return again.sessionId
+      }
+      return yield* Effect.fail(new ApprovalNotFound({ approvalId }))
+    })
 
-  on(app, routes.decideApproval, async (c) => {
-    const approvalId = pathId(c, "approval")
-    const b = await body(c, deps, DecisionBody)
-    const sessionId = await sessionOfApproval(approvalId, c.req.raw.signal)
-    const outcome = await runEffect(
-      commands.handle(
+  handle(routes.decideApproval, ({ c, id: approvalId, body: b }) =>
+    Effect.gen(function* () {
+      const sessionId = yield* sessionOfApproval(approvalId)
+      const outcome = yield* commands.handle(
         {
           kind: "DecideApproval",
           sessionId,
@@ -41,7 +41,7 @@ export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
         },
         commandContext(c)
       )
-    )
-    return accepted(c, acceptedBody(outcome, { approvalId, decision: b.decision }))
-  })
+      return accepted(acceptedBody(outcome, { approvalId, decision: b.decision }))
+    })
+  )
 }

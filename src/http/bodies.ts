@@ -49,79 +49,128 @@ export const EmptyBody = Schema.Record(Schema.String, Schema.Never).annotate({
   description: "No fields: send no body or {}."
 })
 
-// ---- query strings (every value arrives as a string) ----
+// ---- query strings ----
+// Declared with their real types (integers, booleans, enums, date-times): the adapter in
+// routeKit.ts decodes the strings of the URL through Schema.toCodecStringTree, and the
+// document shows these types, so a generated client sends `limit: 20`, not `limit: "20"`.
 
-const pattern = (re: RegExp, expected: string, description: string) =>
-  Schema.String.check(Schema.isPattern(re, { expected })).annotate({ description })
-
-/** An opaque position cursor as the API hands them out. */
-export const Cursor = pattern(/^\d{1,20}(?:-\d{1,20})?$/u, "a position cursor", "An opaque position cursor, as returned by the API.")
-const MinPosition = Cursor.annotate({
-  description: "Wait (bounded) until the read models have passed this position (a command's `position`)."
-})
-const Limit200 = pattern(/^(?:200|1[0-9]{2}|[1-9][0-9]?)$/u, "an integer from 1 to 200", "Page size, 1..200 (default 50).")
-const Limit500 = pattern(/^(?:500|[1-4][0-9]{2}|[1-9][0-9]?)$/u, "an integer from 1 to 500", "Page size, 1..500 (default 100).")
-const Limit1000 = pattern(/^(?:1000|[1-9][0-9]{0,2})$/u, "an integer from 1 to 1000", "Page size, 1..1000 (default 100).")
-const Revision = pattern(/^(?:0|[1-9][0-9]{0,15})$/u, "a non-negative integer", "A stream revision (0-based).")
-const Uuid = pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u, "a lowercase UUID", "A session id.")
-const Time = Schema.String.check(
-  Schema.makeFilter((s: string) => Number.isFinite(Date.parse(s)), { expected: "an ISO 8601 time" })
-).annotate({ description: "An ISO 8601 time.", format: "date-time" })
 const optional = <S extends Schema.Top>(s: S) => Schema.optionalKey(s)
+
+const int = (minimum: number, maximum: number, description: string) =>
+  Schema.Int.check(Schema.isBetween({ minimum, maximum })).annotate({ description })
+
+/** An opaque token the API issued (a page's nextCursor, a command's position): passed back unchanged, never built. */
+const opaque = (description: string) => Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({ description })
+
+const MinPosition = opaque(
+  "Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time."
+)
+const PageCursor = opaque("The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400).")
+
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i
+
+/** An RFC 3339 date-time (JSON Schema `format: date-time`), refused when it names no real time. */
+export const DateTime = Schema.String.check(
+  Schema.makeFilter((s: string) => rfc3339.test(s) && Number.isFinite(Date.parse(s)), {
+    expected: "an RFC 3339 date-time",
+    toJsonSchema: () => ({ format: "date-time" })
+  })
+)
+
+export const Uuid = Schema.String.check(Schema.isUUID())
+
+const Revision = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }))
 
 export const ReadQuery = Schema.Struct({ minPosition: optional(MinPosition) })
 
 export const ListSessionsQuery = Schema.Struct({
-  status: optional(Schema.Literals(sessionStatuses)),
-  archived: optional(Schema.Literals(["true", "false"])),
-  q: optional(Schema.String.check(Schema.isMaxLength(200)).annotate({ description: "Text search in title and query." })),
-  limit: optional(Limit200),
-  cursor: optional(Schema.String.check(Schema.isMaxLength(500)).annotate({ description: "nextCursor of the previous page." })),
+  status: optional(Schema.Literals(sessionStatuses).annotate({ description: "Only sessions in this status." })),
+  archived: optional(Schema.Boolean.annotate({ description: "true: only archived sessions; false: only the others; absent: both." })),
+  q: optional(Schema.String.check(Schema.isMaxLength(200)).annotate({ description: "Text search in the title and the first query." })),
+  limit: optional(int(1, 200, "Page size (default 50).")),
+  cursor: optional(PageCursor),
   minPosition: optional(MinPosition)
 })
 
 export const TranscriptQuery = Schema.Struct({
-  afterSeq: optional(pattern(/^(?:0|[1-9][0-9]{0,15})$/u, "a non-negative integer", "Only entries after this seq.")),
-  limit: optional(Limit500),
+  afterSeq: optional(
+    Revision.annotate({ description: "Only entries with a larger seq: pass the previous page's `nextAfterSeq`." })
+  ),
+  limit: optional(int(1, 500, "Page size (default: every entry). With a limit, `nextAfterSeq` says where the next page starts.")),
   minPosition: optional(MinPosition)
 })
 
 export const StreamEventsQuery = Schema.Struct({
-  fromRevision: optional(Revision),
-  limit: optional(Limit1000),
+  fromRevision: optional(Revision.annotate({ description: "The first revision to return (default 0): the previous page's `nextRevision`." })),
+  limit: optional(int(1, 1000, "Page size (default 100; NDJSON: every event from fromRevision unless given).")),
   minPosition: optional(MinPosition)
 })
 
+const after = DateTime.annotate({ description: "Only what happened at or after this time (RFC 3339)." })
+const before = DateTime.annotate({ description: "Only what happened before this time (RFC 3339)." })
+const session = Uuid.annotate({ description: "Only this session's." })
+
 export const AuditEventsQuery = Schema.Struct({
-  type: optional(
-    Schema.String.check(Schema.isMaxLength(2000)).annotate({ description: "Event types, comma separated." })
-  ),
-  session: optional(Uuid),
-  after: optional(Time),
-  before: optional(Time),
-  cursor: optional(Cursor),
-  limit: optional(Limit500),
+  type: optional(Schema.String.check(Schema.isMaxLength(2000)).annotate({ description: "Event types, comma separated." })),
+  session: optional(session),
+  after: optional(after),
+  before: optional(before),
+  cursor: optional(PageCursor),
+  limit: optional(int(1, 500, "Page size (default 100).")),
   minPosition: optional(MinPosition)
 })
 
 export const ToolCallsQuery = Schema.Struct({
-  tool: optional(Schema.String.check(Schema.isMaxLength(200))),
-  session: optional(Uuid),
-  decision: optional(Schema.Literals(["allow", "deny", "pending", "none"])),
-  after: optional(Time),
-  before: optional(Time),
-  cursor: optional(Schema.String.check(Schema.isMaxLength(500))),
-  limit: optional(Limit200),
+  tool: optional(Schema.String.check(Schema.isMaxLength(200)).annotate({ description: "Tool names, comma separated." })),
+  session: optional(session),
+  decision: optional(
+    Schema.Literals(["allow", "deny", "pending", "none"]).annotate({ description: "The approval's decision; none: no approval was needed." })
+  ),
+  after: optional(after),
+  before: optional(before),
+  cursor: optional(PageCursor),
+  limit: optional(int(1, 200, "Page size (default 50).")),
   minPosition: optional(MinPosition)
 })
 
 export const ApprovalsQuery = Schema.Struct({
   status: optional(Schema.Literals(["pending", "allowed", "denied"])),
-  session: optional(Uuid),
-  cursor: optional(Schema.String.check(Schema.isMaxLength(500))),
-  limit: optional(Limit200),
+  session: optional(session),
+  cursor: optional(PageCursor),
+  limit: optional(int(1, 200, "Page size (default 50).")),
   minPosition: optional(MinPosition)
 })
+
+export const LiveEventsQuery = Schema.Struct({
+  lastEventId: optional(
+    Revision.annotate({ description: "Resume after this revision, for clients that cannot send Last-Event-ID." })
+  )
+})
+
+/** Routes without query parameters still refuse unknown ones. */
+export const NoQuery = Schema.Struct({})
+
+// ---- request headers ----
+
+export const requestHeaderSchemas = {
+  "If-Match": Schema.String.check(
+    Schema.isPattern(/^(?:\*|"(?:0|[1-9][0-9]{0,18})")$/u, { expected: 'one strong ETag "<revision>"' })
+  ).annotate({
+    description:
+      'Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command\'s answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400.'
+  }),
+  "Idempotency-Key": Schema.String.check(
+    Schema.isPattern(/^[\x21-\x7e]{1,255}$/u, { expected: "1 to 255 visible ASCII characters" })
+  ).annotate({
+    description:
+      "Retries with the same key and body get the first answer (with Idempotent-Replayed: true); nothing runs twice. The same key with another request: 422."
+  }),
+  "Last-Event-ID": Revision.annotate({
+    description: "Resume after this revision (an integer; EventSource sends the last `id:` it saw on reconnect)."
+  })
+} as const
+
+export type RequestHeaderName = keyof typeof requestHeaderSchemas
 
 // ---- decoding ----
 
@@ -150,24 +199,51 @@ export const decodeBody = <S extends Schema.Decoder<unknown>>(schema: S, body: u
   )
 }
 
-/** Decodes query parameters; unknown parameters are ignored, a repeated one is refused. */
-export const decodeQuery = <S extends Schema.Decoder<unknown>>(schema: S, url: URL): S["Type"] => {
+const stringCodecs = new WeakMap<Schema.Top, Schema.Decoder<unknown>>()
+/** The schema read from strings (query parameters, headers): "20" is the integer 20, "true" the boolean. */
+const fromStrings = <S extends Schema.Top>(schema: S): Schema.Decoder<S["Type"]> => {
+  let codec = stringCodecs.get(schema)
+  if (codec === undefined) stringCodecs.set(schema, (codec = Schema.toCodecStringTree(schema) as unknown as Schema.Decoder<unknown>))
+  return codec as Schema.Decoder<S["Type"]>
+}
+
+/** Decodes query parameters: typed from their strings; an unknown or repeated parameter is refused. */
+export const decodeQuery = <S extends Schema.Top>(schema: S, url: URL): S["Type"] => {
   const params: Record<string, string> = {}
   for (const [k, v] of url.searchParams) {
     if (Object.hasOwn(params, k)) throw badRequest(`query parameter ${k} is given more than once`)
     params[k] = v
   }
-  const r = Schema.decodeUnknownResult(schema, { errors: "all" })(params)
-  if (Result.isSuccess(r)) return r.success
-  const issues = issuesOf(r.failure).map((i) => ({ path: i.path.replace(/^\//, ""), message: i.message }))
+  // Checked by name: an empty Struct (a route without parameters) would take any object.
+  const known = "fields" in schema ? Object.keys(schema.fields as object) : []
+  const unknown = Object.keys(params).filter((k) => !known.includes(k))
+  const r = Schema.decodeUnknownResult(fromStrings(schema), { errors: "all" })(params)
+  if (Result.isSuccess(r) && unknown.length === 0) return r.success
+  const issues = [
+    ...unknown.map((k) => ({ path: `?${k}`, message: "is not a parameter of this route" })),
+    ...(Result.isFailure(r) ? issuesOf(r.failure).map((i) => ({ path: `?${i.path.replace(/^\//, "")}`, message: i.message })) : [])
+  ]
   throw validationFailed(
-    issues.map((i) => `query parameter ${i.path}: ${i.message}`).join("; "),
-    issues.map((i) => ({ ...i, path: `?${i.path}` }))
+    issues.map((i) => `query parameter ${i.path.slice(1)}: ${i.message}`).join("; "),
+    issues
   )
 }
 
-export const LiveEventsQuery = Schema.Struct({
-  lastEventId: optional(
-    Revision.annotate({ description: "Resume after this revision, for clients that cannot send Last-Event-ID." })
-  )
-})
+/** Decodes the named request headers (absent ones are undefined), typed from their strings. */
+export const decodeHeaders = (
+  names: ReadonlyArray<RequestHeaderName>,
+  get: (name: string) => string | undefined
+): { readonly [K in RequestHeaderName]?: Schema.Schema.Type<(typeof requestHeaderSchemas)[K]> } => {
+  const out: Record<string, unknown> = {}
+  for (const name of names) {
+    const value = get(name)
+    if (value === undefined) continue
+    const r = Schema.decodeUnknownResult(fromStrings(requestHeaderSchemas[name]))(value.trim())
+    if (Result.isFailure(r)) {
+      const message = issuesOf(r.failure).map((i) => i.message).join("; ")
+      throw validationFailed(`header ${name}: ${message}`, [{ path: name, message }])
+    }
+    out[name] = r.success
+  }
+  return out
+}

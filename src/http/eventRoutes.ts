@@ -8,11 +8,10 @@ import { sessionIdOf, streamOf } from "../domain/streamName.ts"
 import type { ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
 import { loadIndexedEvents } from "../projections/eventsAudit.ts"
-import { AuditEventsQuery, decodeQuery, LiveEventsQuery, StreamEventsQuery } from "./bodies.ts"
 import type { HttpDeps } from "./deps.ts"
 import { type HttpEnv, runEffect } from "./env.ts"
-import { badRequest, conflict } from "./problem.ts"
-import { awaitMinPosition, type Ctx, on, pathId } from "./routeKit.ts"
+import { conflict } from "./problem.ts"
+import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { sseBody, sseHeaders } from "./sse.ts"
 
@@ -58,10 +57,9 @@ const wantsNdjson = (accept: string | undefined): boolean =>
     .map((p) => p.split(";")[0]!.trim().toLowerCase())
     .some((t) => t === ndjsonType || t === "application/jsonl")
 
-const url = (c: Ctx) => new URL(c.req.url)
-
 export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { store, readModels, logger } = deps
+  const handle = router(app, deps)
 
   const streamName = (sessionId: string) => Result.getOrThrow(streamOf(sessionId))
 
@@ -77,18 +75,16 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     return last.value
   }
 
-  on(app, routes.getSessionEvents, async (c) => {
-    const sessionId = pathId(c)
-    const q = decodeQuery(StreamEventsQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const fromRevision = BigInt(q.fromRevision ?? "0")
+  handle(routes.getSessionEvents, async ({ c, id: sessionId, query: q }) => {
+    await runEffect(awaitMinPosition(deps, q.minPosition), c.req.raw.signal)
+    const fromRevision = BigInt(q.fromRevision ?? 0)
     const stream = streamName(sessionId)
 
     if (wantsNdjson(c.req.header("accept"))) {
       await lastEvent(sessionId)
       // HEAD: the headers only; nothing is read from the store.
       if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": ndjsonType, "Cache-Control": "no-store" })
-      const limit = q.limit === undefined ? undefined : Number(q.limit)
+      const limit = q.limit
       const options = { fromRevision, ...(limit !== undefined ? { maxCount: limit } : {}) }
       // A page of events (as the store reads them) per pull and per chunk written: one
       // event per pull cost more in promise and stream machinery than in the event itself.
@@ -119,7 +115,7 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       return new Response(body, { status: 200, headers: { "Content-Type": ndjsonType, "Cache-Control": "no-store" } })
     }
 
-    const limit = Number(q.limit ?? "100")
+    const limit = q.limit ?? 100
     const events = await runEffect(
       store.readStream(stream, { fromRevision, maxCount: limit + 1 }).pipe(
         Stream.runCollect,
@@ -128,16 +124,11 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     )
     const items = events.slice(0, limit)
     const next = events[limit]
-    return c.json({ items: items.map(eventView), nextRevision: next === undefined ? null : Number(next.revision) })
+    return { status: 200, body: { items: items.map(eventView), nextRevision: next === undefined ? null : Number(next.revision) } } as const
   })
 
-  on(app, routes.followSessionEvents, async (c) => {
-    const sessionId = pathId(c)
-    const q = decodeQuery(LiveEventsQuery, url(c))
-    const header = c.req.header("last-event-id")
-    const lastId = header !== undefined && header.trim() !== "" ? header.trim() : q.lastEventId
-    if (lastId !== undefined && !/^(?:0|[1-9][0-9]{0,15})$/.test(lastId))
-      throw badRequest("Last-Event-ID must be an event's revision (a non-negative integer)")
+  handle(routes.followSessionEvents, async ({ c, id: sessionId, query: q, lastEventId }) => {
+    const lastId = lastEventId ?? q.lastEventId
     const stream = streamName(sessionId)
     const newest = await lastEvent(sessionId)
     // An id the stream has not reached would filter out everything until the stream got
@@ -185,9 +176,8 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     return new Response(body, { status: 200, headers: sseHeaders })
   })
 
-  on(app, routes.listEvents, async (c) => {
-    const q = decodeQuery(AuditEventsQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
+  handle(routes.listEvents, async ({ c, query: q }) => {
+    await runEffect(awaitMinPosition(deps, q.minPosition), c.req.raw.signal)
     const types = q.type?.split(",").map((t) => t.trim()).filter((t) => t.length > 0)
     const page = await runEffect(
       readModels.events({
@@ -196,10 +186,10 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
         ...(q.after !== undefined ? { after: q.after } : {}),
         ...(q.before !== undefined ? { before: q.before } : {}),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-        limit: Number(q.limit ?? "100")
+        limit: q.limit ?? 100
       })
     )
     const events = await runEffect(loadIndexedEvents(store, page.items))
-    return c.json({ items: events.map(eventView), nextCursor: page.nextCursor })
+    return { status: 200, body: { items: events.map(eventView), nextCursor: page.nextCursor } } as const
   })
 }

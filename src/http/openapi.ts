@@ -1,73 +1,111 @@
 // GET /openapi.json: an OpenAPI 3.1 document generated from the route table, with every
-// body, query and response schema compiled from the same Effect schemas the handlers
-// decode with (Schema.toJsonSchemaDocument). Bodies are documented as strict
-// (additionalProperties: false), matching the decoder's onExcessProperty: "error".
+// body, query, header and response schema compiled from the same Effect schemas the
+// adapter (routeKit.ts) decodes requests and encodes answers with
+// (Schema.toJsonSchemaDocument). Objects are strict (additionalProperties: false): the
+// decoder refuses unknown fields, the encoder sends none. HEAD and OPTIONS are derived.
 import { Schema } from "effect"
-import { EmptyBody } from "./bodies.ts"
-import { allRoutes, type RouteSpec } from "./routes.ts"
+import { EmptyBody, type RequestHeaderName, requestHeaderSchemas } from "./bodies.ts"
+import { Problem } from "./responses.ts"
+import { allRoutes, type ResponseHeader, type RouteSpec } from "./routes.ts"
 
 type Json = Record<string, unknown>
 
-const headerDocs: Record<string, Json> = {
-  "If-Match": {
-    name: "If-Match",
-    in: "header",
-    required: false,
-    description: 'Apply only if the session is still at this revision: `"<revision>"` (the ETag of GET /v1/sessions/{id}). 412 otherwise.',
-    schema: { type: "string" }
+const responseHeaderDocs: Record<ResponseHeader | "X-Request-Id", Json> = {
+  ETag: { description: 'The session\'s revision as a strong ETag, `"<revision>"`: send it back in If-Match.', schema: { type: "string" } },
+  "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer", minimum: 1 } },
+  Allow: { description: "The methods the path supports, comma separated.", schema: { type: "string" } },
+  "Idempotent-Replayed": {
+    description: "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (absent otherwise).",
+    schema: { type: "string", enum: ["true"] }
   },
-  "Idempotency-Key": {
-    name: "Idempotency-Key",
-    in: "header",
-    required: false,
-    description: "Retries with the same key and body get the first answer; nothing runs twice. The same key with another body: 422.",
-    schema: { type: "string", minLength: 1, maxLength: 255 }
-  },
-  "Last-Event-ID": {
-    name: "Last-Event-ID",
-    in: "header",
-    required: false,
-    description: "Resume after this revision (sent by EventSource on reconnect).",
+  "WWW-Authenticate": { description: 'The scheme to use: `Bearer realm="agentlog"`.', schema: { type: "string" } },
+  "X-Request-Id": {
+    description: "The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends.",
     schema: { type: "string" }
   }
 }
 
-const responseHeaderDocs: Record<string, Json> = {
-  ETag: { description: 'The session\'s revision as a strong ETag, `"<revision>"`.', schema: { type: "string" } },
-  "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
-  Allow: { description: "The methods the path supports.", schema: { type: "string" } },
-  "Idempotent-Replayed": { description: "true when this is the stored answer to an earlier request.", schema: { type: "string" } }
+const requestIdParameter: Json = {
+  name: "X-Request-Id",
+  in: "header",
+  required: false,
+  description: "Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID.",
+  schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" }
 }
 
+/**
+ * JSON Schema from Effect, as the document needs it: `$defs` references point into
+ * components, and a record of any JSON (tool input, event data, updatedInput) says that
+ * it has properties of any kind, where a bare `type: object` would generate `{}`-typed
+ * (Record<string, never>) clients.
+ */
 const toRefs = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(toRefs)
   if (typeof v !== "object" || v === null) return v
-  return Object.fromEntries(
+  const o = Object.fromEntries(
     Object.entries(v).map(([k, x]) => [
       k,
       k === "$ref" && typeof x === "string" ? x.replace(/^#\/\$defs\//, "#/components/schemas/") : toRefs(x)
     ])
   )
+  if (o.type === "object" && !("properties" in o) && !("additionalProperties" in o) && !("patternProperties" in o))
+    o.additionalProperties = {}
+  return o
 }
 
 export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info: { version?: string } = {}): Json => {
   const components: Record<string, unknown> = {}
-  const compile = (schema: Schema.Top, strict: boolean): Json => {
-    const doc = Schema.toJsonSchemaDocument(schema, strict ? { onExcessProperty: "error" } : {})
+  // Answers are encoded with their schemas, which keeps only the fields they name: the
+  // document says so (additionalProperties: false), except where a schema says otherwise
+  // (problems carry extension members).
+  const compile = (schema: Schema.Top): Json => {
+    const doc = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
     for (const [name, def] of Object.entries(doc.definitions)) components[name] = toRefs(def)
     return toRefs(doc.schema) as Json
   }
-  // Query parameters are the properties of the query schema.
-  const queryParameters = (schema: Schema.Top): Array<Json> => {
+  const parameters = (schema: Schema.Top, where: "query"): Array<Json> => {
     const doc = Schema.toJsonSchemaDocument(schema)
+    for (const [name, def] of Object.entries(doc.definitions)) components[name] = toRefs(def)
     const s = doc.schema as { properties?: Record<string, Json>; required?: Array<string> }
     return Object.entries(s.properties ?? {}).map(([name, p]) => ({
       name,
-      in: "query",
+      in: where,
       required: (s.required ?? []).includes(name),
       ...(typeof p.description === "string" ? { description: p.description } : {}),
       schema: toRefs(p)
     }))
+  }
+  const headerParameter = (name: RequestHeaderName): Json => {
+    const schema = compile(requestHeaderSchemas[name])
+    return { name, in: "header", required: false, description: schema.description, schema }
+  }
+  const headersOf = (names: ReadonlyArray<ResponseHeader | "X-Request-Id">): Json =>
+    Object.fromEntries(names.map((h) => [h, responseHeaderDocs[h]]))
+
+  const problemResponse = (description: string, headers: ReadonlyArray<ResponseHeader>): Json => ({
+    description,
+    headers: headersOf([...headers, "X-Request-Id"]),
+    content: { "application/problem+json": { schema: compile(Problem) } }
+  })
+
+  const responsesOf = (r: RouteSpec, bodiless: boolean): Json => {
+    const responses: Record<string, unknown> = {}
+    for (const [status, spec] of Object.entries(r.responses)) {
+      const code = Number(status)
+      const contentType = spec.contentType ?? (code >= 400 ? "application/problem+json" : "application/json")
+      const content = {
+        [contentType]: spec.schema ? { schema: compile(spec.schema) } : {},
+        ...Object.fromEntries(
+          Object.entries(spec.alternatives ?? {}).map(([type, description]) => [type, { schema: { type: "string", description } }])
+        )
+      }
+      responses[status] = {
+        description: spec.description,
+        headers: headersOf([...(spec.headers ?? []), "X-Request-Id"]),
+        ...(bodiless ? {} : { content })
+      }
+    }
+    return responses
   }
 
   const paths: Record<string, Record<string, unknown>> = {}
@@ -77,48 +115,61 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
       name: m[1],
       in: "path",
       required: true,
-      description: "A UUID (anything else is 404).",
+      description: "A UUID (anything else names nothing: 404).",
       schema: { type: "string", format: "uuid" }
     }))
-    const responses: Record<string, unknown> = {}
-    for (const [status, spec] of Object.entries(r.responses)) {
-      const code = Number(status)
-      const contentType = spec.contentType ?? (code >= 400 ? "application/problem+json" : "application/json")
-      responses[status] = {
-        description: spec.description,
-        ...(spec.headers ? { headers: Object.fromEntries(spec.headers.map((h) => [h, responseHeaderDocs[h]])) } : {}),
-        ...(spec.schema || contentType === "application/json"
-          ? {
-              content: {
-                [contentType]: spec.schema ? { schema: compile(spec.schema, false) } : {},
-                ...Object.fromEntries(
-                  Object.entries(spec.alternatives ?? {}).map(([type, schema]) => [type, { schema: compile(schema, false) }])
-                )
-              }
-            }
-          : {})
-      }
-    }
-    paths[path] ??= {}
-    paths[path][r.method.toLowerCase()] = {
+    const operation = {
       operationId: r.operationId,
       summary: r.summary,
+      ...(r.description ? { description: r.description } : {}),
       tags: [r.tag],
       ...(r.auth ? {} : { security: [] }),
       parameters: [
         ...pathParams,
-        ...(r.query ? queryParameters(r.query) : []),
-        ...(r.requestHeaders ?? []).map((h) => headerDocs[h])
+        ...parameters(r.query, "query"),
+        ...(r.requestHeaders ?? []).map(headerParameter),
+        requestIdParameter
       ],
       ...(r.body
         ? {
             requestBody: {
               required: r.body !== EmptyBody,
-              content: { "application/json": { schema: compile(r.body, true) } }
+              content: { "application/json": { schema: compile(r.body) } }
             }
           }
         : {}),
-      responses
+      responses: responsesOf(r, false)
+    }
+    paths[path] ??= {}
+    paths[path][r.method.toLowerCase()] = operation
+    // HEAD answers as GET does, without a body.
+    if (r.method === "GET")
+      paths[path].head = {
+        ...operation,
+        operationId: `${r.operationId}Head`,
+        summary: `${r.summary} (headers only)`,
+        responses: responsesOf(r, true)
+      }
+  }
+  // OPTIONS on every path: the methods it allows.
+  for (const [path, item] of Object.entries(paths)) {
+    const methods = [...Object.keys(item).map((m) => m.toUpperCase()), "OPTIONS"]
+    const open = Object.values(item).every((op) => Array.isArray((op as Json).security))
+    item.options = {
+      operationId: `options${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
+      summary: `The methods ${path} allows (${methods.join(", ")})`,
+      tags: ["service"],
+      ...(open ? { security: [] } : {}),
+      parameters: [...((Object.values(item)[0] as Json).parameters as Array<Json>).filter((p) => p.in === "path"), requestIdParameter],
+      responses: {
+        204: { description: "No content; Allow lists the methods.", headers: headersOf(["Allow", "X-Request-Id"]) },
+        ...(open
+          ? {}
+          : {
+              401: { $ref: "#/components/responses/Unauthorized" },
+              403: problemResponse("A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS.", [])
+            })
+      }
     }
   }
 
@@ -127,8 +178,11 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
     info: {
       title: "agentlog",
       version: info.version ?? "0.1.0",
-      description:
-        "Runs Claude Code sessions and keeps an append-only, replayable record of each. Commands answer 202 with the position they appended at; reads accept minPosition to read their writes. Errors are application/problem+json."
+      description: [
+        "Runs Claude Code sessions and keeps an append-only, replayable record of each. Commands answer 202 with the position they appended at; reads accept minPosition to read their writes. Errors are application/problem+json (RFC 9457).",
+        "Every route refuses query parameters it does not declare (400). A method a path does not support is 405 with Allow (components.responses.MethodNotAllowed); OPTIONS lists them; HEAD works wherever GET does.",
+        "Cursors and positions are opaque tokens the API issued: pass them back unchanged. If-Match takes one strong ETag `\"<revision>\"`; Last-Event-ID is an integer revision."
+      ].join("\n\n")
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
@@ -142,6 +196,13 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
     paths,
     components: {
       schemas: components,
+      responses: {
+        MethodNotAllowed: problemResponse("The path exists but not with this method (after the bearer token is checked).", ["Allow"]),
+        Forbidden: problemResponse("A foreign Host or Origin (checked before the method and the token).", []),
+        Unauthorized: problemResponse("Missing or wrong bearer token (checked before anything else, the method included).", [
+          "WWW-Authenticate"
+        ])
+      },
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "AGENTLOG_API_TOKEN, when the service has one." }
       }

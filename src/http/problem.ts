@@ -1,6 +1,8 @@
 // RFC 9457 problem details, and the ONE place where a failure becomes an HTTP status.
 // Handlers throw (or fail with) tagged errors; the app's error handler calls toProblem.
 // Nothing here ever puts a stack trace or an internal message into a response.
+import type { CommandError } from "../commands/sessionCommands.ts"
+import type { ReadModelError } from "../projections/readModels.ts"
 
 export interface Problem {
   readonly type: string
@@ -17,6 +19,7 @@ const typeUri = (slug: string): string => `urn:agentlog:problem:${slug}`
 
 /** A failure decided at the HTTP edge (bad body, wrong content type, …), thrown by handlers. */
 export class HttpProblem extends Error {
+  readonly _tag = "HttpProblem"
   readonly problem: Problem
   readonly headers: Readonly<Record<string, string>>
   constructor(problem: Problem, headers: Readonly<Record<string, string>> = {}) {
@@ -74,19 +77,62 @@ export interface ProblemContext {
   readonly ifMatch: boolean
 }
 
-const tagOf = (e: unknown): string | undefined =>
-  typeof e === "object" && e !== null && "_tag" in e && typeof (e as { _tag: unknown })._tag === "string"
-    ? (e as { _tag: string })._tag
-    : undefined
+/** Every failure a handler can meet: the services' tagged errors and the edge's own problems. */
+export type AppError = CommandError | ReadModelError | HttpProblem
 
-const field = (e: unknown, name: string): unknown => (e as Record<string, unknown>)[name]
-
-const messageOf = (e: unknown): string => {
-  const m = field(e, "message")
-  return typeof m === "string" ? m : ""
-}
+type Mapping = { readonly [T in AppError["_tag"]]: (e: Extract<AppError, { readonly _tag: T }>, ctx: ProblemContext) => HttpProblem | "internal" }
 
 const text = (v: unknown): string => (typeof v === "bigint" ? v.toString() : String(v))
+
+/**
+ * The one place where a failure gets its status. A Record over every tag of AppError: a new
+ * tagged error in a service's signature fails to compile until it has its line here.
+ * "internal" is a 500 that shows nothing and is logged (a store or read.db failure).
+ */
+const mapping: Mapping = {
+  HttpProblem: (e) => e,
+  SessionNotFound: (e) => problem(404, "session-not-found", "Session not found", e.message, { sessionId: e.sessionId }),
+  ApprovalNotFound: (e) => problem(404, "approval-not-found", "Approval not found", e.message, { approvalId: e.approvalId }),
+  InvalidStreamName: () => problem(404, "not-found", "Not found", "no such session"),
+  StreamNotFound: () => problem(404, "session-not-found", "Session not found", "no such session"),
+  InvalidTransition: (e) =>
+    conflict("invalid-transition", "Not allowed in the session's current status", e.message, {
+      sessionId: e.sessionId,
+      sessionStatus: e.status,
+      command: e.command
+    }),
+  SessionAlreadyExists: (e) =>
+    conflict("session-already-exists", "Session already exists", e.message, { sessionId: e.sessionId }),
+  ApprovalAlreadyDecided: (e) =>
+    conflict("approval-already-decided", "Approval already decided", e.message, { approvalId: e.approvalId, decision: e.decision }),
+  WrongExpectedVersion: (e, ctx) => {
+    const currentRevision = e.actual === "no_stream" ? null : text(e.actual)
+    return ctx.ifMatch
+      ? problem(412, "precondition-failed", "Precondition failed", "the session has changed since the given revision", { currentRevision })
+      : conflict("concurrent-modification", "Concurrent modification", "the session was changed concurrently; retry", { currentRevision })
+  },
+  InvalidQuery: (e) =>
+    problem(400, "validation-failed", "The request is not valid", e.message, {
+      errors: [{ path: `?${e.field}`, message: e.reason }]
+    }),
+  InvalidEvent: (e) => problem(400, "invalid-event", "The request would record an invalid event", e.message),
+  EventStoreUnavailable: () =>
+    problem(503, "event-store-unavailable", "Event store unavailable", "the event store is unavailable; retry later", {}, { "Retry-After": "1" }),
+  EventStoreFailure: () => "internal",
+  ReadDbError: () => "internal"
+}
+
+const appErrorTags = new Set<string>(Object.keys(mapping))
+const isAppError = (e: unknown): e is AppError =>
+  e instanceof HttpProblem ||
+  (typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string" && appErrorTags.has(e._tag))
+
+const internalProblem: Problem = {
+  type: typeUri("internal"),
+  title: "Internal server error",
+  status: 500,
+  detail: "an unexpected error occurred; see the service log for the request id"
+}
 
 /**
  * Maps any failure to a problem. Known tagged errors keep their (domain-written, safe)
@@ -97,79 +143,10 @@ export const toProblem = (
   e: unknown,
   ctx: ProblemContext
 ): { readonly problem: Problem; readonly headers: Readonly<Record<string, string>>; readonly internal: boolean } => {
-  if (e instanceof HttpProblem) return { problem: e.problem, headers: e.headers, internal: false }
-  const known = (p: HttpProblem) => ({ problem: p.problem, headers: p.headers, internal: false })
-  switch (tagOf(e)) {
-    case "SessionNotFound":
-      return known(problem(404, "session-not-found", "Session not found", messageOf(e), { sessionId: field(e, "sessionId") }))
-    case "ApprovalNotFound":
-      return known(
-        problem(404, "approval-not-found", "Approval not found", messageOf(e), { approvalId: field(e, "approvalId") })
-      )
-    case "InvalidStreamName":
-      return known(problem(404, "not-found", "Not found", "no such session"))
-    case "StreamNotFound":
-      return known(problem(404, "session-not-found", "Session not found", "no such session"))
-    case "InvalidTransition":
-      return known(
-        conflict("invalid-transition", "Not allowed in the session's current status", messageOf(e), {
-          sessionId: field(e, "sessionId"),
-          sessionStatus: field(e, "status"),
-          command: field(e, "command")
-        })
-      )
-    case "SessionAlreadyExists":
-      return known(
-        conflict("session-already-exists", "Session already exists", messageOf(e), { sessionId: field(e, "sessionId") })
-      )
-    case "ApprovalAlreadyDecided":
-      return known(
-        conflict("approval-already-decided", "Approval already decided", messageOf(e), {
-          approvalId: field(e, "approvalId"),
-          decision: field(e, "decision")
-        })
-      )
-    case "WrongExpectedVersion": {
-      const actual = field(e, "actual")
-      const current = actual === "no_stream" ? null : text(actual)
-      return ctx.ifMatch
-        ? known(
-            problem(412, "precondition-failed", "Precondition failed", "the session has changed since the given revision", {
-              currentRevision: current
-            })
-          )
-        : known(
-            conflict("concurrent-modification", "Concurrent modification", "the session was changed concurrently; retry", {
-              currentRevision: current
-            })
-          )
-    }
-    case "InvalidQuery":
-      return known(
-        problem(400, "validation-failed", "The request is not valid", messageOf(e), {
-          errors: [{ path: `?${String(field(e, "field"))}`, message: String(field(e, "reason")) }]
-        })
-      )
-    case "InvalidEvent":
-      return known(problem(400, "invalid-event", "The request would record an invalid event", messageOf(e)))
-    case "EventStoreUnavailable":
-      return known(
-        problem(503, "event-store-unavailable", "Event store unavailable", "the event store is unavailable; retry later", {}, {
-          "Retry-After": "1"
-        })
-      )
-    default:
-      return {
-        problem: {
-          type: typeUri("internal"),
-          title: "Internal server error",
-          status: 500,
-          detail: "an unexpected error occurred; see the service log for the request id"
-        },
-        headers: {},
-        internal: true
-      }
-  }
+  const mapped = isAppError(e) ? (mapping[e._tag] as (e: AppError, ctx: ProblemContext) => HttpProblem | "internal")(e, ctx) : "internal"
+  return mapped === "internal"
+    ? { problem: internalProblem, headers: {}, internal: true }
+    : { problem: mapped.problem, headers: mapped.headers, internal: false }
 }
 
 /** The problem as a Response (JSON body, problem content type, its headers). */

@@ -1,108 +1,107 @@
 // Reads from the read models: sessions, a session (with its ETag), its transcript, tool
 // calls and approvals. Every read accepts minPosition (read-your-writes, bounded wait).
 import type { Hono } from "hono"
-import { SessionNotFound, ApprovalNotFound } from "../domain/sessionErrors.ts"
-import { ApprovalsQuery, decodeQuery, ListSessionsQuery, ReadQuery, ToolCallsQuery, TranscriptQuery } from "./bodies.ts"
+import { Effect } from "effect"
+import { ApprovalNotFound, SessionNotFound } from "../domain/sessionErrors.ts"
 import { etagOf } from "./conditions.ts"
 import type { HttpDeps } from "./deps.ts"
-import { type HttpEnv, runEffect } from "./env.ts"
-import { awaitMinPosition, type Ctx, on, pathId } from "./routeKit.ts"
+import type { HttpEnv } from "./env.ts"
+import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
-const url = (c: Ctx) => new URL(c.req.url)
-const int = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s))
 const csv = (s: string | undefined): ReadonlyArray<string> | undefined =>
   s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
 
+/** The read models compare ISO times as text: one spelling (UTC, milliseconds) for every offset. */
+const utc = (t: string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString())
+
+/** The fields of `o` that are not undefined (the read models' queries take absent, not undefined). */
+const defined = <A extends object>(o: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof A]?: Exclude<A[K], undefined> }
+
 export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { readModels, supervisor } = deps
+  const handle = router(app, deps)
 
-  on(app, routes.listSessions, async (c) => {
-    const q = decodeQuery(ListSessionsQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const page = await runEffect(
-      readModels.listSessions({
-        ...(q.status !== undefined ? { status: q.status } : {}),
-        ...(q.archived !== undefined ? { archived: q.archived === "true" } : {}),
-        ...(q.q !== undefined ? { q: q.q } : {}),
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-        limit: int(q.limit) ?? 50
+  handle(routes.listSessions, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const page = yield* readModels.listSessions({
+        ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor }),
+        limit: q.limit ?? 50
       })
-    )
-    return c.json(page)
-  })
-
-  on(app, routes.getSession, async (c) => {
-    const sessionId = pathId(c)
-    const q = decodeQuery(ReadQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const row = await runEffect(readModels.getSession(sessionId))
-    if (row === null) throw new SessionNotFound({ sessionId })
-    const queuePosition = row.status === "queued" ? supervisor.queuePosition(sessionId) : undefined
-    c.header("ETag", etagOf(row.lastRevision))
-    return c.json({ ...row, revision: row.lastRevision, ...(queuePosition !== undefined ? { queuePosition } : {}) })
-  })
-
-  on(app, routes.getTranscript, async (c) => {
-    const sessionId = pathId(c)
-    const q = decodeQuery(TranscriptQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const row = await runEffect(readModels.getSession(sessionId))
-    if (row === null) throw new SessionNotFound({ sessionId })
-    const limit = int(q.limit)
-    const entries = await runEffect(
-      readModels.transcript(sessionId, {
-        ...(q.afterSeq !== undefined ? { afterSeq: Number(q.afterSeq) } : {}),
-        ...(limit !== undefined ? { limit } : {})
-      })
-    )
-    const last = entries[entries.length - 1]
-    return c.json({
-      sessionId,
-      revision: row.lastRevision,
-      entries,
-      nextAfterSeq: limit !== undefined && entries.length === limit && last ? last.seq : null
+      return { status: 200, body: page } as const
     })
-  })
+  )
 
-  on(app, routes.listToolCalls, async (c) => {
-    const q = decodeQuery(ToolCallsQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const tool = csv(q.tool)
-    const page = await runEffect(
-      readModels.toolCalls({
-        ...(tool !== undefined ? { tool } : {}),
-        ...(q.session !== undefined ? { session: q.session } : {}),
-        ...(q.decision !== undefined ? { decision: q.decision } : {}),
-        ...(q.after !== undefined ? { after: q.after } : {}),
-        ...(q.before !== undefined ? { before: q.before } : {}),
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-        limit: int(q.limit) ?? 50
+  handle(routes.getSession, ({ id: sessionId, query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const row = yield* readModels.getSession(sessionId)
+      if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
+      const queuePosition = row.status === "queued" ? supervisor.queuePosition(sessionId) : undefined
+      return {
+        status: 200,
+        body: { ...row, revision: row.lastRevision, ...defined({ queuePosition }) },
+        headers: { ETag: etagOf(row.lastRevision) }
+      } as const
+    })
+  )
+
+  handle(routes.getTranscript, ({ id: sessionId, query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const row = yield* readModels.getSession(sessionId)
+      if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
+      const entries = yield* readModels.transcript(sessionId, defined({ afterSeq: q.afterSeq, limit: q.limit }))
+      const last = entries[entries.length - 1]
+      return {
+        status: 200,
+        body: {
+          sessionId,
+          revision: row.lastRevision,
+          entries,
+          nextAfterSeq: q.limit !== undefined && entries.length === q.limit && last ? last.seq : null
+        }
+      } as const
+    })
+  )
+
+  handle(routes.listToolCalls, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const page = yield* readModels.toolCalls({
+        ...defined({
+          tool: csv(q.tool),
+          session: q.session,
+          decision: q.decision,
+          after: utc(q.after),
+          before: utc(q.before),
+          cursor: q.cursor
+        }),
+        limit: q.limit ?? 50
       })
-    )
-    return c.json(page)
-  })
+      return { status: 200, body: page } as const
+    })
+  )
 
-  on(app, routes.listApprovals, async (c) => {
-    const q = decodeQuery(ApprovalsQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const page = await runEffect(
-      readModels.approvals({
-        ...(q.status !== undefined ? { status: q.status } : {}),
-        ...(q.session !== undefined ? { session: q.session } : {}),
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-        limit: int(q.limit) ?? 50
+  handle(routes.listApprovals, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const page = yield* readModels.approvals({
+        ...defined({ status: q.status, session: q.session, cursor: q.cursor }),
+        limit: q.limit ?? 50
       })
-    )
-    return c.json(page)
-  })
+      return { status: 200, body: page } as const
+    })
+  )
 
-  on(app, routes.getApproval, async (c) => {
-    const approvalId = pathId(c, "approval")
-    const q = decodeQuery(ReadQuery, url(c))
-    await awaitMinPosition(deps, q.minPosition, c.req.raw.signal)
-    const row = await runEffect(readModels.approval(approvalId))
-    if (row === null) throw new ApprovalNotFound({ approvalId })
-    return c.json(row)
-  })
+  handle(routes.getApproval, ({ id: approvalId, query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const row = yield* readModels.approval(approvalId)
+      if (row === null) return yield* Effect.fail(new ApprovalNotFound({ approvalId }))
+      return { status: 200, body: row } as const
+    })
+  )
 }

@@ -1,73 +1,238 @@
-// Schemas of what the API answers, for the OpenAPI document. Read-model rows are
-// described as open objects: their fields belong to src/projections.
+// What the API answers, one schema per resource: the adapter in routeKit.ts encodes every
+// JSON answer with the route's schema (fields the schema does not name are not sent) and
+// openapi.ts documents the same schema, so the document and the wire cannot drift. The
+// read models' row types must match these field for field (checked by the compiler below).
 import { Schema } from "effect"
+import { sessionStatuses } from "../domain/sessionState.ts"
+import type { ApprovalRow, SessionRow, ToolCallRow, TranscriptEntry as TranscriptRow } from "../projections/readModels.ts"
+import { DateTime, Uuid } from "./bodies.ts"
 
-const Json = Schema.Record(Schema.String, Schema.Json)
+/** Any JSON object (tool inputs, options, event data as recorded). */
+export const JsonObject = Schema.Record(Schema.String, Schema.Unknown).annotate({ description: "A JSON object." })
+/** Any JSON value. */
+const AnyJson = Schema.Unknown.annotate({ description: "Any JSON value." })
 
-export const Problem = Schema.Struct({
-  type: Schema.String,
+const Position = Schema.String.annotate({ description: "An opaque store position: pass it as minPosition to read your write." })
+const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Revision = Count.annotate({ description: "A revision of the session's stream (0-based); its ETag is `\"<revision>\"`." })
+const OptionalText = Schema.NullOr(Schema.String)
+
+export const Problem = Schema.StructWithRest(
+  Schema.Struct({
+  type: Schema.String.annotate({ description: "A stable URN naming the problem (urn:agentlog:problem:<slug>): switch on this." }),
   title: Schema.String,
   status: Schema.Int,
   detail: Schema.String,
   instance: Schema.optionalKey(Schema.String),
   requestId: Schema.optionalKey(Schema.String),
-  errors: Schema.optionalKey(Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String })))
-}).annotate({ identifier: "Problem", description: "RFC 9457 problem details (application/problem+json)." })
+  errors: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        path: Schema.String.annotate({ description: "A JSON pointer into the body, `?name` for a query parameter, or a header's name." }),
+        message: Schema.String
+      })
+    )
+  )
+  }),
+  [Schema.Record(Schema.String, Schema.Unknown)]
+).annotate({
+    identifier: "Problem",
+    description:
+      "RFC 9457 problem details (application/problem+json). Some problems carry extension members (sessionId, sessionStatus, currentRevision, allow, limit, …)."
+  })
 
 export const CommandAccepted = Schema.Struct({
-  sessionId: Schema.String,
-  runId: Schema.optionalKey(Schema.String),
-  status: Schema.String.annotate({ description: "The session's status right after the command." }),
-  position: Schema.String.annotate({ description: "Where the command's last event was appended: pass as minPosition to read your write." }),
-  revision: Schema.Int.annotate({ description: "The session stream's revision after the command (its ETag)." }),
-  queuePosition: Schema.optionalKey(Schema.Int.annotate({ description: "1-based place in the run queue when the run waits for a slot." })),
-  parentSessionId: Schema.optionalKey(Schema.String),
-  approvalId: Schema.optionalKey(Schema.String),
-  decision: Schema.optionalKey(Schema.String),
+  sessionId: Uuid,
+  runId: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  status: Schema.Literals([...sessionStatuses, "superseded"]).annotate({
+    description: "The session's status right after the command (superseded: a later run replaced the one this request created)."
+  }),
+  position: Schema.NullOr(Position),
+  revision: Schema.NullOr(Revision.annotate({ description: "The session stream's revision after the command (also its ETag)." })),
+  queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue while the run waits for a slot." })),
+  parentSessionId: Schema.optionalKey(Uuid),
+  approvalId: Schema.optionalKey(Uuid),
+  decision: Schema.optionalKey(Schema.Literals(["allow", "deny"])),
   archived: Schema.optionalKey(Schema.Boolean),
-  title: Schema.optionalKey(Schema.NullOr(Schema.String))
-}).annotate({ identifier: "CommandAccepted" })
+  title: Schema.optionalKey(OptionalText)
+}).annotate({ identifier: "CommandAccepted", description: "The command's events were appended." })
 
-export const EventView = Schema.Struct({
+export const Event = Schema.Struct({
   stream: Schema.String,
-  sessionId: Schema.NullOr(Schema.String),
-  revision: Schema.Int,
-  position: Schema.String,
-  id: Schema.String,
+  sessionId: Schema.NullOr(Uuid),
+  revision: Revision,
+  position: Position,
+  id: Uuid,
   type: Schema.String,
-  data: Schema.Json,
-  metadata: Schema.Json,
-  created: Schema.String
+  data: JsonObject,
+  metadata: JsonObject,
+  created: DateTime
 }).annotate({ identifier: "Event", description: "A recorded event as stored." })
 
 export const StreamEventsPage = Schema.Struct({
-  items: Schema.Array(EventView),
-  nextRevision: Schema.NullOr(Schema.Int).annotate({ description: "fromRevision of the next page; null at the end." })
+  items: Schema.Array(Event),
+  nextRevision: Schema.NullOr(Count).annotate({ description: "fromRevision of the next page; null at the end." })
 }).annotate({ identifier: "StreamEventsPage" })
 
-export const EventsPage = Schema.Struct({
-  items: Schema.Array(EventView),
-  nextCursor: Schema.NullOr(Schema.String)
-}).annotate({ identifier: "EventsPage" })
+const nextCursor = Schema.NullOr(Schema.String).annotate({ description: "Pass as `cursor` for the next page (opaque); null on the last page." })
 
-export const Page = Schema.Struct({
-  items: Schema.Array(Json),
-  nextCursor: Schema.NullOr(Schema.String)
-}).annotate({ identifier: "Page" })
+export const EventsPage = Schema.Struct({ items: Schema.Array(Event), nextCursor }).annotate({ identifier: "EventsPage" })
 
-export const Session = Json.annotate({
-  identifier: "Session",
-  description: "A session with its totals (cost, tokens, turns, runs), its stream revision and, while queued, its queue position."
+const sessionFields = {
+  sessionId: Uuid,
+  status: Schema.Literals(sessionStatuses),
+  archived: Schema.Boolean,
+  title: OptionalText,
+  query: Schema.String.annotate({ description: "The session's first query." }),
+  model: OptionalText,
+  cwd: OptionalText,
+  options: AnyJson.annotate({ description: "The options as launched (secrets redacted)." }),
+  parentSessionId: Schema.NullOr(Uuid),
+  claudeSessionId: OptionalText,
+  runId: Schema.String.annotate({ description: "The current run, or the last one once it ended." }),
+  runs: Count,
+  turns: Count,
+  costUsd: Schema.Number,
+  inputTokens: Count,
+  outputTokens: Count,
+  cacheReadTokens: Count,
+  cacheCreationTokens: Count,
+  pendingApprovals: Count,
+  lastError: OptionalText,
+  createdAt: DateTime,
+  updatedAt: DateTime.annotate({ description: "Last activity: the time of the session's newest event." }),
+  lastRevision: Revision,
+  lastPosition: Position
+}
+
+export const SessionSummary = Schema.Struct(sessionFields).annotate({
+  identifier: "SessionSummary",
+  description: "A session as listed: its status, options and totals (cost, tokens, turns, runs)."
 })
-export const Transcript = Schema.Struct({
-  sessionId: Schema.String,
-  entries: Schema.Array(Json)
-}).annotate({ identifier: "Transcript" })
-export const Approval = Json.annotate({ identifier: "Approval" })
 
-export const Health = Schema.Struct({ status: Schema.String }).annotate({ identifier: "Health" })
+export const Session = Schema.Struct({
+  ...sessionFields,
+  revision: Revision.annotate({ description: "The stream's revision (as the ETag): send it back in If-Match." }),
+  queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." }))
+}).annotate({ identifier: "Session", description: "A session with its totals, its stream revision and, while queued, its queue position." })
+
+export const SessionsPage = Schema.Struct({ items: Schema.Array(SessionSummary), nextCursor }).annotate({ identifier: "SessionsPage" })
+
+export const transcriptKinds = [
+  "user_text",
+  "assistant_text",
+  "thinking",
+  "tool_call",
+  "tool_result",
+  "result",
+  "system",
+  "error",
+  "interrupted",
+  "abandoned",
+  "other"
+] as const
+
+export const TranscriptEntry = Schema.Struct({
+  sessionId: Uuid,
+  seq: Count,
+  revision: Revision,
+  runId: OptionalText,
+  kind: Schema.Literals(transcriptKinds),
+  text: OptionalText,
+  messageUuid: OptionalText,
+  parentToolUseId: OptionalText,
+  toolUseId: OptionalText,
+  toolName: OptionalText,
+  input: AnyJson,
+  result: Schema.NullOr(
+    Schema.Struct({
+      text: OptionalText,
+      content: AnyJson,
+      isError: Schema.Boolean,
+      revision: Schema.NullOr(Revision),
+      at: Schema.NullOr(DateTime)
+    })
+  ).annotate({ description: "tool_call / tool_result: what the tool returned (null while it has not)." }),
+  approval: Schema.NullOr(
+    Schema.Struct({
+      approvalId: Uuid,
+      decision: Schema.String.annotate({ description: "pending, allow or deny." }),
+      decidedBy: OptionalText,
+      message: OptionalText
+    })
+  ).annotate({ description: "tool_call: the approval it needed, if any." }),
+  isError: Schema.NullOr(Schema.Boolean),
+  data: AnyJson.annotate({ description: "Details of the kind: result figures, the system message, the unknown block, …" }),
+  createdAt: DateTime
+}).annotate({ identifier: "TranscriptEntry" })
+
+export const Transcript = Schema.Struct({
+  sessionId: Uuid,
+  revision: Revision,
+  entries: Schema.Array(TranscriptEntry),
+  nextAfterSeq: Schema.NullOr(Count).annotate({
+    description: "With a limit and a full page: pass as afterSeq for the next page; null when there is no more."
+  })
+}).annotate({ identifier: "Transcript", description: "The session's conversation as ordered entries (by seq)." })
+
+export const ToolCall = Schema.Struct({
+  sessionId: Uuid,
+  toolUseId: Schema.String,
+  runId: OptionalText,
+  toolName: OptionalText,
+  input: AnyJson,
+  approvalId: Schema.NullOr(Uuid),
+  decision: Schema.NullOr(Schema.Literals(["pending", "allow", "deny"])).annotate({ description: "null when no approval was needed." }),
+  decidedBy: OptionalText,
+  decisionMessage: OptionalText,
+  decisionReason: OptionalText,
+  updatedInput: AnyJson,
+  resultText: OptionalText,
+  result: AnyJson,
+  isError: Schema.NullOr(Schema.Boolean),
+  requestedAt: DateTime,
+  decidedAt: Schema.NullOr(DateTime),
+  completedAt: Schema.NullOr(DateTime),
+  durationMs: Schema.NullOr(Schema.Number)
+}).annotate({ identifier: "ToolCall", description: "A tool call with its input, approval, result and timing." })
+
+export const ToolCallsPage = Schema.Struct({ items: Schema.Array(ToolCall), nextCursor }).annotate({ identifier: "ToolCallsPage" })
+
+export const Approval = Schema.Struct({
+  approvalId: Uuid,
+  sessionId: Uuid,
+  runId: OptionalText,
+  toolUseId: OptionalText,
+  toolName: OptionalText,
+  input: AnyJson,
+  suggestions: AnyJson,
+  status: Schema.Literals(["pending", "allowed", "denied"]),
+  decidedBy: OptionalText,
+  message: OptionalText,
+  reason: OptionalText,
+  updatedInput: AnyJson,
+  requestedAt: DateTime,
+  decidedAt: Schema.NullOr(DateTime),
+  expiresAt: Schema.NullOr(DateTime)
+}).annotate({ identifier: "Approval", description: "A tool use waiting for (or given) a decision." })
+
+export const ApprovalsPage = Schema.Struct({ items: Schema.Array(Approval), nextCursor }).annotate({ identifier: "ApprovalsPage" })
+
+export const Health = Schema.Struct({ status: Schema.Literal("ok") }).annotate({ identifier: "Health" })
 export const Readiness = Schema.Struct({
-  status: Schema.String,
-  store: Schema.String,
-  projections: Schema.String
+  status: Schema.Literals(["ready", "not_ready"]),
+  store: Schema.Literals(["ok", "unavailable"]),
+  projections: Schema.Literals(["caught_up", "catching_up"])
 }).annotate({ identifier: "Readiness" })
+
+export const OpenApiDocument = JsonObject.annotate({ identifier: "OpenApiDocument", description: "This OpenAPI 3.1 document." })
+
+// ---- the read models' rows are these resources, field for field ----
+// A field added to (or dropped from) a row without its schema fails to compile here, instead
+// of being silently left out of every answer.
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>]
+const sameKeys = <A, B>(ok: SameKeys<A, B>): SameKeys<A, B> => ok
+sameKeys<SessionRow, typeof SessionSummary.Type>(true)
+sameKeys<TranscriptRow, typeof TranscriptEntry.Type>(true)
+sameKeys<ToolCallRow, typeof ToolCall.Type>(true)
+sameKeys<ApprovalRow, typeof Approval.Type>(true)

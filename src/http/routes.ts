@@ -3,51 +3,79 @@
 // the app answers 405 (with Allow) for a known path with another method.
 import type { Schema } from "effect"
 import * as B from "./bodies.ts"
+import type { RequestHeaderName } from "./bodies.ts"
 import * as R from "./responses.ts"
+import { WebLoginBody, WebSessionState } from "./webCookie.ts"
 
 export type Method = "GET" | "POST" | "PATCH"
+
+export type ResponseHeader = "ETag" | "Retry-After" | "Allow" | "Idempotent-Replayed" | "WWW-Authenticate"
 
 export interface ResponseSpec {
   readonly description: string
   readonly schema?: Schema.Top
   /** Defaults to application/json (application/problem+json for 4xx/5xx). */
   readonly contentType?: string
-  readonly headers?: ReadonlyArray<"ETag" | "Retry-After" | "Allow" | "Idempotent-Replayed">
-  /** Other representations of the same response, by media type (content negotiation). */
-  readonly alternatives?: Readonly<Record<string, Schema.Top>>
+  readonly headers?: ReadonlyArray<ResponseHeader>
+  /**
+   * Other representations of the same response, by media type (content negotiation with
+   * Accept), as a description of their body: they are not JSON documents, so they carry no
+   * schema that would make the JSON answer's type a union in a generated client.
+   */
+  readonly alternatives?: Readonly<Record<string, string>>
 }
 
 export interface RouteSpec {
   readonly operationId: string
   readonly method: Method
-  /** Hono syntax: `/v1/sessions/:id`. */
+  /** Hono syntax: `/v1/sessions/:id`. The `:id` is a UUID (anything else names nothing: 404). */
   readonly path: string
   readonly summary: string
+  /** The rules a client must know beyond the schemas. */
+  readonly description?: string
   readonly tag: "sessions" | "events" | "audit" | "approvals" | "service"
   readonly body?: Schema.Top
-  readonly query?: Schema.Top
-  readonly requestHeaders?: ReadonlyArray<"If-Match" | "Idempotency-Key" | "Last-Event-ID">
+  /** Every route refuses query parameters it does not declare (400). */
+  readonly query: Schema.Top
+  readonly requestHeaders?: ReadonlyArray<RequestHeaderName>
   readonly responses: Readonly<Record<number, ResponseSpec>>
   /** False only for /healthz: every other route needs the bearer token when one is configured. */
   readonly auth: boolean
 }
 
-const accepted: ResponseSpec = { description: "Accepted: the command's events were appended.", schema: R.CommandAccepted, headers: ["ETag"] }
+const accepted = (replay = false) =>
+  ({
+    description: "Accepted: the command's events were appended.",
+    schema: R.CommandAccepted,
+    headers: replay ? ["ETag", "Idempotent-Replayed"] : ["ETag"]
+  }) as const satisfies ResponseSpec
 const problems = (...statuses: ReadonlyArray<number>): Record<number, ResponseSpec> =>
-  Object.fromEntries(statuses.map((s) => [s, { description: problemText[s] ?? "Problem", schema: R.Problem }]))
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      {
+        description: problemText[s] ?? "Problem",
+        schema: R.Problem,
+        ...(s === 503 ? { headers: ["Retry-After"] } : s === 401 ? { headers: ["WWW-Authenticate"] } : {})
+      }
+    ])
+  )
 const problemText: Record<number, string> = {
-  400: "The request is not valid (body, query, headers or cwd).",
+  400: "The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory.",
   401: "Missing or wrong bearer token.",
-  404: "No such session, approval or route.",
-  409: "Not allowed in the current state.",
-  412: "If-Match names a revision the session has moved past.",
-  413: "The body is larger than the limit.",
+  403: "A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS).",
+  404: "No such session or approval (an id that is not a UUID names nothing).",
+  409: "Not allowed in the session's current status, or changed concurrently (retry).",
+  412: "If-Match names a revision the session has moved past (see currentRevision).",
+  413: "The body is larger than the service's limit.",
   415: "The body is not JSON.",
   422: "The Idempotency-Key was used with a different request.",
-  503: "The store is unavailable, or the read models did not reach minPosition in time (see Retry-After)."
+  500: "An unexpected error; the service log has it under the request id.",
+  503: "The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds."
 }
-const commandProblems = problems(400, 401, 404, 409, 412, 413, 415, 503)
-const readProblems = problems(400, 401, 404, 503)
+const commandProblems = problems(400, 401, 403, 404, 409, 412, 413, 415, 500, 503)
+const readProblems = problems(400, 401, 403, 404, 500, 503)
+const listProblems = problems(400, 401, 403, 500, 503)
 
 export const routes = {
   launchSession: {
@@ -55,10 +83,13 @@ export const routes = {
     method: "POST",
     path: "/v1/sessions",
     summary: "Launch a session",
+    description:
+      "Appends SessionLaunched; the run starts when a slot is free (queuePosition says where it waits). cwd must be an absolute path to an existing directory. If-Match is refused (400): there is no session yet.",
     tag: "sessions",
     body: B.LaunchBody,
+    query: B.NoQuery,
     requestHeaders: ["Idempotency-Key"],
-    responses: { 202: accepted, ...problems(400, 401, 409, 413, 415, 422, 503) },
+    responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
     auth: true
   },
   listSessions: {
@@ -66,9 +97,10 @@ export const routes = {
     method: "GET",
     path: "/v1/sessions",
     summary: "List sessions, most recently active first",
+    description: "Keyset pages: follow nextCursor until it is null; every session appears once even while others change.",
     tag: "sessions",
     query: B.ListSessionsQuery,
-    responses: { 200: { description: "A page of sessions.", schema: R.Page }, ...readProblems },
+    responses: { 200: { description: "A page of sessions.", schema: R.SessionsPage }, ...listProblems },
     auth: true
   },
   getSession: {
@@ -78,7 +110,7 @@ export const routes = {
     summary: "One session with its totals",
     tag: "sessions",
     query: B.ReadQuery,
-    responses: { 200: { description: "The session.", schema: R.Session, headers: ["ETag"] }, ...readProblems },
+    responses: { 200: { description: "The session; ETag is its revision.", schema: R.Session, headers: ["ETag"] }, ...readProblems },
     auth: true
   },
   renameSession: {
@@ -88,8 +120,9 @@ export const routes = {
     summary: "Rename a session",
     tag: "sessions",
     body: B.RenameBody,
+    query: B.NoQuery,
     requestHeaders: ["If-Match"],
-    responses: { 202: accepted, ...commandProblems },
+    responses: { 202: accepted(), ...commandProblems },
     auth: true
   },
   continueSession: {
@@ -97,10 +130,12 @@ export const routes = {
     method: "POST",
     path: "/v1/sessions/:id/continue",
     summary: "Continue a session with a new query",
+    description: "Only once the session's run has ended (409 otherwise). Options given override the session's for this run; cwd must be an absolute path to an existing directory.",
     tag: "sessions",
     body: B.ContinueBody,
+    query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
-    responses: { 202: accepted, ...commandProblems, ...problems(422) },
+    responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
     auth: true
   },
   forkSession: {
@@ -108,10 +143,12 @@ export const routes = {
     method: "POST",
     path: "/v1/sessions/:id/fork",
     summary: "Fork a session into a new one",
+    description: "The new session continues the parent's Claude conversation; options given override the parent's. cwd must be an absolute path to an existing directory.",
     tag: "sessions",
     body: B.ForkBody,
+    query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
-    responses: { 202: accepted, ...commandProblems, ...problems(422) },
+    responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
     auth: true
   },
   interruptSession: {
@@ -121,8 +158,9 @@ export const routes = {
     summary: "Interrupt the session's active run",
     tag: "sessions",
     body: B.EmptyBody,
+    query: B.NoQuery,
     requestHeaders: ["If-Match"],
-    responses: { 202: accepted, ...commandProblems },
+    responses: { 202: accepted(), ...commandProblems },
     auth: true
   },
   archiveSession: {
@@ -132,8 +170,9 @@ export const routes = {
     summary: "Archive a session",
     tag: "sessions",
     body: B.EmptyBody,
+    query: B.NoQuery,
     requestHeaders: ["If-Match"],
-    responses: { 202: accepted, ...commandProblems },
+    responses: { 202: accepted(), ...commandProblems },
     auth: true
   },
   unarchiveSession: {
@@ -143,8 +182,9 @@ export const routes = {
     summary: "Unarchive a session",
     tag: "sessions",
     body: B.EmptyBody,
+    query: B.NoQuery,
     requestHeaders: ["If-Match"],
-    responses: { 202: accepted, ...commandProblems },
+    responses: { 202: accepted(), ...commandProblems },
     auth: true
   },
   getTranscript: {
@@ -152,8 +192,9 @@ export const routes = {
     method: "GET",
     path: "/v1/sessions/:id/transcript",
     summary: "The session's conversation as ordered entries",
+    description: "Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.",
     tag: "sessions",
-    query: B.ReadQuery,
+    query: B.TranscriptQuery,
     responses: { 200: { description: "The transcript.", schema: R.Transcript }, ...readProblems },
     auth: true
   },
@@ -166,9 +207,11 @@ export const routes = {
     query: B.StreamEventsQuery,
     responses: {
       200: {
-        description: "A page of events; with Accept: application/x-ndjson, every event from fromRevision, one JSON object per line.",
+        description: "A page of events (follow nextRevision); with Accept: application/x-ndjson, every event from fromRevision instead.",
         schema: R.StreamEventsPage,
-        alternatives: { "application/x-ndjson": R.EventView }
+        alternatives: {
+          "application/x-ndjson": "One Event (the schema Event) per line, as JSON, from fromRevision to the end (or limit events); no paging."
+        }
       },
       ...readProblems
     },
@@ -184,9 +227,8 @@ export const routes = {
     requestHeaders: ["Last-Event-ID"],
     responses: {
       200: {
-        description: "text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event as JSON; comments are heartbeats.",
-        contentType: "text/event-stream",
-        schema: R.EventView
+        description: "text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats.",
+        contentType: "text/event-stream"
       },
       ...readProblems,
       ...problems(409)
@@ -200,7 +242,7 @@ export const routes = {
     summary: "Audit: events of every session, in global order",
     tag: "audit",
     query: B.AuditEventsQuery,
-    responses: { 200: { description: "A page of events.", schema: R.EventsPage }, ...readProblems },
+    responses: { 200: { description: "A page of events.", schema: R.EventsPage }, ...listProblems },
     auth: true
   },
   listToolCalls: {
@@ -210,7 +252,7 @@ export const routes = {
     summary: "Audit: every tool call with its input, approval, result and timing",
     tag: "audit",
     query: B.ToolCallsQuery,
-    responses: { 200: { description: "A page of tool calls.", schema: R.Page }, ...readProblems },
+    responses: { 200: { description: "A page of tool calls, newest first.", schema: R.ToolCallsPage }, ...listProblems },
     auth: true
   },
   listApprovals: {
@@ -220,7 +262,7 @@ export const routes = {
     summary: "Approvals, newest first",
     tag: "approvals",
     query: B.ApprovalsQuery,
-    responses: { 200: { description: "A page of approvals.", schema: R.Page }, ...readProblems },
+    responses: { 200: { description: "A page of approvals.", schema: R.ApprovalsPage }, ...listProblems },
     auth: true
   },
   getApproval: {
@@ -238,9 +280,12 @@ export const routes = {
     method: "POST",
     path: "/v1/approvals/:id/decision",
     summary: "Allow or deny a pending approval",
+    description:
+      "An approval is decided once: a second decision is 409 (approval-already-decided), which is the guard against concurrent deciders. If-Match is refused (400): the session's revision moves with every event Claude streams, so it cannot guard a decision.",
     tag: "approvals",
     body: B.DecisionBody,
-    responses: { 202: accepted, ...problems(400, 401, 404, 409, 413, 415, 503) },
+    query: B.NoQuery,
+    responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
     auth: true
   },
   healthz: {
@@ -249,7 +294,8 @@ export const routes = {
     path: "/healthz",
     summary: "Liveness: 200 while the process is up",
     tag: "service",
-    responses: { 200: { description: "Up.", schema: R.Health } },
+    query: B.NoQuery,
+    responses: { 200: { description: "Up.", schema: R.Health }, ...problems(400, 500) },
     auth: false
   },
   readyz: {
@@ -258,12 +304,34 @@ export const routes = {
     path: "/readyz",
     summary: "Readiness: the store answers and the read models are caught up",
     tag: "service",
+    query: B.NoQuery,
     responses: {
       200: { description: "Ready.", schema: R.Readiness },
       503: { description: "Not ready.", schema: R.Readiness, contentType: "application/json", headers: ["Retry-After"] },
-      ...problems(401)
+      ...problems(400, 401, 403, 500)
     },
     auth: true
+  },
+  webSessionState: {
+    operationId: "webSessionState",
+    method: "GET",
+    path: "/v1/web/session",
+    summary: "The dashboard: whether it must log in, and whether its session cookie is valid",
+    tag: "service",
+    query: B.NoQuery,
+    responses: { 200: { description: "The page's login state.", schema: WebSessionState }, ...problems(400, 403, 500) },
+    auth: false
+  },
+  webLogin: {
+    operationId: "webLogin",
+    method: "POST",
+    path: "/v1/web/session",
+    summary: "The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie",
+    tag: "service",
+    query: B.NoQuery,
+    body: WebLoginBody,
+    responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 403, 413, 415, 500) },
+    auth: false
   },
   openapi: {
     operationId: "openapi",
@@ -271,7 +339,8 @@ export const routes = {
     path: "/openapi.json",
     summary: "This document",
     tag: "service",
-    responses: { 200: { description: "The OpenAPI 3.1 document." }, ...problems(401) },
+    query: B.NoQuery,
+    responses: { 200: { description: "The OpenAPI 3.1 document.", schema: R.OpenApiDocument }, ...problems(400, 401, 403, 500) },
     auth: true
   }
 } as const satisfies Record<string, RouteSpec>

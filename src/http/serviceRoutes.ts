@@ -5,40 +5,34 @@ import { Effect, Result } from "effect"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { buildOpenApi } from "./openapi.ts"
-import { on } from "./routeKit.ts"
+import { router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 /** How long /readyz waits for the store before calling it unreachable. */
 const storeCheckMs = 2_000
 
-export const serviceRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
-  on(app, routes.healthz, (c) => {
-    c.header("Cache-Control", "no-store")
-    return c.json({ status: "ok" })
-  })
+const noStore = { "Cache-Control": "no-store" }
 
-  on(app, routes.readyz, async (c) => {
-    const head = await Effect.runPromise(
-      Effect.result(deps.store.headPosition().pipe(Effect.timeout(storeCheckMs)))
-    )
-    const storeOk = Result.isSuccess(head)
-    const caughtUp = deps.projections.isCaughtUp()
-    const ready = storeOk && caughtUp
-    c.header("Cache-Control", "no-store")
-    if (!ready) c.header("Retry-After", "1")
-    return c.json(
-      {
-        status: ready ? "ready" : "not_ready",
+export const serviceRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
+  const handle = router(app, deps)
+
+  handle(routes.healthz, () => Effect.succeed({ status: 200, body: { status: "ok" }, headers: noStore } as const))
+
+  handle(routes.readyz, () =>
+    Effect.gen(function* () {
+      const head = yield* Effect.result(deps.store.headPosition().pipe(Effect.timeout(storeCheckMs)))
+      const storeOk = Result.isSuccess(head)
+      const caughtUp = deps.projections.isCaughtUp()
+      const body = {
         store: storeOk ? "ok" : "unavailable",
         projections: caughtUp ? "caught_up" : "catching_up"
-      },
-      ready ? 200 : 503
-    )
-  })
+      } as const
+      return storeOk && caughtUp
+        ? ({ status: 200, body: { status: "ready", ...body }, headers: noStore } as const)
+        : ({ status: 503, body: { status: "not_ready", ...body }, headers: { ...noStore, "Retry-After": "1" } } as const)
+    })
+  )
 
-  let document: unknown
-  on(app, routes.openapi, (c) => {
-    document ??= buildOpenApi()
-    return c.json(document as object)
-  })
+  let document: Record<string, unknown> | undefined
+  handle(routes.openapi, () => Effect.sync(() => ({ status: 200, body: (document ??= buildOpenApi()) }) as const))
 }

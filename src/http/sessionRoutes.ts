@@ -13,18 +13,17 @@
 import { randomUUID } from "node:crypto"
 import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
-import type { CommandContext, CommandOutcome } from "../commands/sessionCommands.ts"
+import type { CommandContext } from "../commands/sessionCommands.ts"
 import { forkSource, type SessionCommand } from "../domain/sessionDecider.ts"
 import { redactOptions, type SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
 import { WrongExpectedVersion } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
-import { ContinueBody, EmptyBody, ForkBody, LaunchBody, RenameBody } from "./bodies.ts"
 import type { HttpDeps } from "./deps.ts"
-import { type HttpEnv, runEffect } from "./env.ts"
-import { derivedUuid, fingerprintOf, parseIdempotencyKey } from "./idempotency.ts"
+import type { HttpEnv } from "./env.ts"
+import { derivedUuid, fingerprintOf } from "./idempotency.ts"
 import { idempotencyKeyReused } from "./problem.ts"
-import { accepted, acceptedBody, body, checkCwd, commandContext, type Ctx, ifMatch, on, pathId } from "./routeKit.ts"
+import { accepted, acceptedBody, checkCwd, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> => {
@@ -42,61 +41,41 @@ interface Keyed {
 
 export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { commands, supervisor, store, runSecrets } = deps
+  const handle = router(app, deps)
 
   /** The key and the request's fingerprint (secrets redacted: a hash of them is not kept either). */
-  const keyed = (c: Ctx, query: string, options: SessionOptions): Keyed | undefined => {
-    const key = parseIdempotencyKey(c.req.header("idempotency-key"))
-    return key === undefined ? undefined : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, { query, ...redactOptions(options) }) }
-  }
+  const keyed = (c: Ctx, key: string | undefined, query: string, options: SessionOptions): Keyed | undefined =>
+    key === undefined ? undefined : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, { query, ...redactOptions(options) }) }
 
   const contextOf = (c: Ctx, k: Keyed | undefined): CommandContext => ({
     ...commandContext(c),
     ...(k ? { requestFingerprint: k.fingerprint } : {})
   })
 
-  /** The 202 for a command that queued a run, with its place in the queue once the supervisor has seen it. */
-  const queuedAnswer = async (outcome: CommandOutcome, extra: Record<string, unknown> = {}) => {
-    let queuePosition: number | undefined
-    if (outcome.position !== null && (await supervisor.seen(outcome.position, queueSightingMs)))
-      queuePosition = supervisor.queuePosition(outcome.sessionId)
-    return acceptedBody(outcome, { ...extra, ...(queuePosition === undefined ? {} : { queuePosition }) })
-  }
-
   /**
    * The first answer to a keyed request, when an earlier attempt already created its run:
    * the event that created it says where and at which revision; the command left it queued.
    */
-  const firstAnswer = async (
-    sessionId: string,
-    runId: string,
-    createdBy: string,
-    k: Keyed,
-    extra: Record<string, unknown> = {}
-  ) => {
-    const found = await runEffect(
-      store.readStream(Result.getOrThrow(streamOf(sessionId))).pipe(
+  const firstAnswer = (sessionId: string, runId: string, createdBy: string, k: Keyed | undefined, extra: Record<string, unknown> = {}) =>
+    Effect.gen(function* () {
+      if (k === undefined) return null
+      const found = yield* store.readStream(Result.getOrThrow(streamOf(sessionId))).pipe(
         Stream.filter((e) => e.type === createdBy && (e.data as { runId?: unknown }).runId === runId),
         Stream.runHead,
         Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none()))
       )
-    )
-    if (Option.isNone(found)) return null
-    const fingerprint = (found.value.metadata as { requestFingerprint?: unknown } | null)?.requestFingerprint
-    if (typeof fingerprint === "string" && fingerprint !== k.fingerprint) throw idempotencyKeyReused()
-    return {
-      sessionId,
-      runId,
-      status: "queued",
-      position: encodePosition(found.value.position),
-      revision: Number(found.value.revision),
-      ...extra
-    }
-  }
-
-  const replay = (c: Ctx, answer: { readonly revision?: unknown }) => {
-    c.header("Idempotent-Replayed", "true")
-    return accepted(c, answer)
-  }
+      if (Option.isNone(found)) return null
+      const fingerprint = (found.value.metadata as { requestFingerprint?: unknown } | null)?.requestFingerprint
+      if (typeof fingerprint === "string" && fingerprint !== k.fingerprint) return yield* Effect.fail(idempotencyKeyReused())
+      return {
+        sessionId,
+        runId,
+        status: "queued" as const,
+        position: encodePosition(found.value.position),
+        revision: Number(found.value.revision),
+        ...extra
+      }
+    })
 
   /**
    * Appends a command that queues a run, its unredacted options left for the supervisor
@@ -104,7 +83,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
    * already exists gets the first answer instead; `lookFirst` checks before appending (a
    * continue's or fork's retry after the first run ended would otherwise be accepted anew).
    */
-  const queueRun = async (
+  const queueRun = (
     c: Ctx,
     k: Keyed | undefined,
     run: {
@@ -115,126 +94,122 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       readonly extra?: Record<string, unknown>
       readonly lookFirst?: boolean
     }
-  ) => {
-    const { command, extra = {} } = run
-    const existing = () => (k ? firstAnswer(command.sessionId, command.runId, run.createdBy, k, extra) : Promise.resolve(null))
-    const earlier = run.lookFirst ? await existing() : null
-    if (earlier) return replay(c, earlier)
-    const mine = !runSecrets.has(command.runId)
-    if (mine) runSecrets.put(command.runId, run.secrets)
-    try {
-      const outcome = await runEffect(
-        commands.handle(command, contextOf(c, k), run.expectedRevision === undefined ? undefined : { expectedRevision: run.expectedRevision })
-      )
-      return accepted(c, await queuedAnswer(outcome, extra))
-    } catch (e) {
-      const first = await existing()
-      if (first) return replay(c, first)
-      if (mine) runSecrets.drop(command.runId)
-      throw e
-    }
-  }
-
-  on(app, routes.launchSession, async (c) => {
-    const b = await body(c, deps, LaunchBody)
-    await checkCwd(b.cwd)
-    const { query, ...options } = b
-    const k = keyed(c, query, options)
-    const sessionId = k === undefined ? randomUUID() : derivedUuid("launch", "session", k.key)
-    const runId = k === undefined ? randomUUID() : derivedUuid("launch", "run", k.key)
-    return queueRun(c, k, {
-      command: { kind: "LaunchSession", sessionId, runId, query, options },
-      secrets: options,
-      createdBy: "SessionLaunched"
+  ) =>
+    Effect.gen(function* () {
+      const { command, extra = {} } = run
+      const existing = firstAnswer(command.sessionId, command.runId, run.createdBy, k, extra)
+      const earlier = run.lookFirst ? yield* existing : null
+      if (earlier) return accepted(earlier, true)
+      const mine = !runSecrets.has(command.runId)
+      if (mine) runSecrets.put(command.runId, run.secrets)
+      const outcome = yield* commands
+        .handle(command, contextOf(c, k), run.expectedRevision === undefined ? undefined : { expectedRevision: run.expectedRevision })
+        .pipe(
+          Effect.catch((e) =>
+            Effect.flatMap(existing, (first) => {
+              if (first) return Effect.succeed(first)
+              if (mine) runSecrets.drop(command.runId)
+              return Effect.fail(e)
+            })
+          )
+        )
+      if (!("state" in outcome)) return accepted(outcome, true)
+      let queuePosition: number | undefined
+      if (outcome.position !== null && (yield* Effect.promise(() => supervisor.seen(outcome.position!, queueSightingMs))))
+        queuePosition = supervisor.queuePosition(outcome.sessionId)
+      return accepted(acceptedBody(outcome, { ...extra, ...(queuePosition === undefined ? {} : { queuePosition }) }))
     })
-  })
 
-  on(app, routes.continueSession, async (c) => {
-    const sessionId = pathId(c)
-    const b = await body(c, deps, ContinueBody)
-    await checkCwd(b.cwd)
-    const expectedRevision = ifMatch(c)
-    const { query, ...overrides } = b
-    const k = keyed(c, query, overrides)
-    const runId = k === undefined ? randomUUID() : derivedUuid("continue", sessionId, k.key)
-    return queueRun(c, k, {
-      command: { kind: "ContinueSession", sessionId, runId, query, overrides },
-      secrets: overrides,
-      createdBy: "ContinueRequested",
-      expectedRevision,
-      lookFirst: true
-    })
-  })
-
-  on(app, routes.forkSession, async (c) => {
-    const parentSessionId = pathId(c)
-    const b = await body(c, deps, ForkBody)
-    await checkCwd(b.cwd)
-    const expectedRevision = ifMatch(c)
-    const { query, ...overrides } = b
-    const k = keyed(c, query, overrides)
-    const sessionId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", k.key)
-    const runId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", k.key)
-    const earlier = k === undefined ? null : await firstAnswer(sessionId, runId, "SessionForked", k, { parentSessionId })
-    if (earlier) return replay(c, earlier)
-    const parent = await runEffect(commands.load(parentSessionId))
-    if (expectedRevision !== undefined && parent.revision !== expectedRevision) {
-      throw new WrongExpectedVersion({
-        stream: Result.getOrThrow(streamOf(parentSessionId)),
-        expected: expectedRevision,
-        actual: parent.revision ?? "no_stream"
+  handle(routes.launchSession, ({ c, body: b, idempotencyKey }) =>
+    Effect.gen(function* () {
+      yield* checkCwd(b.cwd)
+      const { query, ...options } = b
+      const k = keyed(c, idempotencyKey, query, options)
+      const sessionId = k === undefined ? randomUUID() : derivedUuid("launch", "session", k.key)
+      const runId = k === undefined ? randomUUID() : derivedUuid("launch", "run", k.key)
+      return yield* queueRun(c, k, {
+        command: { kind: "LaunchSession", sessionId, runId, query, options },
+        secrets: options,
+        createdBy: "SessionLaunched"
       })
-    }
-    const source = forkSource(parent.state, parentSessionId)
-    if (Result.isFailure(source)) throw source.failure
-    // The fork runs as the parent's current run did, under its own title.
-    const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
-    const options: SessionOptions = { ...inherited, ...overrides }
-    return queueRun(c, k, {
-      command: { kind: "ForkSession", sessionId, runId, parentSessionId, parentClaudeSessionId: source.success, query, options },
-      secrets: overrides,
-      createdBy: "SessionForked",
-      extra: { parentSessionId }
     })
-  })
+  )
 
-  on(app, routes.interruptSession, async (c) => {
-    const sessionId = pathId(c)
-    await body(c, deps, EmptyBody)
-    const expectedRevision = ifMatch(c)
-    const outcome = await runEffect(
-      commands.handle(
+  handle(routes.continueSession, ({ c, id: sessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
+    Effect.gen(function* () {
+      yield* checkCwd(b.cwd)
+      const { query, ...overrides } = b
+      const k = keyed(c, idempotencyKey, query, overrides)
+      const runId = k === undefined ? randomUUID() : derivedUuid("continue", sessionId, k.key)
+      return yield* queueRun(c, k, {
+        command: { kind: "ContinueSession", sessionId, runId, query, overrides },
+        secrets: overrides,
+        createdBy: "ContinueRequested",
+        expectedRevision,
+        lookFirst: true
+      })
+    })
+  )
+
+  handle(routes.forkSession, ({ c, id: parentSessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
+    Effect.gen(function* () {
+      yield* checkCwd(b.cwd)
+      const { query, ...overrides } = b
+      const k = keyed(c, idempotencyKey, query, overrides)
+      const sessionId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", k.key)
+      const runId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", k.key)
+      const earlier = yield* firstAnswer(sessionId, runId, "SessionForked", k, { parentSessionId })
+      if (earlier) return accepted(earlier, true)
+      const parent = yield* commands.load(parentSessionId)
+      if (expectedRevision !== undefined && parent.revision !== expectedRevision) {
+        return yield* Effect.fail(
+          new WrongExpectedVersion({
+            stream: Result.getOrThrow(streamOf(parentSessionId)),
+            expected: expectedRevision,
+            actual: parent.revision ?? "no_stream"
+          })
+        )
+      }
+      const source = forkSource(parent.state, parentSessionId)
+      if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
+      // The fork runs as the parent's current run did, under its own title.
+      const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
+      const options: SessionOptions = { ...inherited, ...overrides }
+      return yield* queueRun(c, k, {
+        command: { kind: "ForkSession", sessionId, runId, parentSessionId, parentClaudeSessionId: source.success, query, options },
+        secrets: overrides,
+        createdBy: "SessionForked",
+        extra: { parentSessionId }
+      })
+    })
+  )
+
+  handle(routes.interruptSession, ({ c, id: sessionId, ifMatch: expectedRevision }) =>
+    commands
+      .handle(
         { kind: "RequestInterrupt", sessionId, requestedBy: c.get("subject") },
         commandContext(c),
         expectedRevision === undefined ? undefined : { expectedRevision }
       )
-    )
-    return accepted(c, acceptedBody(outcome))
-  })
+      .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome))))
+  )
 
-  const housekeeping = (kind: "ArchiveSession" | "UnarchiveSession") => async (c: Ctx) => {
-    const sessionId = pathId(c)
-    await body(c, deps, EmptyBody)
-    const expectedRevision = ifMatch(c)
-    const outcome = await runEffect(
-      commands.handle({ kind, sessionId }, commandContext(c), expectedRevision === undefined ? undefined : { expectedRevision })
-    )
-    return accepted(c, acceptedBody(outcome, { archived: outcome.state.archived }))
-  }
-  on(app, routes.archiveSession, housekeeping("ArchiveSession"))
-  on(app, routes.unarchiveSession, housekeeping("UnarchiveSession"))
+  const housekeeping =
+    (kind: "ArchiveSession" | "UnarchiveSession") =>
+    ({ c, id: sessionId, ifMatch: expectedRevision }: Input<typeof routes.archiveSession | typeof routes.unarchiveSession>) =>
+      commands
+        .handle({ kind, sessionId }, commandContext(c), expectedRevision === undefined ? undefined : { expectedRevision })
+        .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome, { archived: outcome.state.archived }))))
+  handle(routes.archiveSession, housekeeping("ArchiveSession"))
+  handle(routes.unarchiveSession, housekeeping("UnarchiveSession"))
 
-  on(app, routes.renameSession, async (c) => {
-    const sessionId = pathId(c)
-    const { title } = await body(c, deps, RenameBody)
-    const expectedRevision = ifMatch(c)
-    const outcome = await runEffect(
-      commands.handle(
+  handle(routes.renameSession, ({ c, id: sessionId, body: { title }, ifMatch: expectedRevision }) =>
+    commands
+      .handle(
         { kind: "RenameSession", sessionId, title },
         commandContext(c),
         expectedRevision === undefined ? undefined : { expectedRevision }
       )
-    )
-    return accepted(c, acceptedBody(outcome, { title: outcome.state.title }))
-  })
+      .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome, { title: outcome.state.title }))))
+  )
 }

@@ -27,7 +27,8 @@ describe("bearer auth", () => {
           ...(route.method === "GET" ? {} : { json: {} })
         })
         if (!route.auth) {
-          expect(r.status, `${route.method} ${path}`).toBe(200)
+          // Open routes answer on their own terms (the dashboard's login refuses an empty body with 400).
+          expect(r.status, `${route.method} ${path}`).not.toBe(401)
           continue
         }
         expect(r.status, `${route.method} ${path} with ${auth}`).toBe(401)

@@ -6,6 +6,7 @@ import * as http from "node:http"
 import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { EventStoreUnavailable } from "../../src/eventstore/eventStore.ts"
+import { expectProblem } from "./expectProblem.ts"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
 
 let h: Harness | undefined
@@ -39,13 +40,10 @@ const raw = (
 describe("problem+json", () => {
   it("unknown routes are 404 problems", async () => {
     const h = await start()
-    for (const path of ["/", "/nope", "/v1/session", "/v1/sessions/", `/v1/sessions/${randomUUID()}/nope`, "/v2/sessions"]) {
+    for (const path of ["/nope", "/v1/session", "/v1/sessions/", `/v1/sessions/${randomUUID()}/nope`, "/v2/sessions"]) {
       const r = await h.fetch(path)
-      expect(r.status, path).toBe(404)
-      const p = await problemOf(r)
-      expect(p).toMatchObject({ status: 404, title: "Not found" })
-      expect(typeof p.type).toBe("string")
-      expect(typeof p.detail).toBe("string")
+      const p = await expectProblem(r, 404, "not-found")
+      expect(p).toMatchObject({ title: "Not found", detail: `no route GET ${new URL(r.url).pathname}` })
       expect(p.requestId).toBe(r.headers.get("x-request-id"))
     }
   })
@@ -66,7 +64,7 @@ describe("problem+json", () => {
       const allow = (r.headers.get("allow") ?? "").split(/,\s*/)
       for (const m of allowed) expect(allow).toContain(m)
       expect(allow).not.toContain(method)
-      expect((await problemOf(r)).status).toBe(405)
+      expect((await expectProblem(r, 405, "method-not-allowed")).allow).toEqual(allow)
     }
   })
 
@@ -91,7 +89,7 @@ describe("bodies", () => {
     })
     expect(chunked.status).toBe(413)
     expect(chunked.headers["content-type"]).toMatch(/^application\/problem\+json/)
-    expect(JSON.parse(chunked.body)).toMatchObject({ status: 413 })
+    expect(JSON.parse(chunked.body)).toMatchObject({ status: 413, type: "urn:agentlog:problem:payload-too-large", limit: 1024 })
     // Declared too large: refused before reading.
     const declared = await raw(h.url, {
       method: "POST",
@@ -111,8 +109,7 @@ describe("bodies", () => {
     const h = await start()
     for (const ct of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]) {
       const r = await h.fetch("/v1/sessions", { method: "POST", body: '{"query":"q"}', headers: { "content-type": ct } })
-      expect(r.status, ct).toBe(415)
-      expect((await problemOf(r)).status).toBe(415)
+      await expectProblem(r, 415, "unsupported-media-type")
     }
     const noType = await raw(h.url, { method: "POST", path: "/v1/sessions", headers: { "content-length": "13" }, chunks: ['{"query":"q"}'] })
     expect(noType.status).toBe(415)

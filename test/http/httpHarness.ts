@@ -25,6 +25,7 @@ import type { ProjectionsShape } from "../../src/projections/projectionsService.
 import type { ReadModelsShape } from "../../src/projections/readModels.ts"
 import { Projections, ReadModels } from "../../src/projections/readSide.ts"
 import { App, type AppSettings, coreLayer, Http, HttpLive } from "../../src/service.ts"
+import { checkResponse } from "../support/openApiCheck.ts"
 import { waitForEvents } from "../support/waitFor.ts"
 
 export interface LogLine {
@@ -163,17 +164,21 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     })
     return claudeSessionId
   }
-  const fetchIt: Harness["fetch"] = (path, init = {}) => {
+
+  const fetchIt: Harness["fetch"] = async (path, init = {}) => {
     const { json, token, ...rest } = init
     const headers = new Headers(rest.headers)
     const useToken = token === undefined ? config.apiToken : token
     if (useToken && !headers.has("authorization")) headers.set("authorization", `Bearer ${useToken}`)
     if (json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json")
-    return fetch(`${harness.url}${path}`, {
+    const res = await fetch(`${harness.url}${path}`, {
       ...rest,
       headers,
       ...(json !== undefined ? { body: JSON.stringify(json) } : {})
     })
+    // Every answer a test gets must be one the OpenAPI document describes.
+    await checkResponse(rest.method ?? "GET", res)
+    return res
   }
 
   const harness: Harness = {

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { expectProblem } from "./expectProblem.ts"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
 
 let h: Harness | undefined
@@ -93,10 +94,8 @@ describe("GET /v1/sessions", () => {
 
   it("refuses bad parameters: limit out of 1..200, unknown status, a foreign cursor", async () => {
     const h = await start()
-    for (const q of ["limit=0", "limit=201", "limit=abc", "status=sleeping", "archived=yes", "cursor=nope", "minPosition=x"]) {
-      const r = await h.fetch(`/v1/sessions?${q}`)
-      expect(r.status, q).toBe(400)
-      expect((await problemOf(r)).status).toBe(400)
+    for (const q of ["limit=0", "limit=201", "limit=abc", "status=sleeping", "archived=yes", "cursor=nope", "minPosition=x", "bogus=1"]) {
+      await expectProblem(await h.fetch(`/v1/sessions?${q}`), 400, "validation-failed", [`?${q.split("=")[0]}`])
     }
     expect((await h.fetch("/v1/sessions?limit=200")).status).toBe(200)
   })
@@ -120,11 +119,9 @@ describe("GET /v1/sessions/:id", () => {
 
   it("404 for an unknown session and for a path id that is not a UUID", async () => {
     const h = await start()
-    for (const path of [`/v1/sessions/${randomUUID()}`, "/v1/sessions/123", "/v1/sessions/..%2F..", `/v1/sessions/${randomUUID()}/transcript`]) {
-      const r = await h.fetch(path)
-      expect(r.status, path).toBe(404)
-      expect((await problemOf(r)).status).toBe(404)
-    }
+    for (const path of [`/v1/sessions/${randomUUID()}`, `/v1/sessions/${randomUUID()}/transcript`])
+      await expectProblem(await h.fetch(path), 404, "session-not-found")
+    for (const path of ["/v1/sessions/123", "/v1/sessions/..%2F.."]) await expectProblem(await h.fetch(path), 404, "not-found")
   })
 })
 
@@ -186,13 +183,19 @@ describe("approvals", () => {
     const h = await start()
     const { approvalId } = await seedToolUse(h)
     const unknown = await h.fetch(`/v1/approvals/${randomUUID()}/decision`, { method: "POST", json: { decision: "allow" } })
-    expect(unknown.status).toBe(404)
-    expect((await problemOf(unknown)).type).toMatch(/approval-not-found/)
-    expect((await h.fetch(`/v1/approvals/abc/decision`, { method: "POST", json: { decision: "allow" } })).status).toBe(404)
-    expect((await h.fetch(`/v1/approvals/${randomUUID()}`)).status).toBe(404)
+    await expectProblem(unknown, 404, "approval-not-found")
+    await expectProblem(await h.fetch(`/v1/approvals/abc/decision`, { method: "POST", json: { decision: "allow" } }), 404, "not-found")
+    await expectProblem(await h.fetch(`/v1/approvals/${randomUUID()}`), 404, "approval-not-found")
     const bad = await h.fetch(`/v1/approvals/${approvalId}/decision`, { method: "POST", json: { decision: "maybe" } })
-    expect(bad.status).toBe(400)
-    expect((await h.fetch("/v1/approvals?status=open")).status).toBe(400)
+    await expectProblem(bad, 400, "validation-failed", ["/decision"])
+    await expectProblem(await h.fetch("/v1/approvals?status=open"), 400, "validation-failed", ["?status"])
+    // The decision refuses If-Match (documented): a session's revision moves with every streamed event.
+    const ifMatch = await h.fetch(`/v1/approvals/${approvalId}/decision`, {
+      method: "POST",
+      json: { decision: "allow" },
+      headers: { "if-match": '"0"' }
+    })
+    expect((await expectProblem(ifMatch, 400, "bad-request")).detail).toMatch(/does not take If-Match/)
   })
 
   it("finds an approval the read models have not projected yet", async () => {
@@ -222,7 +225,10 @@ describe("GET /v1/tool-calls", () => {
     expect(second.items).toHaveLength(1)
     expect(second.nextCursor).toBeNull()
     expect(new Set([first.items[0].sessionId, second.items[0].sessionId])).toEqual(new Set([a.sessionId, b.sessionId]))
-    expect((await h.fetch("/v1/tool-calls?after=yesterday")).status).toBe(400)
+    await expectProblem(await h.fetch("/v1/tool-calls?after=yesterday"), 400, "validation-failed", ["?after"])
+    // A date without a time is not an RFC 3339 date-time either; one with an offset is.
+    await expectProblem(await h.fetch("/v1/tool-calls?before=2026-01-01"), 400, "validation-failed", ["?before"])
+    expect((await h.fetch(`/v1/tool-calls?after=${encodeURIComponent("2000-01-01T00:00:00+02:00")}`)).status).toBe(200)
   })
 })
 

@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { derivedUuid } from "../../src/http/idempotency.ts"
+import { expectProblem } from "./expectProblem.ts"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
 
 let h: Harness | undefined
@@ -86,22 +87,21 @@ describe("POST /v1/sessions (launch)", () => {
 
   it("refuses a body that is not an object, and a missing body", async () => {
     const h = await start()
-    expect((await h.fetch("/v1/sessions", { method: "POST", json: ["query"] })).status).toBe(400)
+    await expectProblem(await h.fetch("/v1/sessions", { method: "POST", json: ["query"] }), 400, "validation-failed", [""])
     const none = await h.fetch("/v1/sessions", { method: "POST" })
-    expect(none.status).toBe(400)
-    expect((await problemOf(none)).errors).toEqual([{ path: "/query", message: "Missing key" }])
+    expect((await expectProblem(none, 400, "validation-failed")).errors).toEqual([{ path: "/query", message: "Missing key" }])
   })
 
   it("checks that cwd exists and is a directory", async () => {
     const h = await start()
     const missing = await h.fetch("/v1/sessions", { method: "POST", json: { query: "q", cwd: join(h.dataDir, "nope") } })
-    expect(missing.status).toBe(400)
-    expect((await problemOf(missing)).detail).toMatch(/does not exist/)
+    expect((await expectProblem(missing, 400, "validation-failed", ["/cwd"])).detail).toMatch(/does not exist/)
     const file = join(h.dataDir, "file.txt")
     writeFileSync(file, "x")
     const notDir = await h.fetch("/v1/sessions", { method: "POST", json: { query: "q", cwd: file } })
-    expect(notDir.status).toBe(400)
-    expect((await problemOf(notDir)).detail).toMatch(/not a directory/)
+    expect((await expectProblem(notDir, 400, "validation-failed", ["/cwd"])).detail).toMatch(/not a directory/)
+    const relative = await h.fetch("/v1/sessions", { method: "POST", json: { query: "q", cwd: "some/dir" } })
+    expect((await expectProblem(relative, 400, "validation-failed", ["/cwd"])).detail).toMatch(/not an absolute path/)
     const ok = await h.fetch("/v1/sessions", { method: "POST", json: { query: "q", cwd: h.dataDir } })
     expect(ok.status).toBe(202)
     await h.waitForStatus((await json(ok)).sessionId, "failed")
@@ -161,7 +161,7 @@ describe("Idempotency-Key", () => {
 
   it("a refused request frees its key", async () => {
     const h = await start()
-    expect((await launch(h, "key-3", { query: "q", cwd: "/no/such/dir" })).status).toBe(400)
+    await expectProblem(await launch(h, "key-3", { query: "q", cwd: "/no/such/dir" }), 400, "validation-failed", ["/cwd"])
     const ok = await launch(h, "key-3", { query: "q" })
     expect(ok.status).toBe(202)
     await h.waitForStatus((await json(ok)).sessionId, "failed")
@@ -244,7 +244,7 @@ describe("Idempotency-Key", () => {
   it("refuses a malformed key", async () => {
     const h = await start()
     const r = await launch(h, "x".repeat(256), { query: "q" })
-    expect(r.status).toBe(400)
+    await expectProblem(r, 400, "validation-failed", ["Idempotency-Key"])
     expect(await countType(h, "SessionLaunched")).toBe(0)
   })
 })
@@ -280,16 +280,15 @@ describe("POST /v1/sessions/:id/continue", () => {
   it("404 for an unknown session and for an id that is not a UUID", async () => {
     const h = await start()
     const r = await h.fetch(`/v1/sessions/${randomUUID()}/continue`, { method: "POST", json: { query: "q" } })
-    expect(r.status).toBe(404)
-    expect((await problemOf(r)).type).toMatch(/session-not-found/)
-    expect((await h.fetch(`/v1/sessions/not-a-uuid/continue`, { method: "POST", json: { query: "q" } })).status).toBe(404)
+    await expectProblem(r, 404, "session-not-found")
+    await expectProblem(await h.fetch(`/v1/sessions/not-a-uuid/continue`, { method: "POST", json: { query: "q" } }), 404, "not-found")
   })
 
   it("does not take a title override (rename with PATCH)", async () => {
     const h = await start()
     const { sessionId } = await h.seedCompleted()
     const r = await h.fetch(`/v1/sessions/${sessionId}/continue`, { method: "POST", json: { query: "q", title: "t" } })
-    expect(r.status).toBe(400)
+    await expectProblem(r, 400, "validation-failed", ["/title"])
   })
 })
 
@@ -384,9 +383,14 @@ describe("housekeeping", () => {
     const { position } = await json(r)
     const s = await json(await h.fetch(`/v1/sessions/${sessionId}?minPosition=${position}`))
     expect(s.title).toBe("New name")
-    expect((await h.fetch(`/v1/sessions/${sessionId}`, { method: "PATCH", json: { title: "" } })).status).toBe(400)
-    expect((await h.fetch(`/v1/sessions/${sessionId}`, { method: "PATCH", json: { title: "x", status: "done" } })).status).toBe(400)
-    expect((await h.fetch(`/v1/sessions/${randomUUID()}`, { method: "PATCH", json: { title: "x" } })).status).toBe(404)
+    await expectProblem(await h.fetch(`/v1/sessions/${sessionId}`, { method: "PATCH", json: { title: "" } }), 400, "validation-failed", ["/title"])
+    await expectProblem(
+      await h.fetch(`/v1/sessions/${sessionId}`, { method: "PATCH", json: { title: "x", status: "done" } }),
+      400,
+      "validation-failed",
+      ["/status"]
+    )
+    await expectProblem(await h.fetch(`/v1/sessions/${randomUUID()}`, { method: "PATCH", json: { title: "x" } }), 404, "session-not-found")
   })
 })
 
@@ -424,7 +428,12 @@ describe("ETag and If-Match", () => {
   it("a malformed If-Match is 400", async () => {
     const h = await start()
     const { sessionId } = await h.seedCompleted()
-    const r = await h.fetch(`/v1/sessions/${sessionId}/archive`, { method: "POST", headers: { "if-match": "W/\"1\"" } })
-    expect(r.status).toBe(400)
+    for (const value of ['W/"1"', '"1", "2"', "1"]) {
+      const r = await h.fetch(`/v1/sessions/${sessionId}/archive`, { method: "POST", headers: { "if-match": value } })
+      await expectProblem(r, 400, "validation-failed", ["If-Match"])
+    }
+    // A route that has no revision to check refuses If-Match rather than ignore it.
+    const launch = await h.fetch("/v1/sessions", { method: "POST", json: { query: "q" }, headers: { "if-match": '"0"' } })
+    await expectProblem(launch, 400, "bad-request")
   })
 })

@@ -1,48 +1,45 @@
 // The whole service over real HTTP with the real claude binary and the fake Messages API:
 // launch -> approval -> transcript -> continue -> replay (JSON, NDJSON, SSE) -> audit,
 // then fork and interrupt.
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { loadConfig } from "../../src/config.ts"
-import { silentLogger } from "../../src/log.ts"
-import { startService, type RunningService } from "../../src/service.ts"
-import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
-import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
+import type { RunningService } from "../../src/service.ts"
+import type { ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic } from "../support/fakeAnthropic.ts"
 import { jsonCall } from "../support/jsonCall.ts"
-import { waitFor, waitForSessionStatus } from "../support/waitFor.ts"
+import { startOfflineService, type OfflineService } from "../support/offlineService.ts"
 
+let world: OfflineService
 let fake: FakeAnthropic
 let claude: ClaudeEnv
 let service: RunningService
-let dataDir: string
 
 beforeAll(async () => {
-  fake = await startFakeAnthropic([])
-  claude = makeClaudeEnv(fake.url)
-  dataDir = mkdtempSync(join(tmpdir(), "agentlog-flow-"))
-  const config = loadConfig({
-    AGENTLOG_PORT: "0",
-    AGENTLOG_DATA_DIR: dataDir,
-    AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
-    AGENTLOG_INTERRUPT_GRACE_MS: "3000"
-  })
-  service = await startService({ config, logger: silentLogger, env: claude.env })
+  world = await startOfflineService("flow", { AGENTLOG_INTERRUPT_GRACE_MS: "3000" })
+  ;({ fake, claude, service } = world)
 })
 
-afterAll(async () => {
-  await service?.stop()
-  await fake?.close()
-  claude?.cleanup()
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-})
+afterAll(() => world?.close())
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   jsonCall(service.url, method, path, body, headers)
 
+const waitFor = async <A>(probe: () => Promise<A | undefined>, what: string, timeoutMs = 45_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 const ended = ["completed", "failed", "interrupted", "abandoned"]
-const waitForStatus = (sessionId: string, statuses: ReadonlyArray<string>) => waitForSessionStatus(service.url, sessionId, statuses)
+const waitForStatus = (sessionId: string, statuses: ReadonlyArray<string>) =>
+  waitFor(async () => {
+    const r = await call("GET", `/v1/sessions/${sessionId}`)
+    return r.status === 200 && statuses.includes(r.body.status) ? r.body : undefined
+  }, `session ${sessionId} to be ${statuses.join("/")}`)
 
 /** Reads SSE events until `count` have arrived, then hangs up. */
 const readSse = async (path: string, headers: Record<string, string>, count: number) => {
@@ -92,10 +89,10 @@ describe("the API end to end through the real claude binary", () => {
     expect(retry.status).toBe(202)
     expect(retry.body).toEqual(first.body)
 
-    const pending = await waitFor("a pending approval", async () => {
+    const pending = await waitFor(async () => {
       const r = await call("GET", `/v1/approvals?status=pending&session=${sessionId}`)
       return r.body.items.length > 0 ? r.body.items[0] : undefined
-    })
+    }, "a pending approval")
     expect(pending).toMatchObject({ toolName: "Write", toolUseId: "toolu_flow", sessionId })
     expect((await call("GET", `/v1/sessions/${sessionId}`)).body.status).toBe("waiting_approval")
 

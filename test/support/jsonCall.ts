@@ -1,5 +1,8 @@
 // One JSON request to a service under test: the body sent as JSON, the answer parsed when
-// it is JSON or problem+json, with its status and headers.
+// it is JSON or problem+json, with its status and headers. Every answer is checked against
+// the OpenAPI document (a mismatch fails the test).
+import { checkAgainstDocument } from "./openApiCheck.ts"
+
 export interface JsonAnswer {
   readonly status: number
   readonly headers: Headers
@@ -20,6 +23,7 @@ export const jsonCall = async (
     ...(body !== undefined ? { body: JSON.stringify(body) } : {})
   })
   const text = await res.text()
+  checkAgainstDocument(method, res.url, res.status, res.headers, text)
   const json = /^application\/(problem\+)?json/.test(res.headers.get("content-type") ?? "")
   return { status: res.status, headers: res.headers, text, body: text && json ? JSON.parse(text) : undefined }
 }

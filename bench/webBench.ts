@@ -1,0 +1,153 @@
+// The dashboard's figures (issue 11): the JavaScript the first screen ships, the session
+// list's first page with 100,000 sessions, and a long transcript opened and scrolled, in
+// headless Chromium against the service on a generated dataset. Each timing has the API
+// call the page makes as its baseline, measured in the same run.
+import { spawnSync } from "node:child_process"
+import { mkdirSync, readFileSync, rmSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { gzipSync } from "node:zlib"
+import type { Page } from "playwright-core"
+import { openBrowser } from "../test/browser/support/chromium.ts"
+import type { EventView } from "../web/src/api.ts"
+import { emptyFold, fold } from "../web/src/fold.ts"
+import { generateDataset } from "./generate.ts"
+import { startService } from "./scale.ts"
+import { fmt, median, type Row } from "./table.ts"
+
+const repo = resolve(import.meta.dirname, "..")
+const item = 11
+
+export interface WebBenchOptions {
+  readonly dir: string
+  readonly seed: number
+  readonly sessions: number
+  readonly transcriptEvents: number
+  readonly rounds: number
+  readonly log: (line: string) => void
+}
+
+/** Gzipped bytes of the scripts index.html loads before anything is clicked (entry + modulepreloads). */
+export const firstScreenJs = (dist = join(repo, "web/dist")): { bytes: number; files: ReadonlyArray<string> } => {
+  const html = readFileSync(join(dist, "index.html"), "utf8")
+  const files = [...html.matchAll(/<(?:script[^>]*\bsrc|link[^>]*rel="modulepreload"[^>]*\bhref)="\/([^"]+\.js)"/g)].map((m) => m[1]!)
+  return { bytes: files.reduce((n, f) => n + gzipSync(readFileSync(join(dist, f)), { level: 9 }).length, 0), files }
+}
+
+/** performance.now() in the page (ms since navigation) when `condition` first holds, watched by a MutationObserver. */
+const drawnAt = (page: Page, condition: string): Promise<number> =>
+  page.evaluate(`new Promise((resolve) => {
+    const check = () => { if (${condition}) { resolve(performance.now()); return true } return false }
+    if (check()) return
+    const mo = new MutationObserver(() => { if (check()) mo.disconnect() })
+    mo.observe(document, { subtree: true, childList: true, attributes: true })
+  })`) as Promise<number>
+
+const ms = async (f: () => Promise<unknown>): Promise<number> => {
+  const t = performance.now()
+  await f()
+  return performance.now() - t
+}
+
+export const runWebBench = async (o: WebBenchOptions): Promise<Array<Row>> => {
+  const rows: Array<Row> = []
+  const built = spawnSync(process.execPath, ["web/build.ts", "--if-stale"], { cwd: repo, stdio: "inherit" })
+  if (built.status !== 0) throw new Error("the dashboard did not build")
+  const js = firstScreenJs()
+  rows.push({
+    item,
+    what: "web: JavaScript of the first screen, gzipped",
+    figure: `${(js.bytes / 1024).toFixed(0)} KB (${js.files.length} file${js.files.length === 1 ? "" : "s"})`,
+    goal: "<= 200 KB",
+    pass: js.bytes <= 200 * 1024
+  })
+
+  const dataDir = join(o.dir, "web")
+  rmSync(dataDir, { recursive: true, force: true })
+  mkdirSync(dataDir, { recursive: true })
+  o.log(`web: generating ${o.sessions.toLocaleString("en-US")} sessions and a ${o.transcriptEvents.toLocaleString("en-US")}-event transcript`)
+  const ds = generateDataset(dataDir, {
+    sessions: o.sessions,
+    events: o.sessions * 9 + o.transcriptEvents + 1000,
+    replayEvents: 1000,
+    transcriptEvents: o.transcriptEvents,
+    seed: o.seed
+  })
+  o.log("web: starting the service (it builds its read models)")
+  const service = await startService(dataDir, join(o.dir, "web-service.log"), undefined)
+  const browser = await openBrowser()
+  try {
+    // ---- the list ----
+    const apiList = median(await Promise.all([0, 1, 2].map(() => ms(() => fetch(`${service.url}/v1/sessions?archived=false&limit=100`).then((r) => r.json())))))
+    const listTimes: Array<number> = []
+    for (let i = 0; i < o.rounds; i++) {
+      const page = await browser.context.newPage()
+      await page.goto(`${service.url}/`, { waitUntil: "commit" })
+      listTimes.push(await drawnAt(page, `document.querySelector("table.sessions tbody tr[data-session]") !== null`))
+      await page.close()
+    }
+    const list = median(listTimes)
+    rows.push({
+      item,
+      what: `web: session list, navigation to the first page drawn (${o.sessions.toLocaleString("en-US")} sessions)`,
+      figure: fmt.ms(list),
+      baseline: `${fmt.ms(apiList)} (its API call)`,
+      ratio: fmt.ratio(list / apiList),
+      goal: "< 500 ms",
+      pass: list < 500
+    })
+
+    // ---- the transcript ----
+    const events: Array<EventView> = []
+    const ndjsonMs = await ms(async () => {
+      const r = await fetch(`${service.url}/v1/sessions/${ds.transcriptSessionId}/events`, { headers: { accept: "application/x-ndjson" } })
+      for (const line of (await r.text()).split("\n")) if (line !== "") events.push(JSON.parse(line) as EventView)
+    })
+    const entries = fold(emptyFold, events).entries.length
+    const openTimes: Array<number> = []
+    let longest = 0
+    for (let i = 0; i < o.rounds; i++) {
+      const page = await browser.context.newPage()
+      await page.goto(`${service.url}/sessions/${ds.transcriptSessionId}`, { waitUntil: "commit" })
+      openTimes.push(await drawnAt(page, `document.querySelector(".transcript")?.getAttribute("data-count") === "${entries}" && document.querySelector(".transcript .entry") !== null`))
+      if (i === 0) {
+        // Scroll from the end to the top and back, a screen per frame, watching for long tasks.
+        longest = (await page.evaluate(`new Promise((done) => {
+          let max = 0
+          new PerformanceObserver((l) => { for (const e of l.getEntries()) max = Math.max(max, e.duration) }).observe({ type: "longtask" })
+          const el = document.querySelector(".transcript")
+          let dir = -1
+          const step = () => {
+            el.scrollTop += dir * el.clientHeight
+            if (dir < 0 && el.scrollTop <= 0) dir = 1
+            else if (dir > 0 && el.scrollTop + el.clientHeight >= el.scrollHeight - 2) return setTimeout(() => done(max), 200)
+            requestAnimationFrame(step)
+          }
+          requestAnimationFrame(step)
+        })`)) as number
+      }
+      await page.close()
+    }
+    const open = median(openTimes)
+    rows.push({
+      item,
+      what: `web: transcript of ${entries.toLocaleString("en-US")} entries (${events.length.toLocaleString("en-US")} events), navigation to drawn`,
+      figure: fmt.ms(open),
+      baseline: `${fmt.ms(ndjsonMs)} (NDJSON of its events)`,
+      ratio: fmt.ratio(open / ndjsonMs),
+      goal: "< 1 s",
+      pass: open < 1000
+    })
+    rows.push({
+      item,
+      what: "web: that transcript scrolled end to end and back, longest task",
+      figure: fmt.ms(longest),
+      goal: "<= 100 ms",
+      pass: longest <= 100
+    })
+  } finally {
+    await browser.close()
+    await service.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  return rows
+}

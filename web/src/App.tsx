@@ -1,0 +1,140 @@
+// The page's frame: the header (search, live state, new session), the routes, the `?`
+// overlay, and the login when the service asks for one.
+import { useQuery, useQueryClient } from "@tanstack/react-query"
+import { lazy, Suspense, useEffect, useRef, useState } from "react"
+import { api, onUnauthorized } from "./api.ts"
+import { shortcuts, useKeys } from "./keys.ts"
+import { navigate, useLocation } from "./router.ts"
+import { Login } from "./screens/Login.tsx"
+import { link, SessionsScreen, usePendingApprovals } from "./screens/Sessions.tsx"
+
+// The first screen ships without the transcript's markdown, highlighting and diffs.
+const SessionView = lazy(() => import("./screens/SessionView.tsx").then((m) => ({ default: m.SessionView })))
+const NewSessionScreen = lazy(() => import("./screens/NewSession.tsx").then((m) => ({ default: m.NewSessionScreen })))
+const AuditScreen = lazy(() => import("./screens/Audit.tsx").then((m) => ({ default: m.AuditScreen })))
+
+interface WebSession {
+  readonly authRequired: boolean
+  readonly authenticated: boolean
+}
+
+export const App = () => {
+  const queryClient = useQueryClient()
+  const auth = useQuery({ queryKey: ["web-session"], queryFn: () => api<WebSession>("/v1/web/session"), staleTime: Infinity, retry: 1 })
+  useEffect(() => onUnauthorized(() => void queryClient.invalidateQueries({ queryKey: ["web-session"] })), [queryClient])
+  // The page does not wait for this answer before asking for its data (one round trip less
+  // on the first screen): without a token it is never needed, and with one a 401 brings it back.
+  if (auth.error) return <p className="boot error">The service cannot be reached: {(auth.error as Error).message}</p>
+  if (auth.data?.authRequired && !auth.data.authenticated)
+    return (
+      <Login
+        onDone={() => {
+          queryClient.setQueryData(["web-session"], { authRequired: true, authenticated: true })
+          void queryClient.invalidateQueries()
+        }}
+      />
+    )
+  return <Shell />
+}
+
+const Shell = () => {
+  const { path } = useLocation()
+  const searchRef = useRef<HTMLInputElement>(null)
+  const [help, setHelp] = useState(false)
+  const [g, setG] = useState(false)
+  const pending = usePendingApprovals()
+  const live = !pending.isError
+  useKeys({
+    "?": () => setHelp((h) => !h),
+    Escape: () => setHelp(false),
+    c: () => path !== "/" && path !== "/new" && !path.startsWith("/sessions/") && navigate("/new"),
+    "/": () => {
+      if (path !== "/") navigate("/")
+      setTimeout(() => searchRef.current?.focus(), 0)
+    },
+    g: () => {
+      setG(true)
+      setTimeout(() => setG(false), 1000)
+    },
+    s: () => g && navigate("/"),
+    u: () => g && navigate("/audit")
+  })
+  const session = /^\/sessions\/([0-9a-f-]{36})$/.exec(path)?.[1]
+  const count = pending.data?.items.length ?? 0
+  return (
+    <>
+      <a href="#content" className="skip">
+        Skip to content
+      </a>
+      <header className="top">
+        <h1>
+          <a href="/" onClick={link("/")}>
+            agentlog
+          </a>
+        </h1>
+        <nav aria-label="Main">
+          <a href="/" onClick={link("/")} aria-current={path === "/" ? "page" : undefined}>
+            Sessions{count > 0 && <span className="chip waiting" aria-label={`${count} approvals waiting`}>{count}</span>}
+          </a>
+          <a href="/audit" onClick={link("/audit")} aria-current={path === "/audit" ? "page" : undefined}>
+            Audit
+          </a>
+        </nav>
+        <span className="spacer" />
+        <span className={`connection ${live ? "live" : "reconnecting"}`} role="status">
+          {live ? "● live" : "○ reconnecting…"}
+        </span>
+        <button type="button" className="quiet" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+          <kbd>?</kbd>
+        </button>
+        <button type="button" className="primary" onClick={() => navigate("/new")}>
+          New session <kbd>c</kbd>
+        </button>
+      </header>
+      <div id="content">
+        <Suspense fallback={<p className="boot">Loading…</p>}>
+          {path === "/new" ? (
+            <NewSessionScreen />
+          ) : path === "/audit" ? (
+            <AuditScreen />
+          ) : session ? (
+            <SessionView key={session} sessionId={session} />
+          ) : (
+            <SessionsScreen searchRef={searchRef} />
+          )}
+        </Suspense>
+      </div>
+      {help && <Help onClose={() => setHelp(false)} />}
+    </>
+  )
+}
+
+const Help = ({ onClose }: { onClose: () => void }) => {
+  const ref = useRef<HTMLDialogElement>(null)
+  useEffect(() => {
+    ref.current?.showModal()
+  }, [])
+  return (
+    <dialog ref={ref} className="help" aria-labelledby="help-h" onClose={onClose}>
+      <h2 id="help-h">Keyboard shortcuts</h2>
+      <table>
+        <tbody>
+          {shortcuts.map(([where, key, what]) => (
+            <tr key={where + key}>
+              <td className="muted">{where}</td>
+              <td>
+                <kbd>{key}</kbd>
+              </td>
+              <td>{what}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form method="dialog">
+        <button type="submit" autoFocus>
+          Close <kbd>Esc</kbd>
+        </button>
+      </form>
+    </dialog>
+  )
+}

@@ -1,0 +1,111 @@
+// Follows a session's events over SSE (/v1/sessions/:id/events/live): the whole stream is
+// replayed on connect, then it follows live. After a drop the browser's EventSource
+// reconnects with Last-Event-ID; when it gives up (the service answered an error while
+// restarting) a new one resumes with ?lastEventId= of the last event folded. The fold skips
+// revisions it has seen, so a resume can neither lose nor repeat an entry.
+import { useEffect, useRef, useState } from "react"
+import type { EventView } from "./api.ts"
+import { emptyFold, fold, type Folded } from "./fold.ts"
+
+export type Connection = "connecting" | "live" | "reconnecting"
+
+export interface SessionLive {
+  readonly events: ReadonlyArray<EventView>
+  readonly folded: Folded
+  readonly connection: Connection
+}
+
+const initial: SessionLive = { events: [], folded: emptyFold, connection: "connecting" }
+
+export const useSessionEvents = (sessionId: string): SessionLive => {
+  const [live, setLive] = useState<SessionLive>(initial)
+  const lastRevision = useRef(-1)
+
+  useEffect(() => {
+    setLive(initial)
+    lastRevision.current = -1
+    let source: EventSource | undefined
+    let retry: ReturnType<typeof setTimeout> | undefined
+    let frame: number | undefined
+    let pending: Array<EventView> = []
+    let stopped = false
+    let attempts = 0
+
+    // Many events arrive at once on a replay: fold them once per frame.
+    const flush = () => {
+      frame = undefined
+      const batch = pending
+      pending = []
+      if (batch.length === 0) return
+      setLive((l) => {
+        const fresh = batch.filter((e) => e.revision > l.folded.revision)
+        if (fresh.length === 0) return l
+        return { ...l, events: l.events.concat(fresh), folded: fold(l.folded, fresh) }
+      })
+    }
+    const setConnection = (connection: Connection) => setLive((l) => (l.connection === connection ? l : { ...l, connection }))
+
+    const open = () => {
+      const from = lastRevision.current
+      const url = `/v1/sessions/${sessionId}/events/live${from >= 0 ? `?lastEventId=${from}` : ""}`
+      const es = new EventSource(url, { withCredentials: true })
+      source = es
+      es.onopen = () => {
+        attempts = 0
+        setConnection("live")
+      }
+      const onEvent = (m: MessageEvent<string>) => {
+        const e = JSON.parse(m.data) as EventView
+        if (e.revision <= lastRevision.current) return
+        lastRevision.current = e.revision
+        pending.push(e)
+        frame ??= requestAnimationFrame(flush)
+      }
+      // Each event arrives under its type as the SSE event name (never as "message").
+      for (const type of eventTypes) es.addEventListener(type, onEvent as EventListener)
+      es.onerror = () => {
+        if (stopped) return
+        setConnection("reconnecting")
+        if (es.readyState === EventSource.CLOSED) {
+          // The browser gave up (an error answer): try again ourselves, backing off.
+          es.close()
+          attempts++
+          retry = setTimeout(open, Math.min(5000, 250 * 2 ** Math.min(attempts, 5)))
+        }
+      }
+    }
+    open()
+    return () => {
+      stopped = true
+      source?.close()
+      if (retry) clearTimeout(retry)
+      if (frame !== undefined) cancelAnimationFrame(frame)
+    }
+  }, [sessionId])
+
+  return live
+}
+
+/** The event types of src/domain/sessionEvents.ts (the SSE `event:` names). */
+export const eventTypes = [
+  "SessionLaunched",
+  "SessionForked",
+  "RunStarted",
+  "ClaudeSessionBound",
+  "ClaudeSystemEvent",
+  "ClaudeAssistantMessage",
+  "ClaudeUserMessage",
+  "ClaudeResult",
+  "ClaudeStreamEvent",
+  "ApprovalRequested",
+  "ApprovalDecided",
+  "ContinueRequested",
+  "InterruptRequested",
+  "RunCompleted",
+  "RunFailed",
+  "RunInterrupted",
+  "RunAbandoned",
+  "SessionArchived",
+  "SessionUnarchived",
+  "SessionRenamed"
+] as const

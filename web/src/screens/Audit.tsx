@@ -1,0 +1,258 @@
+// Who allowed what, across every session: tool calls (by tool, decision, decider, time),
+// approvals (with how long they waited and why the system decided when nobody did) and
+// events (by type and time). Each row links to its session; the filtered rows export as
+// CSV or NDJSON.
+import { useQuery } from "@tanstack/react-query"
+import { useMemo, useState } from "react"
+import { api, qs, type ApprovalRow, type EventView, type Page, type ToolCallRow } from "../api.ts"
+import { duration, shortId, toolSummary } from "../format.ts"
+import { link } from "./Sessions.tsx"
+
+type Tab = "tool-calls" | "approvals" | "events"
+
+const iso = (local: string): string | undefined => (local === "" ? undefined : new Date(local).toISOString())
+
+export const toCsv = (rows: ReadonlyArray<Record<string, unknown>>): string => {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v)
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  }
+  return [cols.join(","), ...rows.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\r\n") + "\r\n"
+}
+
+export const toNdjson = (rows: ReadonlyArray<unknown>): string => rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "")
+
+const download = (name: string, type: string, text: string) => {
+  const url = URL.createObjectURL(new Blob([text], { type }))
+  const a = document.createElement("a")
+  a.href = url
+  a.download = name
+  a.click()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
+export const AuditScreen = () => {
+  const [tab, setTab] = useState<Tab>("tool-calls")
+  const [tool, setTool] = useState("")
+  const [decision, setDecision] = useState("")
+  const [decider, setDecider] = useState("")
+  const [status, setStatus] = useState("")
+  const [type, setType] = useState("")
+  const [after, setAfter] = useState("")
+  const [before, setBefore] = useState("")
+
+  const toolCalls = useQuery({
+    queryKey: ["audit", "tool-calls", tool, decision, after, before],
+    queryFn: ({ signal }) => api<Page<ToolCallRow>>(`/v1/tool-calls${qs({ tool, decision, after: iso(after), before: iso(before), limit: 200 })}`, { signal }),
+    enabled: tab === "tool-calls",
+    refetchInterval: 5000
+  })
+  const approvals = useQuery({
+    queryKey: ["audit", "approvals", status],
+    queryFn: ({ signal }) => api<Page<ApprovalRow>>(`/v1/approvals${qs({ status, limit: 200 })}`, { signal }),
+    enabled: tab === "approvals",
+    refetchInterval: 5000
+  })
+  const events = useQuery({
+    queryKey: ["audit", "events", type, after, before],
+    queryFn: ({ signal }) => api<Page<EventView>>(`/v1/events${qs({ type, after: iso(after), before: iso(before), limit: 500 })}`, { signal }),
+    enabled: tab === "events",
+    refetchInterval: 5000
+  })
+
+  // "Who decided" is not an API filter: it narrows the page the API returned.
+  const byDecider = <R extends { decidedBy: string | null }>(rows: ReadonlyArray<R>) =>
+    decider.trim() === "" ? rows : rows.filter((r) => (r.decidedBy ?? "").toLowerCase().includes(decider.trim().toLowerCase()))
+  const rows = useMemo((): ReadonlyArray<object> => {
+    if (tab === "tool-calls") return byDecider(toolCalls.data?.items ?? [])
+    if (tab === "approvals") return byDecider(approvals.data?.items ?? [])
+    return events.data?.items ?? []
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tab, toolCalls.data, approvals.data, events.data, decider])
+  const q = tab === "tool-calls" ? toolCalls : tab === "approvals" ? approvals : events
+
+  return (
+    <main className="audit">
+      <h2>Audit</h2>
+      <nav className="tabs" aria-label="Audit views">
+        {(["tool-calls", "approvals", "events"] as const).map((t) => (
+          <button key={t} type="button" className={tab === t ? "current" : ""} aria-pressed={tab === t} onClick={() => setTab(t)}>
+            {t.replace("-", " ")}
+          </button>
+        ))}
+      </nav>
+      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+        {tab === "tool-calls" && (
+          <>
+            <label>
+              Tool <input value={tool} onChange={(e) => setTool(e.target.value)} placeholder="Bash" className="mono" />
+            </label>
+            <label>
+              Decision{" "}
+              <select value={decision} onChange={(e) => setDecision(e.target.value)}>
+                <option value="">any</option>
+                <option value="allow">allowed</option>
+                <option value="deny">denied</option>
+                <option value="pending">pending</option>
+                <option value="none">no approval needed</option>
+              </select>
+            </label>
+          </>
+        )}
+        {tab === "approvals" && (
+          <label>
+            Status{" "}
+            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+              <option value="">any</option>
+              <option value="pending">pending</option>
+              <option value="allowed">allowed</option>
+              <option value="denied">denied</option>
+            </select>
+          </label>
+        )}
+        {tab !== "events" && (
+          <label>
+            Decided by <input value={decider} onChange={(e) => setDecider(e.target.value)} placeholder="web, api, system" className="mono" />
+          </label>
+        )}
+        {tab === "events" && (
+          <label>
+            Types <input value={type} onChange={(e) => setType(e.target.value)} placeholder="ApprovalDecided,RunFailed" className="mono" />
+          </label>
+        )}
+        {tab !== "approvals" && (
+          <>
+            <label>
+              After <input type="datetime-local" value={after} onChange={(e) => setAfter(e.target.value)} />
+            </label>
+            <label>
+              Before <input type="datetime-local" value={before} onChange={(e) => setBefore(e.target.value)} />
+            </label>
+          </>
+        )}
+        <span className="spacer" />
+        <button type="button" onClick={() => download(`agentlog-${tab}.csv`, "text/csv", toCsv(rows as Array<Record<string, unknown>>))} disabled={rows.length === 0}>
+          Export CSV
+        </button>
+        <button type="button" onClick={() => download(`agentlog-${tab}.ndjson`, "application/x-ndjson", toNdjson(rows))} disabled={rows.length === 0}>
+          Export NDJSON
+        </button>
+      </form>
+      {q.error ? (
+        <p className="error" role="alert">
+          {(q.error as Error).message}
+        </p>
+      ) : null}
+      <p className="muted" role="status">
+        {rows.length} {rows.length === 1 ? "row" : "rows"}{q.data?.nextCursor ? " (the newest; narrow the filters to see older ones)" : ""}
+      </p>
+      <div className="table-scroll">
+        {tab === "tool-calls" && <ToolCallsTable rows={rows as ReadonlyArray<ToolCallRow>} />}
+        {tab === "approvals" && <ApprovalsTable rows={rows as ReadonlyArray<ApprovalRow>} />}
+        {tab === "events" && <EventsTable rows={rows as ReadonlyArray<EventView>} />}
+      </div>
+    </main>
+  )
+}
+
+const SessionLink = ({ id, rev }: { id: string; rev?: number }) => {
+  const to = `/sessions/${id}${rev !== undefined ? `?tab=history&rev=${rev}` : ""}`
+  return (
+    <a href={to} onClick={link(to)} className="mono">
+      {shortId(id)}
+      {rev !== undefined ? `@${rev}` : ""}
+    </a>
+  )
+}
+
+const ToolCallsTable = ({ rows }: { rows: ReadonlyArray<ToolCallRow> }) => (
+  <table className="audit-table">
+    <thead>
+      <tr>
+        <th scope="col">requested</th>
+        <th scope="col">session</th>
+        <th scope="col">tool</th>
+        <th scope="col">input</th>
+        <th scope="col">decision</th>
+        <th scope="col">decided by</th>
+        <th scope="col">message / reason</th>
+        <th scope="col" className="num">took</th>
+      </tr>
+    </thead>
+    <tbody>
+      {rows.map((r) => (
+        <tr key={`${r.sessionId}/${r.toolUseId}`} data-tool-call={r.toolUseId}>
+          <td>{new Date(r.requestedAt).toLocaleString()}</td>
+          <td>
+            <SessionLink id={r.sessionId} />
+          </td>
+          <td className="mono">{r.toolName}</td>
+          <td className="mono clip">{toolSummary(r.toolName ?? "", r.input)}</td>
+          <td>{r.decision ? <span className={`chip ${r.decision}`}>{r.decision}</span> : <span className="muted">—</span>}</td>
+          <td className="mono decider">{r.decidedBy ?? ""}</td>
+          <td>{[r.decisionMessage, r.decisionReason].filter(Boolean).join(" · ")}</td>
+          <td className="num">{r.durationMs !== null ? duration(r.durationMs) : ""}</td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+)
+
+const ApprovalsTable = ({ rows }: { rows: ReadonlyArray<ApprovalRow> }) => (
+  <table className="audit-table">
+    <thead>
+      <tr>
+        <th scope="col">requested</th>
+        <th scope="col">session</th>
+        <th scope="col">tool</th>
+        <th scope="col">status</th>
+        <th scope="col">decided by</th>
+        <th scope="col" className="num">waited</th>
+        <th scope="col">message / reason</th>
+      </tr>
+    </thead>
+    <tbody>
+      {rows.map((r) => (
+        <tr key={r.approvalId}>
+          <td>{new Date(r.requestedAt).toLocaleString()}</td>
+          <td>
+            <SessionLink id={r.sessionId} />
+          </td>
+          <td className="mono">
+            {r.toolName}: {toolSummary(r.toolName ?? "", r.input)}
+          </td>
+          <td>
+            <span className={`chip ${r.status}`}>{r.status}</span>
+          </td>
+          <td className="mono decider">{r.decidedBy ?? ""}</td>
+          <td className="num">{r.decidedAt ? duration(Date.parse(r.decidedAt) - Date.parse(r.requestedAt)) : ""}</td>
+          <td>{[r.message, r.reason && `system: ${r.reason}`].filter(Boolean).join(" · ")}</td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+)
+
+const EventsTable = ({ rows }: { rows: ReadonlyArray<EventView> }) => (
+  <table className="audit-table">
+    <thead>
+      <tr>
+        <th scope="col">recorded</th>
+        <th scope="col">session @ revision</th>
+        <th scope="col">type</th>
+        <th scope="col">position</th>
+      </tr>
+    </thead>
+    <tbody>
+      {rows.map((r) => (
+        <tr key={r.id}>
+          <td>{new Date(r.created).toLocaleString()}</td>
+          <td>{r.sessionId ? <SessionLink id={r.sessionId} rev={r.revision} /> : r.stream}</td>
+          <td className="mono">{r.type}</td>
+          <td className="mono muted">{r.position}</td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+)

@@ -1,0 +1,226 @@
+// One session, live: its transcript folded from the events as they stream in, the
+// connection state, the totals, and what can be done to it (continue, fork, interrupt,
+// archive, rename). History (with the replay scrubber) and Timeline read the same events.
+import { useQueryClient } from "@tanstack/react-query"
+import { useEffect, useMemo, useRef, useState } from "react"
+import { api, ApiError, command, type CommandAccepted } from "../api.ts"
+import { Transcript } from "../components/Transcript.tsx"
+import { foldUntil, type Folded } from "../fold.ts"
+import { tokens, usd } from "../format.ts"
+import { useKeys } from "../keys.ts"
+import { Alert } from "../components/Alert.tsx"
+import { useSessionEvents, type Connection } from "../live.ts"
+import { navigate, useLocation } from "../router.ts"
+import { History } from "./History.tsx"
+import { link, StatusBadge } from "./Sessions.tsx"
+import { Timeline } from "./Timeline.tsx"
+
+const active = (status: string) => status === "queued" || status === "running" || status === "waiting_approval"
+
+export const ConnectionState = ({ connection }: { connection: Connection }) => (
+  <span className={`connection ${connection}`} role="status" aria-live="polite">
+    {connection === "live" ? "● live" : connection === "reconnecting" ? "○ reconnecting…" : "○ connecting…"}
+  </span>
+)
+
+export const SessionView = ({ sessionId }: { sessionId: string }) => {
+  const { params } = useLocation()
+  const tab = params.get("tab") ?? "transcript"
+  const { events, folded, connection } = useSessionEvents(sessionId)
+  const setTab = (t: string) => navigate(`/sessions/${sessionId}${t === "transcript" ? "" : `?tab=${t}`}`, true)
+  const promptRef = useRef<HTMLTextAreaElement>(null)
+  const [error, setError] = useState<string | null>(null)
+  const queryClient = useQueryClient()
+
+  const run = async (f: () => Promise<unknown>) => {
+    setError(null)
+    try {
+      await f()
+      void queryClient.invalidateQueries({ queryKey: ["sessions"] })
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+    }
+  }
+  const interrupt = () => run(() => command(sessionId, "interrupt"))
+  const archive = () => run(() => command(sessionId, folded.archived ? "unarchive" : "archive"))
+
+  useKeys({
+    i: () => active(folded.status) && void interrupt(),
+    r: () => promptRef.current?.focus(),
+    t: () => setTab("transcript"),
+    h: () => setTab("history"),
+    l: () => setTab("timeline")
+  })
+
+  const loaded = folded.revision >= 0
+  return (
+    <main className="session-view">
+      <header className="session-head">
+        <div className="line">
+          <a href="/" onClick={link("/")} className="back">
+            ← Sessions
+          </a>
+          <Title sessionId={sessionId} title={folded.title} fallback={folded.entries[0]?.text ?? ""} onError={setError} />
+          {loaded && <StatusBadge status={folded.status} />}
+          {folded.archived && <span className="chip">archived</span>}
+          <ConnectionState connection={connection} />
+        </div>
+        <div className="line facts">
+          <span className="mono" title="working directory">{folded.cwd ?? "(service's directory)"}</span>
+          <span className="mono">{folded.model ?? ""}</span>
+          <span className="mono" title="cost of all runs">{usd(folded.totals.costUsd)}</span>
+          <span className="mono">
+            {tokens(folded.totals.inputTokens)} in / {tokens(folded.totals.outputTokens)} out
+          </span>
+          <span>{folded.totals.runs} runs</span>
+          <span className="mono" title="the session stream's revision">rev {folded.revision}</span>
+          {folded.parentSessionId && (
+            <a href={`/sessions/${folded.parentSessionId}`} onClick={link(`/sessions/${folded.parentSessionId}`)}>
+              forked from {folded.parentSessionId.slice(0, 8)}
+            </a>
+          )}
+          <span className="spacer" />
+          <button type="button" onClick={() => void interrupt()} disabled={!active(folded.status)}>
+            Interrupt <kbd>i</kbd>
+          </button>
+          <button type="button" onClick={() => void archive()} disabled={!loaded}>
+            {folded.archived ? "Unarchive" : "Archive"}
+          </button>
+        </div>
+        <Alert text={error} />
+        <nav className="tabs" aria-label="Session views">
+          {(["transcript", "history", "timeline"] as const).map((t) => (
+            <button key={t} type="button" className={tab === t ? "current" : ""} aria-pressed={tab === t} onClick={() => setTab(t)}>
+              {t[0]!.toUpperCase() + t.slice(1)} <kbd>{t === "timeline" ? "l" : t[0]}</kbd>
+            </button>
+          ))}
+        </nav>
+      </header>
+      {tab === "history" ? (
+        <History events={events} initialRevision={params.get("rev")} onRevision={(rev) => navigate(`/sessions/${sessionId}?tab=history&rev=${rev}`, true)} />
+      ) : tab === "timeline" ? (
+        <Timeline events={events} />
+      ) : (
+        <>
+          <Transcript entries={folded.entries} interactive />
+          <Prompt sessionId={sessionId} folded={folded} promptRef={promptRef} />
+        </>
+      )}
+    </main>
+  )
+}
+
+const Title = ({ sessionId, title, fallback, onError }: { sessionId: string; title: string | null; fallback: string; onError: (e: string) => void }) => {
+  const [editing, setEditing] = useState(false)
+  const [value, setValue] = useState("")
+  if (!editing)
+    return (
+      <h2 className="session-title">
+        {title ?? fallback.slice(0, 80)}{" "}
+        <button
+          type="button"
+          className="quiet small"
+          onClick={() => {
+            setValue(title ?? "")
+            setEditing(true)
+          }}
+        >
+          Rename
+        </button>
+      </h2>
+    )
+  const save = async () => {
+    try {
+      await api<CommandAccepted>(`/v1/sessions/${sessionId}`, { method: "PATCH", body: { title: value.trim() } })
+      setEditing(false)
+    } catch (e) {
+      onError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+    }
+  }
+  return (
+    <form
+      className="rename"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void save()
+      }}
+    >
+      <label htmlFor="rename-title" className="sr-only">
+        Title
+      </label>
+      <input id="rename-title" autoFocus value={value} onChange={(e) => setValue(e.target.value)} onKeyDown={(e) => e.key === "Escape" && setEditing(false)} />
+      <button type="submit" className="primary small">
+        Save
+      </button>
+    </form>
+  )
+}
+
+/** Continue (a new run in this session) or fork (a new session from this conversation). */
+const Prompt = ({ sessionId, folded, promptRef }: { sessionId: string; folded: Folded; promptRef: React.RefObject<HTMLTextAreaElement | null> }) => {
+  const [text, setText] = useState("")
+  const [fork, setFork] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [sending, setSending] = useState(false)
+  const busy = active(folded.status)
+  const send = async () => {
+    if (text.trim() === "") return
+    setSending(true)
+    setError(null)
+    try {
+      const r = await api<CommandAccepted>(`/v1/sessions/${sessionId}/${fork ? "fork" : "continue"}`, {
+        method: "POST",
+        body: { query: text },
+        headers: { "Idempotency-Key": crypto.randomUUID() }
+      })
+      setText("")
+      if (fork) navigate(`/sessions/${r.sessionId}`)
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+    } finally {
+      setSending(false)
+    }
+  }
+  const disabled = sending || (!fork && busy) || folded.revision < 0
+  return (
+    <form
+      className="prompt"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void send()
+      }}
+    >
+      <label htmlFor="prompt-text" className="sr-only">
+        {fork ? "Prompt for the fork" : "Prompt to continue"}
+      </label>
+      <textarea
+        id="prompt-text"
+        ref={promptRef}
+        rows={2}
+        value={text}
+        placeholder={busy && !fork ? "A run is active: continue when it ends, or fork" : fork ? "Fork: a new session from this conversation" : "Continue the conversation"}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault()
+            if (!disabled) void send()
+          } else if (e.key === "Escape") e.currentTarget.blur()
+        }}
+      />
+      <div className="actions">
+        <label className="inline">
+          <input type="checkbox" checked={fork} onChange={(e) => setFork(e.target.checked)} /> Fork into a new session
+        </label>
+        <button type="submit" className="primary" disabled={disabled}>
+          {fork ? "Fork" : "Continue"} <kbd>Ctrl/⌘+Enter</kbd>
+        </button>
+      </div>
+      <Alert text={error} />
+    </form>
+  )
+}
+
+/** The replayed session at a revision (History's scrubber). */
+export const useReplay = (events: Parameters<typeof foldUntil>[0], revision: number) => useMemo(() => foldUntil(events, revision), [events, revision])
+
+export const useFocusOnMount = (ref: React.RefObject<HTMLElement | null>) => useEffect(() => ref.current?.focus(), [ref])

@@ -1,0 +1,237 @@
+// The first screen: what needs you now (pending approvals, oldest first, with how long
+// they waited and how long they have left), then every session in a dense table that
+// changes as runs start, wait and end. j/k move through both, Enter opens.
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
+import { useVirtualizer } from "@tanstack/react-virtual"
+import { useEffect, useMemo, useRef, useState } from "react"
+import { api, command, qs, type ApprovalRow, type Page, type SessionRow } from "../api.ts"
+import { ApprovalPanel, Waiting } from "../components/ApprovalPanel.tsx"
+import { ago, shortId, tokens, toolSummary, usd, useNow } from "../format.ts"
+import { useKeys } from "../keys.ts"
+import { navigate } from "../router.ts"
+
+const statuses = ["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"] as const
+const rowHeight = 34
+
+export const usePendingApprovals = () =>
+  useQuery({
+    queryKey: ["approvals", "pending"],
+    queryFn: ({ signal }) => api<Page<ApprovalRow>>(`/v1/approvals${qs({ status: "pending", limit: 200 })}`, { signal }),
+    refetchInterval: 1500
+  })
+
+export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLInputElement | null> }) => {
+  const [status, setStatus] = useState("")
+  const [archived, setArchived] = useState("false")
+  const [q, setQ] = useState("")
+  const [query, setQuery] = useState("")
+  const [selected, setSelected] = useState(0)
+  const queryClient = useQueryClient()
+  useEffect(() => {
+    const t = setTimeout(() => setQuery(q.trim()), 150)
+    return () => clearTimeout(t)
+  }, [q])
+
+  const approvals = usePendingApprovals()
+  const pending = useMemo(() => [...(approvals.data?.items ?? [])].sort((x, y) => x.requestedAt.localeCompare(y.requestedAt)), [approvals.data])
+
+  const sessions = useInfiniteQuery({
+    queryKey: ["sessions", { status, archived, query }],
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<SessionRow>>(`/v1/sessions${qs({ status, archived: archived === "all" ? undefined : archived, q: query, limit: 100, cursor: pageParam })}`, { signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    refetchInterval: 2000,
+    placeholderData: (prev) => prev
+  })
+  const rows = useMemo(() => sessions.data?.pages.flatMap((p) => p.items) ?? [], [sessions.data])
+  const titles = useMemo(() => new Map(rows.map((r) => [r.sessionId, r.title ?? r.query])), [rows])
+
+  const total = pending.length + rows.length
+  const sel = Math.min(selected, Math.max(0, total - 1))
+  const selectedApproval = sel < pending.length ? pending[sel] : undefined
+  const selectedSession = sel >= pending.length ? rows[sel - pending.length] : undefined
+
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 12 })
+  const items = virtualizer.getVirtualItems()
+  const lastIndex = items[items.length - 1]?.index ?? 0
+  useEffect(() => {
+    if (lastIndex >= rows.length - 20 && sessions.hasNextPage && !sessions.isFetchingNextPage) void sessions.fetchNextPage()
+  }, [lastIndex, rows.length, sessions])
+
+  const move = (delta: number) => {
+    const next = Math.max(0, Math.min(total - 1, sel + delta))
+    setSelected(next)
+    if (next >= pending.length) virtualizer.scrollToIndex(next - pending.length, { align: "auto" })
+  }
+  const archive = async (s: SessionRow) => {
+    await command(s.sessionId, s.archived ? "unarchive" : "archive")
+    void queryClient.invalidateQueries({ queryKey: ["sessions"] })
+  }
+  useKeys({
+    j: () => move(1),
+    k: () => move(-1),
+    ArrowDown: () => move(1),
+    ArrowUp: () => move(-1),
+    Enter: () => {
+      const id = selectedApproval?.sessionId ?? selectedSession?.sessionId
+      if (id) navigate(`/sessions/${id}`)
+    },
+    c: () => navigate("/new"),
+    e: () => selectedSession && void archive(selectedSession),
+    "/": () => searchRef.current?.focus()
+  })
+
+  const now = useNow(5000)
+  const paddingTop = items[0]?.start ?? 0
+  const paddingBottom = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0)
+
+  return (
+    <main className="sessions-screen">
+      <section className="needs-you-list" aria-labelledby="needs-you-h">
+        <h2 id="needs-you-h">
+          Needs you <span className="count">({pending.length})</span>
+        </h2>
+        {pending.length === 0 ? (
+          <p className="muted">Nothing is waiting for you.</p>
+        ) : (
+          <ul>
+            {pending.map((a, i) => (
+              <li key={a.approvalId} className={i === sel ? "selected" : ""} aria-current={i === sel ? "true" : undefined}>
+                <button type="button" className="row-button" onClick={() => setSelected(i)}>
+                  <span className="title">{titles.get(a.sessionId) ?? shortId(a.sessionId)}</span>
+                  <span className="mono">
+                    {a.toolName}: {toolSummary(a.toolName ?? "", a.input)}
+                  </span>
+                  <Waiting requestedAt={a.requestedAt} expiresAt={a.expiresAt} />
+                </button>
+                {i === sel && (
+                  <div className="inline-approval">
+                    <ApprovalPanel
+                      key={a.approvalId}
+                      approval={{ approvalId: a.approvalId, toolName: a.toolName ?? "tool", input: a.input, requestedAt: a.requestedAt, expiresAt: a.expiresAt }}
+                      keyboard
+                    />
+                    <a href={`/sessions/${a.sessionId}`} onClick={link(`/sessions/${a.sessionId}`)}>
+                      Open the session
+                    </a>
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <section className="list" aria-labelledby="sessions-h">
+        <div className="toolbar">
+          <h2 id="sessions-h">Sessions</h2>
+          <label>
+            <span className="sr-only">Search sessions</span>
+            <input ref={searchRef} type="search" placeholder="Search title and query  /" value={q} onChange={(e) => setQ(e.target.value)} onKeyDown={(e) => e.key === "Escape" && (e.currentTarget.blur(), undefined)} />
+          </label>
+          <label>
+            Status{" "}
+            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+              <option value="">any</option>
+              {statuses.map((s) => (
+                <option key={s} value={s}>
+                  {s.replace("_", " ")}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Show{" "}
+            <select value={archived} onChange={(e) => setArchived(e.target.value)}>
+              <option value="false">active</option>
+              <option value="true">archived</option>
+              <option value="all">all</option>
+            </select>
+          </label>
+        </div>
+        {sessions.error ? (
+          <p className="error" role="alert">
+            Could not load the sessions: {(sessions.error as Error).message}
+          </p>
+        ) : null}
+        <div className="table-scroll" ref={scrollRef}>
+          <table className="sessions">
+            <thead>
+              <tr>
+                <th scope="col">status</th>
+                <th scope="col">title</th>
+                <th scope="col">directory</th>
+                <th scope="col">model</th>
+                <th scope="col" className="num">cost</th>
+                <th scope="col" className="num">tokens</th>
+                <th scope="col" className="num">approvals</th>
+                <th scope="col">last activity</th>
+              </tr>
+            </thead>
+            <tbody>
+              {paddingTop > 0 && (
+                <tr aria-hidden="true" style={{ height: paddingTop }}>
+                  <td colSpan={8} />
+                </tr>
+              )}
+              {items.map((v) => {
+                const s = rows[v.index]!
+                const isSel = v.index + pending.length === sel
+                return (
+                  <tr
+                    key={s.sessionId}
+                    className={`${isSel ? "selected" : ""} ${s.archived ? "archived" : ""}`}
+                    aria-selected={isSel}
+                    data-session={s.sessionId}
+                    style={{ height: rowHeight }}
+                    onClick={() => setSelected(v.index + pending.length)}
+                    onDoubleClick={() => navigate(`/sessions/${s.sessionId}`)}
+                  >
+                    <td>
+                      <StatusBadge status={s.status} />
+                    </td>
+                    <td className="title">
+                      <a href={`/sessions/${s.sessionId}`} onClick={link(`/sessions/${s.sessionId}`)}>
+                        {s.title ?? s.query.slice(0, 80)}
+                      </a>
+                      {s.archived && <span className="chip">archived</span>}
+                    </td>
+                    <td className="mono dir" title={s.cwd ?? ""}>
+                      {s.cwd ?? ""}
+                    </td>
+                    <td className="mono">{s.model ?? ""}</td>
+                    <td className="num mono">{usd(s.costUsd)}</td>
+                    <td className="num mono">{tokens(s.inputTokens + s.outputTokens)}</td>
+                    <td className="num">{s.pendingApprovals > 0 ? <span className="chip waiting">{s.pendingApprovals}</span> : ""}</td>
+                    <td title={s.updatedAt}>{ago(s.updatedAt, now)}</td>
+                  </tr>
+                )
+              })}
+              {paddingBottom > 0 && (
+                <tr aria-hidden="true" style={{ height: paddingBottom }}>
+                  <td colSpan={8} />
+                </tr>
+              )}
+            </tbody>
+          </table>
+          {rows.length === 0 && sessions.isSuccess && (
+            <p className="empty">
+              {query || status ? "No session matches." : "No sessions yet."} Press <kbd>c</kbd> to start one.
+            </p>
+          )}
+        </div>
+      </section>
+    </main>
+  )
+}
+
+export const StatusBadge = ({ status }: { status: string }) => <span className={`status status-${status}`}>{status.replace("_", " ")}</span>
+
+/** A link that navigates inside the page (a plain click) and works as a link otherwise. */
+export const link = (to: string) => (e: React.MouseEvent) => {
+  if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return
+  e.preventDefault()
+  navigate(to)
+}
