@@ -62,7 +62,7 @@ export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Arr
     AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
     AGENTLOG_LOG_LEVEL: "warn"
   })
-  const service = await startService(config, makeLogger("warn"), env)
+  const service = await startService({ config, logger: makeLogger("warn"), env })
 
   const throughAgentlog = async (): Promise<number> => {
     fake.setScript(script)

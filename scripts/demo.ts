@@ -28,7 +28,7 @@ const config = loadConfig({
   AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
   AGENTLOG_LOG_LEVEL: process.env.AGENTLOG_LOG_LEVEL ?? "warn"
 })
-const service = await startService(config, makeLogger(config.logLevel), { ...process.env, ...claude.env })
+const service = await startService({ config, logger: makeLogger(config.logLevel), env: { ...process.env, ...claude.env } })
 const say = (s: string) => process.stdout.write(s + "\n")
 
 let stopped = false

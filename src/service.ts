@@ -1,33 +1,44 @@
-// Composition: config -> event store -> write side, read side, supervisor -> HTTP.
-// startService returns once the API is listening; stop() undoes it in reverse order.
+// Composition: one AppLive layer (config -> event store -> write side, read side ->
+// supervisor -> HTTP), run by a ManagedRuntime (src/main.ts). Each part is a layer of its
+// own so that a test builds the same program with a part swapped (its own store, an idle
+// supervisor, failing dependencies), never a copy of the wiring. Closing the runtime
+// undoes it in reverse: HTTP stops taking requests, the supervisor interrupts its runs,
+// the projections apply what those runs appended and checkpoint, the store closes.
 import { randomUUID } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Context, Effect, Exit, Layer, Logger as EffectLogger, Scope } from "effect"
-import { SessionCommands, SessionCommandsLive } from "./commands/sessionCommands.ts"
+import { Context, Effect, Layer, Logger as EffectLogger, ManagedRuntime } from "effect"
+import { makeSessionCommands, SessionCommands } from "./commands/sessionCommands.ts"
 import { claudeEnv, type Config } from "./config.ts"
-import { bypassPermissionsUnavailable } from "./process/claudePreflight.ts"
 import { prepareDataDir } from "./dataDir.ts"
-import { EventStore } from "./eventstore/eventStore.ts"
+import { EventStore, EventStoreFailure } from "./eventstore/eventStore.ts"
 import { openEventStore } from "./eventstore/openEventStore.ts"
-import { createApp } from "./http/app.ts"
-import { startHttpServer } from "./http/server.ts"
-import type { Logger } from "./log.ts"
+import { createApp, type HttpDeps } from "./http/app.ts"
+import { type HttpServer, startHttpServer } from "./http/server.ts"
+import { errorText, type Logger } from "./log.ts"
+import { fileCheckpoint } from "./process/checkpoint.ts"
+import { bypassPermissionsUnavailable } from "./process/claudePreflight.ts"
 import { makeRunPidFiles } from "./process/runPidFiles.ts"
 import { protectionFor } from "./process/sandbox.ts"
-import { makeSupervisor, type SupervisorShape } from "./process/supervisor.ts"
-import { activeStatuses } from "./domain/sessionState.ts"
-import type { EventStoreShape } from "./eventstore/eventStore.ts"
-import type { ProjectionsShape } from "./projections/projectionsService.ts"
-import type { ReadModelsShape } from "./projections/readModels.ts"
+import { makeRunSecrets, type RunSecrets as RunSecretsShape } from "./process/runSecrets.ts"
+import { makeSupervisor, Supervisor, type SupervisorConfig, type SupervisorShape } from "./process/supervisor.ts"
 import { Projections, ReadModels, ReadSideLive } from "./projections/readSide.ts"
 
-export interface RunningService {
-  readonly url: string
-  readonly supervisor: SupervisorShape
-  /** Stops taking requests, lets runs end as interrupted, checkpoints, closes the store. */
-  readonly stop: () => Promise<void>
+/** What the program is started with: the configuration, where it logs, Claude's environment. */
+export interface AppSettings {
+  readonly config: Config
+  readonly logger: Logger
+  /** The environment Claude's is derived from (the service's own by default). */
+  readonly env?: NodeJS.ProcessEnv
+  /** Test seam: the supervisor as configured, with these fields replaced. */
+  readonly supervisor?: Partial<SupervisorConfig>
+  /** Test seam: the HTTP app's dependencies, replaced in part (failing stores, lagging read models). */
+  readonly wrapHttp?: (deps: HttpDeps) => HttpDeps
 }
+
+export class App extends Context.Service<App, AppSettings>()("agentlog/App") {}
+export class RunSecrets extends Context.Service<RunSecrets, RunSecretsShape>()("agentlog/RunSecrets") {}
+export class Http extends Context.Service<Http, HttpServer>()("agentlog/Http") {}
 
 /** A stable id for this instance's data dir: recovery abandons only runs this instance started. */
 const instanceId = (dataDir: string): string => {
@@ -41,141 +52,171 @@ const instanceId = (dataDir: string): string => {
   }
 }
 
-/**
- * Recovery's shortcut: once the read models have caught up with the store's head, the
- * sessions list says which runs are queued or in flight, without reading every lifecycle
- * event ever recorded. Read models still catching up (a rebuild) cannot say: null.
- */
-const activeSessions = async (
-  store: EventStoreShape,
-  projections: ProjectionsShape,
-  readModels: ReadModelsShape
-): Promise<ReadonlyArray<string> | null> => {
-  const head = await Effect.runPromise(Effect.orElseSucceed(store.headPosition(), () => null))
-  if (head !== null && !(await Effect.runPromise(projections.waitForPosition(head, 1_000)))) return null
-  const found: Array<string> = []
-  let cursor: string | undefined
-  do {
-    const page = await Effect.runPromise(
-      Effect.result(readModels.listSessions({ status: [...activeStatuses], limit: 500, ...(cursor ? { cursor } : {}) }))
+export const EventStoreLive = Layer.effect(
+  EventStore,
+  Effect.gen(function* () {
+    const { config, logger } = yield* App
+    yield* Effect.try({
+      try: () => prepareDataDir(config.dataDir),
+      catch: (e) => new EventStoreFailure({ reason: `cannot create the data dir ${config.dataDir}: ${errorText(e)}` })
+    })
+    const store = yield* Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
+    logger.log("info", "event store open", { store: config.eventStore === "sqlite" ? "embedded" : "esdb", dataDir: config.dataDir })
+    return store
+  })
+)
+
+export const SessionCommandsLive = Layer.effect(
+  SessionCommands,
+  Effect.gen(function* () {
+    const { config } = yield* App
+    return makeSessionCommands(yield* EventStore, { instanceId: instanceId(config.dataDir) })
+  })
+)
+
+export const ReadSideAppLive = Layer.unwrap(Effect.map(App, ({ config }) => ReadSideLive(config.dataDir)))
+
+export const RunSecretsLive = Layer.sync(RunSecrets, makeRunSecrets)
+
+/** Lets the projections apply what the last runs appended before their checkpoint closes. */
+const drainProjections = Effect.gen(function* () {
+  const store = yield* EventStore
+  const projections = yield* Projections
+  const head = yield* Effect.orElseSucceed(store.headPosition(), () => null)
+  if (head) yield* projections.waitForPosition(head, 2_000)
+})
+
+export const SupervisorLive = Layer.effect(
+  Supervisor,
+  Effect.gen(function* () {
+    const { config, logger, env, supervisor: overrides } = yield* App
+    const protection = protectionFor(config.sandbox)
+    logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })
+    const supervisor = makeSupervisor(
+      yield* SessionCommands,
+      yield* EventStore,
+      {
+        maxRunning: config.maxRunning,
+        claudePath: config.claudePath,
+        supervisorId: instanceId(config.dataDir),
+        approvalTimeoutMs: config.approvalTimeoutMs,
+        interruptGraceMs: config.interruptGraceMs,
+        storeRetryMs: config.storeRetryMs,
+        env: claudeEnv(env ?? process.env),
+        maxQueued: config.maxQueued,
+        policy: {
+          protection,
+          privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
+          allowUnsandboxedBypass: config.allowUnsandboxedBypass,
+          mcpEnvAllow: config.mcpEnvAllow
+        },
+        pidFiles: makeRunPidFiles(join(config.dataDir, "runs")),
+        checkpoint: fileCheckpoint(join(config.dataDir, "supervisor-checkpoint.json")),
+        ...overrides
+      },
+      logger,
+      yield* RunSecrets
     )
-    if (page._tag === "Failure") return null
-    found.push(...page.success.items.map((s) => s.sessionId))
-    cursor = page.success.nextCursor ?? undefined
-  } while (cursor)
-  return found
+    const drain = Effect.orElseSucceed(drainProjections, () => false)
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({ try: () => supervisor.start(), catch: (e) => new EventStoreFailure({ reason: errorText(e) }) }),
+      () => Effect.andThen(Effect.promise(() => supervisor.shutdown()), drain)
+    )
+    return supervisor
+  })
+)
+
+export const HttpLive = Layer.effect(
+  Http,
+  Effect.gen(function* () {
+    const { config, logger, env, wrapHttp } = yield* App
+    const deps: HttpDeps = {
+      commands: yield* SessionCommands,
+      supervisor: yield* Supervisor,
+      runSecrets: yield* RunSecrets,
+      store: yield* EventStore,
+      projections: yield* Projections,
+      readModels: yield* ReadModels,
+      config: {
+        apiToken: config.apiToken,
+        hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
+        maxBodyBytes: config.maxBodyBytes,
+        readWaitMs: config.readWaitMs,
+        heartbeatMs: config.heartbeatMs,
+        sseStallMs: config.sseStallMs,
+        bypassPermissionsUnavailable: bypassPermissionsUnavailable(process.getuid?.(), claudeEnv(env ?? process.env)),
+        dataDir: config.dataDir
+      },
+      logger
+    }
+    const http = yield* Effect.acquireRelease(
+      Effect.promise(() => startHttpServer(createApp(wrapHttp ? wrapHttp(deps) : deps), {
+          host: config.host,
+          port: config.port,
+          limits: { maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient }
+        })),
+      (s) =>
+        Effect.promise(async () => {
+          logger.log("info", "shutting down")
+          await s.close()
+        })
+    )
+    logger.log("info", "agentlog listening", { url: http.url, maxRunning: config.maxRunning, auth: config.apiToken !== undefined })
+    return http
+  })
+)
+
+/** Effect's own log calls (the projections') go to the same JSON lines as everything else. */
+const EffectLogsLive = Layer.unwrap(
+  Effect.map(App, ({ logger }) =>
+    EffectLogger.layer([
+      EffectLogger.make<unknown, void>(({ message, logLevel }) => {
+        const level = logLevel === "Error" || logLevel === "Fatal" ? "error" : logLevel === "Warn" ? "warn" : logLevel === "Info" ? "info" : "debug"
+        const parts = Array.isArray(message) ? message : [message]
+        logger.log(level, parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" "))
+      })
+    ])
+  )
+)
+
+export interface AppParts {
+  readonly store?: Layer.Layer<EventStore, unknown, App>
+  readonly supervisor?: Layer.Layer<Supervisor, unknown, App | EventStore | SessionCommands | RunSecrets | Projections>
 }
 
-export const startService = async (
-  config: Config,
-  logger: Logger,
-  env: NodeJS.ProcessEnv = process.env
-): Promise<RunningService> => {
-  prepareDataDir(config.dataDir)
-  const storeLayer = Layer.effect(
-    EventStore,
-    Effect.acquireRelease(openEventStore(config.eventStore, config.dataDir), (s) => s.close())
+/** Everything but HTTP: the store, both sides, the supervisor (the parts given replace the real ones). */
+export const coreLayer = (parts: AppParts = {}) =>
+  (parts.supervisor ?? SupervisorLive).pipe(
+    Layer.provideMerge(Layer.mergeAll(SessionCommandsLive, ReadSideAppLive, RunSecretsLive)),
+    Layer.provideMerge(parts.store ?? EventStoreLive),
+    Layer.provide(EffectLogsLive)
   )
-  // Effect's own log calls (the projections') go to the same JSON lines as everything else.
-  const effectLogs = EffectLogger.make<unknown, void>(({ message, logLevel }) => {
-    const level = logLevel === "Error" || logLevel === "Fatal" ? "error" : logLevel === "Warn" ? "warn" : logLevel === "Info" ? "info" : "debug"
-    const parts = Array.isArray(message) ? message : [message]
-    logger.log(level, parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" "))
-  })
-  const layer = Layer.mergeAll(ReadSideLive(config.dataDir), SessionCommandsLive).pipe(
-    Layer.provideMerge(storeLayer),
-    Layer.provide(EffectLogger.layer([effectLogs]))
-  )
-  const scope = Effect.runSync(Scope.make())
-  const closeScope = () => Effect.runPromise(Scope.close(scope, Exit.void))
-  let ctx: Context.Context<EventStore | SessionCommands | Projections | ReadModels>
-  try {
-    ctx = await Effect.runPromise(Layer.buildWithScope(layer, scope))
-  } catch (e) {
-    await closeScope()
-    throw e
-  }
-  const store = Context.get(ctx, EventStore)
-  const commands = Context.get(ctx, SessionCommands)
-  const projections = Context.get(ctx, Projections)
-  const readModels = Context.get(ctx, ReadModels)
-  logger.log("info", "event store open", { store: config.eventStore === "sqlite" ? "embedded" : "esdb", dataDir: config.dataDir })
 
-  const protection = protectionFor(config.sandbox)
-  logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })
-  const supervisor = makeSupervisor(
-    commands,
-    store,
-    {
-      maxRunning: config.maxRunning,
-      claudePath: config.claudePath,
-      supervisorId: instanceId(config.dataDir),
-      approvalTimeoutMs: config.approvalTimeoutMs,
-      interruptGraceMs: config.interruptGraceMs,
-      storeRetryMs: config.storeRetryMs,
-      env: claudeEnv(env),
-      maxQueued: config.maxQueued,
-      policy: {
-        protection,
-        privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
-        allowUnsandboxedBypass: config.allowUnsandboxedBypass,
-        mcpEnvAllow: config.mcpEnvAllow
-      },
-      pidFiles: makeRunPidFiles(join(config.dataDir, "runs")),
-      activeSessions: () => activeSessions(store, projections, readModels)
-    },
-    logger
-  )
-  try {
-    await supervisor.recover()
-  } catch (e) {
-    await closeScope()
-    throw e
-  }
+/** The whole program. */
+export const appLayer = (parts: AppParts = {}) => HttpLive.pipe(Layer.provideMerge(coreLayer(parts)))
 
-  const app = createApp({
-    commands,
-    supervisor,
-    store,
-    projections,
-    readModels,
-    config: {
-      apiToken: config.apiToken,
-      hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
-      maxBodyBytes: config.maxBodyBytes,
-      readWaitMs: config.readWaitMs,
-      heartbeatMs: config.heartbeatMs,
-      sseStallMs: config.sseStallMs,
-      bypassPermissionsUnavailable: bypassPermissionsUnavailable(process.getuid?.(), claudeEnv(env)),
-      dataDir: config.dataDir
-    },
-    logger
-  })
-  let http: Awaited<ReturnType<typeof startHttpServer>>
-  try {
-    http = await startHttpServer(app, {
-      host: config.host,
-      port: config.port,
-      limits: { maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient }
+export const AppLive = appLayer()
+
+export interface RunningService {
+  readonly url: string
+  readonly supervisor: SupervisorShape
+  /** Stops taking requests, lets runs end as interrupted, checkpoints, closes the store. */
+  readonly stop: () => Promise<void>
+}
+
+/** Runs AppLive until stop(): for the entry point and for tests that start the service in process. */
+export const startService = async (settings: AppSettings, parts: AppParts = {}): Promise<RunningService> => {
+  const runtime = ManagedRuntime.make(appLayer(parts).pipe(Layer.provide(Layer.succeed(App)(settings))))
+  const { http, supervisor } = await runtime.runPromise(
+    Effect.gen(function* () {
+      return { http: yield* Http, supervisor: yield* Supervisor }
     })
-  } catch (e) {
-    await supervisor.shutdown()
-    await closeScope()
+  ).catch(async (e: unknown) => {
+    await runtime.dispose()
     throw e
-  }
-  logger.log("info", "agentlog listening", { url: http.url, maxRunning: config.maxRunning, auth: config.apiToken !== undefined })
-
+  })
   let stopping: Promise<void> | undefined
   const stop = () =>
-    (stopping ??= (async () => {
-      logger.log("info", "shutting down")
-      await http.close()
-      await supervisor.shutdown()
-      // Let the projections apply what the last runs appended before their checkpoint closes.
-      const head = await Effect.runPromise(Effect.orElseSucceed(store.headPosition(), () => null))
-      if (head) await Effect.runPromise(projections.waitForPosition(head, 2_000))
-      await closeScope()
-      logger.log("info", "stopped")
-    })())
+    (stopping ??= runtime.dispose().then(() => settings.logger.log("info", "stopped")))
   return { url: http.url, supervisor, stop }
 }

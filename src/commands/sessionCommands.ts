@@ -3,6 +3,7 @@
 // there is exactly one path by which events reach a session's stream.
 import { createHash, randomUUID } from "node:crypto"
 import { Context, Effect, Layer, Result, Semaphore, Stream } from "effect"
+import { backoffFor } from "../backoff.ts"
 import { decide, type SessionCommand } from "../domain/sessionDecider.ts"
 import type { DomainError } from "../domain/sessionErrors.ts"
 import { schemaVersions, type SessionEvent, type Source } from "../domain/sessionEvents.ts"
@@ -25,6 +26,8 @@ export interface CommandContext {
   readonly correlationId: string
   readonly causationId?: string
   readonly source: Source
+  /** A keyed request's fingerprint: a retry with the same Idempotency-Key compares it. */
+  readonly requestFingerprint?: string
 }
 
 export interface CommandOptions {
@@ -63,7 +66,8 @@ export interface SessionCommandsShape {
     ctx: CommandContext,
     options?: CommandOptions
   ) => Effect.Effect<CommandOutcome, CommandError>
-  readonly load: (sessionId: string) => Effect.Effect<LoadedSession, ReadError | DomainError>
+  /** `fresh`: read the stream even when the cache has the session (it may be behind the store). */
+  readonly load: (sessionId: string, options?: { readonly fresh?: boolean }) => Effect.Effect<LoadedSession, ReadError | DomainError>
 }
 
 export class SessionCommands extends Context.Service<SessionCommands, SessionCommandsShape>()("agentlog/SessionCommands") {}
@@ -82,20 +86,10 @@ const retryWhileUnavailable = <A, E extends { readonly _tag: string }>(
 ): Effect.Effect<A, E> =>
   forMs <= 0
     ? effect
-    : Effect.suspend(() => {
-      const deadline = Date.now() + forMs
-      const go = (delay: number): Effect.Effect<A, E> =>
-        Effect.catchIf(
-          effect,
-          (e) => e._tag === "EventStoreUnavailable" && Date.now() < deadline && keepRetrying(),
-          () =>
-            Effect.andThen(
-              Effect.sleep(Math.max(0, Math.min(delay, deadline - Date.now()))),
-              go(Math.min(delay * 2, maxRetryDelayMs))
-            )
-        )
-      return go(firstRetryDelayMs)
-    })
+    : Effect.retry(effect, {
+        schedule: backoffFor(firstRetryDelayMs, maxRetryDelayMs, forMs),
+        while: (e) => e._tag === "EventStoreUnavailable" && keepRetrying()
+      })
 
 /**
  * Claude messages carry a uuid; deriving the event id from it (and the session and run)
@@ -129,7 +123,16 @@ interface Foldable {
 
 const runIdOf = (e: SessionEvent): string | undefined => ("runId" in e.data ? e.data.runId : undefined)
 
-export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShape => {
+export interface SessionCommandsConfig {
+  /**
+   * This agentlog instance, written into every event's metadata as `instanceId`: the
+   * process manager leaves a run accepted by another instance (which holds its MCP
+   * secrets) to that instance first.
+   */
+  readonly instanceId?: string
+}
+
+export const makeSessionCommands = (store: EventStoreShape, config: SessionCommandsConfig = {}): SessionCommandsShape => {
   // Folding a long stream for every Claude message would be quadratic; the cache keeps the
   // last known state, and the expected revision on append proves it is still current.
   const cache = new Map<string, LoadedSession>()
@@ -180,10 +183,10 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
       Effect.tap((loaded) => Effect.sync(() => remember(sessionId, loaded)))
     )
 
-  const load = (sessionId: string) =>
+  const load = (sessionId: string, options?: { readonly fresh?: boolean }) =>
     Effect.gen(function* () {
       const stream = yield* Effect.fromResult(streamOf(sessionId))
-      const cached = cache.get(sessionId)
+      const cached = options?.fresh ? undefined : cache.get(sessionId)
       return cached ?? (yield* readFromStore(sessionId, stream))
     })
 
@@ -246,7 +249,9 @@ export const makeSessionCommands = (store: EventStoreShape): SessionCommandsShap
             ...(ctx.causationId !== undefined ? { causationId: ctx.causationId } : {}),
             schemaVersion: schemaVersions[e.type],
             recordedAt,
-            source: ctx.source
+            source: ctx.source,
+            ...(ctx.requestFingerprint !== undefined ? { requestFingerprint: ctx.requestFingerprint } : {}),
+            ...(config.instanceId !== undefined ? { instanceId: config.instanceId } : {})
           }
         }
       })

@@ -165,7 +165,11 @@ export const EventMetadata = Schema.Struct({
   causationId: Schema.optionalKey(Id),
   schemaVersion: Schema.Int,
   recordedAt: Schema.String,
-  source: Source
+  source: Source,
+  /** The agentlog instance that appended it (the process manager leaves other instances' requests to them first). */
+  instanceId: Schema.optionalKey(Id),
+  /** A request with an Idempotency-Key: its fingerprint, compared when the key comes again. */
+  requestFingerprint: Schema.optionalKey(Id)
 })
 export type EventMetadata = typeof EventMetadata.Type
 

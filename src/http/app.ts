@@ -9,7 +9,6 @@ import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { hostGuard } from "./hostGuard.ts"
 import { eventRoutes } from "./eventRoutes.ts"
-import { makeIdempotency, openIdempotencyStore } from "./idempotency.ts"
 import { methodNotAllowed, notFound, problemResponse, toProblem } from "./problem.ts"
 import { readRoutes } from "./readRoutes.ts"
 import { requestLog } from "./requestLog.ts"
@@ -21,15 +20,6 @@ import { webStatic } from "./webStatic.ts"
 
 export type { HttpConfig, HttpDeps } from "./deps.ts"
 
-const disposers = new WeakMap<object, () => void>()
-
-/** Releases what createApp opened (api.db). startHttpServer's close() calls it. */
-export const disposeApp = (app: object): void => {
-  const d = disposers.get(app)
-  disposers.delete(app)
-  d?.()
-}
-
 const hasUnreadBody = (request: Request, status: number): boolean =>
   request.body !== null &&
   (request.headers.has("transfer-encoding") || (request.headers.get("content-length") ?? "0") !== "0") &&
@@ -37,8 +27,6 @@ const hasUnreadBody = (request: Request, status: number): boolean =>
 
 export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   const app = new Hono<HttpEnv>()
-  const idempotencyStore = deps.idempotency ?? openIdempotencyStore(deps.config.dataDir)
-  if (deps.idempotency === undefined) disposers.set(app, () => idempotencyStore.close())
 
   app.use("*", requestLog(deps.logger))
   // A body the app did not read to the end (refused before or while reading it) is left
@@ -61,7 +49,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   })
 
   serviceRoutes(app, deps)
-  sessionRoutes(app, deps, makeIdempotency(idempotencyStore))
+  sessionRoutes(app, deps)
   readRoutes(app, deps)
   eventRoutes(app, deps)
   approvalRoutes(app, deps)

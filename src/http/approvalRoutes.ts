@@ -1,7 +1,7 @@
 // POST /v1/approvals/:id/decision: finds the approval's session in the read model (an
 // approval requested a moment ago may not be projected yet: then it waits, bounded, for
-// the read models to reach the store's head and looks again), and hands the decision to
-// the supervisor, which records ApprovalDecided and releases the waiting Claude process.
+// the read models to reach the store's head and looks again), and records ApprovalDecided;
+// the supervisor running the Claude process that waits on it reacts to that event.
 import type { Hono } from "hono"
 import { Effect } from "effect"
 import { ApprovalNotFound } from "../domain/sessionErrors.ts"
@@ -11,7 +11,7 @@ import { accepted, acceptedBody, commandContext, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
-  const { readModels, supervisor, store, projections } = deps
+  const { readModels, commands, store, projections } = deps
   const handle = router(app, deps)
 
   const sessionOfApproval = (approvalId: string) =>
@@ -29,10 +29,11 @@ export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   handle(routes.decideApproval, ({ c, id: approvalId, body: b }) =>
     Effect.gen(function* () {
       const sessionId = yield* sessionOfApproval(approvalId)
-      const outcome = yield* supervisor.decideApproval(
-        sessionId,
-        approvalId,
+      const outcome = yield* commands.handle(
         {
+          kind: "DecideApproval",
+          sessionId,
+          approvalId,
           decision: b.decision,
           ...(b.message !== undefined ? { message: b.message } : {}),
           ...(b.updatedInput !== undefined ? { updatedInput: b.updatedInput } : {}),

@@ -3,11 +3,11 @@
 import type { SessionCommandsShape } from "../commands/sessionCommands.ts"
 import type { EventStoreShape } from "../eventstore/eventStore.ts"
 import type { Logger } from "../log.ts"
+import type { RunSecrets } from "../process/runSecrets.ts"
 import type { SupervisorShape } from "../process/supervisor.ts"
 import type { ProjectionsShape } from "../projections/projectionsService.ts"
 import type { ReadModelsShape } from "../projections/readModels.ts"
 import type { HostGuardConfig } from "./hostGuard.ts"
-import type { IdempotencyStore } from "./idempotency.ts"
 
 export interface HttpConfig {
   /** When set, every route but /healthz needs `Authorization: Bearer <apiToken>`. */
@@ -24,18 +24,19 @@ export interface HttpConfig {
   readonly sseStallMs?: number
   /** Set (to the reason) when Claude would refuse permissionMode bypassPermissions here: such runs are refused. */
   readonly bypassPermissionsUnavailable?: string | undefined
-  /** Where api.db (idempotency keys) lives. */
+  /** The data dir (the page's build check and the token file live beside it). */
   readonly dataDir: string
 }
 
 export interface HttpDeps {
   readonly commands: SessionCommandsShape
-  readonly supervisor: SupervisorShape
+  /** Read only: where a queued run stands. Work reaches the supervisor through the store. */
+  readonly supervisor: Pick<SupervisorShape, "queuePosition" | "seen" | "queueFull">
+  /** Where a launch, continue or fork leaves its MCP secrets for the supervisor. */
+  readonly runSecrets: RunSecrets
   readonly store: EventStoreShape
   readonly projections: ProjectionsShape
   readonly readModels: ReadModelsShape
   readonly config: HttpConfig
   readonly logger: Logger
-  /** Defaults to `<dataDir>/api.db`, opened by createApp and closed by disposeApp. */
-  readonly idempotency?: IdempotencyStore
 }

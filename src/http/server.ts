@@ -1,12 +1,11 @@
 // Serves an app with @hono/node-server on host:port. close() stops accepting, ends every
 // open connection (SSE streams included: their subscriptions are interrupted when the
-// socket closes) and releases what createApp opened (also released when listening fails).
+// socket closes).
 import type { AddressInfo, Socket } from "node:net"
 import { createServer, type Server } from "node:http"
 import type { Duplex } from "node:stream"
 import { getRequestListener, RequestError } from "@hono/node-server"
 import type { Hono } from "hono"
-import { disposeApp } from "./app.ts"
 import type { HttpEnv } from "./env.ts"
 import { badRequest, problemContentType, problemResponse, toProblem } from "./problem.ts"
 
@@ -40,10 +39,7 @@ export const startHttpServer = (
   options: { readonly host: string; readonly port: number; readonly limits?: Partial<ConnectionLimits> }
 ): Promise<HttpServer> =>
   new Promise((resolve, reject) => {
-    const onError = (e: unknown) => {
-      disposeApp(app)
-      reject(e)
-    }
+    const onError = (e: unknown) => reject(e)
     const limits = { ...defaultLimits, ...options.limits }
     const listener = getRequestListener(app.fetch, { hostname: options.host, errorHandler: answerUnparsedRequest })
     const server: Server = createServer(
@@ -65,10 +61,7 @@ export const startHttpServer = (
         port: info.port,
         close: () =>
           (closing ??= new Promise<void>((done) => {
-            server.close(() => {
-              disposeApp(app)
-              done()
-            })
+            server.close(() => done())
             server.closeIdleConnections()
             server.closeAllConnections()
           }))

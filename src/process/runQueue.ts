@@ -1,15 +1,35 @@
-// At most `limit` Claude processes at once; further runs wait their turn in order.
-export class RunQueue {
-  readonly #limit: number
-  #running = 0
-  readonly #waiting: Array<{ readonly key: string; readonly start: () => void; readonly skip: () => void }> = []
+// The runs waiting for a slot, oldest first. The process manager adds a run when it sees
+// the event that queued it (so the order is the store's order, across restarts too) and
+// takes the oldest one that is ready whenever a slot is free. A run accepted by another
+// instance is ready only later (`readyAt`): that instance gets the first chance to take it.
+export interface QueuedRun {
+  readonly sessionId: string
+  readonly runId: string
+  /** Epoch ms from which this instance may take it. */
+  readonly readyAt: number
+  /** The instance that accepted the request (and holds its MCP secrets); undefined: unknown. */
+  readonly acceptedBy: string | undefined
+}
 
-  constructor(limit: number) {
-    this.#limit = Math.max(1, limit)
+export class RunQueue {
+  readonly #waiting: Array<QueuedRun> = []
+
+  get size(): number {
+    return this.#waiting.length
   }
 
-  get running(): number {
-    return this.#running
+  /** Queues a session's run behind the others; a session has at most one queued run. */
+  add(run: QueuedRun): void {
+    this.remove(run.sessionId)
+    this.#waiting.push(run)
+  }
+
+  /** Drops the session's queued run (started elsewhere, interrupted); false when none. */
+  remove(sessionId: string): boolean {
+    const i = this.#waiting.findIndex((w) => w.sessionId === sessionId)
+    if (i < 0) return false
+    this.#waiting.splice(i, 1)
+    return true
   }
 
   /** How many runs wait for a slot. */
@@ -18,33 +38,21 @@ export class RunQueue {
   }
 
   /** 1-based place in the queue, or undefined when not waiting. */
-  position(key: string): number | undefined {
-    const i = this.#waiting.findIndex((w) => w.key === key)
+  position(sessionId: string): number | undefined {
+    const i = this.#waiting.findIndex((w) => w.sessionId === sessionId)
     return i < 0 ? undefined : i + 1
   }
 
-  /** Runs `task` when a slot is free (the slot is released when it settles), or "cancelled". */
-  enqueue<A>(key: string, task: () => Promise<A>): Promise<A | "cancelled"> {
-    return new Promise<A | "cancelled">((resolve, reject) => {
-      const start = () => {
-        this.#running++
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            this.#running--
-            this.#waiting.shift()?.start()
-          })
-      }
-      if (this.#running < this.#limit) start()
-      else this.#waiting.push({ key, start, skip: () => resolve("cancelled") })
-    })
+  /** Removes and returns the oldest run ready at `now`. */
+  take(now: number): QueuedRun | undefined {
+    const i = this.#waiting.findIndex((w) => w.readyAt <= now)
+    return i < 0 ? undefined : this.#waiting.splice(i, 1)[0]
   }
 
-  /** Drops a waiting run (interrupted before it started); false when it was not waiting. */
-  cancel(key: string): boolean {
-    const i = this.#waiting.findIndex((w) => w.key === key)
-    if (i < 0) return false
-    this.#waiting.splice(i, 1)[0]!.skip()
-    return true
+  /** When the earliest run that is not ready yet becomes ready. */
+  nextReadyAt(now: number): number | undefined {
+    let next: number | undefined
+    for (const w of this.#waiting) if (w.readyAt > now && (next === undefined || w.readyAt < next)) next = w.readyAt
+    return next
   }
 }

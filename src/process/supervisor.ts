@@ -1,30 +1,37 @@
-// Supervises Claude Code runs: starts queued runs when a slot is free, turns every Claude
-// message and every lifecycle change into a command on the session decider, answers
-// Claude's permission questions from approval decisions, and accounts for every run that
-// ends, fails, is interrupted or is found orphaned at start-up.
+// The supervisor is the process manager of the event store: it follows the lifecycle
+// events of every session stream from its checkpoint and reacts to them. A run queued by
+// SessionLaunched, SessionForked or ContinueRequested is claimed by appending RunStarted
+// with the stream's expected revision (so of several instances on one store exactly one
+// runs it) when this instance has a free slot; InterruptRequested stops the run's process;
+// ApprovalDecided releases the Claude process waiting on it. Nothing else hands it work:
+// HTTP handlers decide and append, and recovery after a restart is the same subscription
+// replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Context, Effect, Result } from "effect"
+import { Cause, Context, Effect, Fiber, Result, Stream } from "effect"
 import type {
   CommandContext,
-  CommandError,
   CommandOptions,
   CommandOutcome,
+  LoadedSession,
   SessionCommandsShape
 } from "../commands/sessionCommands.ts"
 import { isResultError, type ClaudeMessage } from "../domain/claudeMessages.ts"
 import type { RunOutcome, SessionCommand } from "../domain/sessionDecider.ts"
+import { validateEvent } from "../domain/sessionEvents.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import type { Session } from "../domain/sessionState.ts"
-import { sessionIdOf } from "../domain/streamName.ts"
-import type { EventStoreShape, RecordedEvent } from "../eventstore/eventStore.ts"
+import { sessionIdOf, streamPrefix } from "../domain/streamName.ts"
+import type { EventStoreShape, Position, RecordedEvent } from "../eventstore/eventStore.ts"
+import { comparePositions } from "../eventstore/position.ts"
 import { errorText, type Logger } from "../log.ts"
+import { backoff } from "../backoff.ts"
+import { memoryCheckpoint, type Checkpoint } from "./checkpoint.ts"
 import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
-import { inFlightSessions } from "./inFlightSessions.ts"
 import { RunQueue } from "./runQueue.ts"
-import { followStore, type StoreFollower } from "./storeFollower.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import type { RunPolicy } from "./sandbox.ts"
+import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -49,52 +56,63 @@ export interface SupervisorConfig {
    * recorded stops the run; the start and end of a run are retried until they are recorded.
    */
   readonly storeRetryMs?: number
+  /** Where the subscription resumes after a restart (default: in memory, from the start). */
+  readonly checkpoint?: Checkpoint
   /**
-   * The sessions whose run is queued or in flight, when a read model that has caught up with
-   * the store can say so cheaply; null when it cannot (then recovery scans the store).
+   * How long a run accepted by another instance is left to that instance before this one
+   * may claim it (default 2 s): the instance that took the request runs it when it has a
+   * free slot, and any instance with a free slot does when it has not.
    */
-  readonly activeSessions?: () => Promise<ReadonlyArray<string> | null>
-}
-
-export interface ApprovalAnswer {
-  readonly decision: "allow" | "deny"
-  readonly message?: string
-  readonly updatedInput?: { readonly [k: string]: import("effect").Schema.Json }
-  readonly decidedBy: string
+  readonly foreignClaimDelayMs?: number
 }
 
 export interface SupervisorShape {
-  /** Starts (or queues) the session's current run; `secrets` are the unredacted options. */
-  readonly submit: (sessionId: string, runId: string, options?: SessionOptions) => void
-  readonly interrupt: (
-    sessionId: string,
-    requestedBy: string,
-    ctx: CommandContext,
-    expectedRevision?: bigint
-  ) => Effect.Effect<CommandOutcome, CommandError>
-  readonly decideApproval: (
-    sessionId: string,
-    approvalId: string,
-    answer: ApprovalAnswer,
-    ctx: CommandContext
-  ) => Effect.Effect<CommandOutcome, CommandError>
-  /** Abandons this instance's orphaned runs and requeues runs that never started. */
-  readonly recover: () => Promise<{ abandoned: number; requeued: number }>
+  /**
+   * Ends orphaned claude processes, subscribes from the checkpoint and resolves once it has
+   * caught up: this instance's runs left in flight by a crash are then abandoned, and
+   * queued runs start, oldest first, as slots allow.
+   */
+  readonly start: () => Promise<{ abandoned: number; requeued: number }>
   /** Stops taking work; interrupts running runs; abandons what does not stop in time. */
   readonly shutdown: () => Promise<void>
+  /** 1-based place of the session's run among those waiting for a slot here. */
   readonly queuePosition: (sessionId: string) => number | undefined
   readonly runningCount: () => number
   /** True when maxQueued runs already wait: a new run would be refused. */
   readonly queueFull: () => boolean
+  /** Resolves true once the subscription has reacted to the event at `position` (false after `timeoutMs`). */
+  readonly seen: (position: Position, timeoutMs: number) => Promise<boolean>
 }
 
 export class Supervisor extends Context.Service<Supervisor, SupervisorShape>()("agentlog/Supervisor") {}
+
+/** The run-lifecycle events the process manager reacts to. */
+const opening = ["SessionLaunched", "SessionForked", "ContinueRequested"] as const
+const closing = ["RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"] as const
+export const processManagerEvents: ReadonlyArray<string> = [
+  ...opening,
+  "RunStarted",
+  "InterruptRequested",
+  "ApprovalDecided",
+  ...closing
+]
+
+interface OpenRun {
+  readonly runId: string
+  /** The last position handled before the event that opened the run: replay resumes after it. */
+  readonly before: Position | "start"
+  readonly acceptedBy: string | undefined
+  /** Set by RunStarted: the instance running it. */
+  startedBy: string | undefined
+  started: boolean
+}
 
 interface LiveRun {
   readonly sessionId: string
   readonly runId: string
   claude: RunningClaude | undefined
   interrupted: boolean
+  stopping: Promise<void> | undefined
 }
 
 interface Waiter {
@@ -107,9 +125,8 @@ const supervisorCtx = (runId: string): CommandContext => ({ correlationId: runId
 const claudeCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "claude" })
 
 const defaultStoreRetryMs = 15_000
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
+const defaultForeignClaimDelayMs = 2_000
+const checkpointEveryMs = 200
 
 /** What went wrong, in words, from a failed result message. */
 const resultError = (r: ClaudeMessage): string => {
@@ -119,19 +136,38 @@ const resultError = (r: ClaudeMessage): string => {
   return `Claude ended with ${how}${text ? `: ${text}` : ""}`
 }
 
+const instanceOf = (metadata: unknown): string | undefined => {
+  const m = metadata as { instanceId?: unknown } | null
+  return typeof m === "object" && m !== null && typeof m.instanceId === "string" ? m.instanceId : undefined
+}
+
 export const makeSupervisor = (
   commands: SessionCommandsShape,
   store: EventStoreShape,
   config: SupervisorConfig,
-  logger: Logger
+  logger: Logger,
+  secrets: RunSecrets = makeRunSecrets()
 ): SupervisorShape => {
-  const queue = new RunQueue(config.maxRunning)
+  const me = config.supervisorId
+  const queue = new RunQueue()
+  const open = new Map<string, OpenRun>()
   const live = new Map<string, LiveRun>()
   const waiters = new Map<string, Waiter>()
-  const secrets = new Map<string, SessionOptions>()
   const settled = new Set<Promise<unknown>>()
-  let accepting = true
+  const checkpoint = config.checkpoint ?? memoryCheckpoint()
+  const foreignDelay = config.foreignClaimDelayMs ?? defaultForeignClaimDelayMs
   const pidFiles = config.pidFiles ?? noPidFiles
+  let accepting = true
+  let caughtUp = false
+  let subscribed = false
+  let busy = 0
+  let lastSeen: Position | "start" = checkpoint.read()
+  let seenWaiters: Array<{ readonly position: Position; readonly resolve: (ok: boolean) => void }> = []
+  let subscription: Fiber.Fiber<unknown, unknown> | undefined
+  let readyTimer: NodeJS.Timeout | undefined
+  let checkpointTimer: NodeJS.Timeout | undefined
+  let written: Position | "start" | undefined
+
   /**
    * The supervisor's own appends ride out a short store outage (see storeRetryMs), until
    * shutdown. The first retry of each command is logged: meanwhile Claude waits.
@@ -150,7 +186,7 @@ export const makeSupervisor = (
     }
   }
 
-  const run = <A>(e: Effect.Effect<A, CommandError>) => Effect.runPromise(Effect.result(e))
+  const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(Effect.result(e))
 
   /** A decided approval releases the Claude process waiting on it, if it is one of ours. */
   const release = (d: { readonly approvalId: string; readonly decision: string; readonly message?: string | undefined; readonly updatedInput?: unknown }) => {
@@ -165,7 +201,6 @@ export const makeSupervisor = (
     )
   }
 
-  /** Every decided approval, whoever decided it, releases the Claude process waiting on it. */
   const afterCommand = (outcome: CommandOutcome) => {
     for (const e of outcome.events) if (e.type === "ApprovalDecided") release(e.data)
     if (outcome.events.length > 0) {
@@ -188,34 +223,24 @@ export const makeSupervisor = (
    * of a run): tried again, with backoff, for as long as the store is unavailable. Only a
    * shutdown stops it; recovery at the next start then accounts for the run.
    */
-  const whileUnavailable = async <A, E extends { readonly _tag: string }>(
-    what: string,
-    sessionId: string,
-    attempt: () => Promise<Result.Result<A, E>>
-  ): Promise<Result.Result<A, E>> => {
-    let delay = 500
-    for (;;) {
-      const r = await attempt()
-      if (Result.isSuccess(r) || r.failure._tag !== "EventStoreUnavailable" || !accepting) return r
-      logger.log("warn", `${what}: the event store is unavailable; trying again`, {
-        sessionId,
-        inMs: delay,
-        error: errorText(r.failure)
-      })
-      await sleep(delay)
-      delay = Math.min(delay * 2, 10_000)
-    }
-  }
+  const whileUnavailable = <A, E extends { readonly _tag: string }>(what: string, sessionId: string, effect: Effect.Effect<A, E>) =>
+    run(
+      effect.pipe(
+        Effect.tapError((e) =>
+          Effect.sync(() => {
+            if (e._tag === "EventStoreUnavailable" && accepting)
+              logger.log("warn", `${what}: the event store is unavailable; trying again`, { sessionId, error: errorText(e) })
+          })
+        ),
+        Effect.retry({ schedule: backoff(500, 10_000), while: (e) => e._tag === "EventStoreUnavailable" && accepting })
+      )
+    )
 
   const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
-    const r = await whileUnavailable("recording the end of a run", sessionId, () =>
-      run(
-        handle(
-          { kind: "FinishRun", sessionId, runId, outcome },
-          supervisorCtx(runId),
-          persistent("recording the end of a run", sessionId)
-        )
-      )
+    const r = await whileUnavailable(
+      "recording the end of a run",
+      sessionId,
+      handle({ kind: "FinishRun", sessionId, runId, outcome }, supervisorCtx(runId), persistent("recording the end of a run", sessionId))
     )
     // InvalidTransition: already ended (an abandon, or an earlier attempt whose answer was lost).
     if (Result.isFailure(r) && r.failure._tag !== "InvalidTransition")
@@ -279,48 +304,92 @@ export const makeSupervisor = (
     return answer
   }
 
-  /** Records that this instance starts the run; false when it is not (or no longer) this instance's to run. */
-  const startRun = async (sessionId: string, runId: string, resume: string | undefined): Promise<boolean> => {
+  /** Claims the run: true when this instance's RunStarted was appended (or, after an outage, found). */
+  const claim = async (sessionId: string, runId: string, resume: string | undefined): Promise<boolean> => {
     let outage = false
-    const started = await whileUnavailable("starting a run", sessionId, async () => {
-      const r = await run(
-        handle(
-          {
-            kind: "StartRun",
-            sessionId,
-            runId,
-            supervisorId: config.supervisorId,
-            ...(resume ? { resume } : {}),
-            ...(config.policy ? { sandbox: config.policy.protection } : {})
-          },
-          supervisorCtx(runId),
-          persistent("starting a run", sessionId)
-        )
-      )
-      if (Result.isFailure(r) && r.failure._tag === "EventStoreUnavailable") outage = true
-      return r
-    })
+    const started = await whileUnavailable(
+      "starting a run",
+      sessionId,
+      handle(
+        {
+          kind: "StartRun",
+          sessionId,
+          runId,
+          supervisorId: me,
+          ...(resume ? { resume } : {}),
+          ...(config.policy ? { sandbox: config.policy.protection } : {})
+        },
+        supervisorCtx(runId),
+        persistent("starting a run", sessionId)
+      ).pipe(Effect.tapError((e) => Effect.sync(() => void (outage ||= e._tag === "EventStoreUnavailable"))))
+    )
     if (Result.isSuccess(started)) return true
     if (!outage || started.failure._tag !== "InvalidTransition") return false
     // Refused after an outage: an earlier attempt may have been written with its answer lost.
     const now = await run(commands.load(sessionId))
     const s = Result.isSuccess(now) ? now.success.state : null
-    return s !== null && s.runId === runId && s.status === "running" && s.runSupervisorId === config.supervisorId
+    return s !== null && s.runId === runId && s.status === "running" && s.runSupervisorId === me
   }
 
-  const execute = async (sessionId: string, runId: string): Promise<void> => {
-    const loaded = await whileUnavailable("loading a session to start its run", sessionId, () => run(commands.load(sessionId)))
+  /** Stops the run's process once, however many times it is asked (an interrupt, a shutdown). */
+  const stopProcess = (lr: LiveRun) => {
+    lr.interrupted = true
+    const c = lr.claude
+    if (!c || lr.stopping) return
+    logger.log("info", "stopping claude", { sessionId: lr.sessionId, runId: lr.runId, graceMs: config.interruptGraceMs })
+    lr.stopping = (async () => {
+      // The deadline starts now: a claude that never answers the interrupt is killed all the same.
+      const timer = setTimeout(() => c.kill(), config.interruptGraceMs)
+      await c.interrupt()
+      await c.done
+      clearTimeout(timer)
+    })()
+  }
+
+  const execute = async (sessionId: string, runId: string, acceptedBy: string | undefined): Promise<void> => {
+    const queuedHere = (l: LoadedSession) => l.state !== null && l.state.runId === runId && l.state.status === "queued"
+    // The cache may not have the append this reacts to yet (the store can announce it first).
+    const loaded = await whileUnavailable(
+      "loading a session to start its run",
+      sessionId,
+      commands.load(sessionId).pipe(Effect.flatMap((l) => (queuedHere(l) ? Effect.succeed(l) : commands.load(sessionId, { fresh: true }))))
+    )
     if (Result.isFailure(loaded) || loaded.success.state === null) return
     const s: Session = loaded.success.state
-    // Not started while shutting down: it stays queued in the store and is requeued at start-up.
+    // Not started while shutting down: it stays queued in the store for the next start.
     if (s.runId !== runId || s.status !== "queued" || !accepting) return
-    const options: SessionOptions = { ...s.runOptions, ...secrets.get(runId) }
-    secrets.delete(runId)
+    const options: SessionOptions = { ...s.runOptions, ...secrets.take(runId) }
+    const missing = missingSecrets(options)
+    if (missing.length > 0) {
+      // Only the instance that accepted the request ever held these; another leaves the run to it.
+      if (acceptedBy !== undefined && acceptedBy !== me) return
+      const which = missing.map((m) => `MCP secret for ${m}`).join(", ")
+      const error = `${which} ${missing.length === 1 ? "is" : "are"} no longer available (agentlog keeps secrets in memory only, and it restarted); continue with ${missing.length === 1 ? "it" : "them"} resent`
+      logger.log("warn", "a queued run lost its MCP secrets; recorded as failed", { sessionId, runId, missing })
+      await finish(sessionId, runId, { kind: "failed", error })
+      return
+    }
     const resume = s.claudeSessionId
-    // Another instance started it, or it was interrupted while queued: not ours to run.
-    if (!(await startRun(sessionId, runId, resume))) return
-    const lr: LiveRun = { sessionId, runId, claude: undefined, interrupted: false }
+    const lr: LiveRun = { sessionId, runId, claude: undefined, interrupted: false, stopping: undefined }
+    // Registered before the claim: an interrupt that follows RunStarted at once finds it.
     live.set(sessionId, lr)
+    try {
+      // Another instance started it, or it was interrupted while queued: not ours to run.
+      if (!(await claim(sessionId, runId, resume))) return
+      await runClaude(lr, s, options, resume)
+    } finally {
+      pidFiles.forget(runId)
+      if (live.get(sessionId) === lr) live.delete(sessionId)
+      for (const [id, w] of waiters) {
+        if (w.sessionId !== sessionId) continue
+        clearTimeout(w.timer)
+        waiters.delete(id)
+      }
+    }
+  }
+
+  const runClaude = async (lr: LiveRun, s: Session, options: SessionOptions, resume: string | undefined) => {
+    const { sessionId, runId } = lr
     const timeoutMs = options.approvalTimeoutMs ?? config.approvalTimeoutMs
     let recordFailure: string | undefined
     let recordedResult: RunOutcome | undefined
@@ -369,7 +438,7 @@ export const makeSupervisor = (
         }
       )
       // An interrupt that arrived while the process was being started.
-      if (lr.interrupted) void stopProcess(lr)
+      if (lr.interrupted) stopProcess(lr)
       const end = await lr.claude.done
       const after = await run(commands.load(sessionId))
       const interruptRequested =
@@ -391,132 +460,219 @@ export const makeSupervisor = (
       await finish(sessionId, runId, outcome)
     } catch (e) {
       await finish(sessionId, runId, { kind: "failed", error: `could not run claude: ${errorText(e)}` })
-    } finally {
-      pidFiles.forget(runId)
-      live.delete(sessionId)
-      for (const [id, w] of waiters) {
-        if (w.sessionId !== sessionId) continue
-        clearTimeout(w.timer)
-        waiters.delete(id)
-      }
     }
   }
 
-  const stopProcess = async (lr: LiveRun) => {
-    lr.interrupted = true
-    const c = lr.claude
-    if (!c) return
-    // The deadline starts now: a claude that never answers the interrupt is killed all the same.
-    const timer = setTimeout(() => c.kill(), config.interruptGraceMs)
-    await c.interrupt()
-    await c.done
-    clearTimeout(timer)
-  }
-
-  const submit = (sessionId: string, runId: string, options?: SessionOptions) => {
-    if (!accepting) return
-    if (options) secrets.set(runId, options)
-    const p = queue.enqueue(sessionId, () => execute(sessionId, runId)).catch((e) => {
-      logger.log("error", "run crashed", { sessionId, runId, error: errorText(e) })
-    })
-    settled.add(p)
-    void p.finally(() => settled.delete(p))
-  }
-
-  const interrupt = (sessionId: string, requestedBy: string, ctx: CommandContext, expectedRevision?: bigint) =>
-    handle({ kind: "RequestInterrupt", sessionId, requestedBy }, ctx, expectedRevision !== undefined ? { expectedRevision } : undefined).pipe(
-      Effect.tap((outcome) =>
-        Effect.sync(() => {
-          queue.cancel(sessionId)
-          const lr = live.get(sessionId)
-          if (lr && lr.runId === outcome.state.runId) void stopProcess(lr)
+  /** Starts queued runs, oldest first, while slots are free. */
+  const pump = () => {
+    if (!caughtUp || !accepting) return
+    const now = Date.now()
+    while (busy < Math.max(1, config.maxRunning)) {
+      const next = queue.take(now)
+      if (!next) break
+      busy++
+      const p = execute(next.sessionId, next.runId, next.acceptedBy)
+        .catch((e: unknown) => logger.log("error", "run crashed", { sessionId: next.sessionId, runId: next.runId, error: errorText(e) }))
+        .finally(() => {
+          busy--
+          settled.delete(p)
+          pump()
         })
-      )
-    )
+      settled.add(p)
+    }
+    // A run accepted elsewhere becomes ours to take later, if it is still waiting then.
+    const later = queue.nextReadyAt(now)
+    if (readyTimer) clearTimeout(readyTimer)
+    readyTimer = later === undefined ? undefined : setTimeout(pump, later - now)
+  }
 
-  const decideApproval = (sessionId: string, approvalId: string, answer: ApprovalAnswer, ctx: CommandContext) =>
-    handle({ kind: "DecideApproval", sessionId, approvalId, ...answer }, ctx)
+  /** Resume after this position: nothing before it belongs to a run still open. */
+  const lowWater = (): Position | "start" => {
+    let low: Position | "start" = lastSeen
+    for (const r of open.values()) {
+      if (r.before === "start") return "start"
+      if (low === "start" || comparePositions(r.before, low) < 0) low = r.before
+    }
+    return low
+  }
 
-  /**
-   * Approvals decided and interrupts requested through another agentlog instance on the same
-   * store reach this instance's runs through the store (its own commands acted on them already).
-   */
-  let follower: StoreFollower | undefined
-  const onRecorded = (e: RecordedEvent) => {
-    const sessionId = sessionIdOf(e.stream)
-    const d = e.data as { approvalId?: unknown; decision?: unknown; message?: unknown; updatedInput?: unknown; runId?: unknown }
-    if (!sessionId || typeof d !== "object" || d === null) return
-    if (e.type === "ApprovalDecided" && typeof d.approvalId === "string" && typeof d.decision === "string") {
-      release({
-        approvalId: d.approvalId,
-        decision: d.decision,
-        ...(typeof d.message === "string" ? { message: d.message } : {}),
-        updatedInput: d.updatedInput
-      })
-    } else if (e.type === "InterruptRequested") {
-      queue.cancel(sessionId)
-      const lr = live.get(sessionId)
-      if (lr && lr.runId === d.runId && !lr.interrupted) {
-        logger.log("info", "interrupt requested through another instance", { sessionId, runId: lr.runId })
-        void stopProcess(lr)
-      }
+  const saveCheckpoint = () => {
+    checkpointTimer = undefined
+    const at = lowWater()
+    if (written !== undefined && (at === written || (at !== "start" && written !== "start" && comparePositions(at, written) === 0))) return
+    try {
+      checkpoint.write(at)
+      written = at
+    } catch (e) {
+      logger.log("warn", "could not save the supervisor's checkpoint", { error: errorText(e) })
     }
   }
 
-  const recover = async () => {
-    follower ??= await followStore(store, ["ApprovalDecided", "InterruptRequested"], onRecorded, logger)
-    const killed = pidFiles.killOrphans()
-    if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
-    let abandoned = 0
-    let requeued = 0
-    const candidates = (await config.activeSessions?.()) ?? (await Effect.runPromise(inFlightSessions(store)))
-    for (const sessionId of candidates) {
-      const loaded = await run(commands.load(sessionId))
-      if (Result.isFailure(loaded) || !loaded.success.state) continue
-      const s = loaded.success.state
-      if (s.status === "queued") {
-        submit(sessionId, s.runId)
-        requeued++
-      } else if (s.runSupervisorId === undefined || s.runSupervisorId === config.supervisorId) {
-        const r = await run(
-          handle(
-            {
-              kind: "AbandonRun",
-              sessionId,
-              runId: s.runId,
-              reason: "the service stopped while this run was in flight; its process is gone"
-            },
-            supervisorCtx(s.runId),
-            persistent("abandoning a run", sessionId)
-          )
-        )
-        if (Result.isSuccess(r)) abandoned++
+  const react = (e: RecordedEvent) => {
+    const sessionId = sessionIdOf(e.stream)
+    const decoded = sessionId ? validateEvent(e.type, e.data) : undefined
+    if (sessionId && decoded && Result.isSuccess(decoded)) {
+      const ev = decoded.success
+      switch (ev.type) {
+        case "SessionLaunched":
+        case "SessionForked":
+        case "ContinueRequested": {
+          const acceptedBy = instanceOf(e.metadata)
+          open.set(sessionId, { runId: ev.data.runId, before: lastSeen, acceptedBy, startedBy: undefined, started: false })
+          const foreign = acceptedBy !== undefined && acceptedBy !== me
+          queue.add({ sessionId, runId: ev.data.runId, acceptedBy, readyAt: foreign ? Date.now() + foreignDelay : 0 })
+          break
+        }
+        case "RunStarted": {
+          const r = open.get(sessionId)
+          if (r && r.runId === ev.data.runId) {
+            r.started = true
+            r.startedBy = ev.data.supervisorId
+          }
+          queue.remove(sessionId)
+          if (ev.data.supervisorId !== me) secrets.drop(ev.data.runId)
+          break
+        }
+        case "RunCompleted":
+        case "RunFailed":
+        case "RunInterrupted":
+        case "RunAbandoned":
+          if (open.get(sessionId)?.runId === ev.data.runId) open.delete(sessionId)
+          queue.remove(sessionId)
+          secrets.drop(ev.data.runId)
+          break
+        case "InterruptRequested": {
+          const lr = live.get(sessionId)
+          if (lr && lr.runId === ev.data.runId && !lr.interrupted) {
+            logger.log("info", "interrupt requested", { sessionId, runId: lr.runId, requestedBy: ev.data.requestedBy })
+            stopProcess(lr)
+          }
+          break
+        }
+        case "ApprovalDecided":
+          release(ev.data)
+          break
+        default:
+          break
       }
     }
+    lastSeen = e.position
+    if (seenWaiters.length > 0) {
+      const ready = seenWaiters.filter((w) => comparePositions(w.position, e.position) <= 0)
+      seenWaiters = seenWaiters.filter((w) => comparePositions(w.position, e.position) > 0)
+      for (const w of ready) w.resolve(true)
+    }
+    checkpointTimer ??= setTimeout(saveCheckpoint, checkpointEveryMs)
+    pump()
+  }
+
+  /** After the first catch-up: this instance's runs that were in flight when it stopped are gone. */
+  const recover = async (): Promise<{ abandoned: number; requeued: number }> => {
+    let abandoned = 0
+    for (const [sessionId, r] of [...open]) {
+      if (!r.started || (r.startedBy !== undefined && r.startedBy !== me) || live.has(sessionId)) continue
+      const a = await run(
+        handle(
+          { kind: "AbandonRun", sessionId, runId: r.runId, reason: "the service stopped while this run was in flight; its process is gone" },
+          supervisorCtx(r.runId),
+          persistent("abandoning a run", sessionId)
+        )
+      )
+      if (Result.isSuccess(a)) abandoned++
+    }
+    const requeued = queue.size
+    caughtUp = true
+    pump()
     logger.log("info", "recovery done", { abandoned, requeued })
     return { abandoned, requeued }
   }
 
-  const shutdown = async () => {
-    accepting = false
-    for (const lr of live.values()) {
-      await run(
-        handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId))
-      )
-      void stopProcess(lr)
+  const start = async () => {
+    const killed = pidFiles.killOrphans()
+    if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
+    // A checkpoint past the store's head (a store restored from a backup, a torn WAL): the
+    // positions after the head will be given to new events, so follow from the start.
+    const head = await Effect.runPromise(store.headPosition())
+    if (lastSeen !== "start" && (head === null || comparePositions(lastSeen, head) > 0)) {
+      logger.log("warn", "the supervisor's checkpoint is ahead of the event store; following it from the start", {
+        checkpoint: `${lastSeen.commit}`,
+        head: head === null ? null : `${head.commit}`
+      })
+      lastSeen = "start"
     }
-    await Promise.allSettled([...settled])
-    await follower?.stop()
+    let firstCatchUp: (() => void) | undefined
+    const caughtUpOnce = new Promise<void>((resolve) => (firstCatchUp = resolve))
+    // After a failure it resubscribes after the last event it handled: nothing missed, nothing twice.
+    const follow = Effect.suspend(() =>
+      store.subscribeAll({ from: lastSeen, filter: { streamPrefix: [streamPrefix], eventTypes: processManagerEvents } }).pipe(
+        Stream.runForEach((e) =>
+          Effect.sync(() => {
+            if (e._tag === "RecordedEvent") react(e)
+            else {
+              subscribed = true
+              firstCatchUp?.()
+            }
+          })
+        ),
+        Effect.andThen(Effect.fail("the subscription ended" as const))
+      )
+    )
+    subscription = Effect.runFork(
+      follow.pipe(
+        Effect.tapError((e) =>
+          Effect.sync(() => logger.log("warn", "the supervisor's subscription to the store failed; resubscribing", { error: errorText(e) }))
+        ),
+        // Before the first catch-up a failure fails the start (the service does not come up blind).
+        Effect.retry({ schedule: backoff(200, 5_000), while: () => subscribed })
+      )
+    )
+    const ended = Effect.runPromiseExit(Fiber.join(subscription)).then((exit) => {
+      throw new Error(`could not follow the event store: ${exit._tag === "Failure" ? errorText(Cause.squash(exit.cause)) : "it ended"}`)
+    })
+    await Promise.race([caughtUpOnce, ended])
+    firstCatchUp = undefined
+    return recover()
   }
 
+  const shutdown = async () => {
+    accepting = false
+    if (readyTimer) clearTimeout(readyTimer)
+    for (const lr of live.values()) {
+      logger.log("info", "interrupting a run: the service is stopping", { sessionId: lr.sessionId, runId: lr.runId })
+      await run(handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId)))
+      stopProcess(lr)
+    }
+    await Promise.allSettled([...settled])
+    if (subscription) await Effect.runPromise(Fiber.interrupt(subscription))
+    if (checkpointTimer) clearTimeout(checkpointTimer)
+    saveCheckpoint()
+    for (const w of seenWaiters) w.resolve(false)
+    seenWaiters = []
+  }
+
+  const seen = (position: Position, timeoutMs: number) =>
+    new Promise<boolean>((resolve) => {
+      if (lastSeen !== "start" && comparePositions(position, lastSeen) <= 0) return resolve(true)
+      const waiter = {
+        position,
+        resolve: (ok: boolean) => {
+          clearTimeout(timer)
+          resolve(ok)
+        }
+      }
+      const timer = setTimeout(() => {
+        seenWaiters = seenWaiters.filter((w) => w !== waiter)
+        resolve(false)
+      }, timeoutMs)
+      seenWaiters.push(waiter)
+    })
+
   return {
-    submit,
-    interrupt,
-    decideApproval,
-    recover,
+    start,
     shutdown,
     queuePosition: (sessionId) => queue.position(sessionId),
     runningCount: () => live.size,
-    queueFull: () => queue.waiting >= (config.maxQueued ?? Number.POSITIVE_INFINITY)
+    queueFull: () => queue.waiting >= (config.maxQueued ?? Number.POSITIVE_INFINITY),
+    seen
   }
 }

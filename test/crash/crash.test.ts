@@ -56,8 +56,11 @@ const held = (): Turn => ({ slow: { chunks: ["thinking ", "about ", "it "], dela
 
 const ended = ["completed", "failed", "interrupted", "abandoned"]
 
+// Each kill point is a test of its own, run in order on one data dir (each builds on the
+// history the earlier ones left); the last test checks the whole store against every
+// acknowledgement.
 describe("kill -9 at many points, then restart", () => {
-  it("loses nothing acknowledged, abandons what was in flight, rebuilds equal read models, and continues", async () => {
+  {
     const ledger = new Ledger()
     const restarts: Array<number> = []
     const mismatches: Array<string> = []
@@ -70,61 +73,64 @@ describe("kill -9 at many points, then restart", () => {
       ledger.answer("launch", await accepted(url, "POST", "/v1/sessions", { cwd: claude.cwd, ...body }))
 
     /** One kill: drive the running service to a point, kill it there, restart, check, continue, stop, check offline. */
-    const cycle = async (
+    const cycle = (
       name: string,
       drive: (url: string) => Promise<Array<string>>,
       startupKill?: { readonly after: string; readonly delayMs: number }
-    ) => {
-      service ??= await startService(dataDir, claude)
-      const url = service.url
-      const sessions = await drive(url)
-      const orphans = service.logs.filter((l) => l.msg === "claude started").map((l) => Number(l.pid))
-      await service.kill()
-      service = undefined
-      kills++
-      points.push(name)
-      await ledger.harvest()
-      // Projections behind the store at the moment of the kill: the kill hit projection work.
-      const checkpoint = readModelCheckpoint(dataDir)
-      const lastAck = [...ledger.events.values(), ...ledger.answers].reduce((m, e) => {
-        const p = BigInt(e.position.split("-")[0]!)
-        return p > m ? p : m
-      }, 0n)
-      if (checkpoint !== null && checkpoint < lastAck) lagging++
-      fake.setScript([])
-      if (startupKill) {
-        restarts.push(Date.now())
-        const r = await killDuringStartup(dataDir, claude, startupKill.after, startupKill.delayMs)
+    ) =>
+      it(`kill -9 ${name}${startupKill ? ", then again during the next start-up" : ""}`, async () => {
+        const before = mismatches.length
+        service ??= await startService(dataDir, claude)
+        const url = service.url
+        const sessions = await drive(url)
+        const orphans = service.logs.filter((l) => l.msg === "claude started").map((l) => Number(l.pid))
+        await service.kill()
+        service = undefined
         kills++
-        points.push(`${name}, then ${r.listened ? "right after the next start-up" : "during the next start-up's recovery"}`)
-      }
-      restarts.push(Date.now())
-      service = await startService(dataDir, claude)
-      fake.abortStreams()
-      // The killed service's claude processes were ended by the restart.
-      const survivors = orphans.filter((pid) => claude.claudePids().includes(pid))
-      if (survivors.length > 0) mismatches.push(`${name}: claude processes of the killed service still run: ${survivors.join(", ")}`)
-      for (const sessionId of sessions) {
-        await waitForStatus(service.url, sessionId, ended)
-        ledger.answer("continue", await accepted(service.url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "carry on" }))
-        const s = await waitForStatus(service.url, sessionId, ended)
-        if (s.status !== "completed") mismatches.push(`${name}: session ${sessionId} continued to ${s.status}`)
-        else continued++
-      }
-      const code = await service.stop()
-      service = undefined
-      if (code !== 0) mismatches.push(`${name}: the service exited ${code} on SIGTERM`)
-      const events = await readAllEvents(dataDir)
-      const store = checkStore(events, ledger)
-      mismatches.push(...store.mismatches.map((m) => `${name}: ${m}`))
-      mismatches.push(...checkRuns(events, restarts).mismatches.map((m) => `${name}: ${m}`))
-      mismatches.push(...(await checkReadModels(dataDir)).map((m) => `${name}: ${m}`))
-      comparisons++
-    }
+        points.push(name)
+        await ledger.harvest()
+        // Projections behind the store at the moment of the kill: the kill hit projection work.
+        const checkpoint = readModelCheckpoint(dataDir)
+        const lastAck = [...ledger.events.values(), ...ledger.answers].reduce((m, e) => {
+          const p = BigInt(e.position.split("-")[0]!)
+          return p > m ? p : m
+        }, 0n)
+        if (checkpoint !== null && checkpoint < lastAck) lagging++
+        fake.setScript([])
+        if (startupKill) {
+          restarts.push(Date.now())
+          const r = await killDuringStartup(dataDir, claude, startupKill.after, startupKill.delayMs)
+          kills++
+          points.push(`${name}, then ${r.listened ? "right after the next start-up" : "during the next start-up's recovery"}`)
+        }
+        restarts.push(Date.now())
+        service = await startService(dataDir, claude)
+        fake.abortStreams()
+        // The killed service's claude processes were ended by the restart.
+        const survivors = orphans.filter((pid) => claude.claudePids().includes(pid))
+        if (survivors.length > 0) mismatches.push(`${name}: claude processes of the killed service still run: ${survivors.join(", ")}`)
+        for (const sessionId of sessions) {
+          await waitForStatus(service.url, sessionId, ended)
+          ledger.answer("continue", await accepted(service.url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "carry on" }))
+          const s = await waitForStatus(service.url, sessionId, ended)
+          if (s.status !== "completed") mismatches.push(`${name}: session ${sessionId} continued to ${s.status}`)
+          else continued++
+        }
+        const code = await service.stop()
+        service = undefined
+        if (code !== 0) mismatches.push(`${name}: the service exited ${code} on SIGTERM`)
+        const events = await readAllEvents(dataDir)
+        const store = checkStore(events, ledger)
+        mismatches.push(...store.mismatches.map((m) => `${name}: ${m}`))
+        mismatches.push(...checkRuns(events, restarts).mismatches.map((m) => `${name}: ${m}`))
+        mismatches.push(...(await checkReadModels(dataDir)).map((m) => `${name}: ${m}`))
+        comparisons++
+        expect(mismatches.slice(before)).toEqual([])
+    }, 300_000)
 
     // ---- while tool calls stream in: appends and projection updates, at different depths ----
     for (const [i, frames] of [3, 11, 24, 40, 57, 75].entries()) {
-      await cycle(
+      cycle(
         `after ${frames} streamed events`,
         async (url) => {
           fake.setScript(toolScript(3, 12))
@@ -139,7 +145,7 @@ describe("kill -9 at many points, then restart", () => {
 
     // ---- three sessions streaming at once ----
     for (const frames of [30, 90]) {
-      await cycle(`three sessions at once, after ${frames} events`, async (url) => {
+      cycle(`three sessions at once, after ${frames} events`, async (url) => {
         fake.setScript(toolScript(9, 8))
         const ids: Array<string> = []
         for (let i = 0; i < 3; i++) {
@@ -154,7 +160,7 @@ describe("kill -9 at many points, then restart", () => {
 
     // ---- during an approval wait, and right after the 202 of its decision ----
     for (const decide of [false, true]) {
-      await cycle(decide ? "right after a decision's 202" : "during an approval wait", async (url) => {
+      cycle(decide ? "right after a decision's 202" : "during an approval wait", async (url) => {
         fake.setScript([
           { text: "writing", toolUse: { name: "Write", input: { file_path: join(claude.cwd, "note.txt"), content: "hi" } } },
           { text: "written" }
@@ -172,7 +178,7 @@ describe("kill -9 at many points, then restart", () => {
     }
 
     // ---- right after the 202 of a launch ----
-    await cycle("right after a launch's 202", async (url) => {
+    cycle("right after a launch's 202", async (url) => {
       fake.setScript([{ text: "hello" }])
       const { sessionId } = await launch(url, { query: "say hello" })
       return [sessionId]
@@ -185,13 +191,13 @@ describe("kill -9 at many points, then restart", () => {
       await waitForStatus(url, sessionId, ["completed"])
       return sessionId
     }
-    await cycle("right after a continue's 202", async (url) => {
+    cycle("right after a continue's 202", async (url) => {
       const sessionId = await completedSession(url, "first question")
       fake.setScript([held()])
       ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
       return [sessionId]
     })
-    await cycle("in the middle of a continued run", async (url) => {
+    cycle("in the middle of a continued run", async (url) => {
       const sessionId = await completedSession(url, "first question")
       fake.setScript([held()])
       const before = await ledger.readBack(url, sessionId)
@@ -201,13 +207,13 @@ describe("kill -9 at many points, then restart", () => {
       await sleep(50)
       return [sessionId]
     })
-    await cycle("right after a fork's 202", async (url) => {
+    cycle("right after a fork's 202", async (url) => {
       const parent = await completedSession(url, "to be forked")
       fake.setScript([{ text: "forked answer" }])
       const fork = ledger.answer("fork", await accepted(url, "POST", `/v1/sessions/${parent}/fork`, { query: "other way" }))
       return [fork.sessionId]
     })
-    await cycle("right after an interrupt's 202", async (url) => {
+    cycle("right after an interrupt's 202", async (url) => {
       fake.setScript([held()])
       const { sessionId } = await launch(url, { query: "long job" })
       await ledger.follow(url, sessionId)
@@ -219,43 +225,51 @@ describe("kill -9 at many points, then restart", () => {
     // ---- projection work: read.db deleted while stopped, the service killed while it rebuilds ----
     // The history is first multiplied (valid copies of the sessions above) so that the
     // rebuild takes long enough to be cut; then killed again while it resumes.
-    const beforeMultiplying = await readAllEvents(dataDir)
-    const runs = checkRuns(beforeMultiplying, restarts)
-    const head = multiplyHistory(dataDir, 30_000)
-    for (const f of ["read.db", "read.db-wal", "read.db-shm"]) rmSync(join(dataDir, f), { force: true })
-    for (const [i, delayMs] of [40, 120, 60].entries()) {
+    let beforeMultiplying: Awaited<ReturnType<typeof readAllEvents>> = []
+    let runs = { abandoned: 0 }
+    it("kill -9 during a rebuild of the read models, and during its resumption", async () => {
+      const before = mismatches.length
+      beforeMultiplying = await readAllEvents(dataDir)
+      runs = checkRuns(beforeMultiplying, restarts)
+      const head = multiplyHistory(dataDir, 30_000)
+      for (const f of ["read.db", "read.db-wal", "read.db-shm"]) rmSync(join(dataDir, f), { force: true })
+      for (const [i, delayMs] of [40, 120, 60].entries()) {
+        restarts.push(Date.now())
+        const r = await killDuringStartup(dataDir, claude, i === 0 ? "read models building from zero" : "event store open", delayMs)
+        kills++
+        const checkpoint = readModelCheckpoint(dataDir)
+        if (checkpoint === null || checkpoint < BigInt(head)) lagging++
+        points.push(
+          `${delayMs} ms into ${i === 0 ? "a rebuild of the read models" : "the rebuild's resumption"} (${checkpoint ?? 0} of ${head} applied${r.listened ? ", after listening" : ""})`
+        )
+      }
       restarts.push(Date.now())
-      const r = await killDuringStartup(dataDir, claude, i === 0 ? "read models building from zero" : "event store open", delayMs)
-      kills++
-      const checkpoint = readModelCheckpoint(dataDir)
-      if (checkpoint === null || checkpoint < BigInt(head)) lagging++
-      points.push(
-        `${delayMs} ms into ${i === 0 ? "a rebuild of the read models" : "the rebuild's resumption"} (${checkpoint ?? 0} of ${head} applied${r.listened ? ", after listening" : ""})`
-      )
-    }
-    restarts.push(Date.now())
-    service = await startService(dataDir, claude)
-    const ready = Date.now() + 60_000
-    while ((await fetch(`${service.url}/readyz`)).status !== 200 && Date.now() < ready) await sleep(50)
-    {
-      const code = await service.stop()
-      service = undefined
-      if (code !== 0) mismatches.push(`after the rebuild kills: the service exited ${code} on SIGTERM`)
-      mismatches.push(...(await checkReadModels(dataDir)).map((m) => `after the rebuild kills: ${m}`))
-      comparisons++
-    }
+      service = await startService(dataDir, claude)
+      const ready = Date.now() + 60_000
+      while ((await fetch(`${service.url}/readyz`)).status !== 200 && Date.now() < ready) await sleep(50)
+      {
+        const code = await service.stop()
+        service = undefined
+        if (code !== 0) mismatches.push(`after the rebuild kills: the service exited ${code} on SIGTERM`)
+        mismatches.push(...(await checkReadModels(dataDir)).map((m) => `after the rebuild kills: ${m}`))
+        comparisons++
+      }
+      expect(mismatches.slice(before)).toEqual([])
+    }, 300_000)
 
-    const events = await readAllEvents(dataDir)
-    const store = checkStore(events, ledger)
-    mismatches.push(...checkRuns(events, restarts).mismatches)
-    const figures =
-      `crash suite: kills survived ${kills}; events acknowledged ${store.acknowledged}, found ${store.found}; ` +
-      `mismatches ${mismatches.length} (runs abandoned ${runs.abandoned}, kills with projections behind ${lagging}, ` +
-      `sessions continued to completed ${continued}, read-model rebuild comparisons ${comparisons}, ` +
-      `events stored ${beforeMultiplying.length}, then ${events.length} for the rebuild kills)`
-    console.log(`kill points: ${points.join("; ")}\n${figures}`)
-    expect(mismatches).toEqual([])
-    expect(store.found).toBe(store.acknowledged)
-    expect(kills).toBeGreaterThanOrEqual(15)
-  })
+    it("over all kills: every acknowledged event is stored where it was acknowledged, every orphaned run abandoned", async () => {
+      const events = await readAllEvents(dataDir)
+      const store = checkStore(events, ledger)
+      mismatches.push(...checkRuns(events, restarts).mismatches)
+      const figures =
+        `crash suite: kills survived ${kills}; events acknowledged ${store.acknowledged}, found ${store.found}; ` +
+        `mismatches ${mismatches.length} (runs abandoned ${runs.abandoned}, kills with projections behind ${lagging}, ` +
+        `sessions continued to completed ${continued}, read-model rebuild comparisons ${comparisons}, ` +
+        `events stored ${beforeMultiplying.length}, then ${events.length} for the rebuild kills)`
+      console.log(`kill points: ${points.join("; ")}\n${figures}`)
+      expect(mismatches).toEqual([])
+      expect(store.found).toBe(store.acknowledged)
+      expect(kills).toBeGreaterThanOrEqual(15)
+    }, 120_000)
+  }
 })

@@ -17,6 +17,7 @@ import { claudeBinaryPath, type ClaudeEnv } from "../support/claudeEnv.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
 import { openSse, type SseReader } from "../http/sseClient.ts"
 import { dump, openReadDb, rebuild, tempDir } from "../projections/projectionsFixtures.ts"
+import { waitForSessionStatus } from "../support/waitFor.ts"
 
 const mainTs = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
 
@@ -63,21 +64,8 @@ export const sessionOf = async (url: string, sessionId: string): Promise<any> =>
   return a.status === 200 ? a.body : undefined
 }
 
-export const waitForStatus = async (
-  url: string,
-  sessionId: string,
-  statuses: ReadonlyArray<string>,
-  timeoutMs = 30_000
-): Promise<any> => {
-  const deadline = Date.now() + timeoutMs
-  let last: any
-  for (;;) {
-    last = await sessionOf(url, sessionId)
-    if (last && statuses.includes(last.status)) return last
-    if (Date.now() > deadline) throw new Error(`session ${sessionId} is ${last?.status}, never ${statuses.join("/")}`)
-    await sleep(50)
-  }
-}
+export const waitForStatus = (url: string, sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = 30_000): Promise<any> =>
+  waitForSessionStatus(url, sessionId, statuses, { timeoutMs })
 
 // ---- the ledger of acknowledgements ----
 

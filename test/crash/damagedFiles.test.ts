@@ -197,7 +197,7 @@ describe("torn and damaged files", () => {
     const bytes = content()
     writeFileSync(file, bytes)
     const otherFiles = () =>
-      ["events.db", "events.db-wal", "read.db", "read.db-wal", "api.db"].filter((f) => f !== name && existsSync(join(dataDir, f)))
+      ["events.db", "events.db-wal", "read.db", "read.db-wal"].filter((f) => f !== name && existsSync(join(dataDir, f)))
     const beforeOthers = otherFiles().map((f) => [f, readFileSync(join(dataDir, f)).toString("base64")])
     const r = await refusedStart(dataDir)
     expect(r.code).toBe(1)

@@ -1,27 +1,32 @@
-// The whole service over real HTTP on 127.0.0.1:0: the embedded event store, the real
-// SessionCommands, the real projections and read models, and the real supervisor with a
-// `claude` that does not exist (every run fails fast with RunFailed: these tests are
-// about HTTP). Sessions in other states are driven directly through SessionCommands, as
-// the supervisor would. close() stops everything it started.
+// The whole service over real HTTP on 127.0.0.1:0, built from the service's own layers
+// (appLayer) with test parts swapped in: its own embedded store (so tests can seed and
+// inspect it), a logger that keeps the lines, a `claude` that does not exist (every run
+// fails fast with RunFailed: these tests are about HTTP), and optionally an idle
+// supervisor (for tests that seed queued sessions and need them to stay queued). Sessions
+// in other states are seeded directly in the store, as another instance would leave them.
+// close() stops everything it started.
 import { randomUUID } from "node:crypto"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
-import { makeSessionCommands, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
+import { makeSessionCommands, SessionCommands, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
+import { loadConfig } from "../../src/config.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { SessionOptions } from "../../src/domain/sessionOptions.ts"
 import type { Session } from "../../src/domain/sessionState.ts"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import { makeSqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
-import { createApp, type HttpConfig, type HttpDeps } from "../../src/http/app.ts"
-import { startHttpServer, type HttpServer } from "../../src/http/server.ts"
+import type { HttpConfig, HttpDeps } from "../../src/http/app.ts"
+import type { HttpServer } from "../../src/http/server.ts"
 import type { Logger, LogLevel } from "../../src/log.ts"
-import { makeSupervisor, type SupervisorShape } from "../../src/process/supervisor.ts"
-import { Projections, ReadModels, ReadSideLive } from "../../src/projections/readSide.ts"
+import { Supervisor, type SupervisorShape } from "../../src/process/supervisor.ts"
 import type { ProjectionsShape } from "../../src/projections/projectionsService.ts"
 import type { ReadModelsShape } from "../../src/projections/readModels.ts"
+import { Projections, ReadModels } from "../../src/projections/readSide.ts"
+import { App, type AppSettings, coreLayer, Http, HttpLive } from "../../src/service.ts"
 import { checkResponse } from "../support/openApiCheck.ts"
+import { waitForEvents } from "../support/waitFor.ts"
 
 export interface LogLine {
   readonly level: LogLevel
@@ -43,9 +48,9 @@ export interface Harness {
   restartHttp(): Promise<void>
   /** fetch relative to the server, with the token when the harness has one (unless headers say otherwise). */
   fetch(path: string, init?: RequestInit & { json?: unknown; token?: string | null }): Promise<Response>
-  /** Runs a command as the supervisor would; returns the outcome. */
+  /** Runs a command as another instance's supervisor would; returns the outcome. */
   command(command: SessionCommand): Promise<{ revision: bigint | null; state: Session }>
-  /** A session created directly (not submitted to the supervisor): status queued. */
+  /** A session another instance launched (this one's supervisor leaves it): status queued. */
   seedSession(options?: SessionOptions, query?: string): Promise<{ sessionId: string; runId: string }>
   /** A session whose run started: status running. */
   seedRunning(options?: SessionOptions): Promise<{ sessionId: string; runId: string }>
@@ -83,44 +88,61 @@ const supervisorCtx = (runId: string) => ({ correlationId: runId, source: "super
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const dataDir = mkdtempSync(join(tmpdir(), "agentlog-http-"))
-  const store = options.store ?? await Effect.runPromise(makeSqliteEventStore(dataDir))
-  const commands = makeSessionCommands(store)
+  const store = options.store ?? (await Effect.runPromise(makeSqliteEventStore(dataDir)))
   const logs: Array<LogLine> = []
   const logger: Logger = { log: (level, msg, fields = {}) => void logs.push({ level, msg, fields }) }
-  const supervisor = makeSupervisor(
-    commands,
-    store,
-    {
+  const http = options.config ?? {}
+  const settings: AppSettings = {
+    config: {
+      ...loadConfig({ AGENTLOG_DATA_DIR: dataDir, AGENTLOG_HOST: "127.0.0.1", AGENTLOG_PORT: "0" }),
       maxRunning: options.maxRunning ?? 4,
       ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
       claudePath: options.hangingClaude ? hangingClaude(dataDir) : join(dataDir, "no-such-claude"),
-      supervisorId: "http-test",
       approvalTimeoutMs: 60_000,
-      interruptGraceMs: 1_000,
-      env: {}
+      interruptGraceMs: 1_000
     },
-    logger
+    logger,
+    env: {},
+    // Seeded sessions are another instance's: this one leaves their queued runs alone.
+    supervisor: { foreignClaimDelayMs: 3_600_000 },
+    // The HTTP settings a test gives replace the configured ones where the app reads them.
+    wrapHttp: (deps) => {
+      const d = { ...deps, config: { ...deps.config, ...http } }
+      return options.wrap ? options.wrap(d) : d
+    }
+  }
+  const core = ManagedRuntime.make(
+    coreLayer({ store: Layer.succeed(EventStore)(store) }).pipe(Layer.provideMerge(Layer.succeed(App)(settings)))
   )
-  const runtime = ManagedRuntime.make(ReadSideLive(dataDir).pipe(Layer.provide(Layer.succeed(EventStore)(store))))
-  const { projections, readModels } = await runtime.runPromise(
+  const ctx = await core.context()
+  const { commands, supervisor, projections, readModels } = await core.runPromise(
     Effect.gen(function* () {
-      return { projections: yield* Projections, readModels: yield* ReadModels }
+      return {
+        commands: yield* SessionCommands,
+        supervisor: yield* Supervisor,
+        projections: yield* Projections,
+        readModels: yield* ReadModels
+      }
     })
   )
-  const config: HttpConfig = {
-    maxBodyBytes: 1_048_576,
-    readWaitMs: 5_000,
-    heartbeatMs: 15_000,
-    dataDir,
-    ...options.config
+  const serve = async () => {
+    const runtime = ManagedRuntime.make(HttpLive.pipe(Layer.provide(Layer.succeedContext(ctx))))
+    return { runtime, server: await runtime.runPromise(Http) }
   }
-  const deps: HttpDeps = { commands, supervisor, store, projections, readModels, config, logger }
-  const serve = () => startHttpServer(createApp(options.wrap ? options.wrap(deps) : deps), { host: "127.0.0.1", port: 0 })
-  let server = await serve()
+  let served = await serve()
+  // Another agentlog instance on the same store: what it appends, this one's supervisor leaves alone.
+  const elsewhere = makeSessionCommands(store, { instanceId: "elsewhere" })
+  const config: HttpConfig = {
+    maxBodyBytes: settings.config.maxBodyBytes,
+    readWaitMs: settings.config.readWaitMs,
+    heartbeatMs: settings.config.heartbeatMs,
+    dataDir,
+    ...http
+  }
 
   const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
   const command = async (c: SessionCommand) => {
-    const o = await run(commands.handle(c, supervisorCtx("runId" in c ? String(c.runId) : "seed")))
+    const o = await run(elsewhere.handle(c, supervisorCtx("runId" in c ? String(c.runId) : "seed")))
     return { revision: o.revision, state: o.state }
   }
   const seedSession = async (opts: SessionOptions = {}, query = "hello") => {
@@ -163,7 +185,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
 
   const harness: Harness = {
     get url() {
-      return server.url
+      return served.server.url
     },
     dataDir,
     store,
@@ -173,11 +195,11 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     readModels,
     logs,
     get server() {
-      return server
+      return served.server
     },
     async restartHttp() {
-      await server.close()
-      server = await serve()
+      await served.runtime.dispose()
+      served = await serve()
     },
     fetch: fetchIt,
     command,
@@ -195,15 +217,17 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       return { ...s, claudeSessionId }
     },
     events: (sessionId) => run(Stream.runCollect(store.readStream(`session-${sessionId}`))),
-    async waitForStatus(sessionId, status, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs
-      for (;;) {
-        const s = (await run(commands.load(sessionId))).state
-        if (s && s.status === status) return s
-        if (Date.now() > deadline) throw new Error(`session ${sessionId} is ${s?.status}, not ${status}`)
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    },
+    waitForStatus: (sessionId, status, timeoutMs = 10_000) =>
+      waitForEvents(
+        `session ${sessionId} to be ${status}`,
+        store,
+        `session-${sessionId}`,
+        async () => {
+          const s = (await run(elsewhere.load(sessionId, { fresh: true }))).state
+          return s && s.status === status ? s : undefined
+        },
+        { timeoutMs }
+      ),
     killClaudes() {
       const file = join(dataDir, "claude.pids")
       if (!existsSync(file)) return
@@ -223,9 +247,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       harness.killClaudes()
-      await server.close()
-      await supervisor.shutdown()
-      await runtime.dispose()
+      await served.runtime.dispose()
+      await core.dispose()
       await run(store.close())
       rmSync(dataDir, { recursive: true, force: true })
     }

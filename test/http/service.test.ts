@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { EventStoreUnavailable } from "../../src/eventstore/eventStore.ts"
-import { createApp, disposeApp } from "../../src/http/app.ts"
+import { createApp } from "../../src/http/app.ts"
 import { allRoutes } from "../../src/http/routes.ts"
 import { startHttpServer } from "../../src/http/server.ts"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
@@ -77,12 +77,8 @@ describe("GET /openapi.json", () => {
       config: { maxBodyBytes: 1, readWaitMs: 1, heartbeatMs: 1000, dataDir: h.dataDir },
       logger: { log: () => {} }
     } as never)
-    try {
-      const served = app.routes.filter((x) => x.method !== "ALL").map((x) => `${x.method} ${x.path}`)
-      expect(new Set(served)).toEqual(new Set(allRoutes.map((x) => `${x.method} ${x.path}`)))
-    } finally {
-      disposeApp(app)
-    }
+    const served = app.routes.filter((x) => x.method !== "ALL").map((x) => `${x.method} ${x.path}`)
+    expect(new Set(served)).toEqual(new Set(allRoutes.map((x) => `${x.method} ${x.path}`)))
   })
 
   it("the handlers decode with what the document says: its types, its required fields, nothing else", async () => {

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { derivedUuid, fingerprintOf, openIdempotencyStore } from "../../src/http/idempotency.ts"
+import { derivedUuid } from "../../src/http/idempotency.ts"
 import { expectProblem } from "./expectProblem.ts"
 import { problemOf, startHarness, type Harness, type HarnessOptions } from "./httpHarness.ts"
 
@@ -167,7 +167,7 @@ describe("Idempotency-Key", () => {
     await h.waitForStatus((await json(ok)).sessionId, "failed")
   })
 
-  it("survives a restart of the API (keys are kept in api.db)", async () => {
+  it("survives a restart of the API (the store is the record of keys)", async () => {
     const h = await start()
     const first = await json(await launch(h, "key-r", { query: "persist" }))
     await h.restartHttp()
@@ -199,17 +199,14 @@ describe("Idempotency-Key", () => {
     const body = { query: "again" }
     const path = `/v1/sessions/${sessionId}/continue`
     const runId = derivedUuid("continue", sessionId, key)
-    // The first attempt: key recorded as pending, ContinueRequested appended, then a crash.
-    const keys = openIdempotencyStore(h.dataDir)
-    keys.begin(key, fingerprintOf("POST", path, body))
-    keys.close()
+    // The first attempt appended ContinueRequested, then crashed before it answered.
     await h.command({ kind: "ContinueSession", sessionId, runId, query: "again", overrides: {} })
     const r = await h.fetch(path, { method: "POST", json: body, headers: { "idempotency-key": key } })
     expect(r.status).toBe(202)
     expect(await json(r)).toMatchObject({ sessionId, runId })
     expect(await countType(h, "ContinueRequested")).toBe(1)
-    await h.waitForStatus(sessionId, "failed")
-    // And now the answer is stored.
+    // Still the first answer once that run has ended (a new continue would be accepted then).
+    await h.command({ kind: "FinishRun", sessionId, runId, outcome: { kind: "failed", error: "x" } })
     const again = await h.fetch(path, { method: "POST", json: body, headers: { "idempotency-key": key } })
     expect(again.headers.get("idempotent-replayed")).toBe("true")
     expect(await countType(h, "ContinueRequested")).toBe(1)
@@ -228,14 +225,19 @@ describe("Idempotency-Key", () => {
     await h.waitForStatus(sessionId, "failed")
 
     const { sessionId: parent } = await h.seedCompleted()
-    // A key names one request: the same key on another route is a different request.
-    const reused = await h.fetch(`/v1/sessions/${parent}/fork`, { method: "POST", json: { query: "c" }, headers })
+    // A key names one request on one target: the same key on another route or session is another request.
+    const other = await h.fetch(`/v1/sessions/${parent}/fork`, { method: "POST", json: { query: "c" }, headers })
+    expect(other.status).toBe(202)
+    const otherBody = await json(other)
+    await h.waitForStatus(otherBody.sessionId, "failed")
+    // The same key and target with another body is refused.
+    const reused = await h.fetch(`/v1/sessions/${sessionId}/continue`, { method: "POST", json: { query: "d" }, headers })
     expect(reused.status).toBe(422)
     const forkHeaders = { "idempotency-key": "k-fork" }
     const f1 = await json(await h.fetch(`/v1/sessions/${parent}/fork`, { method: "POST", json: { query: "f" }, headers: forkHeaders }))
     const f2 = await json(await h.fetch(`/v1/sessions/${parent}/fork`, { method: "POST", json: { query: "f" }, headers: forkHeaders }))
     expect(f2).toEqual(f1)
-    expect(await countType(h, "SessionForked")).toBe(1)
+    expect(await countType(h, "SessionForked")).toBe(2)
     await h.waitForStatus(f1.sessionId, "failed")
   })
 

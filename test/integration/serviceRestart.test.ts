@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { makeClaudeEnv, type ClaudeEnv } from "../support/claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fakeAnthropic.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
+import { waitForSessionStatus } from "../support/waitFor.ts"
 
 let fake: FakeAnthropic | undefined
 let claude: ClaudeEnv | undefined
@@ -35,18 +36,7 @@ const allEvents = async (url: string, sessionId: string) =>
     revision: number
   }>
 
-const waitForStatus = async (url: string, sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = 45_000): Promise<any> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const res = await fetch(`${url}/v1/sessions/${sessionId}`)
-    if (res.ok) {
-      const s: any = await res.json()
-      if (statuses.includes(s.status)) return s
-    }
-    if (Date.now() > deadline) throw new Error(`session ${sessionId} never reached ${statuses.join("/")}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const waitForStatus = (url: string, sessionId: string, statuses: ReadonlyArray<string>) => waitForSessionStatus(url, sessionId, statuses)
 
 describe("kill -9 of the service mid-run, then restart", () => {
   it("keeps every acknowledged event, abandons the orphaned run, and lets the session continue", async () => {

@@ -4,10 +4,10 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { type EventType, schemaVersions } from "../../src/domain/sessionEvents.ts"
-import { api, startSupervisorHarness, type SupervisorHarness } from "../support/supervisorHarness.ts"
+import { startSupervisorHarness, type SupervisorHarness } from "../support/supervisorHarness.ts"
 
 let h: SupervisorHarness | undefined
 afterEach(async () => {
@@ -113,7 +113,7 @@ describe("supervised Claude runs", () => {
     expect(pending!.toolName).toBe("Write")
     expect(pending!.toolUseId).toBe("toolu_w")
     await Effect.runPromise(
-      h.supervisor.decideApproval(sessionId, pending!.approvalId, { decision: "allow", decidedBy: "alice" }, api)
+      h.command({ kind: "DecideApproval", sessionId, approvalId: pending!.approvalId, decision: "allow", decidedBy: "alice" })
     )
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("completed")
     expect(existsSync(target)).toBe(true)
@@ -124,7 +124,7 @@ describe("supervised Claude runs", () => {
     // Deciding twice is refused and appends nothing.
     const before = (await h.events(sessionId)).length
     const again = await Effect.runPromise(
-      Effect.flip(h.supervisor.decideApproval(sessionId, pending!.approvalId, { decision: "deny", decidedBy: "bob" }, api))
+      Effect.flip(h.command({ kind: "DecideApproval", sessionId, approvalId: pending!.approvalId, decision: "deny", decidedBy: "bob" }))
     )
     expect(again._tag).toBe("ApprovalAlreadyDecided")
     expect((await h.events(sessionId)).length).toBe(before)
@@ -141,12 +141,14 @@ describe("supervised Claude runs", () => {
     const waiting = await h.waitForStatus(sessionId, ["waiting_approval", ...ended])
     const [pending] = [...waiting.pending.values()]
     await Effect.runPromise(
-      h.supervisor.decideApproval(
+      h.command({
+        kind: "DecideApproval",
         sessionId,
-        pending!.approvalId,
-        { decision: "deny", message: "not in this repo", decidedBy: "carol" },
-        api
-      )
+        approvalId: pending!.approvalId,
+        decision: "deny",
+        message: "not in this repo",
+        decidedBy: "carol"
+      })
     )
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("completed")
     expect(existsSync(target)).toBe(false)
@@ -174,7 +176,7 @@ describe("supervised Claude runs", () => {
     const { sessionId } = await h.launch("tell a long story")
     await h.fake.waitForSlowChunks(1, 30_000)
     expect(childClaudes().length).toBe(1)
-    await Effect.runPromise(h.supervisor.interrupt(sessionId, "dave", api))
+    await Effect.runPromise(h.command({ kind: "RequestInterrupt", sessionId, requestedBy: "dave" }))
     const s = await h.waitForStatus(sessionId, ended)
     expect(s.status).toBe("interrupted")
     const types = await h.types(sessionId)
@@ -183,7 +185,7 @@ describe("supervised Claude runs", () => {
     expect(h.supervisor.runningCount()).toBe(0)
     expect(childClaudes()).toEqual([])
     // Interrupting an ended session is refused.
-    const refused = await Effect.runPromise(Effect.flip(h.supervisor.interrupt(sessionId, "dave", api)))
+    const refused = await Effect.runPromise(Effect.flip(h.command({ kind: "RequestInterrupt", sessionId, requestedBy: "dave" })))
     expect(refused._tag).toBe("InvalidTransition")
   })
 
@@ -192,7 +194,7 @@ describe("supervised Claude runs", () => {
     h.fake.setScript([{ toolUse: { name: "Write", input: { file_path: join(h.claude.cwd, "i.txt"), content: "x" } } }])
     const { sessionId } = await h.launch("write a file")
     await h.waitForStatus(sessionId, ["waiting_approval"])
-    await Effect.runPromise(h.supervisor.interrupt(sessionId, "erin", api))
+    await Effect.runPromise(h.command({ kind: "RequestInterrupt", sessionId, requestedBy: "erin" }))
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("interrupted")
     const [decided] = await dataOf(sessionId, "ApprovalDecided")
     expect(decided).toMatchObject({ decision: "deny", reason: "interrupted" })
@@ -298,18 +300,28 @@ describe("supervised Claude runs", () => {
     )
     const sessions: Array<{ sessionId: string }> = []
     for (let i = 0; i < 5; i++) sessions.push(await h.launch(`q${i}`))
-    let maxRunning = 0
-    let sawQueue = false
-    const all = Promise.all(sessions.map((s) => h!.waitForStatus(s.sessionId, ended, 90_000)))
-    const poll = setInterval(() => {
-      maxRunning = Math.max(maxRunning, h!.supervisor.runningCount())
-      if (sessions.some((s) => h!.supervisor.queuePosition(s.sessionId) !== undefined)) sawQueue = true
-    }, 10)
-    const states = await all.finally(() => clearInterval(poll))
+    const states = await Promise.all(sessions.map((s) => h!.waitForStatus(s.sessionId, ended, 90_000)))
     expect(states.map((s) => s.status)).toEqual(Array(5).fill("completed"))
-    expect(maxRunning).toBeLessThanOrEqual(2)
-    expect(maxRunning).toBeGreaterThan(0)
-    expect(sawQueue).toBe(true)
+    // The store's order says how many runs were in flight at once: every start and every end counted.
+    const lifecycle = await Effect.runPromise(
+      Stream.runCollect(h.store.readAll({ filter: { eventTypes: ["RunStarted", "RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"] } }))
+    )
+    let inFlight = 0
+    let most = 0
+    let startedAfterAnEnd = 0
+    let ends = 0
+    for (const e of lifecycle) {
+      if (e.type === "RunStarted") {
+        most = Math.max(most, ++inFlight)
+        if (ends > 0) startedAfterAnEnd++
+      } else {
+        inFlight--
+        ends++
+      }
+    }
+    expect(most).toBe(2)
+    // Three runs waited for a slot: each started only after an earlier run ended.
+    expect(startedAfterAnEnd).toBe(3)
   })
 
   it("MCP server secrets never reach an event; ${VAR} references are kept", async () => {

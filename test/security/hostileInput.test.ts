@@ -356,7 +356,6 @@ const corpus = (): Array<Case> => [
   // ---- replayed idempotency keys ----
   { name: "a replayed key with another body", expect: [422], send: postJson(L, { query: "second" }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with another option", expect: [422], send: postJson(L, { query: "first", maxTurns: 2 }, { "idempotency-key": replayKey }) },
-  { name: "a replayed key on another route", expect: [422], send: postJson(C(), { query: "first" }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with an invalid body", expect: [400], send: postJson(L, { query: 5 }, { "idempotency-key": replayKey }) },
   // ---- commands the session's state refuses ----
   { name: "interrupt a completed session", expect: [409], send: postJson(`/v1/sessions/${completed}/interrupt`, {}) },

@@ -26,7 +26,7 @@ export const startOfflineService = async (name: string, env: Record<string, stri
     AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
     ...env
   })
-  const service = await startService(config, silentLogger, claude.env)
+  const service = await startService({ config, logger: silentLogger, env: claude.env })
   return {
     fake,
     claude,

@@ -46,7 +46,7 @@ export const startServiceProcess = (options: ServiceProcessOptions): Promise<Ser
     const timer = setTimeout(() => {
       child.kill("SIGKILL")
       reject(new Error(`service did not start: ${JSON.stringify(logs.slice(-5))}`))
-    }, options.timeoutMs ?? 20_000)
+    }, options.timeoutMs ?? 60_000)
     const onData = (d: Buffer) => {
       buffer += d.toString()
       let nl: number

@@ -1,19 +1,26 @@
-// The write side and the supervisor, wired to a fresh embedded store and a scripted fake
-// Messages API, with the real `claude` binary. Everything it starts, close() stops.
+// The supervisor as the service runs it (the same layers: store, write side, read side,
+// supervisor), on a fresh embedded store, with a scripted fake Messages API and the real
+// `claude` binary. Commands are appended as the HTTP handlers append them; the supervisor
+// reacts to the store. Everything it starts, close() stops.
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Stream } from "effect"
-import { makeSessionCommands, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
+import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { SessionCommands, type CommandOutcome, type CommandError, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
+import { loadConfig } from "../../src/config.ts"
+import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { SessionOptions } from "../../src/domain/sessionOptions.ts"
 import type { Session, SessionStatus } from "../../src/domain/sessionState.ts"
-import type { RecordedEvent } from "../../src/eventstore/eventStore.ts"
+import { EventStore, type Position, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
-import { silentLogger } from "../../src/log.ts"
-import { makeSupervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
+import { silentLogger, type Logger } from "../../src/log.ts"
+import type { RunSecrets as RunSecretsShape } from "../../src/process/runSecrets.ts"
+import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
+import { App, coreLayer, RunSecrets } from "../../src/service.ts"
 import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "./claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic, type Turn } from "./fakeAnthropic.ts"
+import { waitForEvents } from "./waitFor.ts"
 
 export interface SupervisorHarness {
   readonly fake: FakeAnthropic
@@ -21,113 +28,147 @@ export interface SupervisorHarness {
   readonly store: SqliteEventStore
   readonly commands: SessionCommandsShape
   readonly supervisor: SupervisorShape
+  readonly secrets: RunSecretsShape
   readonly dataDir: string
-  launch(query: string, options?: SessionOptions): Promise<{ sessionId: string; runId: string }>
+  launch(query: string, options?: SessionOptions): Promise<{ sessionId: string; runId: string; position: Position }>
   continueSession(sessionId: string, query: string, overrides?: SessionOptions): Promise<string>
   fork(parentSessionId: string, query: string): Promise<{ sessionId: string; runId: string }>
+  /** A command as the API would append it. */
+  command(command: SessionCommand): Effect.Effect<CommandOutcome, CommandError>
   state(sessionId: string): Promise<Session>
   waitFor(sessionId: string, until: (s: Session) => boolean, timeoutMs?: number): Promise<Session>
   waitForStatus(sessionId: string, statuses: ReadonlyArray<SessionStatus>, timeoutMs?: number): Promise<Session>
   events(sessionId: string): Promise<ReadonlyArray<RecordedEvent>>
   types(sessionId: string): Promise<ReadonlyArray<string>>
+  /** Stops the supervisor and starts another one on the same store and data dir (a restart). */
+  restart(config?: Partial<SupervisorConfig>): Promise<void>
   close(): Promise<void>
 }
 
 export const api = { correlationId: "test", source: "api" } as const
 
+export interface HarnessParts {
+  readonly logger?: Logger
+  /** Another data dir (a second instance on the same store gets its own). */
+  readonly dataDir?: string
+  /** Share another harness's store (two instances on one store). */
+  readonly store?: SqliteEventStore
+}
+
 export const startSupervisorHarness = async (
   script: Array<Turn>,
-  config: Partial<SupervisorConfig> = {}
+  config: Partial<SupervisorConfig> = {},
+  parts: HarnessParts = {}
 ): Promise<SupervisorHarness> => {
   const fake = await startFakeAnthropic(script)
   const claude = makeClaudeEnv(fake.url)
-  const dataDir = mkdtempSync(join(tmpdir(), "agentlog-sup-"))
-  const store = await Effect.runPromise(makeSqliteEventStore(dataDir))
-  const commands = makeSessionCommands(store)
-  const supervisor = makeSupervisor(
-    commands,
-    store,
-    {
-      maxRunning: 4,
-      claudePath: claudeBinaryPath,
-      supervisorId: "test-supervisor",
-      approvalTimeoutMs: 30_000,
-      interruptGraceMs: 5_000,
-      env: claude.env,
-      ...config
-    },
-    silentLogger
-  )
+  const dataDir = parts.dataDir ?? mkdtempSync(join(tmpdir(), "agentlog-sup-"))
+  const store = parts.store ?? (await Effect.runPromise(makeSqliteEventStore(dataDir)))
+  const settings = (overrides: Partial<SupervisorConfig>) => ({
+    config: { ...loadConfig({ AGENTLOG_DATA_DIR: dataDir }), maxRunning: 4, approvalTimeoutMs: 30_000, interruptGraceMs: 5_000 },
+    logger: parts.logger ?? silentLogger,
+    supervisor: { claudePath: claudeBinaryPath, env: claude.env, ...config, ...overrides }
+  })
+  const build = (overrides: Partial<SupervisorConfig>) =>
+    ManagedRuntime.make(
+      coreLayer({ store: Layer.succeed(EventStore)(store) }).pipe(Layer.provide(Layer.succeed(App)(settings(overrides))))
+    )
+  let runtime = build({})
+  const services = () =>
+    runtime.runPromise(
+      Effect.gen(function* () {
+        return { commands: yield* SessionCommands, supervisor: yield* Supervisor, secrets: yield* RunSecrets }
+      })
+    )
+  let s = await services()
   const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
 
   const state = async (sessionId: string) => {
-    const s = (await run(commands.load(sessionId))).state
-    if (!s) throw new Error(`no session ${sessionId}`)
-    return s
+    const st = (await run(s.commands.load(sessionId, { fresh: true }))).state
+    if (!st) throw new Error(`no session ${sessionId}`)
+    return st
   }
-  const waitFor = async (sessionId: string, until: (s: Session) => boolean, timeoutMs = 45_000) => {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const s = await state(sessionId)
-      if (until(s)) return s
-      if (Date.now() > deadline) throw new Error(`session ${sessionId} stuck in ${s.status}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+  const waitFor = (sessionId: string, until: (s: Session) => boolean, timeoutMs = 45_000) => {
+    let last: Session | undefined
+    return waitForEvents(
+      `session ${sessionId}`,
+      store,
+      `session-${sessionId}`,
+      async () => {
+        last = await state(sessionId)
+        return until(last) ? last : undefined
+      },
+      { timeoutMs }
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}; it is ${last?.status}`)
+    })
   }
   const events = (sessionId: string) => run(Stream.runCollect(store.readStream(`session-${sessionId}`)))
+  /** Appends as the HTTP handler does: secrets left for the supervisor first. */
+  const queueRun = async (runId: string, options: SessionOptions, command: SessionCommand) => {
+    s.secrets.put(runId, options)
+    return (await run(s.commands.handle(command, api))).position!
+  }
 
-  return {
+  const harness: SupervisorHarness = {
     fake,
     claude,
     store,
-    commands,
-    supervisor,
+    get commands() {
+      return s.commands
+    },
+    get supervisor() {
+      return s.supervisor
+    },
+    get secrets() {
+      return s.secrets
+    },
     dataDir,
     async launch(query, options = {}) {
       const sessionId = randomUUID()
       const runId = randomUUID()
-      await run(commands.handle({ kind: "LaunchSession", sessionId, runId, query, options: { cwd: claude.cwd, ...options } }, api))
-      supervisor.submit(sessionId, runId, { cwd: claude.cwd, ...options })
-      return { sessionId, runId }
+      const opts = { cwd: claude.cwd, ...options }
+      const position = await queueRun(runId, opts, { kind: "LaunchSession", sessionId, runId, query, options: opts })
+      return { sessionId, runId, position }
     },
     async continueSession(sessionId, query, overrides = {}) {
       const runId = randomUUID()
-      await run(commands.handle({ kind: "ContinueSession", sessionId, runId, query, overrides }, api))
-      supervisor.submit(sessionId, runId, overrides)
+      await queueRun(runId, overrides, { kind: "ContinueSession", sessionId, runId, query, overrides })
       return runId
     },
     async fork(parentSessionId, query) {
       const parent = await state(parentSessionId)
       const sessionId = randomUUID()
       const runId = randomUUID()
-      await run(
-        commands.handle(
-          {
-            kind: "ForkSession",
-            sessionId,
-            runId,
-            parentSessionId,
-            parentClaudeSessionId: parent.claudeSessionId!,
-            query,
-            options: parent.options
-          },
-          api
-        )
-      )
-      supervisor.submit(sessionId, runId)
+      await queueRun(runId, {}, {
+        kind: "ForkSession",
+        sessionId,
+        runId,
+        parentSessionId,
+        parentClaudeSessionId: parent.claudeSessionId!,
+        query,
+        options: parent.options
+      })
       return { sessionId, runId }
     },
+    command: (command) => s.commands.handle(command, api),
     state,
     waitFor,
-    waitForStatus: (sessionId, statuses, timeoutMs) => waitFor(sessionId, (s) => statuses.includes(s.status), timeoutMs),
+    waitForStatus: (sessionId, statuses, timeoutMs) => waitFor(sessionId, (st) => statuses.includes(st.status), timeoutMs),
     events,
     types: async (sessionId) => (await events(sessionId)).map((e) => e.type),
+    async restart(overrides = {}) {
+      await runtime.dispose()
+      runtime = build(overrides)
+      s = await services()
+    },
     async close() {
-      await supervisor.shutdown()
-      await Effect.runPromise(store.close())
+      await runtime.dispose()
+      if (!parts.store) await Effect.runPromise(store.close())
       await fake.close()
       claude.cleanup()
-      rmSync(dataDir, { recursive: true, force: true })
+      if (!parts.dataDir) rmSync(dataDir, { recursive: true, force: true })
     }
   }
+  return harness
 }
