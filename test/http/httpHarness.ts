@@ -107,7 +107,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     supervisor: { foreignClaimDelayMs: 3_600_000 },
     // The HTTP settings a test gives replace the configured ones where the app reads them.
     wrapHttp: (deps) => {
-      const d = { ...deps, config: { ...deps.config, ...http } }
+      // Whether Claude would refuse bypassPermissions on this machine is a test's choice here, not the host's.
+      const d = { ...deps, config: { ...deps.config, bypassPermissionsUnavailable: undefined, ...http } }
       return options.wrap ? options.wrap(d) : d
     }
   }
