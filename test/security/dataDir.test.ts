@@ -48,7 +48,7 @@ describe("the data dir", () => {
     // What Claude writes in the project keeps the user's umask (022), not the data dir's.
     expect((statSync(join(world.claude.cwd, "made-by-claude.txt")).mode & 0o777).toString(8)).toBe("644")
     const found = modes(world.dataDir)
-    expect(Object.keys(found)).toEqual(expect.arrayContaining(["events.db", "events.db-wal", "read.db", "api.db", "instance-id", "runs"]))
+    expect(Object.keys(found)).toEqual(expect.arrayContaining(["events.db", "events.db-wal", "read.db", "instance-id", "runs", "supervisor-checkpoint.json"]))
     const open = Object.entries(found).filter(([, m]) => !["600", "700"].includes(m))
     expect(open).toEqual([])
     expect((statSync(world.dataDir).mode & 0o777).toString(8)).toBe("700")

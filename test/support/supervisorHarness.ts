@@ -9,6 +9,7 @@ import { join } from "node:path"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
 import { SessionCommands, type CommandOutcome, type CommandError, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
 import { loadConfig } from "../../src/config.ts"
+import { openPolicy } from "../../src/process/sandbox.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { SessionOptions } from "../../src/domain/sessionOptions.ts"
 import type { Session, SessionStatus } from "../../src/domain/sessionState.ts"
@@ -67,7 +68,8 @@ export const startSupervisorHarness = async (
   const settings = (overrides: Partial<SupervisorConfig>) => ({
     config: { ...loadConfig({ AGENTLOG_DATA_DIR: dataDir }), maxRunning: 4, approvalTimeoutMs: 30_000, interruptGraceMs: 5_000 },
     logger: parts.logger ?? silentLogger,
-    supervisor: { claudePath: claudeBinaryPath, env: claude.env, ...config, ...overrides }
+    // Runs are not fenced unless a test gives a policy (the sandbox has tests of its own).
+    supervisor: { claudePath: claudeBinaryPath, env: claude.env, policy: openPolicy, ...config, ...overrides }
   })
   const build = (overrides: Partial<SupervisorConfig>) =>
     ManagedRuntime.make(
