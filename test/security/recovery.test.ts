@@ -32,6 +32,16 @@ const alive = (pid: number) => {
   }
 }
 
+/** The session a process belongs to (field 6 of /proc/PID/stat). */
+const sessionOf = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3])
+  } catch {
+    return undefined
+  }
+}
+
 /** A group leader (as the runner starts claude) whose child (an "MCP server") writes its pid once it runs. */
 let leaders = 0
 const claudeLike = async (childCommand = "sleep 300", marked = true): Promise<{ leader: number; child: number }> => {
@@ -109,6 +119,8 @@ describe("recovery's kills", () => {
 
   it("end a command that left the group for a session of its own, by the run's marker", async () => {
     const { leader, child } = await claudeLike("setsid sleep 300")
+    // The child must have left the group before the group is ended (setsid runs after the fork).
+    while (sessionOf(child) !== child) await new Promise((r) => setTimeout(r, 10))
     const files = makeRunPidFiles(runs)
     files.record("run-e", leader)
     process.kill(-leader, "SIGKILL")
