@@ -93,6 +93,35 @@ export const page = <A>(rows: ReadonlyArray<Row>, limit: number, toItem: (r: Row
   return { items: kept.map(toItem), nextCursor: more ? encodeCursor(key(kept[kept.length - 1]!)) : null }
 }
 
+/**
+ * One page of a table's rows, newest first by a key of columns (the later ones break ties):
+ * the rows after the cursor's key in that order, and the cursor of the next page.
+ */
+export const newestFirst = <A>(
+  db: DatabaseSync,
+  table: string,
+  w: Where,
+  key: ReadonlyArray<string>,
+  cursor: string | undefined,
+  limit: number,
+  toItem: (r: Row) => A
+): Page<A> => {
+  if (cursor !== undefined) {
+    const values = decodeCursor(cursor, key.length)
+    // (k1 < v1 OR (k1 = v1 AND (k2 < v2 OR ...))): strictly after the key, in the list's order.
+    let condition = `${key[key.length - 1]} < ?`
+    let params: Array<string> = [values[key.length - 1]!]
+    for (let i = key.length - 2; i >= 0; i--) {
+      condition = `(${key[i]} < ? OR (${key[i]} = ? AND ${condition}))`
+      params = [values[i]!, values[i]!, ...params]
+    }
+    w.add(condition, ...params)
+  }
+  const order = key.map((k) => `${k} DESC`).join(", ")
+  const rows = allRows(db, `SELECT * FROM ${table} ${w.sql} ORDER BY ${order} LIMIT ?`, [...w.params, limit + 1])
+  return page(rows, limit, toItem, (r) => key.map((k) => r[k] as string))
+}
+
 export const likePattern = (q: string): string => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /** Every row a (cached) statement returns; bigInts for columns that hold store positions. */

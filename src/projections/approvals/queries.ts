@@ -1,6 +1,6 @@
 // The approvals read model's queries: the list, newest first, and one approval.
 import type { DatabaseSync } from "node:sqlite"
-import { allRows, decodeCursor, InvalidQuery, limitOf, many, type OneOrMany, page, type Page, parse, type Row, Where } from "../paging.ts"
+import { InvalidQuery, limitOf, many, type OneOrMany, type Page, parse, type Row, Where, newestFirst } from "../paging.ts"
 import { sql } from "../readDb.ts"
 
 export interface ApprovalRow {
@@ -56,15 +56,7 @@ export const approvalQueries = (db: DatabaseSync) => {
         throw new InvalidQuery({ field: "status", reason: "one of pending, allowed, denied" })
     const w = new Where().in("status", statuses)
     if (q.session !== undefined) w.add("session_id = ?", q.session)
-    if (q.cursor !== undefined) {
-      const [at, id] = decodeCursor(q.cursor, 2)
-      w.add("(requested_at < ? OR (requested_at = ? AND approval_id < ?))", at!, at!, id!)
-    }
-    const rows = allRows(db, `SELECT * FROM approvals ${w.sql} ORDER BY requested_at DESC, approval_id DESC LIMIT ?`, [
-      ...w.params,
-      limit + 1
-    ])
-    return page(rows, limit, toApproval, (r) => [r.requested_at as string, r.approval_id as string])
+    return newestFirst(db, "approvals", w, ["requested_at", "approval_id"], q.cursor, limit, toApproval)
   }
 
   const approval = (approvalId: string): ApprovalRow | null => {

@@ -1,6 +1,6 @@
 // The sessions read model's queries: the list (stable order, see listSessions) and one session.
 import type { DatabaseSync } from "node:sqlite"
-import { decodeCursor, limitOf, likePattern, many, type OneOrMany, page, type Page, parse, type Row, allRows, Where } from "../paging.ts"
+import { limitOf, likePattern, many, type OneOrMany, type Page, parse, type Row, Where, newestFirst } from "../paging.ts"
 import { sql } from "../readDb.ts"
 
 export interface SessionRow {
@@ -90,15 +90,7 @@ export const sessionQueries = (db: DatabaseSync) => {
       const p = likePattern(q.q)
       w.add("(query LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')", p, p)
     }
-    if (q.cursor !== undefined) {
-      const [at, id] = decodeCursor(q.cursor, 2)
-      w.add("(created_at < ? OR (created_at = ? AND session_id < ?))", at!, at!, id!)
-    }
-    const rows = allRows(db, `SELECT * FROM sessions ${w.sql} ORDER BY created_at DESC, session_id DESC LIMIT ?`, [
-      ...w.params,
-      limit + 1
-    ])
-    return page(rows, limit, toSession, (r) => [r.created_at as string, r.session_id as string])
+    return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession)
   }
 
   const getSession = (sessionId: string): SessionRow | null => {

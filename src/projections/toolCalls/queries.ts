@@ -1,6 +1,6 @@
 // The tool calls read model's query: newest first, filtered by tool, session, decision and time.
 import type { DatabaseSync } from "node:sqlite"
-import { allRows, decodeCursor, flag, InvalidQuery, limitOf, many, type OneOrMany, page, type Page, parse, type Row, timeOf, Where } from "../paging.ts"
+import { flag, InvalidQuery, limitOf, many, type OneOrMany, type Page, parse, type Row, timeOf, Where, newestFirst } from "../paging.ts"
 
 export interface ToolCallRow {
   readonly sessionId: string
@@ -79,23 +79,7 @@ export const toolCallQueries = (db: DatabaseSync) => {
     const beforeT = timeOf("before", q.before)
     if (afterT !== null) w.add("requested_at >= ?", afterT)
     if (beforeT !== null) w.add("requested_at < ?", beforeT)
-    if (q.cursor !== undefined) {
-      const [at, s, t] = decodeCursor(q.cursor, 3)
-      w.add(
-        "(requested_at < ? OR (requested_at = ? AND (session_id < ? OR (session_id = ? AND tool_use_id < ?))))",
-        at!,
-        at!,
-        s!,
-        s!,
-        t!
-      )
-    }
-    const rows = allRows(
-      db,
-      `SELECT * FROM tool_calls ${w.sql} ORDER BY requested_at DESC, session_id DESC, tool_use_id DESC LIMIT ?`,
-      [...w.params, limit + 1]
-    )
-    return page(rows, limit, toToolCall, (r) => [r.requested_at as string, r.session_id as string, r.tool_use_id as string])
+    return newestFirst(db, "tool_calls", w, ["requested_at", "session_id", "tool_use_id"], q.cursor, limit, toToolCall)
   }
 
   return { toolCalls }
