@@ -32,6 +32,9 @@ export interface ReadModelsShape {
   /** Newest session first (by creation: a stable order for paging). */
   readonly listSessions: (query?: ListSessionsQuery) => Effect.Effect<Page<SessionRow>, ReadModelError>
   readonly getSession: (sessionId: string) => Effect.Effect<SessionRow | null, ReadModelError>
+  readonly recentDirectories: (
+    limit?: number
+  ) => Effect.Effect<ReadonlyArray<{ readonly path: string; readonly lastUsedAt: string; readonly sessions: number }>, ReadModelError>
   /** Entries in seq order; an unknown session has none. */
   readonly transcript: (
     sessionId: string,
@@ -73,6 +76,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
   return {
     listSessions: lift(q.listSessions),
     getSession: lift(q.getSession),
+    recentDirectories: lift(q.recentDirectories),
     transcript: lift(q.transcript),
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
