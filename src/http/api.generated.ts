@@ -290,6 +290,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search over every transcript
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/search allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1Search"];
+        /**
+         * Full-text search over every transcript (headers only)
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         */
+        head: operations["searchHead"];
+        patch?: never;
+        trace?: never;
+    };
     "/v1/directories/recent": {
         parameters: {
             query?: never;
@@ -839,6 +864,24 @@ export interface components {
             failed: {
                 sessionId: string;
                 problem: components["schemas"]["Problem"];
+            }[];
+        };
+        /** @description Transcript entries that match, best first. */
+        SearchHits: {
+            items: {
+                /** Format: uuid */
+                sessionId: string;
+                /** @description The transcript entry (GET /v1/sessions/{id}/transcript?afterSeq=seq-1&limit=1). */
+                seq: number;
+                /** @description The stream revision of the event the entry came from. */
+                revision: number;
+                kind: string;
+                toolName: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** @description The matching text, what matched in [brackets]. */
+                snippet: string;
+                rank: number | ("Infinity" | "-Infinity" | "NaN");
             }[];
         };
         /** @description Working directories of sessions, most recently used first. */
@@ -4031,6 +4074,221 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text. */
+                q: string;
+                /** @description Only this session's transcript. */
+                session?: string;
+                /** @description How many hits (default 20). */
+                limit?: number;
+                /** @description Hits to skip, for the next page of a ranked list (default 0). */
+                offset?: number;
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hits. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchHits"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1Search: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchHead: {
+        parameters: {
+            query: {
+                /** @description Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text. */
+                q: string;
+                /** @description Only this session's transcript. */
+                session?: string;
+                /** @description How many hits (default 20). */
+                limit?: number;
+                /** @description Hits to skip, for the next page of a ranked list (default 0). */
+                offset?: number;
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hits. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

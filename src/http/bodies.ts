@@ -165,6 +165,16 @@ export const LiveEventsQuery = Schema.Struct({
   )
 })
 
+export const SearchQuery = Schema.Struct({
+  q: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
+    description: "Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text."
+  }),
+  session: optional(Uuid.annotate({ description: "Only this session's transcript." })),
+  limit: optional(int(1, 100, "How many hits (default 20).")),
+  offset: optional(int(0, 1000, "Hits to skip, for the next page of a ranked list (default 0).")),
+  minPosition: optional(MinPosition)
+})
+
 export const RecentDirectoriesQuery = Schema.Struct({
   limit: optional(int(1, 100, "How many directories (default 20).")),
   minPosition: optional(MinPosition)

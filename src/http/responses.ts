@@ -67,6 +67,21 @@ export const BulkResult = Schema.Struct({
   description: "Each session's outcome: the command is each session's own, so some may fail (with the problem a single request would get) while others succeed."
 })
 
+export const SearchHits = Schema.Struct({
+  items: Schema.Array(
+    Schema.Struct({
+      sessionId: Uuid,
+      seq: Count.annotate({ description: "The transcript entry (GET /v1/sessions/{id}/transcript?afterSeq=seq-1&limit=1)." }),
+      revision: Revision.annotate({ description: "The stream revision of the event the entry came from." }),
+      kind: Schema.String,
+      toolName: OptionalText,
+      createdAt: DateTime,
+      snippet: Schema.String.annotate({ description: "The matching text, what matched in [brackets]." }),
+      rank: Schema.Number.annotate({ description: "bm25 score: lower is a better match." })
+    })
+  )
+}).annotate({ identifier: "SearchHits", description: "Transcript entries that match, best first." })
+
 export const RecentDirectories = Schema.Struct({
   items: Schema.Array(
     Schema.Struct({

@@ -277,6 +277,18 @@ export const routes = {
     responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
     auth: true
   },
+  search: {
+    operationId: "search",
+    method: "GET",
+    path: "/v1/search",
+    summary: "Full-text search over every transcript",
+    description:
+      "Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.",
+    tag: "sessions",
+    query: B.SearchQuery,
+    responses: { 200: { description: "The hits.", schema: R.SearchHits }, ...listProblems },
+    auth: true
+  },
   recentDirectories: {
     operationId: "recentDirectories",
     method: "GET",

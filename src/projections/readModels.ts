@@ -9,7 +9,13 @@ import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
 import { ReadDb, ReadDbError } from "./readDb.ts"
 import { type ListSessionsQuery, sessionQueries, type SessionRow } from "./sessions/queries.ts"
 import { toolCallQueries, type ToolCallRow, type ToolCallsQuery } from "./toolCalls/queries.ts"
-import { transcriptQueries, type TranscriptEntry, type TranscriptQuery } from "./transcript/queries.ts"
+import {
+  type SearchHit,
+  type SearchQuery,
+  transcriptQueries,
+  type TranscriptEntry,
+  type TranscriptQuery
+} from "./transcript/queries.ts"
 
 export type {
   ApprovalRow,
@@ -19,6 +25,8 @@ export type {
   ListSessionsQuery,
   Page,
   ReadModelError,
+  SearchHit,
+  SearchQuery,
   SessionRow,
   ToolCallRow,
   ToolCallsQuery,
@@ -40,6 +48,8 @@ export interface ReadModelsShape {
     sessionId: string,
     query?: TranscriptQuery
   ) => Effect.Effect<ReadonlyArray<TranscriptEntry>, ReadModelError>
+  /** Transcript entries that contain every word, best match first. */
+  readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<SearchHit>, ReadModelError>
   /** Newest first (requested_at, then session and tool use id). */
   readonly toolCalls: (query?: ToolCallsQuery) => Effect.Effect<Page<ToolCallRow>, ReadModelError>
   /** Newest first (requested_at, then approval id). */
@@ -78,6 +88,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     getSession: lift(q.getSession),
     recentDirectories: lift(q.recentDirectories),
     transcript: lift(q.transcript),
+    search: lift(q.search),
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
     approval: lift(q.approval),
