@@ -15,6 +15,9 @@ export interface Terminal {
   readonly out: (line: string) => void
   /** The service's client (made on first use: `serve` needs none). */
   readonly client: () => Client
+  /** For the commands that ask questions and draw a spinner (on a TTY only). */
+  readonly stdin: NodeJS.ReadStream
+  readonly stdout: NodeJS.WriteStream
 }
 
 export interface Context<O extends ParseArgsOptionsConfig> extends Terminal {
@@ -71,3 +74,19 @@ export const idArg = (args: ReadonlyArray<string>, what: "session" | "approval")
   if (!uuid.test(id)) throw new CliError(`not ${what === "approval" ? "an" : "a"} ${what} id: ${id}`)
   return id
 }
+
+/** An option's value, which must be one of `allowed`; a usage error (exit 2) otherwise. */
+export const oneOf = <const A extends string>(flag: string, allowed: ReadonlyArray<A>, value: string): A => {
+  const found = allowed.find((a) => a === value)
+  if (found === undefined) throw new CliError(`--${flag} must be one of ${allowed.join(", ")}; got ${value}`, 2)
+  return found
+}
+
+/**
+ * The values of a union type the document declares (an enum), listed here and checked
+ * complete by the compiler: a value the document adds and this list lacks fails typecheck.
+ */
+export const allOf =
+  <U extends string>() =>
+  <const L extends ReadonlyArray<U>>(list: L & ([U] extends [L[number]] ? unknown : { missing: Exclude<U, L[number]> })): L =>
+    list

@@ -8,10 +8,11 @@ export const oneLine = (s: string, max = 100) => {
 }
 export const money = (usd: unknown) => (typeof usd === "number" ? `$${usd.toFixed(4)}` : "")
 
-type Json = { readonly [k: string]: unknown }
-const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {})
+export type Json = { readonly [k: string]: unknown }
+export const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {})
 const arr = (v: unknown): ReadonlyArray<unknown> => (Array.isArray(v) ? v : [])
-const text = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v))
+export const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0)
+export const text = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v))
 
 /** The content blocks of a recorded Claude message (data.message is the SDK message). */
 export const contentOf = (data: Json): ReadonlyArray<Json> => arr(obj(obj(data.message).message).content).map(obj)

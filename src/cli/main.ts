@@ -3,34 +3,32 @@
 // AGENTLOG_URL (default http://127.0.0.1:7420) with AGENTLOG_API_TOKEN when set. Every
 // command has --help; --json prints what the API answered, one JSON document (or one
 // event per line), for scripts. One file per command under commands/; a new command is
-// one line in the table below.
+// its file and one line in the table below.
 import { CliError, type Client, makeClient } from "./client.ts"
 import type { Command, Terminal } from "./command.ts"
-import { approvals } from "./commands/approvals.ts"
-import { continueSession } from "./commands/continue.ts"
-import { approve, deny } from "./commands/decide.ts"
-import { interrupt } from "./commands/interrupt.ts"
-import { log } from "./commands/log.ts"
-import { ls } from "./commands/ls.ts"
-import { show } from "./commands/show.ts"
 import { pad } from "./format.ts"
 
-const commands: Record<string, Command> = {
-  ls,
-  show,
-  log,
-  approvals,
-  approve,
-  deny,
-  continue: continueSession,
-  interrupt
+// Loaded on use, so a command starts without loading what the others need.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./commands/serve.ts")).serve,
+  run: async () => (await import("./commands/run.ts")).run,
+  attach: async () => (await import("./commands/attach.ts")).attach,
+  ls: async () => (await import("./commands/ls.ts")).ls,
+  show: async () => (await import("./commands/show.ts")).show,
+  log: async () => (await import("./commands/log.ts")).log,
+  approvals: async () => (await import("./commands/approvals.ts")).approvals,
+  approve: async () => (await import("./commands/decide.ts")).approve,
+  deny: async () => (await import("./commands/decide.ts")).deny,
+  continue: async () => (await import("./commands/continue.ts")).continueSession,
+  fork: async () => (await import("./commands/fork.ts")).fork,
+  interrupt: async () => (await import("./commands/interrupt.ts")).interrupt
 }
 
-const usage = () =>
+const usage = async () =>
   [
     "usage: agentlog <command> [options]",
     "",
-    ...Object.entries(commands).map(([name, c]) => `  ${pad(name, 10)} ${c.summary}`),
+    ...(await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${pad(name, 10)} ${(await load()).summary}`))),
     "",
     "agentlog <command> --help for its options. AGENTLOG_URL: the service (default http://127.0.0.1:7420);",
     "AGENTLOG_API_TOKEN: its token. --json: the API's answers as JSON, for scripts."
@@ -39,13 +37,14 @@ const usage = () =>
 export const main = async (argv: ReadonlyArray<string>, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> => {
   const [name, ...rest] = argv
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    out(usage())
+    out(await usage())
     return name === undefined ? 2 : 0
   }
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
-  if (!command) throw new CliError(`unknown command: ${name}\n\n${usage()}`, 2)
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (!load) throw new CliError(`unknown command: ${name}\n\n${await usage()}`, 2)
+  const command = await load()
   let client: Client | undefined
-  const terminal: Terminal = { out, client: () => (client ??= makeClient()) }
+  const terminal: Terminal = { out, client: () => (client ??= makeClient()), stdin: process.stdin, stdout: process.stdout }
   return command.invoke(rest, terminal)
 }
 

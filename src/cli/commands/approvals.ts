@@ -1,18 +1,16 @@
-import { CliError, must } from "../client.ts"
-import { answer, command } from "../command.ts"
+import { must, type Schemas } from "../client.ts"
+import { allOf, answer, command, oneOf } from "../command.ts"
 import { oneLine, pad } from "../format.ts"
 
-const statuses = ["pending", "allowed", "denied"] as const
-type Status = (typeof statuses)[number]
-const isStatus = (s: string): s is Status => statuses.some((x) => x === s)
+const statuses = allOf<Schemas["Approval"]["status"]>()(["pending", "allowed", "denied"])
 
 export const approvals = command({
   usage: "agentlog approvals [--session ID] [--status pending|allowed|denied] [--json]",
   summary: "approvals waiting for an answer (or decided ones, with --status)",
   options: { session: { type: "string" }, status: { type: "string" } },
   run: async (context) => {
-    const { session, status = "pending" } = context.flags
-    if (!isStatus(status)) throw new CliError(`--status must be one of ${statuses.join(", ")}; got ${status}`, 2)
+    const { session } = context.flags
+    const status = oneOf("status", statuses, context.flags.status ?? "pending")
     const page = await must(
       context.client().api.GET("/v1/approvals", { params: { query: { status, limit: 200, ...(session ? { session } : {}) } } })
     )

@@ -1,9 +1,7 @@
 import { CliError, type Schemas } from "../client.ts"
 import { command, idArg } from "../command.ts"
-import { liveEvents, recordedEvents } from "../events.ts"
+import { followEvents, recordedEvents } from "../events.ts"
 import { eventLine } from "../format.ts"
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export const log = command({
   usage: "agentlog log <session-id> [--from REV] [--follow] [--json]",
@@ -19,23 +17,7 @@ export const log = command({
       for await (const e of recordedEvents(client, id, Number(from))) print(e)
       return 0
     }
-    // Follow: SSE from the last revision seen; a dropped connection (a restart of the
-    // service) is resumed with Last-Event-ID, so nothing is missed or printed twice.
-    let last = Number(from) - 1
-    let waited = 0
-    for (;;) {
-      try {
-        for await (const e of liveEvents(client, id, last)) {
-          waited = 0
-          last = e.revision
-          print(e)
-        }
-      } catch (e) {
-        // A refusal (404, 409, …) will not change by retrying; an unreachable service might.
-        if (e instanceof CliError && !e.message.startsWith("cannot reach")) throw e
-      }
-      waited = Math.min(5_000, waited * 2 || 100)
-      await sleep(waited)
-    }
+    for await (const e of followEvents(client, id, Number(from) - 1)) print(e)
+    return 0
   }
 })

@@ -1,17 +1,16 @@
-import { type SessionStatus, sessionStatuses as statuses } from "../../domain/sessionState.ts"
-import { CliError, must } from "../client.ts"
-import { answer, command } from "../command.ts"
+import { CliError, must, type Schemas } from "../client.ts"
+import { allOf, answer, command, oneOf } from "../command.ts"
 import { money, oneLine, pad } from "../format.ts"
 
-const isStatus = (s: string): s is SessionStatus => statuses.some((x) => x === s)
+const statuses = allOf<Schemas["Session"]["status"]>()(["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"])
 
 export const ls = command({
   usage: "agentlog ls [--status STATUS] [--search TEXT] [--limit N] [--json]",
   summary: "list sessions, most recently active first",
   options: { status: { type: "string" }, search: { type: "string" }, limit: { type: "string" } },
   run: async (context) => {
-    const { status, search, limit = "50" } = context.flags
-    if (status !== undefined && !isStatus(status)) throw new CliError(`--status must be one of ${statuses.join(", ")}; got ${status}`, 2)
+    const { search, limit = "50" } = context.flags
+    const status = context.flags.status === undefined ? undefined : oneOf("status", statuses, context.flags.status)
     if (!/^[1-9][0-9]{0,2}$/.test(limit)) throw new CliError(`--limit must be a number from 1 to 999, got ${limit}`, 2)
     const page = await must(
       context.client().api.GET("/v1/sessions", {
