@@ -31,7 +31,7 @@ describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
     expect(JSON.parse((await finished(url, ["ls", "--json", "--status", "running"])).out).items).toEqual([])
     const badStatus = await finished(url, ["ls", "--status", "done"])
     expect(badStatus.code).toBe(2)
-    expect(badStatus.stderr).toContain("--status must be one of queued, running, waiting_approval, completed, failed, interrupted, abandoned")
+    expect(badStatus.stderr).toContain("--status must be one of queued, running, waiting_approval, completed, failed, interrupted, abandoned, draft, discarded")
 
     const show = await finished(url, ["show", sessionId])
     expect(show.code).toBe(0)

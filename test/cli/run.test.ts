@@ -53,6 +53,7 @@ describe("agentlog run, attach and fork --follow", { timeout: 240_000 }, () => {
     expect(text).toMatch(/^\s+✓ allowed by \S+$/m)
     expect(text).toMatch(/^\s+✗ denied by \S+: not this one$/m)
     expect(lines).toContain("All three handled.")
+    expect(run.stdout()).not.toContain("Claude is working") // no spinner when stdout is not a terminal
     expect(lines.at(-1)).toMatch(/^✓ completed · 4 turns · \$\d+\.\d{4} · \d+ in \/ \d+ out tokens · \d+\.\ds$/)
     // What the answers did: one written as asked, two not written (Claude told why), three as edited.
     expect(readFileSync(join(cwd, "one"), "utf8")).toBe("one")

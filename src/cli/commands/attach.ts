@@ -11,9 +11,9 @@ export const attach = command({
     const id = idArg(context.args, "session")
     const client = context.client()
     const s = await must(client.api.GET("/v1/sessions/{id}", { params: { path: { id } } }))
-    if (s.status === "completed" || s.status === "failed" || s.status === "interrupted" || s.status === "abandoned") {
+    if (s.status !== "queued" && s.status !== "running" && s.status !== "waiting_approval") {
       context.out(`session ${id} is ${s.status}: nothing runs to attach to (agentlog log ${id} shows what happened)`)
-      return exitCodes[s.status]
+      return s.status === "draft" || s.status === "discarded" ? 1 : exitCodes[s.status]
     }
     // The current run from its first event, so what it asked and did so far is on screen.
     let after = s.lastRevision

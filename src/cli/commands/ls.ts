@@ -2,7 +2,7 @@ import { CliError, must, type Schemas } from "../client.ts"
 import { allOf, answer, command, oneOf } from "../command.ts"
 import { money, oneLine, pad } from "../format.ts"
 
-const statuses = allOf<Schemas["Session"]["status"]>()(["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"])
+const statuses = allOf<Schemas["Session"]["status"]>()(["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned", "draft", "discarded"])
 
 export const ls = command({
   usage: "agentlog ls [--status STATUS] [--search TEXT] [--limit N] [--json]",
