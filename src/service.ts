@@ -106,7 +106,11 @@ export const SupervisorLive = Layer.effect(
         maxQueued: config.maxQueued,
         policy: {
           protection,
-          privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
+          privatePaths: [
+            config.dataDir,
+            ...(config.keysFile.startsWith(join(config.dataDir, "/")) ? [] : [config.keysFile]),
+            ...(config.apiTokenFile ? [config.apiTokenFile] : [])
+          ],
           allowUnsandboxedBypass: config.allowUnsandboxedBypass,
           mcpEnvAllow: config.mcpEnvAllow
         },
@@ -139,6 +143,7 @@ export const HttpLive = Layer.effect(
       readModels: yield* ReadModels,
       config: {
         apiToken: config.apiToken,
+        keysFile: config.keysFile,
         hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
         maxBodyBytes: config.maxBodyBytes,
         readWaitMs: config.readWaitMs,

@@ -26,6 +26,8 @@ export interface CommandContext {
   readonly correlationId: string
   readonly causationId?: string
   readonly source: Source
+  /** Who: the principal's name for a request; the supervisor's and Claude's events name their source. */
+  readonly actor?: string
   /** A keyed request's fingerprint: a retry with the same Idempotency-Key compares it. */
   readonly requestFingerprint?: string
 }
@@ -250,6 +252,7 @@ export const makeSessionCommands = (store: EventStoreShape, config: SessionComma
             schemaVersion: schemaVersions[e.type],
             recordedAt,
             source: ctx.source,
+            actor: ctx.actor ?? ctx.source,
             ...(ctx.requestFingerprint !== undefined ? { requestFingerprint: ctx.requestFingerprint } : {}),
             ...(config.instanceId !== undefined ? { instanceId: config.instanceId } : {})
           }

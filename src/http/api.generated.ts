@@ -11,12 +11,16 @@ export interface paths {
         /**
          * List sessions, most recently active first
          * @description Keyset pages: follow nextCursor until it is null; every session appears once even while others change.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["listSessions"];
         put?: never;
         /**
          * Launch a session
          * @description Appends SessionLaunched; the run starts when a slot is free (queuePosition says where it waits). cwd must be an absolute path to an existing directory. If-Match is refused (400): there is no session yet.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["launchSession"];
         delete?: never;
@@ -25,6 +29,8 @@ export interface paths {
         /**
          * List sessions, most recently active first (headers only)
          * @description Keyset pages: follow nextCursor until it is null; every session appears once even while others change.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["listSessionsHead"];
         patch?: never;
@@ -37,16 +43,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One session with its totals */
+        /**
+         * One session with its totals
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getSession"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id} allows (GET, HEAD, PATCH, OPTIONS) */
         options: operations["optionsV1SessionsId"];
-        /** One session with its totals (headers only) */
+        /**
+         * One session with its totals (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getSessionHead"];
-        /** Rename a session */
+        /**
+         * Rename a session
+         * @description Needs role operator or above (403 below it).
+         */
         patch: operations["renameSession"];
         trace?: never;
     };
@@ -62,6 +77,8 @@ export interface paths {
         /**
          * Continue a session with a new query
          * @description Only once the session's run has ended (409 otherwise). Options given override the session's for this run; cwd must be an absolute path to an existing directory.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["continueSession"];
         delete?: never;
@@ -83,6 +100,8 @@ export interface paths {
         /**
          * Fork a session into a new one
          * @description The new session continues the parent's Claude conversation; options given override the parent's. cwd must be an absolute path to an existing directory.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["forkSession"];
         delete?: never;
@@ -101,7 +120,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Interrupt the session's active run */
+        /**
+         * Interrupt the session's active run
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["interruptSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/interrupt allows (POST, OPTIONS) */
@@ -119,7 +141,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Archive a session */
+        /**
+         * Archive a session
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["archiveSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/archive allows (POST, OPTIONS) */
@@ -137,7 +162,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unarchive a session */
+        /**
+         * Unarchive a session
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["unarchiveSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/unarchive allows (POST, OPTIONS) */
@@ -156,6 +184,8 @@ export interface paths {
         /**
          * The session's conversation as ordered entries
          * @description Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["getTranscript"];
         put?: never;
@@ -166,6 +196,8 @@ export interface paths {
         /**
          * The session's conversation as ordered entries (headers only)
          * @description Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["getTranscriptHead"];
         patch?: never;
@@ -178,14 +210,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) */
+        /**
+         * The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson)
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getSessionEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id}/events allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1SessionsIdEvents"];
-        /** The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) (headers only) */
+        /**
+         * The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getSessionEventsHead"];
         patch?: never;
         trace?: never;
@@ -197,14 +235,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session's events as Server-Sent Events: replay after Last-Event-ID, then live */
+        /**
+         * The session's events as Server-Sent Events: replay after Last-Event-ID, then live
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["followSessionEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id}/events/live allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1SessionsIdEventsLive"];
-        /** The session's events as Server-Sent Events: replay after Last-Event-ID, then live (headers only) */
+        /**
+         * The session's events as Server-Sent Events: replay after Last-Event-ID, then live (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["followSessionEventsHead"];
         patch?: never;
         trace?: never;
@@ -216,14 +260,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit: events of every session, in global order */
+        /**
+         * Audit: events of every session, in global order
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/events allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1Events"];
-        /** Audit: events of every session, in global order (headers only) */
+        /**
+         * Audit: events of every session, in global order (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listEventsHead"];
         patch?: never;
         trace?: never;
@@ -235,14 +285,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit: every tool call with its input, approval, result and timing */
+        /**
+         * Audit: every tool call with its input, approval, result and timing
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listToolCalls"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/tool-calls allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1ToolCalls"];
-        /** Audit: every tool call with its input, approval, result and timing (headers only) */
+        /**
+         * Audit: every tool call with its input, approval, result and timing (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listToolCallsHead"];
         patch?: never;
         trace?: never;
@@ -254,14 +310,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Approvals, newest first */
+        /**
+         * Approvals, newest first
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listApprovals"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/approvals allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1Approvals"];
-        /** Approvals, newest first (headers only) */
+        /**
+         * Approvals, newest first (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listApprovalsHead"];
         patch?: never;
         trace?: never;
@@ -273,14 +335,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One approval */
+        /**
+         * One approval
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getApproval"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/approvals/{id} allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1ApprovalsId"];
-        /** One approval (headers only) */
+        /**
+         * One approval (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getApprovalHead"];
         patch?: never;
         trace?: never;
@@ -297,6 +365,8 @@ export interface paths {
         /**
          * Allow or deny a pending approval
          * @description An approval is decided once: a second decision is 409 (approval-already-decided), which is the guard against concurrent deciders. If-Match is refused (400): the session's revision moves with every event Claude streams, so it cannot guard a decision.
+         *
+         *     Needs role approver or above (403 below it).
          */
         post: operations["decideApproval"];
         delete?: never;
@@ -313,14 +383,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: 200 while the process is up */
+        /**
+         * Liveness: 200 while the process is up
+         * @description Needs no credentials.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /healthz allows (GET, HEAD, OPTIONS) */
         options: operations["optionsHealthz"];
-        /** Liveness: 200 while the process is up (headers only) */
+        /**
+         * Liveness: 200 while the process is up (headers only)
+         * @description Needs no credentials.
+         */
         head: operations["healthzHead"];
         patch?: never;
         trace?: never;
@@ -332,14 +408,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers and the read models are caught up */
+        /**
+         * Readiness: the store answers and the read models are caught up
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /readyz allows (GET, HEAD, OPTIONS) */
         options: operations["optionsReadyz"];
-        /** Readiness: the store answers and the read models are caught up (headers only) */
+        /**
+         * Readiness: the store answers and the read models are caught up (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["readyzHead"];
         patch?: never;
         trace?: never;
@@ -351,15 +433,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The dashboard: whether it must log in, and whether its session cookie is valid */
+        /**
+         * The dashboard: whether it must log in, and whether its session cookie is valid
+         * @description Needs no credentials.
+         */
         get: operations["webSessionState"];
         put?: never;
-        /** The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie */
+        /**
+         * The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie
+         * @description Needs no credentials.
+         */
         post: operations["webLogin"];
         delete?: never;
         /** The methods /v1/web/session allows (GET, HEAD, POST, OPTIONS) */
         options: operations["optionsV1WebSession"];
-        /** The dashboard: whether it must log in, and whether its session cookie is valid (headers only) */
+        /**
+         * The dashboard: whether it must log in, and whether its session cookie is valid (headers only)
+         * @description Needs no credentials.
+         */
         head: operations["webSessionStateHead"];
         patch?: never;
         trace?: never;
@@ -371,14 +462,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document */
+        /**
+         * This document
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["openapi"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /openapi.json allows (GET, HEAD, OPTIONS) */
         options: operations["optionsOpenapiJson"];
-        /** This document (headers only) */
+        /**
+         * This document (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["openapiHead"];
         patch?: never;
         trace?: never;
@@ -782,10 +879,16 @@ export interface components {
             authRequired: boolean;
             /** @description This request carried a valid session cookie (or no token is needed). */
             authenticated: boolean;
+            /** @description Who the session cookie logs in as (absent when not logged in). */
+            principal?: {
+                name: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "approver" | "admin";
+            };
         };
-        /** @description Trades the API token for the dashboard's session cookie. */
+        /** @description Trades the API token or an API key for the dashboard's session cookie. */
         WebLogin: {
-            /** @description The service's AGENTLOG_API_TOKEN. */
+            /** @description The service's AGENTLOG_API_TOKEN, or an API key. */
             token: string;
         };
         /** @description This OpenAPI 3.1 document. */
@@ -807,7 +910,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A foreign Host or Origin (checked before the method and the token). */
+        /** @description A foreign Host or Origin (checked before the method and the token), or a role below the operation's. */
         Forbidden: {
             headers: {
                 /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -899,7 +1002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -993,7 +1096,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1165,7 +1268,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1251,7 +1354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1388,7 +1491,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1486,7 +1589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1640,7 +1743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1845,7 +1948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2046,7 +2149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2236,7 +2339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2426,7 +2529,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2615,7 +2718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2754,7 +2857,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2852,7 +2955,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2991,7 +3094,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3086,7 +3189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3234,7 +3337,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3345,7 +3448,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3475,7 +3578,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3570,7 +3673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3702,7 +3805,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3790,7 +3893,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3915,7 +4018,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3999,7 +4102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4134,7 +4237,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4230,7 +4333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4511,7 +4614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4626,7 +4729,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4691,7 +4794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4766,7 +4869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4867,7 +4970,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4934,7 +5037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5036,7 +5139,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */

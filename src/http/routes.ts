@@ -4,6 +4,7 @@
 import type { Schema } from "effect"
 import * as B from "./bodies.ts"
 import type { RequestHeaderName } from "./bodies.ts"
+import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
 
@@ -39,8 +40,11 @@ export interface RouteSpec {
   readonly query: Schema.Top
   readonly requestHeaders?: ReadonlyArray<RequestHeaderName>
   readonly responses: Readonly<Record<number, ResponseSpec>>
-  /** False only for /healthz: every other route needs the bearer token when one is configured. */
-  readonly auth: boolean
+  /**
+   * The least role a caller needs (src/principals/roles.ts); "anyone": no credentials at all
+   * (liveness and the page's login). A caller below it gets 403 and nothing is appended.
+   */
+  readonly role: RouteRole
 }
 
 const accepted = (replay = false) =>
@@ -63,7 +67,7 @@ const problems = (...statuses: ReadonlyArray<number>): Record<number, ResponseSp
 const problemText: Record<number, string> = {
   400: "The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory.",
   401: "Missing or wrong bearer token.",
-  403: "A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS).",
+  403: "The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS).",
   404: "No such session or approval (an id that is not a UUID names nothing).",
   409: "Not allowed in the session's current status, or changed concurrently (retry).",
   412: "If-Match names a revision the session has moved past (see currentRevision).",
@@ -90,7 +94,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["Idempotency-Key"],
     responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
-    auth: true
+    role: "operator"
   },
   listSessions: {
     operationId: "listSessions",
@@ -101,7 +105,7 @@ export const routes = {
     tag: "sessions",
     query: B.ListSessionsQuery,
     responses: { 200: { description: "A page of sessions.", schema: R.SessionsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   getSession: {
     operationId: "getSession",
@@ -111,7 +115,7 @@ export const routes = {
     tag: "sessions",
     query: B.ReadQuery,
     responses: { 200: { description: "The session; ETag is its revision.", schema: R.Session, headers: ["ETag"] }, ...readProblems },
-    auth: true
+    role: "viewer"
   },
   renameSession: {
     operationId: "renameSession",
@@ -123,7 +127,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   continueSession: {
     operationId: "continueSession",
@@ -136,7 +140,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
     responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
-    auth: true
+    role: "operator"
   },
   forkSession: {
     operationId: "forkSession",
@@ -149,7 +153,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
     responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
-    auth: true
+    role: "operator"
   },
   interruptSession: {
     operationId: "interruptSession",
@@ -161,7 +165,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   archiveSession: {
     operationId: "archiveSession",
@@ -173,7 +177,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   unarchiveSession: {
     operationId: "unarchiveSession",
@@ -185,7 +189,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   getTranscript: {
     operationId: "getTranscript",
@@ -196,7 +200,7 @@ export const routes = {
     tag: "sessions",
     query: B.TranscriptQuery,
     responses: { 200: { description: "The transcript.", schema: R.Transcript }, ...readProblems },
-    auth: true
+    role: "viewer"
   },
   getSessionEvents: {
     operationId: "getSessionEvents",
@@ -215,7 +219,7 @@ export const routes = {
       },
       ...readProblems
     },
-    auth: true
+    role: "viewer"
   },
   followSessionEvents: {
     operationId: "followSessionEvents",
@@ -233,7 +237,7 @@ export const routes = {
       ...readProblems,
       ...problems(409)
     },
-    auth: true
+    role: "viewer"
   },
   listEvents: {
     operationId: "listEvents",
@@ -243,7 +247,7 @@ export const routes = {
     tag: "audit",
     query: B.AuditEventsQuery,
     responses: { 200: { description: "A page of events.", schema: R.EventsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   listToolCalls: {
     operationId: "listToolCalls",
@@ -253,7 +257,7 @@ export const routes = {
     tag: "audit",
     query: B.ToolCallsQuery,
     responses: { 200: { description: "A page of tool calls, newest first.", schema: R.ToolCallsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   listApprovals: {
     operationId: "listApprovals",
@@ -263,7 +267,7 @@ export const routes = {
     tag: "approvals",
     query: B.ApprovalsQuery,
     responses: { 200: { description: "A page of approvals.", schema: R.ApprovalsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   getApproval: {
     operationId: "getApproval",
@@ -273,7 +277,7 @@ export const routes = {
     tag: "approvals",
     query: B.ReadQuery,
     responses: { 200: { description: "The approval.", schema: R.Approval }, ...readProblems },
-    auth: true
+    role: "viewer"
   },
   decideApproval: {
     operationId: "decideApproval",
@@ -286,7 +290,7 @@ export const routes = {
     body: B.DecisionBody,
     query: B.NoQuery,
     responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
-    auth: true
+    role: "approver"
   },
   healthz: {
     operationId: "healthz",
@@ -296,7 +300,7 @@ export const routes = {
     tag: "service",
     query: B.NoQuery,
     responses: { 200: { description: "Up.", schema: R.Health }, ...problems(400, 500) },
-    auth: false
+    role: "anyone"
   },
   readyz: {
     operationId: "readyz",
@@ -310,7 +314,7 @@ export const routes = {
       503: { description: "Not ready.", schema: R.Readiness, contentType: "application/json", headers: ["Retry-After"] },
       ...problems(400, 401, 403, 500)
     },
-    auth: true
+    role: "viewer"
   },
   webSessionState: {
     operationId: "webSessionState",
@@ -320,7 +324,7 @@ export const routes = {
     tag: "service",
     query: B.NoQuery,
     responses: { 200: { description: "The page's login state.", schema: WebSessionState }, ...problems(400, 403, 500) },
-    auth: false
+    role: "anyone"
   },
   webLogin: {
     operationId: "webLogin",
@@ -331,7 +335,7 @@ export const routes = {
     query: B.NoQuery,
     body: WebLoginBody,
     responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 403, 413, 415, 500) },
-    auth: false
+    role: "anyone"
   },
   openapi: {
     operationId: "openapi",
@@ -341,7 +345,7 @@ export const routes = {
     tag: "service",
     query: B.NoQuery,
     responses: { 200: { description: "The OpenAPI 3.1 document.", schema: R.OpenApiDocument }, ...problems(400, 401, 403, 500) },
-    auth: true
+    role: "viewer"
   }
 } as const satisfies Record<string, RouteSpec>
 
