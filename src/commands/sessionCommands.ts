@@ -98,7 +98,7 @@ const retryWhileUnavailable = <A, E extends { readonly _tag: string }>(
  * makes a retried append of the same message idempotent, while two sessions that replay
  * the same Claude message (a fork) still get distinct ids.
  */
-const derivedId = (...parts: ReadonlyArray<string | number>): string => {
+export const derivedId = (...parts: ReadonlyArray<string | number>): string => {
   const h = createHash("sha256").update(parts.join("\u0000")).digest()
   h[6] = (h[6]! & 0x0f) | 0x50
   h[8] = (h[8]! & 0x3f) | 0x80

@@ -847,6 +847,12 @@ export interface components {
             requestedAt: string;
             decidedAt: string | null;
             expiresAt: string | null;
+            /** @description The stream the approval is recorded in (session-<sessionId>). */
+            stream: string | null;
+            /** @description ApprovalRequested's revision in that stream. */
+            requestedRevision: number | null;
+            /** @description ApprovalDecided's revision in that stream (null while pending). */
+            decidedRevision: number | null;
         };
         ApprovalsPage: {
             items: components["schemas"]["Approval"][];
@@ -3393,6 +3399,8 @@ export interface operations {
                 type?: string;
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude. */
+                actor?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3529,6 +3537,8 @@ export interface operations {
                 type?: string;
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude. */
+                actor?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3618,6 +3628,8 @@ export interface operations {
                 session?: string;
                 /** @description The approval's decision; none: no approval was needed. */
                 decision?: "allow" | "deny" | "pending" | "none";
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3756,6 +3768,8 @@ export interface operations {
                 session?: string;
                 /** @description The approval's decision; none: no approval was needed. */
                 decision?: "allow" | "deny" | "pending" | "none";
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3842,6 +3856,8 @@ export interface operations {
                 status?: "pending" | "allowed" | "denied";
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400). */
                 cursor?: string;
                 /** @description Page size (default 50). */
@@ -3973,6 +3989,8 @@ export interface operations {
                 status?: "pending" | "allowed" | "denied";
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400). */
                 cursor?: string;
                 /** @description Page size (default 50). */

@@ -213,7 +213,10 @@ export const Approval = Schema.Struct({
   updatedInput: AnyJson,
   requestedAt: DateTime,
   decidedAt: Schema.NullOr(DateTime),
-  expiresAt: Schema.NullOr(DateTime)
+  expiresAt: Schema.NullOr(DateTime),
+  stream: OptionalText.annotate({ description: "The stream the approval is recorded in (session-<sessionId>)." }),
+  requestedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalRequested's revision in that stream." }),
+  decidedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalDecided's revision in that stream (null while pending)." })
 }).annotate({ identifier: "Approval", description: "A tool use waiting for (or given) a decision." })
 
 export const ApprovalsPage = Schema.Struct({ items: Schema.Array(Approval), nextCursor }).annotate({ identifier: "ApprovalsPage" })

@@ -19,12 +19,18 @@ export interface ApprovalRow {
   readonly requestedAt: string
   readonly decidedAt: string | null
   readonly expiresAt: string | null
+  /** Where the record is: the stream, and the revisions of the request and of the decision. */
+  readonly stream: string | null
+  readonly requestedRevision: number | null
+  readonly decidedRevision: number | null
 }
 
 export interface ApprovalsQuery {
   /** pending | allowed | denied */
   readonly status?: OneOrMany
   readonly session?: string
+  /** Who decided (a principal's name, or "agentlog" when the system did). */
+  readonly decidedBy?: string
   readonly limit?: number
   readonly cursor?: string
 }
@@ -44,7 +50,10 @@ const toApproval = (r: Row): ApprovalRow => ({
   updatedInput: parse(r.updated_input),
   requestedAt: r.requested_at as string,
   decidedAt: r.decided_at as string | null,
-  expiresAt: r.expires_at as string | null
+  expiresAt: r.expires_at as string | null,
+  stream: r.stream as string | null,
+  requestedRevision: r.requested_revision === null ? null : Number(r.requested_revision),
+  decidedRevision: r.decided_revision === null ? null : Number(r.decided_revision)
 })
 
 export const approvalQueries = (db: DatabaseSync) => {
@@ -56,6 +65,7 @@ export const approvalQueries = (db: DatabaseSync) => {
         throw new InvalidQuery({ field: "status", reason: "one of pending, allowed, denied" })
     const w = new Where().in("status", statuses)
     if (q.session !== undefined) w.add("session_id = ?", q.session)
+    if (q.decidedBy !== undefined) w.add("decided_by = ?", q.decidedBy)
     return newestFirst(db, "approvals", w, ["requested_at", "approval_id"], q.cursor, limit, toApproval)
   }
 
