@@ -4,6 +4,7 @@
 import type { Hono as HonoType } from "hono"
 import { Hono } from "hono"
 import { approvalRoutes } from "./approvalRoutes.ts"
+import { auditRoutes } from "./auditRoutes.ts"
 import { join } from "node:path"
 import { makeKeyRing } from "../principals/keyRing.ts"
 import { bearerAuth, makeAuthenticator } from "./auth.ts"
@@ -57,6 +58,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   readRoutes(app, deps)
   eventRoutes(app, deps)
   approvalRoutes(app, deps)
+  auditRoutes(app, deps)
   webSessionRoutes(app, deps, auth)
 
   app.notFound((c) => {

@@ -254,3 +254,14 @@ export const decodeHeaders = (
   }
   return out
 }
+
+export const AuditApprovalsQuery = Schema.Struct({
+  from: optional(DateTime.annotate({ description: "Approvals requested at or after this time (RFC 3339); default: the first." })),
+  to: optional(DateTime.annotate({ description: "Approvals requested before this time (RFC 3339); default: now and after." })),
+  format: optional(
+    Schema.Literals(["json", "csv", "ndjson"]).annotate({
+      description: "The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON)."
+    })
+  ),
+  minPosition: optional(MinPosition)
+})

@@ -259,6 +259,28 @@ export const routes = {
     responses: { 200: { description: "A page of tool calls, newest first.", schema: R.ToolCallsPage }, ...listProblems },
     role: "viewer"
   },
+  auditApprovals: {
+    operationId: "auditApprovals",
+    method: "GET",
+    path: "/v1/audit/approvals",
+    summary: "Audit report: every approval requested in a time range, who decided what and after how long",
+    description:
+      "Oldest first, streamed as it is read (any range, no paging). JSON by default; text/csv or application/x-ndjson by Accept or ?format=. Each row cites the stream and revisions it comes from.",
+    tag: "audit",
+    query: B.AuditApprovalsQuery,
+    responses: {
+      200: {
+        description: "The report.",
+        schema: R.AuditApprovalsReport,
+        alternatives: {
+          "text/csv": "A header line, then one AuditApproval per line (input as JSON text; cells that a spreadsheet would run as a formula start with ').",
+          "application/x-ndjson": "One AuditApproval per line, as JSON."
+        }
+      },
+      ...listProblems
+    },
+    role: "viewer"
+  },
   listApprovals: {
     operationId: "listApprovals",
     method: "GET",

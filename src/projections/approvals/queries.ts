@@ -1,6 +1,6 @@
 // The approvals read model's queries: the list, newest first, and one approval.
 import type { DatabaseSync } from "node:sqlite"
-import { InvalidQuery, limitOf, many, type OneOrMany, type Page, parse, type Row, Where, newestFirst } from "../paging.ts"
+import { allRows, InvalidQuery, limitOf, many, type OneOrMany, type Page, parse, type Row, timeOf, Where, newestFirst } from "../paging.ts"
 import { sql } from "../readDb.ts"
 
 export interface ApprovalRow {
@@ -69,10 +69,31 @@ export const approvalQueries = (db: DatabaseSync) => {
     return newestFirst(db, "approvals", w, ["requested_at", "approval_id"], q.cursor, limit, toApproval)
   }
 
+  /**
+   * The audit report's page: approvals requested in [from, to), oldest first, after the
+   * last one of the previous page (its requestedAt and approvalId). The report reads page
+   * after page as its client takes them: nothing holds more than one page.
+   */
+  const approvalsInRange = (q: {
+    readonly from?: string
+    readonly to?: string
+    readonly after?: { readonly requestedAt: string; readonly approvalId: string }
+    readonly limit: number
+  }): ReadonlyArray<ApprovalRow> => {
+    const w = new Where()
+    const from = timeOf("from", q.from)
+    const to = timeOf("to", q.to)
+    if (from !== null) w.add("requested_at >= ?", from)
+    if (to !== null) w.add("requested_at < ?", to)
+    if (q.after !== undefined)
+      w.add("(requested_at > ? OR (requested_at = ? AND approval_id > ?))", q.after.requestedAt, q.after.requestedAt, q.after.approvalId)
+    return allRows(db, `SELECT * FROM approvals ${w.sql} ORDER BY requested_at ASC, approval_id ASC LIMIT ?`, [...w.params, q.limit]).map(toApproval)
+  }
+
   const approval = (approvalId: string): ApprovalRow | null => {
     const r = sql(db, "SELECT * FROM approvals WHERE approval_id = ?").get(approvalId) as Row | undefined
     return r === undefined ? null : toApproval(r)
   }
 
-  return { approvals, approval }
+  return { approvals, approvalsInRange, approval }
 }
