@@ -4,10 +4,11 @@
 // stops working on the next request; the page's login with a key is that key's principal.
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { existsSync, readFileSync } from "node:fs"
+import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { allRoutes } from "../../src/http/routes.ts"
-import { addKey, revokeKey } from "../../src/principals/keyFile.ts"
+import { addKey, readKeys, revokeKey } from "../../src/principals/keyFile.ts"
 import { permits, type Role, roles } from "../../src/principals/roles.ts"
 import { startHarness, type Harness } from "../http/httpHarness.ts"
 
@@ -176,5 +177,24 @@ describe("roles", () => {
     expect((await h.fetch("/v1/sessions", { token: null, headers: { cookie: forged } })).status).toBe(401)
     revokeKey(keysFile(), "pat")
     expect((await h.fetch("/v1/sessions", { token: null, headers: { cookie } })).status).toBe(401)
+  })
+
+  it("no key, and no key's hash, appears in a log line, an event or the read models", async () => {
+    await h.caughtUp()
+    const hashes = readKeys(keysFile()).map((k) => k.hash)
+    const logs = JSON.stringify(h.logs)
+    const events = JSON.stringify(
+      await Effect.runPromise(h.store.readAll({ maxCount: 100_000 }).pipe(Stream.runCollect)),
+      (_k, v) => (typeof v === "bigint" ? String(v) : v)
+    )
+    const readDb = ["read.db", "read.db-wal"]
+      .filter((f) => existsSync(join(h.dataDir, f)))
+      .map((f) => readFileSync(join(h.dataDir, f)).toString("latin1"))
+      .join("")
+    for (const secret of [...Object.values(keyOf), ...hashes, token])
+      for (const [where, text] of [["log", logs], ["events", events], ["read.db", readDb]] as const)
+        expect(text.includes(secret), `${secret.slice(0, 6)}… in ${where}`).toBe(false)
+    // The logs do say who called.
+    expect(h.logs.some((l) => l.fields.principal === "approver-person")).toBe(true)
   })
 })
