@@ -186,6 +186,8 @@ export interface paths {
         /**
          * Write a session down as a draft
          * @description Appends DraftCreated: a session with status draft that starts no process and counts in no run totals. Listed by GET /v1/sessions?status=draft. cwd and additionalDirectories must be absolute paths to existing directories.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["createDraft"];
         delete?: never;
@@ -212,6 +214,8 @@ export interface paths {
         /**
          * Edit a draft
          * @description Appends DraftEdited: the fields given replace the draft's, the rest stay. Only a draft (409 once launched or discarded).
+         *
+         *     Needs role operator or above (403 below it).
          */
         patch: operations["editDraft"];
         trace?: never;
@@ -228,6 +232,8 @@ export interface paths {
         /**
          * Launch a draft
          * @description Appends SessionLaunched with the draft's query and options, as recorded: the session is queued like any launch. 409 when the draft has no query yet, or is not a draft.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["launchDraft"];
         delete?: never;
@@ -249,6 +255,8 @@ export interface paths {
         /**
          * Discard a draft
          * @description Appends DraftDiscarded: status discarded. It can be restored.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["discardDraft"];
         delete?: never;
@@ -267,7 +275,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restore a discarded draft */
+        /**
+         * Restore a discarded draft
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["restoreDraft"];
         delete?: never;
         /** The methods /v1/drafts/{id}/restore allows (POST, OPTIONS) */
@@ -288,6 +299,8 @@ export interface paths {
         /**
          * Archive many sessions
          * @description Each session gets its own SessionArchived. The answer lists which succeeded and which failed, with the problem each failure would have had alone.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["archiveSessions"];
         delete?: never;
@@ -309,6 +322,8 @@ export interface paths {
         /**
          * Unarchive many sessions
          * @description Each session gets its own SessionUnarchived; the answer lists which succeeded and which failed.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["unarchiveSessions"];
         delete?: never;
@@ -328,6 +343,8 @@ export interface paths {
         /**
          * Full-text search over every transcript
          * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["search"];
         put?: never;
@@ -338,6 +355,8 @@ export interface paths {
         /**
          * Full-text search over every transcript (headers only)
          * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["searchHead"];
         patch?: never;
@@ -350,14 +369,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Working directories of sessions, most recently used first */
+        /**
+         * Working directories of sessions, most recently used first
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["recentDirectories"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/directories/recent allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1DirectoriesRecent"];
-        /** Working directories of sessions, most recently used first (headers only) */
+        /**
+         * Working directories of sessions, most recently used first (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["recentDirectoriesHead"];
         patch?: never;
         trace?: never;
@@ -3059,7 +3084,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3275,7 +3300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3429,7 +3454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3630,7 +3655,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3820,7 +3845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4003,7 +4028,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4150,7 +4175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4304,7 +4329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4430,7 +4455,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4513,7 +4538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4633,7 +4658,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */

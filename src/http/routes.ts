@@ -203,7 +203,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["Idempotency-Key"],
     responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
-    auth: true
+    role: "operator"
   },
   editDraft: {
     operationId: "editDraft",
@@ -216,7 +216,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   launchDraft: {
     operationId: "launchDraft",
@@ -230,7 +230,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
     responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
-    auth: true
+    role: "operator"
   },
   discardDraft: {
     operationId: "discardDraft",
@@ -243,7 +243,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   restoreDraft: {
     operationId: "restoreDraft",
@@ -255,7 +255,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   archiveSessions: {
     operationId: "archiveSessions",
@@ -267,7 +267,7 @@ export const routes = {
     body: B.BulkArchiveBody,
     query: B.NoQuery,
     responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
-    auth: true
+    role: "operator"
   },
   unarchiveSessions: {
     operationId: "unarchiveSessions",
@@ -279,7 +279,7 @@ export const routes = {
     body: B.BulkArchiveBody,
     query: B.NoQuery,
     responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
-    auth: true
+    role: "operator"
   },
   search: {
     operationId: "search",
@@ -291,7 +291,7 @@ export const routes = {
     tag: "sessions",
     query: B.SearchQuery,
     responses: { 200: { description: "The hits.", schema: R.SearchHits }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   recentDirectories: {
     operationId: "recentDirectories",
@@ -301,7 +301,7 @@ export const routes = {
     tag: "sessions",
     query: B.RecentDirectoriesQuery,
     responses: { 200: { description: "The directories.", schema: R.RecentDirectories }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   getTranscript: {
     operationId: "getTranscript",
