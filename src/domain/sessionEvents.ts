@@ -181,6 +181,8 @@ export const EventMetadata = Schema.Struct({
   schemaVersion: Schema.Int,
   recordedAt: Schema.String,
   source: Source,
+  /** Who: the principal of the request that appended it, or "supervisor" / "claude" (absent before principals existed). */
+  actor: Schema.optionalKey(Id),
   /** The agentlog instance that appended it (the process manager leaves other instances' requests to them first). */
   instanceId: Schema.optionalKey(Id),
   /** A request with an Idempotency-Key: its fingerprint, compared when the key comes again. */

@@ -11,12 +11,16 @@ export interface paths {
         /**
          * List sessions, most recently active first
          * @description Keyset pages: follow nextCursor until it is null; every session appears once even while others change.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["listSessions"];
         put?: never;
         /**
          * Launch a session
          * @description Appends SessionLaunched; the run starts when a slot is free (queuePosition says where it waits). cwd must be an absolute path to an existing directory. If-Match is refused (400): there is no session yet.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["launchSession"];
         delete?: never;
@@ -25,6 +29,8 @@ export interface paths {
         /**
          * List sessions, most recently active first (headers only)
          * @description Keyset pages: follow nextCursor until it is null; every session appears once even while others change.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["listSessionsHead"];
         patch?: never;
@@ -37,16 +43,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One session with its totals */
+        /**
+         * One session with its totals
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getSession"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id} allows (GET, HEAD, PATCH, OPTIONS) */
         options: operations["optionsV1SessionsId"];
-        /** One session with its totals (headers only) */
+        /**
+         * One session with its totals (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getSessionHead"];
-        /** Rename a session */
+        /**
+         * Rename a session
+         * @description Needs role operator or above (403 below it).
+         */
         patch: operations["renameSession"];
         trace?: never;
     };
@@ -62,6 +77,8 @@ export interface paths {
         /**
          * Continue a session with a new query
          * @description Only once the session's run has ended (409 otherwise). Options given override the session's for this run; cwd must be an absolute path to an existing directory.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["continueSession"];
         delete?: never;
@@ -83,6 +100,8 @@ export interface paths {
         /**
          * Fork a session into a new one
          * @description The new session continues the parent's Claude conversation; options given override the parent's. cwd must be an absolute path to an existing directory.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["forkSession"];
         delete?: never;
@@ -101,7 +120,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Interrupt the session's active run */
+        /**
+         * Interrupt the session's active run
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["interruptSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/interrupt allows (POST, OPTIONS) */
@@ -119,7 +141,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Archive a session */
+        /**
+         * Archive a session
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["archiveSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/archive allows (POST, OPTIONS) */
@@ -137,7 +162,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unarchive a session */
+        /**
+         * Unarchive a session
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["unarchiveSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/unarchive allows (POST, OPTIONS) */
@@ -158,6 +186,8 @@ export interface paths {
         /**
          * Write a session down as a draft
          * @description Appends DraftCreated: a session with status draft that starts no process and counts in no run totals. Listed by GET /v1/sessions?status=draft. cwd and additionalDirectories must be absolute paths to existing directories.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["createDraft"];
         delete?: never;
@@ -184,6 +214,8 @@ export interface paths {
         /**
          * Edit a draft
          * @description Appends DraftEdited: the fields given replace the draft's, the rest stay. Only a draft (409 once launched or discarded).
+         *
+         *     Needs role operator or above (403 below it).
          */
         patch: operations["editDraft"];
         trace?: never;
@@ -200,6 +232,8 @@ export interface paths {
         /**
          * Launch a draft
          * @description Appends SessionLaunched with the draft's query and options, as recorded: the session is queued like any launch. 409 when the draft has no query yet, or is not a draft.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["launchDraft"];
         delete?: never;
@@ -221,6 +255,8 @@ export interface paths {
         /**
          * Discard a draft
          * @description Appends DraftDiscarded: status discarded. It can be restored.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["discardDraft"];
         delete?: never;
@@ -239,7 +275,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restore a discarded draft */
+        /**
+         * Restore a discarded draft
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["restoreDraft"];
         delete?: never;
         /** The methods /v1/drafts/{id}/restore allows (POST, OPTIONS) */
@@ -260,6 +299,8 @@ export interface paths {
         /**
          * Archive many sessions
          * @description Each session gets its own SessionArchived. The answer lists which succeeded and which failed, with the problem each failure would have had alone.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["archiveSessions"];
         delete?: never;
@@ -281,6 +322,8 @@ export interface paths {
         /**
          * Unarchive many sessions
          * @description Each session gets its own SessionUnarchived; the answer lists which succeeded and which failed.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["unarchiveSessions"];
         delete?: never;
@@ -300,6 +343,8 @@ export interface paths {
         /**
          * Full-text search over every transcript
          * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["search"];
         put?: never;
@@ -310,6 +355,8 @@ export interface paths {
         /**
          * Full-text search over every transcript (headers only)
          * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["searchHead"];
         patch?: never;
@@ -322,14 +369,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Working directories of sessions, most recently used first */
+        /**
+         * Working directories of sessions, most recently used first
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["recentDirectories"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/directories/recent allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1DirectoriesRecent"];
-        /** Working directories of sessions, most recently used first (headers only) */
+        /**
+         * Working directories of sessions, most recently used first (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["recentDirectoriesHead"];
         patch?: never;
         trace?: never;
@@ -344,6 +397,8 @@ export interface paths {
         /**
          * The session's conversation as ordered entries
          * @description Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["getTranscript"];
         put?: never;
@@ -354,6 +409,8 @@ export interface paths {
         /**
          * The session's conversation as ordered entries (headers only)
          * @description Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["getTranscriptHead"];
         patch?: never;
@@ -366,14 +423,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) */
+        /**
+         * The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson)
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getSessionEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id}/events allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1SessionsIdEvents"];
-        /** The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) (headers only) */
+        /**
+         * The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getSessionEventsHead"];
         patch?: never;
         trace?: never;
@@ -385,14 +448,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session's events as Server-Sent Events: replay after Last-Event-ID, then live */
+        /**
+         * The session's events as Server-Sent Events: replay after Last-Event-ID, then live
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["followSessionEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id}/events/live allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1SessionsIdEventsLive"];
-        /** The session's events as Server-Sent Events: replay after Last-Event-ID, then live (headers only) */
+        /**
+         * The session's events as Server-Sent Events: replay after Last-Event-ID, then live (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["followSessionEventsHead"];
         patch?: never;
         trace?: never;
@@ -404,14 +473,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit: events of every session, in global order */
+        /**
+         * Audit: events of every session, in global order
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/events allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1Events"];
-        /** Audit: events of every session, in global order (headers only) */
+        /**
+         * Audit: events of every session, in global order (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listEventsHead"];
         patch?: never;
         trace?: never;
@@ -423,15 +498,50 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit: every tool call with its input, approval, result and timing */
+        /**
+         * Audit: every tool call with its input, approval, result and timing
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listToolCalls"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/tool-calls allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1ToolCalls"];
-        /** Audit: every tool call with its input, approval, result and timing (headers only) */
+        /**
+         * Audit: every tool call with its input, approval, result and timing (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listToolCallsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit report: every approval requested in a time range, who decided what and after how long
+         * @description Oldest first, streamed as it is read (any range, no paging). JSON by default; text/csv or application/x-ndjson by Accept or ?format=. Each row cites the stream and revisions it comes from.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        get: operations["auditApprovals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/audit/approvals allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1AuditApprovals"];
+        /**
+         * Audit report: every approval requested in a time range, who decided what and after how long (headers only)
+         * @description Oldest first, streamed as it is read (any range, no paging). JSON by default; text/csv or application/x-ndjson by Accept or ?format=. Each row cites the stream and revisions it comes from.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        head: operations["auditApprovalsHead"];
         patch?: never;
         trace?: never;
     };
@@ -442,14 +552,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Approvals, newest first */
+        /**
+         * Approvals, newest first
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listApprovals"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/approvals allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1Approvals"];
-        /** Approvals, newest first (headers only) */
+        /**
+         * Approvals, newest first (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listApprovalsHead"];
         patch?: never;
         trace?: never;
@@ -461,14 +577,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One approval */
+        /**
+         * One approval
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getApproval"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/approvals/{id} allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1ApprovalsId"];
-        /** One approval (headers only) */
+        /**
+         * One approval (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getApprovalHead"];
         patch?: never;
         trace?: never;
@@ -485,6 +607,8 @@ export interface paths {
         /**
          * Allow or deny a pending approval
          * @description An approval is decided once: a second decision is 409 (approval-already-decided), which is the guard against concurrent deciders. If-Match is refused (400): the session's revision moves with every event Claude streams, so it cannot guard a decision.
+         *
+         *     Needs role approver or above (403 below it).
          */
         post: operations["decideApproval"];
         delete?: never;
@@ -501,14 +625,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: 200 while the process is up */
+        /**
+         * Liveness: 200 while the process is up
+         * @description Needs no credentials.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /healthz allows (GET, HEAD, OPTIONS) */
         options: operations["optionsHealthz"];
-        /** Liveness: 200 while the process is up (headers only) */
+        /**
+         * Liveness: 200 while the process is up (headers only)
+         * @description Needs no credentials.
+         */
         head: operations["healthzHead"];
         patch?: never;
         trace?: never;
@@ -520,14 +650,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers and the read models are caught up */
+        /**
+         * Readiness: the store answers and the read models are caught up
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /readyz allows (GET, HEAD, OPTIONS) */
         options: operations["optionsReadyz"];
-        /** Readiness: the store answers and the read models are caught up (headers only) */
+        /**
+         * Readiness: the store answers and the read models are caught up (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["readyzHead"];
         patch?: never;
         trace?: never;
@@ -539,15 +675,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The dashboard: whether it must log in, and whether its session cookie is valid */
+        /**
+         * The dashboard: whether it must log in, and whether its session cookie is valid
+         * @description Needs no credentials.
+         */
         get: operations["webSessionState"];
         put?: never;
-        /** The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie */
+        /**
+         * The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie
+         * @description Needs no credentials.
+         */
         post: operations["webLogin"];
         delete?: never;
         /** The methods /v1/web/session allows (GET, HEAD, POST, OPTIONS) */
         options: operations["optionsV1WebSession"];
-        /** The dashboard: whether it must log in, and whether its session cookie is valid (headers only) */
+        /**
+         * The dashboard: whether it must log in, and whether its session cookie is valid (headers only)
+         * @description Needs no credentials.
+         */
         head: operations["webSessionStateHead"];
         patch?: never;
         trace?: never;
@@ -559,14 +704,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document */
+        /**
+         * This document
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["openapi"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /openapi.json allows (GET, HEAD, OPTIONS) */
         options: operations["optionsOpenapiJson"];
-        /** This document (headers only) */
+        /**
+         * This document (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["openapiHead"];
         patch?: never;
         trace?: never;
@@ -1019,6 +1170,37 @@ export interface components {
             /** @description Pass as `cursor` for the next page (opaque); null on the last page. */
             nextCursor: string | null;
         };
+        /** @description One approval as the audit report has it: what was asked, who answered what, after how long, and where it is recorded. */
+        AuditApproval: {
+            /** Format: uuid */
+            approvalId: string;
+            /** Format: uuid */
+            sessionId: string;
+            /** @description The stream the approval is recorded in: check the row against it. */
+            stream: string;
+            /** @description ApprovalRequested's revision in the stream. */
+            requestedRevision: number | null;
+            /** @description ApprovalDecided's revision (null while pending). */
+            decidedRevision: number | null;
+            toolName: string | null;
+            input: unknown;
+            /** Format: date-time */
+            requestedAt: string;
+            /** @enum {string} */
+            decision: "allow" | "deny" | "pending";
+            /** @description Who decided: a principal's name, or agentlog when the system did. */
+            decidedBy: string | null;
+            decidedAt: string | null;
+            /** @description From the request to the decision. */
+            waitedMs: number | null;
+            message: string | null;
+            /** @description Why the system decided when no person did: timeout, interrupted, abandoned, run_ended. */
+            reason: string | null;
+        };
+        /** @description Every approval requested in the range, oldest first (streamed: the body is written as it is read). */
+        AuditApprovalsReport: {
+            items: components["schemas"]["AuditApproval"][];
+        };
         /** @description A tool use waiting for (or given) a decision. */
         Approval: {
             /** Format: uuid */
@@ -1040,6 +1222,12 @@ export interface components {
             requestedAt: string;
             decidedAt: string | null;
             expiresAt: string | null;
+            /** @description The stream the approval is recorded in (session-<sessionId>). */
+            stream: string | null;
+            /** @description ApprovalRequested's revision in that stream. */
+            requestedRevision: number | null;
+            /** @description ApprovalDecided's revision in that stream (null while pending). */
+            decidedRevision: number | null;
         };
         ApprovalsPage: {
             items: components["schemas"]["Approval"][];
@@ -1072,10 +1260,16 @@ export interface components {
             authRequired: boolean;
             /** @description This request carried a valid session cookie (or no token is needed). */
             authenticated: boolean;
+            /** @description Who the session cookie logs in as (absent when not logged in). */
+            principal?: {
+                name: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "approver" | "admin";
+            };
         };
-        /** @description Trades the API token for the dashboard's session cookie. */
+        /** @description Trades the API token or an API key for the dashboard's session cookie. */
         WebLogin: {
-            /** @description The service's AGENTLOG_API_TOKEN. */
+            /** @description The service's AGENTLOG_API_TOKEN, or an API key. */
             token: string;
         };
         /** @description This OpenAPI 3.1 document. */
@@ -1097,7 +1291,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A foreign Host or Origin (checked before the method and the token). */
+        /** @description A foreign Host or Origin (checked before the method and the token), or a role below the operation's. */
         Forbidden: {
             headers: {
                 /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1191,7 +1385,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1285,7 +1479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1459,7 +1653,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1545,7 +1739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1682,7 +1876,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1780,7 +1974,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1934,7 +2128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2139,7 +2333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2340,7 +2534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2530,7 +2724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2720,7 +2914,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2909,7 +3103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3125,7 +3319,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3279,7 +3473,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3480,7 +3674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3670,7 +3864,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3853,7 +4047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4000,7 +4194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4154,7 +4348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4280,7 +4474,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4363,7 +4557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4483,7 +4677,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4571,7 +4765,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4710,7 +4904,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4808,7 +5002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4947,7 +5141,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5042,7 +5236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5190,7 +5384,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5246,6 +5440,8 @@ export interface operations {
                 type?: string;
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude. */
+                actor?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -5301,7 +5497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5382,6 +5578,8 @@ export interface operations {
                 type?: string;
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude. */
+                actor?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -5431,7 +5629,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5471,6 +5669,8 @@ export interface operations {
                 session?: string;
                 /** @description The approval's decision; none: no approval was needed. */
                 decision?: "allow" | "deny" | "pending" | "none";
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -5526,7 +5726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5609,6 +5809,8 @@ export interface operations {
                 session?: string;
                 /** @description The approval's decision; none: no approval was needed. */
                 decision?: "allow" | "deny" | "pending" | "none";
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -5658,7 +5860,220 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    auditApprovals: {
+        parameters: {
+            query?: {
+                /** @description Approvals requested at or after this time (RFC 3339); default: the first. */
+                from?: string;
+                /** @description Approvals requested before this time (RFC 3339); default: now and after. */
+                to?: string;
+                /** @description The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON). */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditApprovalsReport"];
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1AuditApprovals: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auditApprovalsHead: {
+        parameters: {
+            query?: {
+                /** @description Approvals requested at or after this time (RFC 3339); default: the first. */
+                from?: string;
+                /** @description Approvals requested before this time (RFC 3339); default: now and after. */
+                to?: string;
+                /** @description The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON). */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5695,6 +6110,8 @@ export interface operations {
                 status?: "pending" | "allowed" | "denied";
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400). */
                 cursor?: string;
                 /** @description Page size (default 50). */
@@ -5746,7 +6163,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5826,6 +6243,8 @@ export interface operations {
                 status?: "pending" | "allowed" | "denied";
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400). */
                 cursor?: string;
                 /** @description Page size (default 50). */
@@ -5871,7 +6290,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5955,7 +6374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6090,7 +6509,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6186,7 +6605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6467,7 +6886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6582,7 +7001,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6647,7 +7066,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6722,7 +7141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6823,7 +7242,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6890,7 +7309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6992,7 +7411,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */

@@ -142,9 +142,14 @@ const after = DateTime.annotate({ description: "Only what happened at or after t
 const before = DateTime.annotate({ description: "Only what happened before this time (RFC 3339)." })
 const session = Uuid.annotate({ description: "Only this session's." })
 
+/** A principal's name as the record carries it (actor, decidedBy). */
+const Principal = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
+const decidedBy = Principal.annotate({ description: "Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end)." })
+
 export const AuditEventsQuery = Schema.Struct({
   type: optional(Schema.String.check(Schema.isMaxLength(2000)).annotate({ description: "Event types, comma separated." })),
   session: optional(session),
+  actor: optional(Principal.annotate({ description: "Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude." })),
   after: optional(after),
   before: optional(before),
   cursor: optional(PageCursor),
@@ -158,6 +163,7 @@ export const ToolCallsQuery = Schema.Struct({
   decision: optional(
     Schema.Literals(["allow", "deny", "pending", "none"]).annotate({ description: "The approval's decision; none: no approval was needed." })
   ),
+  decidedBy: optional(decidedBy),
   after: optional(after),
   before: optional(before),
   cursor: optional(PageCursor),
@@ -168,6 +174,7 @@ export const ToolCallsQuery = Schema.Struct({
 export const ApprovalsQuery = Schema.Struct({
   status: optional(Schema.Literals(["pending", "allowed", "denied"])),
   session: optional(session),
+  decidedBy: optional(decidedBy),
   cursor: optional(PageCursor),
   limit: optional(int(1, 200, "Page size (default 50).")),
   minPosition: optional(MinPosition)
@@ -294,3 +301,14 @@ export const decodeHeaders = (
   }
   return out
 }
+
+export const AuditApprovalsQuery = Schema.Struct({
+  from: optional(DateTime.annotate({ description: "Approvals requested at or after this time (RFC 3339); default: the first." })),
+  to: optional(DateTime.annotate({ description: "Approvals requested before this time (RFC 3339); default: now and after." })),
+  format: optional(
+    Schema.Literals(["json", "csv", "ndjson"]).annotate({
+      description: "The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON)."
+    })
+  ),
+  minPosition: optional(MinPosition)
+})

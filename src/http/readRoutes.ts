@@ -92,6 +92,7 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           tool: csv(q.tool),
           session: q.session,
           decision: q.decision,
+          decidedBy: q.decidedBy,
           after: utc(q.after),
           before: utc(q.before),
           cursor: q.cursor
@@ -106,7 +107,7 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
       const page = yield* readModels.approvals({
-        ...defined({ status: q.status, session: q.session, cursor: q.cursor }),
+        ...defined({ status: q.status, session: q.session, decidedBy: q.decidedBy, cursor: q.cursor }),
         limit: q.limit ?? 50
       })
       return { status: 200, body: page } as const

@@ -254,8 +254,33 @@ export const Approval = Schema.Struct({
   updatedInput: AnyJson,
   requestedAt: DateTime,
   decidedAt: Schema.NullOr(DateTime),
-  expiresAt: Schema.NullOr(DateTime)
+  expiresAt: Schema.NullOr(DateTime),
+  stream: OptionalText.annotate({ description: "The stream the approval is recorded in (session-<sessionId>)." }),
+  requestedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalRequested's revision in that stream." }),
+  decidedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalDecided's revision in that stream (null while pending)." })
 }).annotate({ identifier: "Approval", description: "A tool use waiting for (or given) a decision." })
+
+export const AuditApproval = Schema.Struct({
+  approvalId: Uuid,
+  sessionId: Uuid,
+  stream: Schema.String.annotate({ description: "The stream the approval is recorded in: check the row against it." }),
+  requestedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalRequested's revision in the stream." }),
+  decidedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalDecided's revision (null while pending)." }),
+  toolName: OptionalText,
+  input: AnyJson,
+  requestedAt: DateTime,
+  decision: Schema.Literals(["allow", "deny", "pending"]),
+  decidedBy: OptionalText.annotate({ description: "Who decided: a principal's name, or agentlog when the system did." }),
+  decidedAt: Schema.NullOr(DateTime),
+  waitedMs: Schema.NullOr(Count).annotate({ description: "From the request to the decision." }),
+  message: OptionalText,
+  reason: OptionalText.annotate({ description: "Why the system decided when no person did: timeout, interrupted, abandoned, run_ended." })
+}).annotate({ identifier: "AuditApproval", description: "One approval as the audit report has it: what was asked, who answered what, after how long, and where it is recorded." })
+
+export const AuditApprovalsReport = Schema.Struct({ items: Schema.Array(AuditApproval) }).annotate({
+  identifier: "AuditApprovalsReport",
+  description: "Every approval requested in the range, oldest first (streamed: the body is written as it is read)."
+})
 
 export const ApprovalsPage = Schema.Struct({ items: Schema.Array(Approval), nextCursor }).annotate({ identifier: "ApprovalsPage" })
 

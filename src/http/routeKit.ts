@@ -11,6 +11,7 @@ import type { CommandContext, CommandOutcome } from "../commands/sessionCommands
 import type { Position } from "../eventstore/eventStore.ts"
 import { decodePosition, encodePosition } from "../eventstore/position.ts"
 import { decodeBody, decodeHeaders, decodeQuery } from "./bodies.ts"
+import { requireRole } from "./auth.ts"
 import { etagOf } from "./conditions.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
@@ -87,6 +88,7 @@ export const router = (app: Hono<HttpEnv>, deps: HttpDeps): Handle => <R extends
   const what = route.path.startsWith("/v1/approvals") ? "approval" : "session"
   const takesIfMatch = route.requestHeaders?.includes("If-Match") === true
   app.on(route.method, route.path, async (c) => {
+    requireRole(c, route)
     let id = ""
     if (route.path.includes(":id")) {
       const raw = c.req.param("id") ?? ""
@@ -138,7 +140,11 @@ export const router = (app: Hono<HttpEnv>, deps: HttpDeps): Handle => <R extends
   })
 }
 
-export const commandContext = (c: Ctx): CommandContext => ({ correlationId: c.get("requestId"), source: "api" })
+export const commandContext = (c: Ctx): CommandContext => ({
+  correlationId: c.get("requestId"),
+  source: "api",
+  actor: c.get("principal").name
+})
 
 /** A directory a session names must be an absolute path to an existing directory on this machine. */
 const checkDirectory = (pointer: string, dir: string): Effect.Effect<void, HttpProblem> =>

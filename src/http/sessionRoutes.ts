@@ -238,7 +238,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   handle(routes.interruptSession, ({ c, id: sessionId, ifMatch: expectedRevision }) =>
     commands
       .handle(
-        { kind: "RequestInterrupt", sessionId, requestedBy: c.get("subject") },
+        { kind: "RequestInterrupt", sessionId, requestedBy: c.get("principal").name },
         commandContext(c),
         expectedRevision === undefined ? undefined : { expectedRevision }
       )

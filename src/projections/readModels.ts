@@ -62,6 +62,8 @@ export interface ReadModelsShape {
   /** Newest first (requested_at, then approval id). */
   readonly approvals: (query?: ApprovalsQuery) => Effect.Effect<Page<ApprovalRow>, ReadModelError>
   readonly approval: (approvalId: string) => Effect.Effect<ApprovalRow | null, ReadModelError>
+  /** The audit report's page: requested in [from, to), oldest first, after a row's key. */
+  readonly approvalsInRange: (query: Parameters<ReturnType<typeof approvalQueries>["approvalsInRange"]>[0]) => Effect.Effect<ReadonlyArray<ApprovalRow>, ReadModelError>
   /** The audit index over every session stream, in position order. */
   readonly events: (query?: EventsQuery) => Effect.Effect<Page<EventIndexRow>, ReadModelError>
 }
@@ -100,6 +102,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
     approval: lift(q.approval),
+    approvalsInRange: lift(q.approvalsInRange),
     events: lift(q.events)
   }
 }
