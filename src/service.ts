@@ -92,6 +92,7 @@ export const SupervisorLive = Layer.effect(
     const { config, logger, env, supervisor: overrides } = yield* App
     const protection = protectionFor(config.sandbox)
     logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })
+    const services = yield* Effect.context<never>()
     const supervisor = makeSupervisor(
       yield* SessionCommands,
       yield* EventStore,
@@ -115,7 +116,8 @@ export const SupervisorLive = Layer.effect(
         ...overrides
       },
       logger,
-      yield* RunSecrets
+      yield* RunSecrets,
+      services
     )
     const drain = Effect.orElseSucceed(drainProjections, () => false)
     yield* Effect.acquireRelease(

@@ -8,7 +8,7 @@
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Cause, Context, Effect, Fiber, Result, Stream } from "effect"
+import { Cause, Clock, Context, Effect, Fiber, Result, Stream } from "effect"
 import type {
   CommandContext,
   CommandOptions,
@@ -27,7 +27,7 @@ import { comparePositions } from "../eventstore/position.ts"
 import { errorText, type Logger } from "../log.ts"
 import { backoff } from "../backoff.ts"
 import { memoryCheckpoint, type Checkpoint } from "./checkpoint.ts"
-import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
+import { startClaude, type PermissionRequest, type RunHooks, type RunningClaude, type RunSpec } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import type { RunPolicy } from "./sandbox.ts"
@@ -64,6 +64,8 @@ export interface SupervisorConfig {
    * free slot, and any instance with a free slot does when it has not.
    */
   readonly foreignClaimDelayMs?: number
+  /** Test seam: starts a run's process (default: the claude binary through the Agent SDK). */
+  readonly startClaude?: (spec: RunSpec, hooks: RunHooks) => RunningClaude
 }
 
 export interface SupervisorShape {
@@ -118,7 +120,7 @@ interface LiveRun {
 interface Waiter {
   readonly sessionId: string
   readonly resolve: (r: PermissionResult) => void
-  readonly timer: NodeJS.Timeout
+  readonly cancelTimeout: () => void
 }
 
 const supervisorCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "supervisor" })
@@ -146,7 +148,13 @@ export const makeSupervisor = (
   store: EventStoreShape,
   config: SupervisorConfig,
   logger: Logger,
-  secrets: RunSecrets = makeRunSecrets()
+  secrets: RunSecrets = makeRunSecrets(),
+  /**
+   * The services its effects run with (SupervisorLive passes its own): every timer and
+   * retry goes by their Clock, so a TestClock drives approval timeouts, the interrupt
+   * grace and store retries in tests.
+   */
+  services: Context.Context<never> = Context.empty()
 ): SupervisorShape => {
   const me = config.supervisorId
   const queue = new RunQueue()
@@ -164,8 +172,8 @@ export const makeSupervisor = (
   let lastSeen: Position | "start" = checkpoint.read()
   let seenWaiters: Array<{ readonly position: Position; readonly resolve: (ok: boolean) => void }> = []
   let subscription: Fiber.Fiber<unknown, unknown> | undefined
-  let readyTimer: NodeJS.Timeout | undefined
-  let checkpointTimer: NodeJS.Timeout | undefined
+  let cancelReady: (() => void) | undefined
+  let cancelCheckpoint: (() => void) | undefined
   let written: Position | "start" | undefined
 
   /**
@@ -186,14 +194,36 @@ export const makeSupervisor = (
     }
   }
 
-  const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(Effect.result(e))
+  const clock = Context.get(services, Clock.Clock)
+  const now = () => clock.currentTimeMillisUnsafe()
+  const fork = Effect.runForkWith(services)
+  const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromiseWith(services)(Effect.result(e))
+
+  /** Runs `effect` after `ms` on the Clock; the answer cancels it unless it is already due. */
+  const after = (ms: number, effect: Effect.Effect<unknown, unknown>): (() => void) => {
+    let due = false
+    const fiber = fork(
+      Effect.sleep(Math.max(0, ms)).pipe(
+        Effect.andThen(
+          Effect.suspend(() => {
+            due = true
+            return effect
+          })
+        ),
+        Effect.catchCause((cause) => Effect.sync(() => logger.log("error", "a supervisor timer failed", { error: errorText(Cause.squash(cause)) })))
+      )
+    )
+    return () => {
+      if (!due) fiber.interruptUnsafe()
+    }
+  }
 
   /** A decided approval releases the Claude process waiting on it, if it is one of ours. */
   const release = (d: { readonly approvalId: string; readonly decision: string; readonly message?: string | undefined; readonly updatedInput?: unknown }) => {
     const w = waiters.get(d.approvalId)
     if (!w) return
     waiters.delete(d.approvalId)
-    clearTimeout(w.timer)
+    w.cancelTimeout()
     w.resolve(
       d.decision === "allow"
         ? { behavior: "allow", ...(d.updatedInput ? { updatedInput: d.updatedInput as Record<string, unknown> } : {}) }
@@ -253,26 +283,26 @@ export const makeSupervisor = (
 
   const askApproval = async (lr: LiveRun, req: PermissionRequest, timeoutMs: number): Promise<PermissionResult> => {
     const approvalId = randomUUID()
-    const expiresAt = new Date(Date.now() + timeoutMs).toISOString()
+    const expiresAt = new Date(now() + timeoutMs).toISOString()
     const answer = new Promise<PermissionResult>((resolve) => {
-      const timer = setTimeout(() => {
-        void run(
-          handle(
-            {
-              kind: "DecideApproval",
-              sessionId: lr.sessionId,
-              approvalId,
-              decision: "deny",
-              message: `no decision within ${timeoutMs} ms`,
-              decidedBy: "agentlog",
-              reason: "timeout"
-            },
-            supervisorCtx(lr.runId),
-            persistent("recording an approval timeout", lr.sessionId)
-          )
-        )
-      }, timeoutMs)
-      waiters.set(approvalId, { sessionId: lr.sessionId, resolve, timer })
+      // The denial's append releases the waiter (see afterCommand), as a decision from the API would.
+      const cancelTimeout = after(
+        timeoutMs,
+        handle(
+          {
+            kind: "DecideApproval",
+            sessionId: lr.sessionId,
+            approvalId,
+            decision: "deny",
+            message: `no decision within ${timeoutMs} ms`,
+            decidedBy: "agentlog",
+            reason: "timeout"
+          },
+          supervisorCtx(lr.runId),
+          persistent("recording an approval timeout", lr.sessionId)
+        ).pipe(Effect.ignore)
+      )
+      waiters.set(approvalId, { sessionId: lr.sessionId, resolve, cancelTimeout })
     })
     const requested = await run(
       handle(
@@ -292,8 +322,7 @@ export const makeSupervisor = (
       )
     )
     if (Result.isFailure(requested)) {
-      const w = waiters.get(approvalId)
-      if (w) clearTimeout(w.timer)
+      waiters.get(approvalId)?.cancelTimeout()
       waiters.delete(approvalId)
       return { behavior: "deny", message: `agentlog could not record the request: ${errorText(requested.failure)}` }
     }
@@ -339,10 +368,10 @@ export const makeSupervisor = (
     logger.log("info", "stopping claude", { sessionId: lr.sessionId, runId: lr.runId, graceMs: config.interruptGraceMs })
     lr.stopping = (async () => {
       // The deadline starts now: a claude that never answers the interrupt is killed all the same.
-      const timer = setTimeout(() => c.kill(), config.interruptGraceMs)
+      const cancelKill = after(config.interruptGraceMs, Effect.sync(() => c.kill()))
       await c.interrupt()
       await c.done
-      clearTimeout(timer)
+      cancelKill()
     })()
   }
 
@@ -382,7 +411,7 @@ export const makeSupervisor = (
       if (live.get(sessionId) === lr) live.delete(sessionId)
       for (const [id, w] of waiters) {
         if (w.sessionId !== sessionId) continue
-        clearTimeout(w.timer)
+        w.cancelTimeout()
         waiters.delete(id)
       }
     }
@@ -394,7 +423,7 @@ export const makeSupervisor = (
     let recordFailure: string | undefined
     let recordedResult: RunOutcome | undefined
     try {
-      lr.claude = startClaude(
+      lr.claude = (config.startClaude ?? startClaude)(
         {
           query: s.runQuery,
           options,
@@ -466,9 +495,9 @@ export const makeSupervisor = (
   /** Starts queued runs, oldest first, while slots are free. */
   const pump = () => {
     if (!caughtUp || !accepting) return
-    const now = Date.now()
+    const at = now()
     while (busy < Math.max(1, config.maxRunning)) {
-      const next = queue.take(now)
+      const next = queue.take(at)
       if (!next) break
       busy++
       const p = execute(next.sessionId, next.runId, next.acceptedBy)
@@ -481,9 +510,9 @@ export const makeSupervisor = (
       settled.add(p)
     }
     // A run accepted elsewhere becomes ours to take later, if it is still waiting then.
-    const later = queue.nextReadyAt(now)
-    if (readyTimer) clearTimeout(readyTimer)
-    readyTimer = later === undefined ? undefined : setTimeout(pump, later - now)
+    const later = queue.nextReadyAt(at)
+    cancelReady?.()
+    cancelReady = later === undefined ? undefined : after(later - at, Effect.sync(pump))
   }
 
   /** Resume after this position: nothing before it belongs to a run still open. */
@@ -497,7 +526,7 @@ export const makeSupervisor = (
   }
 
   const saveCheckpoint = () => {
-    checkpointTimer = undefined
+    cancelCheckpoint = undefined
     const at = lowWater()
     if (written !== undefined && (at === written || (at !== "start" && written !== "start" && comparePositions(at, written) === 0))) return
     try {
@@ -520,7 +549,7 @@ export const makeSupervisor = (
           const acceptedBy = instanceOf(e.metadata)
           open.set(sessionId, { runId: ev.data.runId, before: lastSeen, acceptedBy, startedBy: undefined, started: false })
           const foreign = acceptedBy !== undefined && acceptedBy !== me
-          queue.add({ sessionId, runId: ev.data.runId, acceptedBy, readyAt: foreign ? Date.now() + foreignDelay : 0 })
+          queue.add({ sessionId, runId: ev.data.runId, acceptedBy, readyAt: foreign ? now() + foreignDelay : 0 })
           break
         }
         case "RunStarted": {
@@ -562,7 +591,7 @@ export const makeSupervisor = (
       seenWaiters = seenWaiters.filter((w) => comparePositions(w.position, e.position) > 0)
       for (const w of ready) w.resolve(true)
     }
-    checkpointTimer ??= setTimeout(saveCheckpoint, checkpointEveryMs)
+    cancelCheckpoint ??= after(checkpointEveryMs, Effect.sync(saveCheckpoint))
     pump()
   }
 
@@ -592,7 +621,7 @@ export const makeSupervisor = (
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
     // A checkpoint past the store's head (a store restored from a backup, a torn WAL): the
     // positions after the head will be given to new events, so follow from the start.
-    const head = await Effect.runPromise(store.headPosition())
+    const head = await Effect.runPromiseWith(services)(store.headPosition())
     if (lastSeen !== "start" && (head === null || comparePositions(lastSeen, head) > 0)) {
       logger.log("warn", "the supervisor's checkpoint is ahead of the event store; following it from the start", {
         checkpoint: `${lastSeen.commit}`,
@@ -617,7 +646,7 @@ export const makeSupervisor = (
         Effect.andThen(Effect.fail("the subscription ended" as const))
       )
     )
-    subscription = Effect.runFork(
+    subscription = fork(
       follow.pipe(
         Effect.tapError((e) =>
           Effect.sync(() => logger.log("warn", "the supervisor's subscription to the store failed; resubscribing", { error: errorText(e) }))
@@ -636,7 +665,7 @@ export const makeSupervisor = (
 
   const shutdown = async () => {
     accepting = false
-    if (readyTimer) clearTimeout(readyTimer)
+    cancelReady?.()
     for (const lr of live.values()) {
       logger.log("info", "interrupting a run: the service is stopping", { sessionId: lr.sessionId, runId: lr.runId })
       await run(handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId)))
@@ -644,7 +673,7 @@ export const makeSupervisor = (
     }
     await Promise.allSettled([...settled])
     if (subscription) await Effect.runPromise(Fiber.interrupt(subscription))
-    if (checkpointTimer) clearTimeout(checkpointTimer)
+    cancelCheckpoint?.()
     saveCheckpoint()
     for (const w of seenWaiters) w.resolve(false)
     seenWaiters = []
@@ -656,14 +685,17 @@ export const makeSupervisor = (
       const waiter = {
         position,
         resolve: (ok: boolean) => {
-          clearTimeout(timer)
+          cancelTimeout()
           resolve(ok)
         }
       }
-      const timer = setTimeout(() => {
-        seenWaiters = seenWaiters.filter((w) => w !== waiter)
-        resolve(false)
-      }, timeoutMs)
+      const cancelTimeout = after(
+        timeoutMs,
+        Effect.sync(() => {
+          seenWaiters = seenWaiters.filter((w) => w !== waiter)
+          resolve(false)
+        })
+      )
       seenWaiters.push(waiter)
     })
 
