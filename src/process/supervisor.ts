@@ -82,8 +82,8 @@ export interface SupervisorShape {
   readonly runningCount: () => number
   /** True when maxQueued runs already wait: a new run would be refused. */
   readonly queueFull: () => boolean
-  /** Resolves true once the subscription has reacted to the event at `position` (false after `timeoutMs`). */
-  readonly seen: (position: Position, timeoutMs: number) => Promise<boolean>
+  /** True once the subscription has reacted to the event at `position` (false after `timeoutMs`, on the caller's Clock). */
+  readonly seen: (position: Position, timeoutMs: number) => Effect.Effect<boolean>
 }
 
 export class Supervisor extends Context.Service<Supervisor, SupervisorShape>()("agentlog/Supervisor") {}
@@ -679,25 +679,16 @@ export const makeSupervisor = (
     seenWaiters = []
   }
 
-  const seen = (position: Position, timeoutMs: number) =>
-    new Promise<boolean>((resolve) => {
-      if (lastSeen !== "start" && comparePositions(position, lastSeen) <= 0) return resolve(true)
-      const waiter = {
-        position,
-        resolve: (ok: boolean) => {
-          cancelTimeout()
-          resolve(ok)
-        }
-      }
-      const cancelTimeout = after(
-        timeoutMs,
-        Effect.sync(() => {
-          seenWaiters = seenWaiters.filter((w) => w !== waiter)
-          resolve(false)
-        })
-      )
+  const seen = (position: Position, timeoutMs: number): Effect.Effect<boolean> =>
+    Effect.callback<boolean>((resume) => {
+      if (lastSeen !== "start" && comparePositions(position, lastSeen) <= 0) return resume(Effect.succeed(true))
+      const waiter = { position, resolve: (ok: boolean) => resume(Effect.succeed(ok)) }
       seenWaiters.push(waiter)
-    })
+      // Timed out (or the caller gave up): the waiter goes.
+      return Effect.sync(() => {
+        seenWaiters = seenWaiters.filter((w) => w !== waiter)
+      })
+    }).pipe(Effect.timeoutOrElse({ duration: Math.max(0, timeoutMs), orElse: () => Effect.succeed(false) }))
 
   return {
     start,

@@ -21,7 +21,7 @@ import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstor
 import { silentLogger } from "../../src/log.ts"
 import type { RunEnd, RunHooks, RunningClaude, RunSpec } from "../../src/process/claudeRunner.ts"
 import { openPolicy } from "../../src/process/sandbox.ts"
-import type { SupervisorConfig } from "../../src/process/supervisor.ts"
+import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
 import { App, coreLayer, SupervisorLive } from "../../src/service.ts"
 import { resultMessage, systemInit } from "../support/domainFixtures.ts"
 import { waitForEvents } from "../support/waitFor.ts"
@@ -131,8 +131,11 @@ interface World {
   readonly outage: ReturnType<typeof withOutage>["outage"]
   readonly claude: ReturnType<typeof fakeClaude>
   readonly commands: SessionCommandsShape
+  readonly supervisor: SupervisorShape
   /** Moves the supervisor's clock on. */
   adjust(ms: number): Promise<void>
+  /** Runs an effect with the TestClock. */
+  onClock<A>(effect: Effect.Effect<A>): Promise<A>
   launch(): Promise<string>
   command(command: SessionCommand): Promise<unknown>
   state(sessionId: string): Promise<Session>
@@ -164,9 +167,9 @@ const startWorld = async (options: { readonly stopsOnInterrupt?: boolean; readon
       Layer.provide(Layer.succeed(App)(settings))
     )
   )
-  const commands = await runtime.runPromise(
+  const { commands, supervisor } = await runtime.runPromise(
     Effect.gen(function* () {
-      return yield* SessionCommands
+      return { commands: yield* SessionCommands, supervisor: yield* Supervisor }
     })
   )
   const api = { correlationId: "test", source: "api" } as const
@@ -180,7 +183,9 @@ const startWorld = async (options: { readonly stopsOnInterrupt?: boolean; readon
     outage,
     claude,
     commands,
+    supervisor,
     adjust: (ms) => runtime.runPromise(TestClock.adjust(ms)),
+    onClock: (effect) => runtime.runPromise(effect),
     async launch() {
       const sessionId = randomUUID()
       await Effect.runPromise(commands.handle({ kind: "LaunchSession", sessionId, runId: randomUUID(), query: "q", options: {} }, api))
@@ -342,5 +347,25 @@ describe("appends retried while the store is unavailable, on the supervisor's cl
     const [failed] = await w.events(sessionId, "RunFailed")
     expect((failed!.data as { error: string }).error).toMatch(/^could not record a Claude message: event store unavailable: the test switched the store off/)
     expect(await w.events(sessionId, "ClaudeSystemEvent")).toEqual([])
+  })
+})
+
+describe("seen(), on the caller's clock", () => {
+  it("is true for what the subscription has handled, and false exactly at the deadline for what it has not", async () => {
+    const w = (world = await startWorld())
+    const sessionId = await w.launch()
+    await w.claude.next()
+    const head = (await Effect.runPromise(w.store.headPosition()))!
+    // The clock stands still: true means the subscription got there, not a deadline.
+    expect(await w.onClock(w.supervisor.seen(head, 5_000))).toBe(true)
+
+    const ahead = { commit: head.commit + 1_000n, prepare: head.prepare + 1_000n }
+    const answer = w.onClock(w.supervisor.seen(ahead, 5_000))
+    const answered = watch(answer)
+    await w.adjust(4_999)
+    expect(answered.settled).toBe(false)
+    await w.adjust(1)
+    expect(await answer).toBe(false)
+    expect((await w.state(sessionId)).status).toBe("running")
   })
 })
