@@ -121,8 +121,8 @@ export const SupervisorLive = Layer.effect(
     )
     const drain = Effect.orElseSucceed(drainProjections, () => false)
     yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => supervisor.start(), catch: (e) => new EventStoreFailure({ reason: errorText(e) }) }),
-      () => Effect.andThen(Effect.promise(() => supervisor.shutdown()), drain)
+      supervisor.start,
+      () => Effect.andThen(supervisor.shutdown, drain)
     )
     return supervisor
   })

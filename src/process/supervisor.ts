@@ -8,7 +8,7 @@
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Cause, Clock, Context, Effect, Fiber, Result, Stream } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Fiber, Result, Stream } from "effect"
 import type {
   CommandContext,
   CommandOptions,
@@ -22,7 +22,7 @@ import { validateEvent } from "../domain/sessionEvents.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import type { Session } from "../domain/sessionState.ts"
 import { sessionIdOf, streamPrefix } from "../domain/streamName.ts"
-import type { EventStoreShape, Position, RecordedEvent } from "../eventstore/eventStore.ts"
+import { EventStoreFailure, type EventStoreShape, type Position, type RecordedEvent } from "../eventstore/eventStore.ts"
 import { comparePositions } from "../eventstore/position.ts"
 import { errorText, type Logger } from "../log.ts"
 import { backoff } from "../backoff.ts"
@@ -74,9 +74,9 @@ export interface SupervisorShape {
    * caught up: this instance's runs left in flight by a crash are then abandoned, and
    * queued runs start, oldest first, as slots allow.
    */
-  readonly start: () => Promise<{ abandoned: number; requeued: number }>
+  readonly start: Effect.Effect<{ abandoned: number; requeued: number }, EventStoreFailure>
   /** Stops taking work; interrupts running runs; abandons what does not stop in time. */
-  readonly shutdown: () => Promise<void>
+  readonly shutdown: Effect.Effect<void>
   /** 1-based place of the session's run among those waiting for a slot here. */
   readonly queuePosition: (sessionId: string) => number | undefined
   readonly runningCount: () => number
@@ -596,11 +596,11 @@ export const makeSupervisor = (
   }
 
   /** After the first catch-up: this instance's runs that were in flight when it stopped are gone. */
-  const recover = async (): Promise<{ abandoned: number; requeued: number }> => {
+  const recover = Effect.gen(function* () {
     let abandoned = 0
     for (const [sessionId, r] of [...open]) {
       if (!r.started || (r.startedBy !== undefined && r.startedBy !== me) || live.has(sessionId)) continue
-      const a = await run(
+      const a = yield* Effect.result(
         handle(
           { kind: "AbandonRun", sessionId, runId: r.runId, reason: "the service stopped while this run was in flight; its process is gone" },
           supervisorCtx(r.runId),
@@ -614,14 +614,14 @@ export const makeSupervisor = (
     pump()
     logger.log("info", "recovery done", { abandoned, requeued })
     return { abandoned, requeued }
-  }
+  })
 
-  const start = async () => {
+  const start = Effect.gen(function* () {
     const killed = pidFiles.killOrphans()
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
     // A checkpoint past the store's head (a store restored from a backup, a torn WAL): the
     // positions after the head will be given to new events, so follow from the start.
-    const head = await Effect.runPromiseWith(services)(store.headPosition())
+    const head = yield* store.headPosition()
     if (lastSeen !== "start" && (head === null || comparePositions(lastSeen, head) > 0)) {
       logger.log("warn", "the supervisor's checkpoint is ahead of the event store; following it from the start", {
         checkpoint: `${lastSeen.commit}`,
@@ -629,8 +629,7 @@ export const makeSupervisor = (
       })
       lastSeen = "start"
     }
-    let firstCatchUp: (() => void) | undefined
-    const caughtUpOnce = new Promise<void>((resolve) => (firstCatchUp = resolve))
+    const caughtUpOnce = Deferred.makeUnsafe<void>()
     // After a failure it resubscribes after the last event it handled: nothing missed, nothing twice.
     const follow = Effect.suspend(() =>
       store.subscribeAll({ from: lastSeen, filter: { streamPrefix: [streamPrefix], eventTypes: processManagerEvents } }).pipe(
@@ -639,14 +638,14 @@ export const makeSupervisor = (
             if (e._tag === "RecordedEvent") react(e)
             else {
               subscribed = true
-              firstCatchUp?.()
+              Deferred.doneUnsafe(caughtUpOnce, Effect.void)
             }
           })
         ),
         Effect.andThen(Effect.fail("the subscription ended" as const))
       )
     )
-    subscription = fork(
+    const following = fork(
       follow.pipe(
         Effect.tapError((e) =>
           Effect.sync(() => logger.log("warn", "the supervisor's subscription to the store failed; resubscribing", { error: errorText(e) }))
@@ -655,29 +654,35 @@ export const makeSupervisor = (
         Effect.retry({ schedule: backoff(200, 5_000), while: () => subscribed })
       )
     )
-    const ended = Effect.runPromiseExit(Fiber.join(subscription)).then((exit) => {
-      throw new Error(`could not follow the event store: ${exit._tag === "Failure" ? errorText(Cause.squash(exit.cause)) : "it ended"}`)
-    })
-    await Promise.race([caughtUpOnce, ended])
-    firstCatchUp = undefined
-    return recover()
-  }
+    subscription = following
+    const ended = Fiber.await(following).pipe(
+      Effect.flatMap((exit) =>
+        Effect.fail(
+          new EventStoreFailure({
+            reason: `could not follow the event store: ${exit._tag === "Failure" ? errorText(Cause.squash(exit.cause)) : "it ended"}`
+          })
+        )
+      )
+    )
+    yield* Effect.raceFirst(Deferred.await(caughtUpOnce), ended)
+    return yield* recover
+  }).pipe(Effect.mapError((e) => (e._tag === "EventStoreFailure" ? e : new EventStoreFailure({ reason: errorText(e) }))))
 
-  const shutdown = async () => {
+  const shutdown = Effect.gen(function* () {
     accepting = false
     cancelReady?.()
     for (const lr of live.values()) {
       logger.log("info", "interrupting a run: the service is stopping", { sessionId: lr.sessionId, runId: lr.runId })
-      await run(handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId)))
+      yield* Effect.result(handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId)))
       stopProcess(lr)
     }
-    await Promise.allSettled([...settled])
-    if (subscription) await Effect.runPromise(Fiber.interrupt(subscription))
+    yield* Effect.promise(() => Promise.allSettled([...settled]))
+    if (subscription) yield* Fiber.interrupt(subscription)
     cancelCheckpoint?.()
     saveCheckpoint()
     for (const w of seenWaiters) w.resolve(false)
     seenWaiters = []
-  }
+  })
 
   const seen = (position: Position, timeoutMs: number): Effect.Effect<boolean> =>
     Effect.callback<boolean>((resume) => {
