@@ -94,6 +94,7 @@ export const SupervisorLive = Layer.effect(
     const { config, logger, env, supervisor: overrides } = yield* App
     const protection = protectionFor(config.sandbox)
     logger.log(protection.enabled ? "info" : "warn", "claude's commands sandboxed", { ...protection })
+    const services = yield* Effect.context<never>()
     const supervisor = makeSupervisor(
       yield* SessionCommands,
       yield* EventStore,
@@ -121,12 +122,13 @@ export const SupervisorLive = Layer.effect(
         ...overrides
       },
       logger,
-      yield* RunSecrets
+      yield* RunSecrets,
+      services
     )
     const drain = Effect.orElseSucceed(drainProjections, () => false)
     yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => supervisor.start(), catch: (e) => new EventStoreFailure({ reason: errorText(e) }) }),
-      () => Effect.andThen(Effect.promise(() => supervisor.shutdown()), drain)
+      supervisor.start,
+      () => Effect.andThen(supervisor.shutdown, drain)
     )
     return supervisor
   })

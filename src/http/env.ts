@@ -1,6 +1,5 @@
-// What every handler shares: the Hono env (per-request variables) and running an Effect
-// from a handler, where a failure becomes a thrown value for the app's error handler.
-import { Effect, Result } from "effect"
+// What every handler shares: the Hono env (per-request variables). Handlers run their
+// Effects through the one route adapter (routeKit.ts's router), which maps failures.
 import type { Principal } from "../principals/roles.ts"
 
 export interface HttpVariables {
@@ -14,11 +13,4 @@ export interface HttpVariables {
 
 export interface HttpEnv {
   Variables: HttpVariables
-}
-
-/** Runs an Effect; its typed failure is thrown as is (a tagged error the app maps to a status). */
-export const runEffect = async <A, E>(effect: Effect.Effect<A, E>, signal?: AbortSignal): Promise<A> => {
-  const r = await Effect.runPromise(Effect.result(effect), signal ? { signal } : undefined)
-  if (Result.isFailure(r)) throw r.failure
-  return r.success
 }

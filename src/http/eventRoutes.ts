@@ -10,7 +10,7 @@ import type { ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/
 import { encodePosition } from "../eventstore/position.ts"
 import { loadIndexedEvents } from "../projections/eventsIndex/audit.ts"
 import type { HttpDeps } from "./deps.ts"
-import { type HttpEnv, runEffect } from "./env.ts"
+import type { HttpEnv } from "./env.ts"
 import { conflict } from "./problem.ts"
 import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
@@ -70,24 +70,20 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const streamName = (sessionId: string) => Result.getOrThrow(streamOf(sessionId))
 
   /** The stream's newest event; SessionNotFound when the stream has none. */
-  const lastEvent = async (sessionId: string): Promise<RecordedEvent> => {
-    const last = await runEffect(
-      store.readStream(streamName(sessionId), { direction: "backwards", maxCount: 1 }).pipe(
-        Stream.runHead,
-        Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none()))
-      )
+  const lastEvent = (sessionId: string): Effect.Effect<RecordedEvent, ReadError | SessionNotFound> =>
+    store.readStream(streamName(sessionId), { direction: "backwards", maxCount: 1 }).pipe(
+      Stream.runHead,
+      Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none())),
+      Effect.flatMap((last) => (Option.isNone(last) ? Effect.fail(new SessionNotFound({ sessionId })) : Effect.succeed(last.value)))
     )
-    if (Option.isNone(last)) throw new SessionNotFound({ sessionId })
-    return last.value
-  }
 
-  handle(routes.getSessionEvents, async ({ c, id: sessionId, query: q }) => {
-    await runEffect(awaitMinPosition(deps, q.minPosition), c.req.raw.signal)
+  handle(routes.getSessionEvents, ({ c, id: sessionId, query: q }) => Effect.gen(function* () {
+    yield* awaitMinPosition(deps, q.minPosition)
     const fromRevision = BigInt(q.fromRevision ?? 0)
     const stream = streamName(sessionId)
 
     if (wantsNdjson(c.req.header("accept"))) {
-      await lastEvent(sessionId)
+      yield* lastEvent(sessionId)
       // HEAD: the headers only; nothing is read from the store.
       if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": ndjsonType, "Cache-Control": "no-store" })
       const limit = q.limit
@@ -122,29 +118,29 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     }
 
     const limit = q.limit ?? 100
-    const events = await runEffect(
-      store.readStream(stream, { fromRevision, maxCount: limit + 1 }).pipe(
-        Stream.runCollect,
-        Effect.catchTag("StreamNotFound", () => Effect.fail(new SessionNotFound({ sessionId })))
-      )
+    const events = yield* store.readStream(stream, { fromRevision, maxCount: limit + 1 }).pipe(
+      Stream.runCollect,
+      Effect.catchTag("StreamNotFound", () => Effect.fail(new SessionNotFound({ sessionId })))
     )
     const items = events.slice(0, limit)
     const next = events[limit]
     return { status: 200, body: { items: items.map(eventView), nextRevision: next === undefined ? null : Number(next.revision) } } as const
-  })
+  }))
 
-  handle(routes.followSessionEvents, async ({ c, id: sessionId, query: q, lastEventId }) => {
+  handle(routes.followSessionEvents, ({ c, id: sessionId, query: q, lastEventId }) => Effect.gen(function* () {
     const lastId = lastEventId ?? q.lastEventId
     const stream = streamName(sessionId)
-    const newest = await lastEvent(sessionId)
+    const newest = yield* lastEvent(sessionId)
     // An id the stream has not reached would filter out everything until the stream got
     // there, so the client would sit on a live stream that delivers nothing: refused.
     if (lastId !== undefined && BigInt(lastId) > newest.revision)
-      throw conflict(
-        "last-event-id-ahead",
-        "Last-Event-ID is past the stream's end",
-        `Last-Event-ID ${lastId} is past the end of the session's stream: its current revision is ${newest.revision}`,
-        { currentRevision: Number(newest.revision) }
+      return yield* Effect.fail(
+        conflict(
+          "last-event-id-ahead",
+          "Last-Event-ID is past the stream's end",
+          `Last-Event-ID ${lastId} is past the end of the session's stream: its current revision is ${newest.revision}`,
+          { currentRevision: Number(newest.revision) }
+        )
       )
     // HEAD: the headers only, no subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, sseHeaders)
@@ -187,23 +183,21 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       }
     })
     return new Response(body, { status: 200, headers: sseHeaders })
-  })
+  }))
 
-  handle(routes.listEvents, async ({ c, query: q }) => {
-    await runEffect(awaitMinPosition(deps, q.minPosition), c.req.raw.signal)
+  handle(routes.listEvents, ({ query: q }) => Effect.gen(function* () {
+    yield* awaitMinPosition(deps, q.minPosition)
     const types = q.type?.split(",").map((t) => t.trim()).filter((t) => t.length > 0)
-    const page = await runEffect(
-      readModels.events({
-        ...(types !== undefined && types.length > 0 ? { type: types } : {}),
-        ...(q.session !== undefined ? { session: q.session } : {}),
-        ...(q.actor !== undefined ? { actor: q.actor } : {}),
-        ...(q.after !== undefined ? { after: q.after } : {}),
-        ...(q.before !== undefined ? { before: q.before } : {}),
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-        limit: q.limit ?? 100
-      })
-    )
-    const events = await runEffect(loadIndexedEvents(store, page.items))
+    const page = yield* readModels.events({
+      ...(types !== undefined && types.length > 0 ? { type: types } : {}),
+      ...(q.session !== undefined ? { session: q.session } : {}),
+      ...(q.actor !== undefined ? { actor: q.actor } : {}),
+      ...(q.after !== undefined ? { after: q.after } : {}),
+      ...(q.before !== undefined ? { before: q.before } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+      limit: q.limit ?? 100
+    })
+    const events = yield* loadIndexedEvents(store, page.items)
     return { status: 200, body: { items: events.map(eventView), nextCursor: page.nextCursor } } as const
-  })
+  }))
 }

@@ -150,7 +150,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
         )
       if (!("state" in outcome)) return accepted(outcome, true)
       let queuePosition: number | undefined
-      if (outcome.position !== null && (yield* Effect.promise(() => supervisor.seen(outcome.position!, queueSightingMs))))
+      if (outcome.position !== null && (yield* supervisor.seen(outcome.position!, queueSightingMs)))
         queuePosition = supervisor.queuePosition(outcome.sessionId)
       return accepted(acceptedBody(outcome, { ...extra, ...(queuePosition === undefined ? {} : { queuePosition }) }))
     })

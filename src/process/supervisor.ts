@@ -8,7 +8,7 @@
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Cause, Context, Effect, Fiber, Result, Stream } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Fiber, Result, Stream } from "effect"
 import type {
   CommandContext,
   CommandOptions,
@@ -22,12 +22,12 @@ import { validateEvent } from "../domain/sessionEvents.ts"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import type { Session } from "../domain/sessionState.ts"
 import { sessionIdOf, streamPrefix } from "../domain/streamName.ts"
-import type { EventStoreShape, Position, RecordedEvent } from "../eventstore/eventStore.ts"
+import { EventStoreFailure, type EventStoreShape, type Position, type RecordedEvent } from "../eventstore/eventStore.ts"
 import { comparePositions } from "../eventstore/position.ts"
 import { errorText, type Logger } from "../log.ts"
 import { backoff } from "../backoff.ts"
 import { memoryCheckpoint, type Checkpoint } from "./checkpoint.ts"
-import { startClaude, type PermissionRequest, type RunningClaude } from "./claudeRunner.ts"
+import { startClaude, type PermissionRequest, type RunHooks, type RunningClaude, type RunSpec } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import type { RunPolicy } from "./sandbox.ts"
@@ -64,6 +64,8 @@ export interface SupervisorConfig {
    * free slot, and any instance with a free slot does when it has not.
    */
   readonly foreignClaimDelayMs?: number
+  /** Test seam: starts a run's process (default: the claude binary through the Agent SDK). */
+  readonly startClaude?: (spec: RunSpec, hooks: RunHooks) => RunningClaude
 }
 
 export interface SupervisorShape {
@@ -72,16 +74,16 @@ export interface SupervisorShape {
    * caught up: this instance's runs left in flight by a crash are then abandoned, and
    * queued runs start, oldest first, as slots allow.
    */
-  readonly start: () => Promise<{ abandoned: number; requeued: number }>
+  readonly start: Effect.Effect<{ abandoned: number; requeued: number }, EventStoreFailure>
   /** Stops taking work; interrupts running runs; abandons what does not stop in time. */
-  readonly shutdown: () => Promise<void>
+  readonly shutdown: Effect.Effect<void>
   /** 1-based place of the session's run among those waiting for a slot here. */
   readonly queuePosition: (sessionId: string) => number | undefined
   readonly runningCount: () => number
   /** True when maxQueued runs already wait: a new run would be refused. */
   readonly queueFull: () => boolean
-  /** Resolves true once the subscription has reacted to the event at `position` (false after `timeoutMs`). */
-  readonly seen: (position: Position, timeoutMs: number) => Promise<boolean>
+  /** True once the subscription has reacted to the event at `position` (false after `timeoutMs`, on the caller's Clock). */
+  readonly seen: (position: Position, timeoutMs: number) => Effect.Effect<boolean>
 }
 
 export class Supervisor extends Context.Service<Supervisor, SupervisorShape>()("agentlog/Supervisor") {}
@@ -118,7 +120,7 @@ interface LiveRun {
 interface Waiter {
   readonly sessionId: string
   readonly resolve: (r: PermissionResult) => void
-  readonly timer: NodeJS.Timeout
+  readonly cancelTimeout: () => void
 }
 
 const supervisorCtx = (runId: string): CommandContext => ({ correlationId: runId, source: "supervisor" })
@@ -146,7 +148,13 @@ export const makeSupervisor = (
   store: EventStoreShape,
   config: SupervisorConfig,
   logger: Logger,
-  secrets: RunSecrets = makeRunSecrets()
+  secrets: RunSecrets = makeRunSecrets(),
+  /**
+   * The services its effects run with (SupervisorLive passes its own): every timer and
+   * retry goes by their Clock, so a TestClock drives approval timeouts, the interrupt
+   * grace and store retries in tests.
+   */
+  services: Context.Context<never> = Context.empty()
 ): SupervisorShape => {
   const me = config.supervisorId
   const queue = new RunQueue()
@@ -164,8 +172,8 @@ export const makeSupervisor = (
   let lastSeen: Position | "start" = checkpoint.read()
   let seenWaiters: Array<{ readonly position: Position; readonly resolve: (ok: boolean) => void }> = []
   let subscription: Fiber.Fiber<unknown, unknown> | undefined
-  let readyTimer: NodeJS.Timeout | undefined
-  let checkpointTimer: NodeJS.Timeout | undefined
+  let cancelReady: (() => void) | undefined
+  let cancelCheckpoint: (() => void) | undefined
   let written: Position | "start" | undefined
 
   /**
@@ -186,14 +194,36 @@ export const makeSupervisor = (
     }
   }
 
-  const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(Effect.result(e))
+  const clock = Context.get(services, Clock.Clock)
+  const now = () => clock.currentTimeMillisUnsafe()
+  const fork = Effect.runForkWith(services)
+  const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromiseWith(services)(Effect.result(e))
+
+  /** Runs `effect` after `ms` on the Clock; the answer cancels it unless it is already due. */
+  const after = (ms: number, effect: Effect.Effect<unknown, unknown>): (() => void) => {
+    let due = false
+    const fiber = fork(
+      Effect.sleep(Math.max(0, ms)).pipe(
+        Effect.andThen(
+          Effect.suspend(() => {
+            due = true
+            return effect
+          })
+        ),
+        Effect.catchCause((cause) => Effect.sync(() => logger.log("error", "a supervisor timer failed", { error: errorText(Cause.squash(cause)) })))
+      )
+    )
+    return () => {
+      if (!due) fiber.interruptUnsafe()
+    }
+  }
 
   /** A decided approval releases the Claude process waiting on it, if it is one of ours. */
   const release = (d: { readonly approvalId: string; readonly decision: string; readonly message?: string | undefined; readonly updatedInput?: unknown }) => {
     const w = waiters.get(d.approvalId)
     if (!w) return
     waiters.delete(d.approvalId)
-    clearTimeout(w.timer)
+    w.cancelTimeout()
     w.resolve(
       d.decision === "allow"
         ? { behavior: "allow", ...(d.updatedInput ? { updatedInput: d.updatedInput as Record<string, unknown> } : {}) }
@@ -253,26 +283,26 @@ export const makeSupervisor = (
 
   const askApproval = async (lr: LiveRun, req: PermissionRequest, timeoutMs: number): Promise<PermissionResult> => {
     const approvalId = randomUUID()
-    const expiresAt = new Date(Date.now() + timeoutMs).toISOString()
+    const expiresAt = new Date(now() + timeoutMs).toISOString()
     const answer = new Promise<PermissionResult>((resolve) => {
-      const timer = setTimeout(() => {
-        void run(
-          handle(
-            {
-              kind: "DecideApproval",
-              sessionId: lr.sessionId,
-              approvalId,
-              decision: "deny",
-              message: `no decision within ${timeoutMs} ms`,
-              decidedBy: "agentlog",
-              reason: "timeout"
-            },
-            supervisorCtx(lr.runId),
-            persistent("recording an approval timeout", lr.sessionId)
-          )
-        )
-      }, timeoutMs)
-      waiters.set(approvalId, { sessionId: lr.sessionId, resolve, timer })
+      // The denial's append releases the waiter (see afterCommand), as a decision from the API would.
+      const cancelTimeout = after(
+        timeoutMs,
+        handle(
+          {
+            kind: "DecideApproval",
+            sessionId: lr.sessionId,
+            approvalId,
+            decision: "deny",
+            message: `no decision within ${timeoutMs} ms`,
+            decidedBy: "agentlog",
+            reason: "timeout"
+          },
+          supervisorCtx(lr.runId),
+          persistent("recording an approval timeout", lr.sessionId)
+        ).pipe(Effect.ignore)
+      )
+      waiters.set(approvalId, { sessionId: lr.sessionId, resolve, cancelTimeout })
     })
     const requested = await run(
       handle(
@@ -292,8 +322,7 @@ export const makeSupervisor = (
       )
     )
     if (Result.isFailure(requested)) {
-      const w = waiters.get(approvalId)
-      if (w) clearTimeout(w.timer)
+      waiters.get(approvalId)?.cancelTimeout()
       waiters.delete(approvalId)
       return { behavior: "deny", message: `agentlog could not record the request: ${errorText(requested.failure)}` }
     }
@@ -339,10 +368,10 @@ export const makeSupervisor = (
     logger.log("info", "stopping claude", { sessionId: lr.sessionId, runId: lr.runId, graceMs: config.interruptGraceMs })
     lr.stopping = (async () => {
       // The deadline starts now: a claude that never answers the interrupt is killed all the same.
-      const timer = setTimeout(() => c.kill(), config.interruptGraceMs)
+      const cancelKill = after(config.interruptGraceMs, Effect.sync(() => c.kill()))
       await c.interrupt()
       await c.done
-      clearTimeout(timer)
+      cancelKill()
     })()
   }
 
@@ -382,7 +411,7 @@ export const makeSupervisor = (
       if (live.get(sessionId) === lr) live.delete(sessionId)
       for (const [id, w] of waiters) {
         if (w.sessionId !== sessionId) continue
-        clearTimeout(w.timer)
+        w.cancelTimeout()
         waiters.delete(id)
       }
     }
@@ -394,7 +423,7 @@ export const makeSupervisor = (
     let recordFailure: string | undefined
     let recordedResult: RunOutcome | undefined
     try {
-      lr.claude = startClaude(
+      lr.claude = (config.startClaude ?? startClaude)(
         {
           query: s.runQuery,
           options,
@@ -467,9 +496,9 @@ export const makeSupervisor = (
   /** Starts queued runs, oldest first, while slots are free. */
   const pump = () => {
     if (!caughtUp || !accepting) return
-    const now = Date.now()
+    const at = now()
     while (busy < Math.max(1, config.maxRunning)) {
-      const next = queue.take(now)
+      const next = queue.take(at)
       if (!next) break
       busy++
       const p = execute(next.sessionId, next.runId, next.acceptedBy)
@@ -482,9 +511,9 @@ export const makeSupervisor = (
       settled.add(p)
     }
     // A run accepted elsewhere becomes ours to take later, if it is still waiting then.
-    const later = queue.nextReadyAt(now)
-    if (readyTimer) clearTimeout(readyTimer)
-    readyTimer = later === undefined ? undefined : setTimeout(pump, later - now)
+    const later = queue.nextReadyAt(at)
+    cancelReady?.()
+    cancelReady = later === undefined ? undefined : after(later - at, Effect.sync(pump))
   }
 
   /** Resume after this position: nothing before it belongs to a run still open. */
@@ -498,7 +527,7 @@ export const makeSupervisor = (
   }
 
   const saveCheckpoint = () => {
-    checkpointTimer = undefined
+    cancelCheckpoint = undefined
     const at = lowWater()
     if (written !== undefined && (at === written || (at !== "start" && written !== "start" && comparePositions(at, written) === 0))) return
     try {
@@ -521,7 +550,7 @@ export const makeSupervisor = (
           const acceptedBy = instanceOf(e.metadata)
           open.set(sessionId, { runId: ev.data.runId, before: lastSeen, acceptedBy, startedBy: undefined, started: false })
           const foreign = acceptedBy !== undefined && acceptedBy !== me
-          queue.add({ sessionId, runId: ev.data.runId, acceptedBy, readyAt: foreign ? Date.now() + foreignDelay : 0 })
+          queue.add({ sessionId, runId: ev.data.runId, acceptedBy, readyAt: foreign ? now() + foreignDelay : 0 })
           break
         }
         case "RunStarted": {
@@ -563,16 +592,16 @@ export const makeSupervisor = (
       seenWaiters = seenWaiters.filter((w) => comparePositions(w.position, e.position) > 0)
       for (const w of ready) w.resolve(true)
     }
-    checkpointTimer ??= setTimeout(saveCheckpoint, checkpointEveryMs)
+    cancelCheckpoint ??= after(checkpointEveryMs, Effect.sync(saveCheckpoint))
     pump()
   }
 
   /** After the first catch-up: this instance's runs that were in flight when it stopped are gone. */
-  const recover = async (): Promise<{ abandoned: number; requeued: number }> => {
+  const recover = Effect.gen(function* () {
     let abandoned = 0
     for (const [sessionId, r] of [...open]) {
       if (!r.started || (r.startedBy !== undefined && r.startedBy !== me) || live.has(sessionId)) continue
-      const a = await run(
+      const a = yield* Effect.result(
         handle(
           { kind: "AbandonRun", sessionId, runId: r.runId, reason: "the service stopped while this run was in flight; its process is gone" },
           supervisorCtx(r.runId),
@@ -586,14 +615,14 @@ export const makeSupervisor = (
     pump()
     logger.log("info", "recovery done", { abandoned, requeued })
     return { abandoned, requeued }
-  }
+  })
 
-  const start = async () => {
+  const start = Effect.gen(function* () {
     const killed = pidFiles.killOrphans()
     if (killed.length > 0) logger.log("warn", "ended orphaned claude processes from before a crash", { pids: killed })
     // A checkpoint past the store's head (a store restored from a backup, a torn WAL): the
     // positions after the head will be given to new events, so follow from the start.
-    const head = await Effect.runPromise(store.headPosition())
+    const head = yield* store.headPosition()
     if (lastSeen !== "start" && (head === null || comparePositions(lastSeen, head) > 0)) {
       logger.log("warn", "the supervisor's checkpoint is ahead of the event store; following it from the start", {
         checkpoint: `${lastSeen.commit}`,
@@ -601,8 +630,7 @@ export const makeSupervisor = (
       })
       lastSeen = "start"
     }
-    let firstCatchUp: (() => void) | undefined
-    const caughtUpOnce = new Promise<void>((resolve) => (firstCatchUp = resolve))
+    const caughtUpOnce = Deferred.makeUnsafe<void>()
     // After a failure it resubscribes after the last event it handled: nothing missed, nothing twice.
     const follow = Effect.suspend(() =>
       store.subscribeAll({ from: lastSeen, filter: { streamPrefix: [streamPrefix], eventTypes: processManagerEvents } }).pipe(
@@ -611,14 +639,14 @@ export const makeSupervisor = (
             if (e._tag === "RecordedEvent") react(e)
             else {
               subscribed = true
-              firstCatchUp?.()
+              Deferred.doneUnsafe(caughtUpOnce, Effect.void)
             }
           })
         ),
         Effect.andThen(Effect.fail("the subscription ended" as const))
       )
     )
-    subscription = Effect.runFork(
+    const following = fork(
       follow.pipe(
         Effect.tapError((e) =>
           Effect.sync(() => logger.log("warn", "the supervisor's subscription to the store failed; resubscribing", { error: errorText(e) }))
@@ -627,46 +655,46 @@ export const makeSupervisor = (
         Effect.retry({ schedule: backoff(200, 5_000), while: () => subscribed })
       )
     )
-    const ended = Effect.runPromiseExit(Fiber.join(subscription)).then((exit) => {
-      throw new Error(`could not follow the event store: ${exit._tag === "Failure" ? errorText(Cause.squash(exit.cause)) : "it ended"}`)
-    })
-    await Promise.race([caughtUpOnce, ended])
-    firstCatchUp = undefined
-    return recover()
-  }
+    subscription = following
+    const ended = Fiber.await(following).pipe(
+      Effect.flatMap((exit) =>
+        Effect.fail(
+          new EventStoreFailure({
+            reason: `could not follow the event store: ${exit._tag === "Failure" ? errorText(Cause.squash(exit.cause)) : "it ended"}`
+          })
+        )
+      )
+    )
+    yield* Effect.raceFirst(Deferred.await(caughtUpOnce), ended)
+    return yield* recover
+  }).pipe(Effect.mapError((e) => (e._tag === "EventStoreFailure" ? e : new EventStoreFailure({ reason: errorText(e) }))))
 
-  const shutdown = async () => {
+  const shutdown = Effect.gen(function* () {
     accepting = false
-    if (readyTimer) clearTimeout(readyTimer)
+    cancelReady?.()
     for (const lr of live.values()) {
       logger.log("info", "interrupting a run: the service is stopping", { sessionId: lr.sessionId, runId: lr.runId })
-      await run(handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId)))
+      yield* Effect.result(handle({ kind: "RequestInterrupt", sessionId: lr.sessionId, requestedBy: "agentlog shutdown" }, supervisorCtx(lr.runId)))
       stopProcess(lr)
     }
-    await Promise.allSettled([...settled])
-    if (subscription) await Effect.runPromise(Fiber.interrupt(subscription))
-    if (checkpointTimer) clearTimeout(checkpointTimer)
+    yield* Effect.promise(() => Promise.allSettled([...settled]))
+    if (subscription) yield* Fiber.interrupt(subscription)
+    cancelCheckpoint?.()
     saveCheckpoint()
     for (const w of seenWaiters) w.resolve(false)
     seenWaiters = []
-  }
+  })
 
-  const seen = (position: Position, timeoutMs: number) =>
-    new Promise<boolean>((resolve) => {
-      if (lastSeen !== "start" && comparePositions(position, lastSeen) <= 0) return resolve(true)
-      const waiter = {
-        position,
-        resolve: (ok: boolean) => {
-          clearTimeout(timer)
-          resolve(ok)
-        }
-      }
-      const timer = setTimeout(() => {
-        seenWaiters = seenWaiters.filter((w) => w !== waiter)
-        resolve(false)
-      }, timeoutMs)
+  const seen = (position: Position, timeoutMs: number): Effect.Effect<boolean> =>
+    Effect.callback<boolean>((resume) => {
+      if (lastSeen !== "start" && comparePositions(position, lastSeen) <= 0) return resume(Effect.succeed(true))
+      const waiter = { position, resolve: (ok: boolean) => resume(Effect.succeed(ok)) }
       seenWaiters.push(waiter)
-    })
+      // Timed out (or the caller gave up): the waiter goes.
+      return Effect.sync(() => {
+        seenWaiters = seenWaiters.filter((w) => w !== waiter)
+      })
+    }).pipe(Effect.timeoutOrElse({ duration: Math.max(0, timeoutMs), orElse: () => Effect.succeed(false) }))
 
   return {
     start,

@@ -160,12 +160,15 @@ describe("supervised Claude runs", () => {
   })
 
   it("an approval nobody answers is denied at the timeout and recorded as such", async () => {
-    h = await startSupervisorHarness([], { approvalTimeoutMs: 300 })
+    // The timeout on the supervisor's TestClock (test/process/supervisorClock.test.ts times it to the millisecond).
+    h = await startSupervisorHarness([], { approvalTimeoutMs: 30_000 }, { testClock: true })
     h.fake.setScript([
       { toolUse: { name: "Write", input: { file_path: join(h.claude.cwd, "t.txt"), content: "x" }, id: "toolu_t" } },
       { text: "gave up" }
     ])
     const { sessionId } = await h.launch("write a file")
+    await h.waitForStatus(sessionId, ["waiting_approval"])
+    await h.adjust(30_000)
     expect((await h.waitForStatus(sessionId, ended)).status).toBe("completed")
     const [decided] = await dataOf(sessionId, "ApprovalDecided")
     expect(decided).toMatchObject({ decision: "deny", decidedBy: "agentlog", reason: "timeout" })

@@ -36,7 +36,7 @@ describe("supervisor restarts", () => {
     await h.fake.waitForSlowChunks(2, 60_000)
     const queued = []
     for (let i = 1; i <= 5; i++) queued.push(await h.launch(`queued ${i}`))
-    expect(await h.supervisor.seen(queued.at(-1)!.position, 5_000)).toBe(true)
+    expect(await Effect.runPromise(h.supervisor.seen(queued.at(-1)!.position, 5_000))).toBe(true)
     expect(queued.map((q) => h!.supervisor.queuePosition(q.sessionId))).toEqual([1, 2, 3, 4, 5])
 
     // First restart: the two long runs are interrupted; the two oldest queued runs start.
@@ -65,7 +65,7 @@ describe("supervisor restarts", () => {
     const secretive = await h.launch("uses a secret", {
       mcpServers: { vault: { command: "/nonexistent/mcp", env: { TOKEN: "s3cr3t-value", HOME_REF: "${HOME}" } } }
     })
-    expect(await h.supervisor.seen(secretive.position, 5_000)).toBe(true)
+    expect(await Effect.runPromise(h.supervisor.seen(secretive.position, 5_000))).toBe(true)
     expect(h.supervisor.queuePosition(secretive.sessionId)).toBe(1)
 
     await h.restart()

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { SessionCommands, type CommandOutcome, type CommandError, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
 import { loadConfig } from "../../src/config.ts"
 import { openPolicy } from "../../src/process/sandbox.ts"
@@ -18,7 +19,7 @@ import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstor
 import { silentLogger, type Logger } from "../../src/log.ts"
 import type { RunSecrets as RunSecretsShape } from "../../src/process/runSecrets.ts"
 import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
-import { App, coreLayer, RunSecrets } from "../../src/service.ts"
+import { App, coreLayer, RunSecrets, SupervisorLive } from "../../src/service.ts"
 import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "./claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic, type Turn } from "./fakeAnthropic.ts"
 import { waitForEvents } from "./waitFor.ts"
@@ -42,6 +43,8 @@ export interface SupervisorHarness {
   waitForStatus(sessionId: string, statuses: ReadonlyArray<SessionStatus>, timeoutMs?: number): Promise<Session>
   events(sessionId: string): Promise<ReadonlyArray<RecordedEvent>>
   types(sessionId: string): Promise<ReadonlyArray<string>>
+  /** Moves the supervisor's TestClock on (only with `parts.testClock`). */
+  adjust(ms: number): Promise<void>
   /** Stops the supervisor and starts another one on the same store and data dir (a restart). */
   restart(config?: Partial<SupervisorConfig>): Promise<void>
   close(): Promise<void>
@@ -55,6 +58,8 @@ export interface HarnessParts {
   readonly dataDir?: string
   /** Share another harness's store (two instances on one store). */
   readonly store?: SqliteEventStore
+  /** The supervisor's timers (approval timeouts, the interrupt grace, retries) on a TestClock that only adjust() moves. */
+  readonly testClock?: boolean
 }
 
 export const startSupervisorHarness = async (
@@ -72,10 +77,16 @@ export const startSupervisorHarness = async (
     // Runs are not fenced unless a test gives a policy (the sandbox has tests of its own).
     supervisor: { claudePath: claudeBinaryPath, env: claude.env, policy: openPolicy, ...config, ...overrides }
   })
-  const build = (overrides: Partial<SupervisorConfig>) =>
-    ManagedRuntime.make(
-      coreLayer({ store: Layer.succeed(EventStore)(store) }).pipe(Layer.provide(Layer.succeed(App)(settings(overrides))))
+  const build = (overrides: Partial<SupervisorConfig>) => {
+    const eventStore = Layer.succeed(EventStore)(store)
+    const app = Layer.succeed(App)(settings(overrides))
+    if (!parts.testClock) return ManagedRuntime.make(coreLayer({ store: eventStore }).pipe(Layer.provide(app)))
+    // One TestClock for the supervisor and for adjust(): a layer is built once per runtime.
+    const clock = TestClock.layer({ warningDelay: "1 hour" })
+    return ManagedRuntime.make(
+      Layer.merge(coreLayer({ store: eventStore, supervisor: SupervisorLive.pipe(Layer.provide(clock)) }), clock).pipe(Layer.provide(app))
     )
+  }
   let runtime = build({})
   const services = () =>
     runtime.runPromise(
@@ -161,6 +172,7 @@ export const startSupervisorHarness = async (
     waitForStatus: (sessionId, statuses, timeoutMs) => waitFor(sessionId, (st) => statuses.includes(st.status), timeoutMs),
     events,
     types: async (sessionId) => (await events(sessionId)).map((e) => e.type),
+    adjust: (ms) => (parts.testClock ? runtime.runPromise(TestClock.adjust(ms)) : Promise.reject(new Error("the harness runs on the real clock"))),
     async restart(overrides = {}) {
       await runtime.dispose()
       runtime = build(overrides)
