@@ -5,6 +5,7 @@
 // event per line), for scripts.
 import { parseArgs } from "node:util"
 import { CliError, makeClient, type Client } from "./client.ts"
+import { dataCommands } from "./data/commands.ts"
 
 type Json = Record<string, any>
 
@@ -240,7 +241,8 @@ const commands: Record<string, Command> = {
       const a = (await client.postJson(`${sessionPath(needArg(args, "session id"))}/interrupt`, {})) as Json
       return answer(flags, out, a, () => [acceptedLine(a)])
     }
-  }
+  },
+  ...dataCommands
 }
 
 const usage = () =>

@@ -15,6 +15,7 @@ import { requestLog } from "./requestLog.ts"
 import { allowedMethods } from "./routes.ts"
 import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
+import { storeRoutes } from "./storeRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
 import { webStatic } from "./webStatic.ts"
 
@@ -54,6 +55,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   eventRoutes(app, deps)
   approvalRoutes(app, deps)
   webSessionRoutes(app, deps)
+  storeRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

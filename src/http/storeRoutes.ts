@@ -1,0 +1,41 @@
+// GET /v1/store/backup: the embedded store copied by SQLite's online backup into a scratch
+// directory beside it (same file system, same privacy), sent as a file, then removed.
+import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { Readable } from "node:stream"
+import type { Hono } from "hono"
+import type { SqliteEventStore } from "../eventstore/sqliteEventStore.ts"
+import type { HttpDeps } from "./deps.ts"
+import { type HttpEnv, runEffect } from "./env.ts"
+import { conflict } from "./problem.ts"
+import { router } from "./routeKit.ts"
+import { routes } from "./routes.ts"
+
+export const storeRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
+  const handle = router(app, deps)
+  handle(routes.storeBackup, async ({ c }) => {
+    const store = deps.store as Partial<SqliteEventStore>
+    if (typeof store.backup !== "function")
+      throw conflict("not-embedded", "Not an embedded store", "the service runs on EventStoreDB: back it up with the server's own tools")
+    const dir = mkdtempSync(join(deps.config.dataDir, ".backup-"))
+    const done = () => rmSync(dir, { recursive: true, force: true })
+    try {
+      const file = join(dir, "events.db")
+      const head = await runEffect(store.backup(file), c.req.raw.signal)
+      const body = createReadStream(file)
+      body.once("close", done)
+      return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, {
+        status: 200,
+        headers: {
+          "Content-Type": "application/vnd.sqlite3",
+          "Content-Length": String(statSync(file).size),
+          "Cache-Control": "no-store",
+          "X-Agentlog-Events": String(head?.commit ?? 0n)
+        }
+      })
+    } catch (e) {
+      done()
+      throw e
+    }
+  })
+}
