@@ -17,6 +17,8 @@ export const storeRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     const store = deps.store as Partial<SqliteEventStore>
     if (typeof store.backup !== "function")
       throw conflict("not-embedded", "Not an embedded store", "the service runs on EventStoreDB: back it up with the server's own tools")
+    // HEAD: what a GET would send, without making a copy nobody reads.
+    if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": "application/vnd.sqlite3", "Cache-Control": "no-store" })
     const dir = mkdtempSync(join(deps.config.dataDir, ".backup-"))
     const done = () => rmSync(dir, { recursive: true, force: true })
     try {
