@@ -29,6 +29,7 @@ describe("agentlog backup", { timeout: 300_000 }, () => {
     world.fake.setScript([{ slow: { chunks: ["streaming ", "while ", "the backup ", "runs"], delayMs: 20, hold: true } }])
     const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "stream something", cwd: world.claude.cwd })) as { sessionId: string }
     await waitForStatus(url, sessionId, ["running"], 60_000)
+    await world.fake.waitForSlowChunks(1, 60_000)
 
     dir = mkdtempSync(join(tmpdir(), "agentlog-backup-"))
     const file = join(dir, "copy.db")

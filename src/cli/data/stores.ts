@@ -46,7 +46,7 @@ export const openStore = async (spec: string, mustExist: boolean): Promise<Opene
   const path = resolve(spec)
   const isFile = existsSync(path) && statSync(path).isFile()
   const dataDir = isFile ? dirname(path) : path
-  if (mustExist && !existsSync(join(dataDir, "events.db"))) throw new CliError(`no event store at ${join(dataDir, "events.db")}`)
+  if (mustExist && !isFile && !existsSync(join(dataDir, "events.db"))) throw new CliError(`no event store at ${join(dataDir, "events.db")}`)
   let copy: string | undefined
   if (isFile && basename(path) !== "events.db") {
     copy = mkdtempSync(join(tmpdir(), "agentlog-store-"))
