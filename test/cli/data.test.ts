@@ -25,7 +25,7 @@ beforeAll(async () => {
   expect([r.code, r.stderr]).toEqual([0, "exported 1200 events\n"])
   writeFileSync(exported, r.stdout)
   lines = r.stdout.trimEnd().split("\n")
-}, 120_000)
+}, 300_000)
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 const freshDir = (name: string) => {
@@ -34,7 +34,7 @@ const freshDir = (name: string) => {
   return d
 }
 
-describe("agentlog export / import / verify", { timeout: 120_000 }, () => {
+describe("agentlog export / import / verify", { timeout: 300_000 }, () => {
   it("export -> import into an empty store: every stream byte-identical, the same read models", async () => {
     expect(lines).toHaveLength(1200)
     const target = freshDir("roundtrip")
