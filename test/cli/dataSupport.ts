@@ -77,13 +77,19 @@ export const buildReadModels = async (dataDir: string): Promise<void> => {
 
 /**
  * Every read model table's digest. The events index keeps the time the store recorded each
- * event (a store sets it on append): another store's copy differs there and only there.
+ * event and where in the store's global order it is, the sessions their last position:
+ * another store's copy (appended stream by stream) differs there and only there.
  */
+const storeColumns: Record<string, ReadonlyArray<string>> = {
+  events_index: ["created_at", "commit_position", "prepare_position"],
+  sessions: ["last_position"]
+}
+
 export const readModelDigests = (dataDir: string, leaveOutStoreTime = false): Record<string, string> => {
   const db = new DatabaseSync(readDbFile(dataDir), { readOnly: true })
   try {
     return Object.fromEntries(
-      allProjections.flatMap((p) => p.tables).map((t) => [t, `${JSON.stringify(tableDigest(db, t, leaveOutStoreTime && t === "events_index" ? ["created_at"] : []))}`])
+      allProjections.flatMap((p) => p.tables).map((t) => [t, `${JSON.stringify(tableDigest(db, t, leaveOutStoreTime ? storeColumns[t] ?? [] : []))}`])
     )
   } finally {
     db.close()

@@ -11,8 +11,8 @@ import { CliError } from "../client.ts"
 import { type ExportedEvent, parseLine } from "./ndjson.ts"
 import { lastRevision, readStreamFrom, run, sameEvent, withStore } from "./stores.ts"
 
-/** Most events appended at once. */
-const batchSize = 500
+/** Lines read before they are appended, stream by stream. */
+const windowSize = 5_000
 
 export interface ImportResult {
   readonly added: number
@@ -68,11 +68,19 @@ export const importLines = async (store: EventStoreShape, lines: AsyncIterable<s
     added += rest.length
   }
 
-  let batch: Array<ExportedEvent> = []
+  // The file is in the source's global order, where sessions interleave: appending as it
+  // comes would be an append (a synchronous commit) per event or two. A window of lines is
+  // appended stream by stream instead, each stream's events in their order.
+  let window: Array<ExportedEvent> = []
   const flush = async () => {
-    const b = batch
-    batch = []
-    if (b.length > 0 && !refused.has(b[0]!.stream)) await put(b[0]!.stream, b)
+    const byStream = new Map<string, Array<ExportedEvent>>()
+    for (const e of window) {
+      const group = byStream.get(e.stream)
+      if (group === undefined) byStream.set(e.stream, [e])
+      else group.push(e)
+    }
+    window = []
+    for (const [stream, events] of byStream) if (!refused.has(stream)) await put(stream, events)
   }
   /** The last revision the file gave for each stream: a stream's lines must follow on. */
   const inFile = new Map<string, bigint>()
@@ -89,8 +97,8 @@ export const importLines = async (store: EventStoreShape, lines: AsyncIterable<s
       refused.set(e.stream, `line ${n}: revision ${e.revision} follows revision ${before} in the file`)
     }
     if (refused.has(e.stream)) continue
-    if (batch.length > 0 && (batch[0]!.stream !== e.stream || batch.length >= batchSize)) await flush()
-    batch.push(e)
+    window.push(e)
+    if (window.length >= windowSize) await flush()
   }
   await flush()
   return { added, present, refused }
