@@ -4,7 +4,7 @@
 //   BENCH_SEED=7       seed of every generated message and dataset (same seed, same data)
 //   BENCH_DIR=.bench-data   where data goes (gitignored); the dataset is deleted at the end
 //   BENCH_KEEP=1       keep the dataset (BENCH_DIR/dataset) for a look afterwards
-//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,stalled-sse   run only some
+//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,stalled-sse,data   run only some
 //   BENCH_PROFILE=1    --cpu-prof the service and the rebuild (BENCH_DIR/profiles; see bench/profileSummary.ts)
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -12,6 +12,7 @@ import { cpus, totalmem } from "node:os"
 import { join, resolve } from "node:path"
 import { runAppend } from "./append.ts"
 import { runCommandsBench } from "./commands.ts"
+import { runDataBench } from "./data.ts"
 import { runLag } from "./lag.ts"
 import { runScale } from "./scale.ts"
 import { runStalledSse } from "./stalledSse.ts"
@@ -24,7 +25,7 @@ const scale = Number(env.BENCH_SCALE ?? "1")
 if (!(scale > 0 && scale <= 10)) throw new Error(`BENCH_SCALE must be in (0, 10], got ${env.BENCH_SCALE}`)
 const seed = Number(env.BENCH_SEED ?? "7")
 const dir = resolve(env.BENCH_DIR ?? ".bench-data")
-const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,stalled-sse").split(",").map((s) => s.trim()))
+const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,stalled-sse,data").split(",").map((s) => s.trim()))
 const profile = env.BENCH_PROFILE === "1"
 const keep = env.BENCH_KEEP === "1"
 mkdirSync(dir, { recursive: true })
@@ -108,6 +109,8 @@ await section("web", () =>
 )
 // Issue 16: 200 SSE clients that never read, 10 minutes at scale 1 (2 more for the baseline).
 await section("stalled-sse", () => runStalledSse({ dir, clients: 200, durationMs: n(600_000, 30_000), log }))
+// Issue 15: export, import and migrate rates against reading the store raw.
+await section("data", () => runDataBench({ dir, seed, events: n(200_000, 20_000), sessions: n(2_000, 200), log }))
 if (!keep) rmSync(join(dir, "dataset"), { recursive: true, force: true })
 for (const d of ["empty"]) rmSync(join(dir, d), { recursive: true, force: true })
 

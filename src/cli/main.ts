@@ -21,7 +21,14 @@ const commands: Record<string, () => Promise<Command>> = {
   deny: async () => (await import("./commands/decide.ts")).deny,
   continue: async () => (await import("./commands/continue.ts")).continueSession,
   fork: async () => (await import("./commands/fork.ts")).fork,
-  interrupt: async () => (await import("./commands/interrupt.ts")).interrupt
+  interrupt: async () => (await import("./commands/interrupt.ts")).interrupt,
+  // The record's own commands (src/cli/data), loaded together on use.
+  ...Object.fromEntries(
+    ["export", "import", "backup", "verify", "migrate"].map((name) => [
+      name,
+      async () => (await import("./data/commands.ts")).dataCommands[name]!
+    ])
+  )
 }
 
 const usage = async () =>

@@ -6,7 +6,7 @@
 //
 // Filters: an empty or absent `streamPrefix`/`eventTypes` list does not filter; both
 // present means both must match.
-import type { DatabaseSync, StatementSync } from "node:sqlite"
+import { backup as sqliteBackup, type DatabaseSync, type StatementSync } from "node:sqlite"
 import { Effect, Layer, Option, Stream } from "effect"
 import {
   EventStore,
@@ -34,6 +34,11 @@ import { openEventsDb } from "./sqliteSchema.ts"
 export interface SqliteEventStore extends EventStoreShape {
   /** Absolute path of events.db. */
   readonly file: string
+  /**
+   * A consistent copy of the store at `to` (SQLite's online backup, through this
+   * connection, so appends made meanwhile are in it); the head position it holds.
+   */
+  backup(to: string): Effect.Effect<Position | null, EventStoreFailure | EventStoreUnavailable>
 }
 
 /** Rows fetched per query while paging through reads and subscriptions. */
@@ -508,7 +513,10 @@ const build = (db: DatabaseSync, file: string, limits: StoreLimits): SqliteEvent
       db.close()
     })
 
-  return { file, append, readStream, readStreamJson, readAll, subscribeAll, subscribeStream, headPosition, close }
+  const backup: SqliteEventStore["backup"] = (to) =>
+    Effect.tryPromise({ try: () => sqliteBackup(db, to), catch: storeError }).pipe(Effect.map(() => (head === 0n ? null : at(head))))
+
+  return { file, append, readStream, readStreamJson, readAll, subscribeAll, subscribeStream, headPosition, close, backup }
 }
 
 /** The embedded store as the EventStore service; the database closes with the layer's scope. */

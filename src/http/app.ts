@@ -18,6 +18,7 @@ import { requestLog } from "./requestLog.ts"
 import { allowedMethods } from "./routes.ts"
 import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
+import { storeRoutes } from "./storeRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
 import { webStatic } from "./webStatic.ts"
 
@@ -60,6 +61,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   approvalRoutes(app, deps)
   auditRoutes(app, deps)
   webSessionRoutes(app, deps, auth)
+  storeRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

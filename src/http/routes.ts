@@ -450,6 +450,20 @@ export const routes = {
     },
     role: "viewer"
   },
+  storeBackup: {
+    operationId: "storeBackup",
+    method: "GET",
+    path: "/v1/store/backup",
+    summary: "A consistent copy of the embedded event store, taken while the service runs (agentlog backup)",
+    description: "SQLite's online backup of events.db, as the file itself. 409 when the service runs on EventStoreDB (back that up with the server's own tools).",
+    tag: "service",
+    query: B.NoQuery,
+    responses: {
+      200: { description: "The store's file (an SQLite database).", contentType: "application/vnd.sqlite3" },
+      ...problems(400, 401, 403, 409, 500, 503)
+    },
+    role: "admin"
+  },
   webSessionState: {
     operationId: "webSessionState",
     method: "GET",
