@@ -2,7 +2,7 @@
 // overlay, and the login when the service asks for one.
 import { useQuery, useQueryClient } from "@tanstack/react-query"
 import { lazy, Suspense, useEffect, useRef, useState } from "react"
-import { api, onUnauthorized } from "./api.ts"
+import { client, ok, onUnauthorized } from "./api.ts"
 import { shortcuts, useKeys } from "./keys.ts"
 import { navigate, useLocation } from "./router.ts"
 import { Login } from "./screens/Login.tsx"
@@ -13,18 +13,13 @@ const SessionView = lazy(() => import("./screens/SessionView.tsx").then((m) => (
 const NewSessionScreen = lazy(() => import("./screens/NewSession.tsx").then((m) => ({ default: m.NewSessionScreen })))
 const AuditScreen = lazy(() => import("./screens/Audit.tsx").then((m) => ({ default: m.AuditScreen })))
 
-interface WebSession {
-  readonly authRequired: boolean
-  readonly authenticated: boolean
-}
-
 export const App = () => {
   const queryClient = useQueryClient()
-  const auth = useQuery({ queryKey: ["web-session"], queryFn: () => api<WebSession>("/v1/web/session"), staleTime: Infinity, retry: 1 })
+  const auth = useQuery({ queryKey: ["web-session"], queryFn: ({ signal }) => ok(client.GET("/v1/web/session", { signal })), staleTime: Infinity, retry: 1 })
   useEffect(() => onUnauthorized(() => void queryClient.invalidateQueries({ queryKey: ["web-session"] })), [queryClient])
   // The page does not wait for this answer before asking for its data (one round trip less
   // on the first screen): without a token it is never needed, and with one a 401 brings it back.
-  if (auth.error) return <p className="boot error">The service cannot be reached: {(auth.error as Error).message}</p>
+  if (auth.error) return <p className="boot error">The service cannot be reached: {auth.error.message}</p>
   if (auth.data?.authRequired && !auth.data.authenticated)
     return (
       <Login

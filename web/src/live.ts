@@ -4,7 +4,7 @@
 // restarting) a new one resumes with ?lastEventId= of the last event folded. The fold skips
 // revisions it has seen, so a resume can neither lose nor repeat an entry.
 import { useEffect, useRef, useState } from "react"
-import type { EventView } from "./api.ts"
+import { parseEvent, type EventView } from "./api.ts"
 import { emptyFold, fold, type Folded } from "./fold.ts"
 
 export type Connection = "connecting" | "live" | "reconnecting"
@@ -54,15 +54,16 @@ export const useSessionEvents = (sessionId: string): SessionLive => {
         attempts = 0
         setConnection("live")
       }
-      const onEvent = (m: MessageEvent<string>) => {
-        const e = JSON.parse(m.data) as EventView
+      const onEvent = (m: Event) => {
+        if (!(m instanceof MessageEvent) || typeof m.data !== "string") return
+        const e = parseEvent(m.data)
         if (e.revision <= lastRevision.current) return
         lastRevision.current = e.revision
         pending.push(e)
         frame ??= requestAnimationFrame(flush)
       }
       // Each event arrives under its type as the SSE event name (never as "message").
-      for (const type of eventTypes) es.addEventListener(type, onEvent as EventListener)
+      for (const type of eventTypes) es.addEventListener(type, onEvent)
       es.onerror = () => {
         if (stopped) return
         setConnection("reconnecting")

@@ -13,6 +13,13 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
+/** The request the typed client handed to fetch (it sends a Request, not a URL and init). */
+const sent = (fetch: { mock: { calls: ReadonlyArray<ReadonlyArray<unknown>> } }): Request => {
+  const r = fetch.mock.calls[0]?.[0]
+  if (!(r instanceof Request)) throw new Error("fetch was not called with a Request")
+  return r
+}
+
 const withQuery = (ui: React.ReactElement) => render(<QueryClientProvider client={new QueryClient()}>{ui}</QueryClientProvider>)
 const approval = { approvalId: "a1", toolName: "Bash", input: { command: "rm -rf build" }, requestedAt: new Date().toISOString(), expiresAt: null }
 
@@ -28,10 +35,10 @@ describe("the approval panel", () => {
     fireEvent.change(screen.getByLabelText(/Reason for denying/), { target: { value: "not build/" } })
     await act(async () => fireEvent.click(screen.getByRole("button", { name: /Deny with reason/ })))
     expect(fetch).toHaveBeenCalledTimes(1)
-    const [url, init] = fetch.mock.calls[0]!
-    expect(url).toBe("/v1/approvals/a1/decision")
-    expect(JSON.parse(String(init?.body))).toEqual({ decision: "deny", message: "not build/" })
-    expect((init?.headers as Record<string, string>)["X-Agentlog-Client"]).toBe("web")
+    const request = sent(fetch)
+    expect(new URL(request.url).pathname).toBe("/v1/approvals/a1/decision")
+    expect(await request.json()).toEqual({ decision: "deny", message: "not build/" })
+    expect(request.headers.get("X-Agentlog-Client")).toBe("web")
   })
 
   it("allows with edited input only when it is a JSON object", async () => {
@@ -44,7 +51,7 @@ describe("the approval panel", () => {
     expect(screen.getByRole("alert").textContent).toMatch(/not valid JSON/)
     fireEvent.change(box, { target: { value: '{"command":"rm -rf build/tmp"}' } })
     await act(async () => fireEvent.click(screen.getByRole("button", { name: /Allow with this input/ })))
-    expect(JSON.parse(String(fetch.mock.calls[0]![1]?.body))).toEqual({ decision: "allow", updatedInput: { command: "rm -rf build/tmp" } })
+    expect(await sent(fetch).json()).toEqual({ decision: "allow", updatedInput: { command: "rm -rf build/tmp" } })
     expect(parseInput("[1]")).toEqual({ ok: false, error: "the input must be a JSON object" })
   })
 })

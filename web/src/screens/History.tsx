@@ -52,7 +52,7 @@ const EventList = ({ events, current, onPick }: { events: ReadonlyArray<EventVie
       <div style={{ height: v.getTotalSize(), position: "relative" }}>
         {v.getVirtualItems().map((item) => {
           const e = events[item.index]!
-          const source = (e.metadata as { source?: string } | null)?.source ?? ""
+          const source = typeof e.metadata.source === "string" ? e.metadata.source : ""
           return (
             <div key={item.key} data-index={item.index} ref={v.measureElement} className={`event ${e.revision === current ? "current" : ""} ${e.revision > current ? "future" : ""}`} style={{ position: "absolute", top: 0, width: "100%", transform: `translateY(${item.start}px)` }}>
               <div className="event-row">

@@ -3,7 +3,7 @@
 // archive, rename). History (with the replay scrubber) and Timeline read the same events.
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useMemo, useRef, useState } from "react"
-import { api, ApiError, command, type CommandAccepted } from "../api.ts"
+import { ApiError, client, command, ok } from "../api.ts"
 import { Transcript } from "../components/Transcript.tsx"
 import { foldUntil, type Folded } from "../fold.ts"
 import { tokens, usd } from "../format.ts"
@@ -131,7 +131,7 @@ const Title = ({ sessionId, title, fallback, onError }: { sessionId: string; tit
     )
   const save = async () => {
     try {
-      await api<CommandAccepted>(`/v1/sessions/${sessionId}`, { method: "PATCH", body: { title: value.trim() } })
+      await ok(client.PATCH("/v1/sessions/{id}", { params: { path: { id: sessionId } }, body: { title: value.trim() } }))
       setEditing(false)
     } catch (e) {
       onError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
@@ -168,11 +168,8 @@ const Prompt = ({ sessionId, folded, promptRef }: { sessionId: string; folded: F
     setSending(true)
     setError(null)
     try {
-      const r = await api<CommandAccepted>(`/v1/sessions/${sessionId}/${fork ? "fork" : "continue"}`, {
-        method: "POST",
-        body: { query: text },
-        headers: { "Idempotency-Key": crypto.randomUUID() }
-      })
+      const init = { params: { path: { id: sessionId }, header: { "Idempotency-Key": crypto.randomUUID() } }, body: { query: text } }
+      const r = await ok(fork ? client.POST("/v1/sessions/{id}/fork", init) : client.POST("/v1/sessions/{id}/continue", init))
       setText("")
       if (fork) navigate(`/sessions/${r.sessionId}`)
     } catch (e) {

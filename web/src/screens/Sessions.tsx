@@ -4,24 +4,25 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
 import { useVirtualizer } from "@tanstack/react-virtual"
 import { useEffect, useMemo, useRef, useState } from "react"
-import { api, command, qs, type ApprovalRow, type Page, type SessionRow } from "../api.ts"
+import { client, command, ok, type SessionRow, type SessionStatus } from "../api.ts"
 import { ApprovalPanel, Waiting } from "../components/ApprovalPanel.tsx"
 import { ago, shortId, tokens, toolSummary, usd, useNow } from "../format.ts"
 import { useKeys } from "../keys.ts"
 import { navigate } from "../router.ts"
 
-const statuses = ["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"] as const
+const statuses: ReadonlyArray<SessionStatus> = ["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"]
+const isStatus = (s: string): s is SessionStatus => statuses.some((x) => x === s)
 const rowHeight = 34
 
 export const usePendingApprovals = () =>
   useQuery({
     queryKey: ["approvals", "pending"],
-    queryFn: ({ signal }) => api<Page<ApprovalRow>>(`/v1/approvals${qs({ status: "pending", limit: 200 })}`, { signal }),
+    queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status: "pending", limit: 200 } }, signal })),
     refetchInterval: 1500
   })
 
 export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLInputElement | null> }) => {
-  const [status, setStatus] = useState("")
+  const [status, setStatus] = useState<SessionStatus | "">("")
   const [archived, setArchived] = useState("false")
   const [q, setQ] = useState("")
   const [query, setQuery] = useState("")
@@ -38,7 +39,20 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
   const sessions = useInfiniteQuery({
     queryKey: ["sessions", { status, archived, query }],
     queryFn: ({ pageParam, signal }) =>
-      api<Page<SessionRow>>(`/v1/sessions${qs({ status, archived: archived === "all" ? undefined : archived, q: query, limit: 100, cursor: pageParam })}`, { signal }),
+      ok(
+        client.GET("/v1/sessions", {
+          params: {
+            query: {
+              ...(status !== "" ? { status } : {}),
+              ...(archived !== "all" ? { archived: archived === "true" } : {}),
+              ...(query !== "" ? { q: query } : {}),
+              ...(pageParam !== undefined ? { cursor: pageParam } : {}),
+              limit: 100
+            }
+          },
+          signal
+        })
+      ),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     refetchInterval: 2000,
@@ -133,7 +147,7 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
           </label>
           <label>
             Status{" "}
-            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <select value={status} onChange={(e) => setStatus(isStatus(e.target.value) ? e.target.value : "")}>
               <option value="">any</option>
               {statuses.map((s) => (
                 <option key={s} value={s}>
@@ -153,7 +167,7 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
         </div>
         {sessions.error ? (
           <p className="error" role="alert">
-            Could not load the sessions: {(sessions.error as Error).message}
+            Could not load the sessions: {sessions.error.message}
           </p>
         ) : null}
         <div className="table-scroll" ref={scrollRef}>
