@@ -147,6 +147,10 @@ export const LiveEventsQuery = Schema.Struct({
   )
 })
 
+export const AllLiveEventsQuery = Schema.Struct({
+  type: AuditEventsQuery.fields.type
+})
+
 /** Routes without query parameters still refuse unknown ones. */
 export const NoQuery = Schema.Struct({})
 
