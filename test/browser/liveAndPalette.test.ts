@@ -111,3 +111,16 @@ describe("the dashboard, live and traced", () => {
     expect(sessionIdOf(page)).toBe(sessionId)
   })
 })
+
+describe("the list, searched", () => {
+  it("Esc leaves the search with its text, and `e` archives the one session found", async () => {
+    await page.goto(d.url())
+    await page.getByLabel("Search sessions").fill("live list")
+    await expect.poll(() => page.locator("table.sessions tbody tr[data-session]").count(), patience).toBe(1)
+    await page.keyboard.press("Escape")
+    expect(await page.getByLabel("Search sessions").inputValue()).toBe("live list")
+    await page.keyboard.press("e")
+    await expect.poll(() => page.locator("table.sessions tbody tr[data-session]").count(), patience).toBe(0)
+    expect(await page.getByLabel("Search sessions").inputValue()).toBe("live list")
+  })
+})

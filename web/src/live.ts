@@ -4,7 +4,7 @@
 // restarting) a new one resumes with ?lastEventId= of the last event folded. The fold skips
 // revisions it has seen, so a resume can neither lose nor repeat an entry.
 import { useEffect, useRef, useState } from "react"
-import { parseEvent, type EventView } from "./api.ts"
+import { client, ok, parseEvent, type EventView } from "./api.ts"
 import { emptyFold, fold, type Folded } from "./fold.ts"
 
 export type Connection = "connecting" | "live" | "reconnecting"
@@ -75,9 +75,36 @@ export const useSessionEvents = (sessionId: string): SessionLive => {
         }
       }
     }
-    open()
+    // The recorded history in one NDJSON answer, folded at once (one render, not one per
+    // frame of an SSE replay); then the live stream from the revision after it.
+    const history = new AbortController()
+    ok(
+      client.GET("/v1/sessions/{id}/events", {
+        params: { path: { id: sessionId } },
+        headers: { Accept: "application/x-ndjson" },
+        parseAs: "text",
+        signal: history.signal
+      })
+    )
+      .then((text) => {
+        if (stopped) return
+        for (const line of text.split("\n")) {
+          if (line === "") continue
+          const e = parseEvent(line)
+          if (e.revision <= lastRevision.current) continue
+          lastRevision.current = e.revision
+          pending.push(e)
+        }
+        flush()
+      })
+      // Without it (an error answer, a dropped connection) the live stream replays everything.
+      .catch(() => undefined)
+      .finally(() => {
+        if (!stopped) open()
+      })
     return () => {
       stopped = true
+      history.abort()
       source?.close()
       if (retry) clearTimeout(retry)
       if (frame !== undefined) cancelAnimationFrame(frame)

@@ -6,7 +6,7 @@ import { errorsByField, launchBody } from "../screens/NewSession.tsx"
 import { toCsv, toNdjson } from "../screens/Audit.tsx"
 import { ApprovalPanel, parseInput } from "./ApprovalPanel.tsx"
 import { diffRows } from "./Diff.tsx"
-import { Markdown } from "./Markdown.tsx"
+import { isPlain, Markdown } from "./Markdown.tsx"
 
 afterEach(() => {
   cleanup()
@@ -77,6 +77,17 @@ describe("rendering", () => {
     expect(container.querySelector("strong")?.textContent).toBe("hi")
     expect(container.querySelector("img")).toBeNull()
     expect(container.querySelector("a")?.getAttribute("href") ?? "").not.toMatch(/javascript/)
+  })
+  it("text without markup skips the markdown parse and draws the same paragraphs", () => {
+    const prose = "I read the file.\nIt has two lines.\n\nNothing else to do."
+    expect(isPlain(prose)).toBe(true)
+    for (const marked of ["**bold**", "a `tick`", "- item", "1. first", "# head", "see https://x.y", "a &amp; b", "x\n===", "<b>", "a_b_c"]) expect(isPlain(marked), marked).toBe(false)
+    const paragraphs = (c: HTMLElement) => [...c.querySelectorAll(".md > *")].map((p) => p.outerHTML)
+    const plain = paragraphs(render(<Markdown text={prose} />).container)
+    cleanup()
+    // The same text with one bit of markup goes through the parser: the same paragraphs, then the marked one.
+    const parsed = paragraphs(render(<Markdown text={`${prose}\n\n*x*`} />).container)
+    expect(parsed).toEqual([...plain, "<p><em>x</em></p>"])
   })
   it("diffs collapse long unchanged stretches", () => {
     const before = Array.from({ length: 20 }, (_, i) => `line ${i}`).join("\n")

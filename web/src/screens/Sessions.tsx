@@ -159,7 +159,12 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
           <h2 id="sessions-h">Sessions</h2>
           <label>
             <span className="sr-only">Search sessions</span>
-            <input ref={searchRef} type="search" placeholder="Search title and query  /" value={q} onChange={(e) => setQ(e.target.value)} onKeyDown={(e) => e.key === "Escape" && (e.currentTarget.blur(), undefined)} />
+            <input ref={searchRef} type="search" placeholder="Search title and query  /" value={q} onChange={(e) => setQ(e.target.value)} onKeyDown={(e) => {
+                // Esc leaves the field with its text (a search field would clear itself).
+                if (e.key !== "Escape") return
+                e.preventDefault()
+                e.currentTarget.blur()
+              }} />
           </label>
           <label>
             Status{" "}
