@@ -34,13 +34,20 @@ export const Transcript = ({ entries, interactive, sessionId }: TranscriptProps)
     if (follow && entries.length > 0) virtualizer.scrollToIndex(entries.length - 1, { align: "end" })
   }, [entries.length, follow, virtualizer])
 
+  // At the bottom or not, on each scroll, from the virtualizer's own figures (its offset, its
+  // sizes, the view's height it keeps): reading the element's scrollHeight here forced a
+  // layout per scroll event, the most of what scrolling a long transcript spent (the CPU
+  // profile of `npm run bench`, BENCH_PROFILE=1, showed it).
   useEffect(() => {
     const el = scrollRef.current
     if (!el) return
-    const onScroll = () => setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 48)
+    const onScroll = () => {
+      const view = virtualizer.scrollRect?.height ?? 0
+      if (view > 0) setFollow(virtualizer.getTotalSize() - (virtualizer.scrollOffset ?? 0) - view < 48)
+    }
     el.addEventListener("scroll", onScroll, { passive: true })
     return () => el.removeEventListener("scroll", onScroll)
-  }, [])
+  }, [virtualizer])
 
   return (
     <div className="transcript" ref={scrollRef} tabIndex={0} role="log" aria-label="Transcript" aria-live="off" data-count={entries.length}>
