@@ -135,14 +135,18 @@ export const eventTypes = [
   "RunAbandoned",
   "SessionArchived",
   "SessionUnarchived",
-  "SessionRenamed"
+  "SessionRenamed",
+  "DraftCreated",
+  "DraftEdited",
+  "DraftDiscarded",
+  "DraftRestored"
 ] as const
 
 // ---- the lists (sessions, approvals waiting) ----
 
 /** The events that change a row of the session list or the approvals waiting: all but Claude's stream itself. */
-const conversationOnly: ReadonlyArray<string> = ["ClaudeSessionBound", "ClaudeSystemEvent", "ClaudeAssistantMessage", "ClaudeUserMessage", "ClaudeStreamEvent", "InterruptRequested"]
-export const listEventTypes = eventTypes.filter((t) => !conversationOnly.includes(t))
+const notForLists: ReadonlyArray<string> = ["ClaudeSessionBound", "ClaudeSystemEvent", "ClaudeAssistantMessage", "ClaudeUserMessage", "ClaudeStreamEvent", "InterruptRequested"]
+export const listEventTypes = eventTypes.filter((t) => !notForLists.includes(t))
 
 let seenPosition: string | undefined
 /** The newest store position the list feed announced: the lists read at it (minPosition), so they show at least that. */
