@@ -105,7 +105,7 @@ await section("scale", () =>
   })
 )
 await section("web", () =>
-  runWebBench({ dir, seed, sessions: n(100_000, 500), transcriptEvents: n(16_000, 2_000), rounds: 3, log })
+  runWebBench({ dir, seed, sessions: n(100_000, 500), transcriptEvents: n(16_000, 2_000), rounds: 3, log, profile })
 )
 // Issue 16: 200 SSE clients that never read, 10 minutes at scale 1 (2 more for the baseline).
 await section("stalled-sse", () => runStalledSse({ dir, clients: 200, durationMs: n(600_000, 30_000), log }))

@@ -11,6 +11,7 @@ import { openBrowser } from "../test/browser/support/chromium.ts"
 import type { EventView } from "../web/src/api.ts"
 import { emptyFold, fold } from "../web/src/fold.ts"
 import { generateDataset } from "./generate.ts"
+import { profiled, type ProfileLine } from "./webProfile.ts"
 import { startService } from "./scale.ts"
 import { fmt, median, type Row } from "./table.ts"
 
@@ -24,6 +25,8 @@ export interface WebBenchOptions {
   readonly transcriptEvents: number
   readonly rounds: number
   readonly log: (line: string) => void
+  /** Log where the page spends its time (a CPU profile of the open and the scroll). */
+  readonly profile?: boolean
 }
 
 /** Gzipped bytes of the scripts index.html loads before anything is clicked (entry + modulepreloads). */
@@ -47,6 +50,9 @@ const ms = async (f: () => Promise<unknown>): Promise<number> => {
   await f()
   return performance.now() - t
 }
+
+const logProfile = (o: WebBenchOptions, what: string, lines: ReadonlyArray<ProfileLine>) =>
+  o.log(`web: page CPU while ${what}, self time:\n${lines.map((l) => `  ${l.selfMs.toFixed(0).padStart(6)} ms  ${l.fn}`).join("\n")}`)
 
 export const runWebBench = async (o: WebBenchOptions): Promise<Array<Row>> => {
   const rows: Array<Row> = []
@@ -107,11 +113,15 @@ export const runWebBench = async (o: WebBenchOptions): Promise<Array<Row>> => {
     let longest = 0
     for (let i = 0; i < o.rounds; i++) {
       const page = await browser.context.newPage()
-      await page.goto(`${service.url}/sessions/${ds.transcriptSessionId}`, { waitUntil: "commit" })
-      openTimes.push(await drawnAt(page, `document.querySelector(".transcript")?.getAttribute("data-count") === "${entries}" && document.querySelector(".transcript .entry") !== null`))
+      const drawn = async () => {
+        await page.goto(`${service.url}/sessions/${ds.transcriptSessionId}`, { waitUntil: "commit" })
+        openTimes.push(await drawnAt(page, `document.querySelector(".transcript")?.getAttribute("data-count") === "${entries}" && document.querySelector(".transcript .entry") !== null`))
+      }
+      if (o.profile && i === 0) logProfile(o, "opening the transcript", await profiled(page, drawn))
+      else await drawn()
       if (i === 0) {
         // Scroll from the end to the top and back, a screen per frame, watching for long tasks.
-        longest = (await page.evaluate(`new Promise((done) => {
+        const scroll = async () => (longest = (await page.evaluate(`new Promise((done) => {
           let max = 0
           new PerformanceObserver((l) => { for (const e of l.getEntries()) max = Math.max(max, e.duration) }).observe({ type: "longtask" })
           const el = document.querySelector(".transcript")
@@ -123,7 +133,9 @@ export const runWebBench = async (o: WebBenchOptions): Promise<Array<Row>> => {
             requestAnimationFrame(step)
           }
           requestAnimationFrame(step)
-        })`)) as number
+        })`)) as number)
+        if (o.profile) logProfile(o, "scrolling the transcript", await profiled(page, scroll))
+        else await scroll()
       }
       await page.close()
     }

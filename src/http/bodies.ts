@@ -186,6 +186,10 @@ export const LiveEventsQuery = Schema.Struct({
   )
 })
 
+export const AllLiveEventsQuery = Schema.Struct({
+  type: AuditEventsQuery.fields.type
+})
+
 export const SearchQuery = Schema.Struct({
   q: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
     description: "Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text."

@@ -1,11 +1,11 @@
 // The record itself, from the event store: a session's history (JSON pages or NDJSON),
 // the same live as Server-Sent Events, and the audit over all sessions (filtered by the
 // events_index read model, bodies from the store).
-import type { Hono } from "hono"
+import type { Context, Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import { SessionNotFound } from "../domain/sessionErrors.ts"
 import { upcastStored, upcastStoredJson } from "../domain/storedEvents.ts"
-import { sessionIdOf, streamOf } from "../domain/streamName.ts"
+import { sessionIdOf, streamOf, streamPrefix } from "../domain/streamName.ts"
 import type { ReadError, RecordedEvent, RecordedEventJson } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
 import { loadIndexedEvents } from "../projections/eventsIndex/audit.ts"
@@ -14,7 +14,7 @@ import type { HttpEnv } from "./env.ts"
 import { conflict } from "./problem.ts"
 import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
-import { sseBody, sseHeaders } from "./sse.ts"
+import { type SseEvent, sseBody, sseHeaders } from "./sse.ts"
 
 /** A recorded event as the API shows it: its data upcast to the current version. */
 export const eventView = (stored: RecordedEvent) => {
@@ -66,6 +66,29 @@ const wantsNdjson = (accept: string | undefined): boolean =>
 export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { store, readModels, logger } = deps
   const handle = router(app, deps)
+
+  /** An SSE response for a stream of frames: the client's pace, stall drop and why it ended, logged. */
+  const sseResponse = (c: Context<HttpEnv>, events: Stream.Stream<SseEvent, ReadError>, context: { readonly sessionId?: string }) => {
+    const requestId = c.get("requestId")
+    // Under @hono/node-server the Node response is in the env: dropping a client closes its socket.
+    const outgoing = (c.env as { outgoing?: { destroy: () => void } } | undefined)?.outgoing
+    const stallMs = deps.config.sseStallMs ?? 0
+    const body = sseBody({
+      events,
+      heartbeatMs: deps.config.heartbeatMs,
+      stallMs,
+      ...(outgoing ? { drop: () => outgoing.destroy() } : {}),
+      signal: c.req.raw.signal,
+      onEnd: (reason) => {
+        if (typeof reason === "object")
+          logger.log("warn", "SSE stream ended by a store failure", { ...context, requestId, error: String(reason.failure) })
+        else if (reason === "stalled")
+          logger.log("warn", "SSE client dropped: it took nothing of its stream for too long", { ...context, requestId, stallMs })
+        else logger.log("debug", "SSE stream ended", { ...context, requestId, reason })
+      }
+    })
+    return new Response(body, { status: 200, headers: sseHeaders })
+  }
 
   const streamName = (sessionId: string) => Result.getOrThrow(streamOf(sessionId))
 
@@ -164,25 +187,24 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       ),
       Stream.map((e) => ({ id: String(e.revision), event: e.type, data: JSON.stringify(eventView(e)) }))
     )
-    const requestId = c.get("requestId")
-    // Under @hono/node-server the Node response is in the env: dropping a client closes its socket.
-    const outgoing = (c.env as { outgoing?: { destroy: () => void } } | undefined)?.outgoing
-    const stallMs = deps.config.sseStallMs ?? 0
-    const body = sseBody({
-      events,
-      heartbeatMs: deps.config.heartbeatMs,
-      stallMs,
-      ...(outgoing ? { drop: () => outgoing.destroy() } : {}),
-      signal: c.req.raw.signal,
-      onEnd: (reason) => {
-        if (typeof reason === "object")
-          logger.log("warn", "SSE stream ended by a store failure", { sessionId, requestId, error: String(reason.failure) })
-        else if (reason === "stalled")
-          logger.log("warn", "SSE client dropped: it took nothing of its stream for too long", { sessionId, requestId, stallMs })
-        else logger.log("debug", "SSE stream ended", { sessionId, requestId, reason })
-      }
-    })
-    return new Response(body, { status: 200, headers: sseHeaders })
+    return sseResponse(c, events, { sessionId })
+  }))
+
+  handle(routes.followAllEvents, ({ c, query: q }) => Effect.gen(function* () {
+    if (c.req.method === "HEAD") return c.body(null, 200, sseHeaders)
+    const types = q.type?.split(",").map((t) => t.trim()).filter((t) => t.length > 0)
+    // The feed starts at the head it announces: a list read at that position (minPosition)
+    // plus every event after it is the whole picture, with nothing replayed.
+    const head = yield* store.headPosition()
+    const from = head ?? "start"
+    const ready = Stream.succeed({ event: "ready", data: JSON.stringify({ position: head === null ? null : encodePosition(head) }) })
+    const live = store
+      .subscribeAll({ from, filter: { streamPrefix: [streamPrefix], ...(types !== undefined && types.length > 0 ? { eventTypes: types } : {}) } })
+      .pipe(
+        Stream.filter((x): x is RecordedEvent => x._tag === "RecordedEvent"),
+        Stream.map((e) => ({ event: e.type, data: JSON.stringify(eventView(e)) }))
+      )
+    return sseResponse(c, Stream.concat(ready, live), {})
   }))
 
   handle(routes.listEvents, ({ query: q }) => Effect.gen(function* () {

@@ -351,6 +351,24 @@ export const routes = {
     },
     role: "viewer"
   },
+  followAllEvents: {
+    operationId: "followAllEvents",
+    method: "GET",
+    path: "/v1/events/live",
+    summary: "Every session's events as Server-Sent Events, from now on (a change feed for lists)",
+    description:
+      "No replay: the first frame is `event: ready` with `data: {\"position\": …}`, the store's position when the feed started; every event after it follows. A client that read a list with minPosition at that position, then applies the feed, misses nothing. After a drop, reconnect and read the list again (frames carry no `id:`, so there is no Last-Event-ID to resume from).",
+    tag: "events",
+    query: B.AllLiveEventsQuery,
+    responses: {
+      200: {
+        description: "text/event-stream: `event: ready` first, then each event with `event:` its type and `data:` the Event (schema Event) as JSON; comments are heartbeats.",
+        contentType: "text/event-stream"
+      },
+      ...listProblems
+    },
+    role: "viewer"
+  },
   listEvents: {
     operationId: "listEvents",
     method: "GET",

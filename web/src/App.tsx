@@ -1,9 +1,12 @@
 // The page's frame: the header (search, live state, new session), the routes, the `?`
 // overlay, and the login when the service asks for one.
 import { useQuery, useQueryClient } from "@tanstack/react-query"
-import { lazy, Suspense, useEffect, useRef, useState } from "react"
-import { api, onUnauthorized } from "./api.ts"
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react"
+import { client, ok, onUnauthorized } from "./api.ts"
+import { ConnectionState } from "./components/Connection.tsx"
 import { shortcuts, useKeys } from "./keys.ts"
+import { useListFeed } from "./live.ts"
+import { Palette, type PaletteAction } from "./palette.tsx"
 import { navigate, useLocation } from "./router.ts"
 import { Login } from "./screens/Login.tsx"
 import { link, SessionsScreen, usePendingApprovals } from "./screens/Sessions.tsx"
@@ -13,18 +16,13 @@ const SessionView = lazy(() => import("./screens/SessionView.tsx").then((m) => (
 const NewSessionScreen = lazy(() => import("./screens/NewSession.tsx").then((m) => ({ default: m.NewSessionScreen })))
 const AuditScreen = lazy(() => import("./screens/Audit.tsx").then((m) => ({ default: m.AuditScreen })))
 
-interface WebSession {
-  readonly authRequired: boolean
-  readonly authenticated: boolean
-}
-
 export const App = () => {
   const queryClient = useQueryClient()
-  const auth = useQuery({ queryKey: ["web-session"], queryFn: () => api<WebSession>("/v1/web/session"), staleTime: Infinity, retry: 1 })
+  const auth = useQuery({ queryKey: ["web-session"], queryFn: ({ signal }) => ok(client.GET("/v1/web/session", { signal })), staleTime: Infinity, retry: 1 })
   useEffect(() => onUnauthorized(() => void queryClient.invalidateQueries({ queryKey: ["web-session"] })), [queryClient])
   // The page does not wait for this answer before asking for its data (one round trip less
   // on the first screen): without a token it is never needed, and with one a 401 brings it back.
-  if (auth.error) return <p className="boot error">The service cannot be reached: {(auth.error as Error).message}</p>
+  if (auth.error) return <p className="boot error">The service cannot be reached: {auth.error.message}</p>
   if (auth.data?.authRequired && !auth.data.authenticated)
     return (
       <Login
@@ -41,17 +39,46 @@ const Shell = () => {
   const { path } = useLocation()
   const searchRef = useRef<HTMLInputElement>(null)
   const [help, setHelp] = useState(false)
+  const [palette, setPalette] = useState(false)
+  // Ctrl/⌘+K opens the palette from anywhere, a field included (single keys stay letters there).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+        e.preventDefault()
+        setHelp(false)
+        setPalette((p) => !p)
+      }
+    }
+    window.addEventListener("keydown", onKey)
+    return () => window.removeEventListener("keydown", onKey)
+  }, [])
+  const focusSearch = () => {
+    if (path !== "/") navigate("/")
+    setTimeout(() => searchRef.current?.focus(), 0)
+  }
+  const places = useMemo(
+    (): ReadonlyArray<PaletteAction> => [
+      { id: "go:sessions", group: "Go to", label: "Sessions", keys: "g s", run: () => navigate("/") },
+      { id: "go:audit", group: "Go to", label: "Audit", keys: "g u", run: () => navigate("/audit") },
+      { id: "go:new", group: "Do", label: "New session", keys: "c", run: () => navigate("/new") },
+      { id: "do:search", group: "Do", label: "Search sessions", keys: "/", run: focusSearch },
+      { id: "do:help", group: "Help", label: "Keyboard shortcuts", keys: "?", run: () => setHelp(true) }
+    ],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [path]
+  )
   const [g, setG] = useState(false)
   const pending = usePendingApprovals()
-  const live = !pending.isError
+  const queryClient = useQueryClient()
+  const connection = useListFeed(() => {
+    void queryClient.invalidateQueries({ queryKey: ["sessions"] })
+    void queryClient.invalidateQueries({ queryKey: ["approvals"] })
+  })
   useKeys({
     "?": () => setHelp((h) => !h),
     Escape: () => setHelp(false),
     c: () => path !== "/" && path !== "/new" && !path.startsWith("/sessions/") && navigate("/new"),
-    "/": () => {
-      if (path !== "/") navigate("/")
-      setTimeout(() => searchRef.current?.focus(), 0)
-    },
+    "/": focusSearch,
     g: () => {
       setG(true)
       setTimeout(() => setG(false), 1000)
@@ -81,9 +108,11 @@ const Shell = () => {
           </a>
         </nav>
         <span className="spacer" />
-        <span className={`connection ${live ? "live" : "reconnecting"}`} role="status">
-          {live ? "● live" : "○ reconnecting…"}
-        </span>
+        <ConnectionState connection={connection} title="the lists follow GET /v1/events/live" />
+        <button type="button" className="quiet" onClick={() => setPalette(true)} title="Command palette">
+          <kbd>Ctrl/⌘ K</kbd>
+          <span className="sr-only"> command palette</span>
+        </button>
         <button type="button" className="quiet" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
           <kbd>?</kbd>
         </button>
@@ -105,6 +134,7 @@ const Shell = () => {
         </Suspense>
       </div>
       {help && <Help onClose={() => setHelp(false)} />}
+      {palette && <Palette base={places} onClose={() => setPalette(false)} />}
     </>
   )
 }

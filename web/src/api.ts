@@ -1,6 +1,22 @@
-// Every call to the API goes through here: the page's client header (CSRF guard for the
-// cookie), problem+json turned into ApiError with its field errors, 401 announced so the
-// login shows. The token itself is never held here: the cookie carries the session.
+// Every call to the API goes through here: a client typed by the types generated from the
+// service's OpenAPI document (src/http/api.generated.ts, `npm run api:types`), so a path,
+// a query parameter, a body or a field the document does not have is a type error here,
+// and a response is the document's schema without a cast. It adds the page's client header
+// (CSRF guard for the cookie), turns problem+json into ApiError with its field errors, and
+// announces a 401 so the login shows. The token itself is never held here: the cookie
+// carries the session.
+import createClient from "openapi-fetch"
+import type { components, paths } from "../../src/http/api.generated.ts"
+
+export type { operations } from "../../src/http/api.generated.ts"
+
+export type Schemas = components["schemas"]
+export type SessionRow = Schemas["SessionSummary"]
+export type ApprovalRow = Schemas["Approval"]
+export type ToolCallRow = Schemas["ToolCall"]
+export type EventView = Schemas["Event"]
+export type CommandAccepted = Schemas["CommandAccepted"]
+export type SessionStatus = SessionRow["status"]
 
 export interface FieldError {
   readonly path: string
@@ -29,70 +45,45 @@ export const onUnauthorized = (l: Listener): (() => void) => {
   return () => unauthorizedListeners.delete(l)
 }
 
-export const api = async <T>(
-  path: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}
-): Promise<T> => {
-  const headers: Record<string, string> = { ...clientHeader, Accept: "application/json", ...init.headers }
-  if (init.body !== undefined) headers["Content-Type"] = "application/json"
-  const res = await fetch(path, {
-    method: init.method ?? "GET",
-    headers,
-    credentials: "same-origin",
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    ...(init.signal ? { signal: init.signal } : {})
-  })
-  if (res.status === 401) unauthorizedListeners.forEach((l) => l())
-  if (!res.ok) throw await toError(res)
-  if (res.status === 204) return undefined as T
-  return (await res.json()) as T
-}
-
-const toError = async (res: Response): Promise<ApiError> => {
-  try {
-    const p = (await res.json()) as { title?: string; detail?: string; errors?: Array<FieldError> }
-    return new ApiError(res.status, p.title ?? res.statusText, p.detail ?? "", p.errors ?? [])
-  } catch {
-    return new ApiError(res.status, res.statusText, `the service answered ${res.status}`)
+export const client = createClient<paths>({
+  headers: { ...clientHeader, Accept: "application/json" },
+  credentials: "same-origin",
+  // Looked up on each call (not captured once), so a test can stand in for it.
+  fetch: (request) => globalThis.fetch(request)
+})
+client.use({
+  onResponse: ({ response }) => {
+    if (response.status === 401) unauthorizedListeners.forEach((l) => l())
   }
+})
+
+type Answer<D> = { data: D; error?: never; response: Response } | { data?: never; error: unknown; response: Response }
+
+/** The body of a successful answer, or its problem as an ApiError. */
+export const ok = async <D>(answer: Promise<Answer<D>>): Promise<D & ({} | null)> => {
+  const r = await answer
+  if (!r.response.ok || r.data === undefined) throw toError(r.response, r.error)
+  return r.data
 }
 
-/** Query string from the defined, non-empty values. */
-export const qs = (params: Record<string, string | number | undefined | null>): string => {
-  const u = new URLSearchParams()
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, String(v))
-  const s = u.toString()
-  return s === "" ? "" : `?${s}`
+const toError = (res: Response, problem: unknown): ApiError => {
+  if (problem !== null && typeof problem === "object") {
+    const p: Partial<Record<string, unknown>> = { ...problem }
+    const errors = Array.isArray(p.errors) ? p.errors.filter((e): e is FieldError => typeof e?.path === "string" && typeof e?.message === "string") : []
+    return new ApiError(res.status, typeof p.title === "string" ? p.title : res.statusText, typeof p.detail === "string" ? p.detail : "", errors)
+  }
+  return new ApiError(res.status, res.statusText, `the service answered ${res.status}`)
 }
 
-// ---- what the API answers (the read models' rows) ----
+/** An event as the SSE streams send it (`data:` is the schema Event as JSON, as /v1/sessions/{id}/events pages it). */
+export const parseEvent = (json: string): EventView => JSON.parse(json)
 
-// The read models' rows, as src/projections/readModels.ts declares them (types only: nothing
-// of the server is bundled).
-export type { ApprovalRow, Page, SessionRow, ToolCallRow } from "../../src/projections/readModels.ts"
+export const decide = (approvalId: string, body: Schemas["ApprovalDecision"]) =>
+  ok(client.POST("/v1/approvals/{id}/decision", { params: { path: { id: approvalId } }, body }))
 
-export interface EventView {
-  readonly stream: string
-  readonly sessionId: string | null
-  readonly revision: number
-  readonly position: string
-  readonly id: string
-  readonly type: string
-  readonly data: unknown
-  readonly metadata: unknown
-  readonly created: string
+export const command = (sessionId: string, action: "interrupt" | "archive" | "unarchive") => {
+  const init = { params: { path: { id: sessionId } } }
+  if (action === "interrupt") return ok(client.POST("/v1/sessions/{id}/interrupt", init))
+  if (action === "archive") return ok(client.POST("/v1/sessions/{id}/archive", init))
+  return ok(client.POST("/v1/sessions/{id}/unarchive", init))
 }
-
-export interface CommandAccepted {
-  readonly sessionId: string
-  readonly runId?: string
-  readonly status: string
-  readonly position: string
-  readonly revision: number
-}
-
-export const decide = (approvalId: string, body: { decision: "allow" | "deny"; message?: string; updatedInput?: Record<string, unknown> }) =>
-  api<CommandAccepted>(`/v1/approvals/${approvalId}/decision`, { method: "POST", body })
-
-export const command = (sessionId: string, action: "interrupt" | "archive" | "unarchive") =>
-  api<CommandAccepted>(`/v1/sessions/${sessionId}/${action}`, { method: "POST" })

@@ -91,5 +91,6 @@ describe("the SSE event names the page listens to", () => {
     const { eventTypes: domain } = await import("../../src/domain/sessionEvents.ts")
     const { eventTypes } = await import("./live.ts")
     expect([...eventTypes].sort()).toEqual([...domain].sort())
-  })
+    // Loading the domain (Effect) takes seconds on the shared machine.
+  }, 30_000)
 })

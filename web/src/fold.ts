@@ -20,6 +20,8 @@ export interface ApprovalState {
   readonly expiresAt: string | null
   readonly decidedAt: string | null
   readonly revision: number
+  /** The ApprovalDecided event's revision. */
+  readonly decidedRevision: number | null
 }
 
 export interface Entry {
@@ -56,6 +58,18 @@ export interface Totals {
   readonly runs: number
 }
 
+/** Where each figure of the session comes from: the revisions of the events that made it. */
+export interface Sources {
+  /** ClaudeResult events: the cost, the tokens and the turns are their sums. */
+  readonly results: ReadonlyArray<number>
+  /** RunStarted events. */
+  readonly runs: ReadonlyArray<number>
+  /** ApprovalRequested events. */
+  readonly approvals: ReadonlyArray<number>
+  /** The event that set the status. */
+  readonly status: number
+}
+
 export interface Folded {
   /** The last folded revision; -1 before any event. */
   readonly revision: number
@@ -67,6 +81,7 @@ export interface Folded {
   readonly runId: string | null
   readonly parentSessionId: string | null
   readonly totals: Totals
+  readonly sources: Sources
   readonly entries: ReadonlyArray<Entry>
   /** toolUseId -> index in entries. */
   readonly toolIndex: ReadonlyMap<string, number>
@@ -84,6 +99,7 @@ export const emptyFold: Folded = {
   runId: null,
   parentSessionId: null,
   totals: { costUsd: 0, inputTokens: 0, outputTokens: 0, turns: 0, runs: 0 },
+  sources: { results: [], runs: [], approvals: [], status: -1 },
   entries: [],
   toolIndex: new Map(),
   approvals: new Map()
@@ -109,6 +125,7 @@ export const fold = (state: Folded, events: ReadonlyArray<EventView>): Folded =>
   const s = {
     ...state,
     totals: { ...state.totals },
+    sources: { ...state.sources },
     entries: state.entries.slice(),
     toolIndex: new Map(state.toolIndex),
     approvals: new Map(state.approvals)
@@ -118,8 +135,9 @@ export const fold = (state: Folded, events: ReadonlyArray<EventView>): Folded =>
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-type Draft = Mutable<Omit<Folded, "entries" | "toolIndex" | "approvals" | "totals">> & {
+type Draft = Mutable<Omit<Folded, "entries" | "toolIndex" | "approvals" | "totals" | "sources">> & {
   totals: Mutable<Totals>
+  sources: Mutable<Sources>
   entries: Array<Entry>
   toolIndex: Map<string, number>
   approvals: Map<string, string>
@@ -148,6 +166,12 @@ const pendingCount = (s: Draft): number => {
 const apply = (s: Draft, e: EventView): void => {
   s.revision = e.revision
   const d = obj(e.data)
+  const status = s.status
+  applyEvent(s, e, d)
+  if (s.status !== status) s.sources.status = e.revision
+}
+
+const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
   switch (e.type) {
     case "SessionLaunched":
     case "SessionForked": {
@@ -169,6 +193,7 @@ const apply = (s: Draft, e: EventView): void => {
     case "RunStarted":
       s.status = "running"
       s.totals.runs++
+      s.sources.runs = [...s.sources.runs, e.revision]
       break
     case "ClaudeSystemEvent": {
       const m = obj(d.message)
@@ -196,6 +221,7 @@ const apply = (s: Draft, e: EventView): void => {
       s.totals.inputTokens += num(usage.input_tokens)
       s.totals.outputTokens += num(usage.output_tokens)
       s.totals.turns += num(d.numTurns)
+      s.sources.results = [...s.sources.results, e.revision]
       add(s, e, {
         kind: "result",
         text: str(m.result) ?? "",
@@ -225,9 +251,11 @@ const apply = (s: Draft, e: EventView): void => {
         requestedAt: e.created,
         expiresAt: str(d.expiresAt),
         decidedAt: null,
-        revision: e.revision
+        revision: e.revision,
+        decidedRevision: null
       }
       s.approvals.set(approval.approvalId, toolUseId)
+      s.sources.approvals = [...s.sources.approvals, e.revision]
       // The approval usually follows its tool call; when it comes first, it gets an entry of its own.
       if (!updateTool(s, toolUseId, (t) => ({ ...t, approval }))) {
         s.toolIndex.set(toolUseId, s.entries.length)
@@ -251,7 +279,8 @@ const apply = (s: Draft, e: EventView): void => {
                   message: str(d.message),
                   reason: str(d.reason),
                   updatedInput: d.updatedInput,
-                  decidedAt: e.created
+                  decidedAt: e.created,
+                  decidedRevision: e.revision
                 }
               }
         )

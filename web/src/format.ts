@@ -17,7 +17,8 @@ export const duration = (ms: number): string => {
   return `${Math.floor(h / 24)}d`
 }
 
-export const usd = (n: number): string => (n === 0 ? "$0" : n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`)
+/** A cost; the API writes a non-finite number as a string ("Infinity"), shown as it is. */
+export const usd = (n: number | string): string => (typeof n === "string" ? n : n === 0 ? "$0" : n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`)
 
 export const tokens = (n: number): string => (n < 1000 ? String(n) : n < 1e6 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1e6).toFixed(1)}M`)
 

@@ -40,6 +40,7 @@ export const shortcuts: ReadonlyArray<readonly [string, string, string]> = [
   ["Sessions", "c", "new session"],
   ["Sessions", "e", "archive / unarchive the selected session"],
   ["Sessions", "a / d", "allow / deny the selected approval"],
+  ["Anywhere", "Ctrl/⌘ + K", "command palette: go anywhere, do what the screen offers, find a session"],
   ["Anywhere", "/", "search sessions"],
   ["Anywhere", "?", "this list"],
   ["Anywhere", "g then s / u", "go to sessions / audit"],

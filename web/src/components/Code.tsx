@@ -27,9 +27,24 @@ export const languageOf = (name: string | undefined): string | undefined => {
 /** By file extension, for Write/Edit. */
 export const languageOfPath = (path: string): string | undefined => languageOf(/\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase())
 
+// A virtualised transcript mounts the same entries again and again while scrolling: what
+// was highlighted once is kept (the most recent ones, bounded).
+const highlighted = new Map<string, string>()
+const cacheSize = 2000
+const highlight = (code: string, language: string, ignoreIllegals = false): string => {
+  const key = `${language}\u0000${code}`
+  let html = highlighted.get(key)
+  if (html === undefined) {
+    html = hljs.highlight(code, { language, ignoreIllegals }).value
+    if (highlighted.size >= cacheSize) highlighted.delete(highlighted.keys().next().value ?? "")
+  } else highlighted.delete(key)
+  highlighted.set(key, html)
+  return html
+}
+
 export const Code = ({ code, language, className }: { code: string; language?: string | undefined; className?: string }) => {
   const lang = languageOf(language)
-  const html = useMemo(() => (lang && code.length < 200_000 ? hljs.highlight(code, { language: lang }).value : undefined), [code, lang])
+  const html = useMemo(() => (lang && code.length < 200_000 ? highlight(code, lang) : undefined), [code, lang])
   return (
     <pre className={`code ${className ?? ""}`}>
       {html !== undefined ? <code className={`hljs language-${lang}`} dangerouslySetInnerHTML={{ __html: html }} /> : <code>{code}</code>}
@@ -39,4 +54,4 @@ export const Code = ({ code, language, className }: { code: string; language?: s
 
 /** Highlights a line of source (for diffs), as escaped HTML. */
 export const highlightLine = (line: string, language: string | undefined): string | undefined =>
-  language ? hljs.highlight(line, { language, ignoreIllegals: true }).value : undefined
+  language ? highlight(line, language, true) : undefined

@@ -19,10 +19,29 @@ const components: Components = {
   )
 }
 
-export const Markdown = ({ text }: { text: string }) => (
-  <div className="md">
-    <ReactMarkdown rehypePlugins={[rehypeSanitize]} components={components}>
-      {text}
-    </ReactMarkdown>
-  </div>
-)
+/** Anything markdown would render differently from plain paragraphs (or an HTML entity). */
+const markup = /[*_`#[\]<>|~\\&]|^\s*(?:[-+]|\d+[.)])\s|^\s*=+\s*$|https?:|www\./m
+
+/**
+ * Most of a transcript is prose without markup: it is drawn as the paragraphs markdown would
+ * make, without parsing it (the parse is what made scrolling a long transcript stutter).
+ */
+export const isPlain = (text: string): boolean => !markup.test(text)
+
+export const Markdown = ({ text }: { text: string }) =>
+  isPlain(text) ? (
+    <div className="md">
+      {text
+        .split(/\n\s*\n/)
+        .filter((p) => p.trim() !== "")
+        .map((p, i) => (
+          <p key={i}>{p.trim()}</p>
+        ))}
+    </div>
+  ) : (
+    <div className="md">
+      <ReactMarkdown rehypePlugins={[rehypeSanitize]} components={components}>
+        {text}
+      </ReactMarkdown>
+    </div>
+  )

@@ -6,6 +6,7 @@ import { memo, useEffect, useLayoutEffect, useRef, useState } from "react"
 import type { Entry } from "../fold.ts"
 import { duration, tokens, toolSummary, usd } from "../format.ts"
 import { ApprovalPanel } from "./ApprovalPanel.tsx"
+import { RevisionLink } from "./Trace.tsx"
 import { Markdown } from "./Markdown.tsx"
 import { ToolInput, ToolOutput } from "./ToolInput.tsx"
 
@@ -13,9 +14,11 @@ export interface TranscriptProps {
   readonly entries: ReadonlyArray<Entry>
   /** Approvals can be answered (live view, not a replay). */
   readonly interactive: boolean
+  /** For the links from a figure or a decision to its event. */
+  readonly sessionId: string
 }
 
-export const Transcript = ({ entries, interactive }: TranscriptProps) => {
+export const Transcript = ({ entries, interactive, sessionId }: TranscriptProps) => {
   const scrollRef = useRef<HTMLDivElement>(null)
   const [follow, setFollow] = useState(true)
   const firstPending = interactive ? entries.find((e) => e.approval?.decision === "pending")?.key : undefined
@@ -31,13 +34,20 @@ export const Transcript = ({ entries, interactive }: TranscriptProps) => {
     if (follow && entries.length > 0) virtualizer.scrollToIndex(entries.length - 1, { align: "end" })
   }, [entries.length, follow, virtualizer])
 
+  // At the bottom or not, on each scroll, from the virtualizer's own figures (its offset, its
+  // sizes, the view's height it keeps): reading the element's scrollHeight here forced a
+  // layout per scroll event, the most of what scrolling a long transcript spent (the CPU
+  // profile of `npm run bench`, BENCH_PROFILE=1, showed it).
   useEffect(() => {
     const el = scrollRef.current
     if (!el) return
-    const onScroll = () => setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 48)
+    const onScroll = () => {
+      const view = virtualizer.scrollRect?.height ?? 0
+      if (view > 0) setFollow(virtualizer.getTotalSize() - (virtualizer.scrollOffset ?? 0) - view < 48)
+    }
     el.addEventListener("scroll", onScroll, { passive: true })
     return () => el.removeEventListener("scroll", onScroll)
-  }, [])
+  }, [virtualizer])
 
   return (
     <div className="transcript" ref={scrollRef} tabIndex={0} role="log" aria-label="Transcript" aria-live="off" data-count={entries.length}>
@@ -52,7 +62,7 @@ export const Transcript = ({ entries, interactive }: TranscriptProps) => {
               className="entry-slot"
               style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${v.start}px)` }}
             >
-              <EntryView entry={entry} interactive={interactive} keyboard={entry.key === firstPending} />
+              <EntryView entry={entry} interactive={interactive} keyboard={entry.key === firstPending} sessionId={sessionId} />
             </div>
           )
         })}
@@ -66,7 +76,7 @@ export const Transcript = ({ entries, interactive }: TranscriptProps) => {
   )
 }
 
-const EntryView = memo(({ entry, interactive, keyboard }: { entry: Entry; interactive: boolean; keyboard: boolean }) => {
+const EntryView = memo(({ entry, interactive, keyboard, sessionId }: { entry: Entry; interactive: boolean; keyboard: boolean; sessionId: string }) => {
   const nested = entry.parentToolUseId ? " nested" : ""
   switch (entry.kind) {
     case "user_text":
@@ -91,7 +101,7 @@ const EntryView = memo(({ entry, interactive, keyboard }: { entry: Entry; intera
         </details>
       )
     case "tool_call":
-      return <ToolCall entry={entry} interactive={interactive} keyboard={keyboard} />
+      return <ToolCall entry={entry} interactive={interactive} keyboard={keyboard} sessionId={sessionId} />
     case "result": {
       const d = entry.data ?? {}
       const n = (k: string) => (typeof d[k] === "number" ? (d[k] as number) : 0)
@@ -101,7 +111,7 @@ const EntryView = memo(({ entry, interactive, keyboard }: { entry: Entry; intera
           {entry.text ? <Markdown text={entry.text} /> : null}
           <p className="figures mono" title={`recorded at revision ${entry.revision}`}>
             {usd(n("runCostUsd"))} · {tokens(n("inputTokens"))} in / {tokens(n("outputTokens"))} out · {n("numTurns")} turns ·{" "}
-            {duration(n("durationMs"))} · rev {entry.revision}
+            {duration(n("durationMs"))} · <RevisionLink sessionId={sessionId} revision={entry.revision} />
           </p>
         </article>
       )
@@ -133,7 +143,7 @@ const EntryView = memo(({ entry, interactive, keyboard }: { entry: Entry; intera
   }
 })
 
-const ToolCall = ({ entry, interactive, keyboard }: { entry: Entry; interactive: boolean; keyboard: boolean }) => {
+const ToolCall = ({ entry, interactive, keyboard, sessionId }: { entry: Entry; interactive: boolean; keyboard: boolean; sessionId: string }) => {
   const name = entry.toolName ?? "tool"
   const a = entry.approval
   const state = a?.decision === "pending" ? "waiting" : a?.decision === "deny" ? "denied" : entry.result ? (entry.result.isError ? "error" : "done") : "running"
@@ -158,6 +168,12 @@ const ToolCall = ({ entry, interactive, keyboard }: { entry: Entry; interactive:
           {a.reason ? ` (${a.reason})` : ""}
           {a.message ? `: “${a.message}”` : ""}
           {a.updatedInput ? " with edited input" : ""}
+          {a.decidedRevision !== null && (
+            <>
+              {" "}
+              <RevisionLink sessionId={sessionId} revision={a.decidedRevision} />
+            </>
+          )}
         </p>
       )}
       {entry.result && (

@@ -6,12 +6,19 @@ import { errorsByField, launchBody } from "../screens/NewSession.tsx"
 import { toCsv, toNdjson } from "../screens/Audit.tsx"
 import { ApprovalPanel, parseInput } from "./ApprovalPanel.tsx"
 import { diffRows } from "./Diff.tsx"
-import { Markdown } from "./Markdown.tsx"
+import { isPlain, Markdown } from "./Markdown.tsx"
 
 afterEach(() => {
   cleanup()
   vi.restoreAllMocks()
 })
+
+/** The request the typed client handed to fetch (it sends a Request, not a URL and init). */
+const sent = (fetch: { mock: { calls: ReadonlyArray<ReadonlyArray<unknown>> } }): Request => {
+  const r = fetch.mock.calls[0]?.[0]
+  if (!(r instanceof Request)) throw new Error("fetch was not called with a Request")
+  return r
+}
 
 const withQuery = (ui: React.ReactElement) => render(<QueryClientProvider client={new QueryClient()}>{ui}</QueryClientProvider>)
 const approval = { approvalId: "a1", toolName: "Bash", input: { command: "rm -rf build" }, requestedAt: new Date().toISOString(), expiresAt: null }
@@ -28,10 +35,10 @@ describe("the approval panel", () => {
     fireEvent.change(screen.getByLabelText(/Reason for denying/), { target: { value: "not build/" } })
     await act(async () => fireEvent.click(screen.getByRole("button", { name: /Deny with reason/ })))
     expect(fetch).toHaveBeenCalledTimes(1)
-    const [url, init] = fetch.mock.calls[0]!
-    expect(url).toBe("/v1/approvals/a1/decision")
-    expect(JSON.parse(String(init?.body))).toEqual({ decision: "deny", message: "not build/" })
-    expect((init?.headers as Record<string, string>)["X-Agentlog-Client"]).toBe("web")
+    const request = sent(fetch)
+    expect(new URL(request.url).pathname).toBe("/v1/approvals/a1/decision")
+    expect(await request.json()).toEqual({ decision: "deny", message: "not build/" })
+    expect(request.headers.get("X-Agentlog-Client")).toBe("web")
   })
 
   it("allows with edited input only when it is a JSON object", async () => {
@@ -44,7 +51,7 @@ describe("the approval panel", () => {
     expect(screen.getByRole("alert").textContent).toMatch(/not valid JSON/)
     fireEvent.change(box, { target: { value: '{"command":"rm -rf build/tmp"}' } })
     await act(async () => fireEvent.click(screen.getByRole("button", { name: /Allow with this input/ })))
-    expect(JSON.parse(String(fetch.mock.calls[0]![1]?.body))).toEqual({ decision: "allow", updatedInput: { command: "rm -rf build/tmp" } })
+    expect(await sent(fetch).json()).toEqual({ decision: "allow", updatedInput: { command: "rm -rf build/tmp" } })
     expect(parseInput("[1]")).toEqual({ ok: false, error: "the input must be a JSON object" })
   })
 })
@@ -70,6 +77,17 @@ describe("rendering", () => {
     expect(container.querySelector("strong")?.textContent).toBe("hi")
     expect(container.querySelector("img")).toBeNull()
     expect(container.querySelector("a")?.getAttribute("href") ?? "").not.toMatch(/javascript/)
+  })
+  it("text without markup skips the markdown parse and draws the same paragraphs", () => {
+    const prose = "I read the file.\nIt has two lines.\n\nNothing else to do."
+    expect(isPlain(prose)).toBe(true)
+    for (const marked of ["**bold**", "a `tick`", "- item", "1. first", "# head", "see https://x.y", "a &amp; b", "x\n===", "<b>", "a_b_c"]) expect(isPlain(marked), marked).toBe(false)
+    const paragraphs = (c: HTMLElement) => [...c.querySelectorAll(".md > *")].map((p) => p.outerHTML)
+    const plain = paragraphs(render(<Markdown text={prose} />).container)
+    cleanup()
+    // The same text with one bit of markup goes through the parser: the same paragraphs, then the marked one.
+    const parsed = paragraphs(render(<Markdown text={`${prose}\n\n*x*`} />).container)
+    expect(parsed).toEqual([...plain, "<p><em>x</em></p>"])
   })
   it("diffs collapse long unchanged stretches", () => {
     const before = Array.from({ length: 20 }, (_, i) => `line ${i}`).join("\n")

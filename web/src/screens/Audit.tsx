@@ -4,21 +4,31 @@
 // CSV or NDJSON.
 import { useQuery } from "@tanstack/react-query"
 import { useMemo, useState } from "react"
-import { api, qs, type ApprovalRow, type EventView, type Page, type ToolCallRow } from "../api.ts"
+import { client, ok, type ApprovalRow, type EventView, type operations, type ToolCallRow } from "../api.ts"
 import { duration, shortId, toolSummary } from "../format.ts"
 import { link } from "./Sessions.tsx"
 
 type Tab = "tool-calls" | "approvals" | "events"
+type Rows =
+  | { readonly tab: "tool-calls"; readonly rows: ReadonlyArray<ToolCallRow> }
+  | { readonly tab: "approvals"; readonly rows: ReadonlyArray<ApprovalRow> }
+  | { readonly tab: "events"; readonly rows: ReadonlyArray<EventView> }
+type ToolCallQuery = NonNullable<operations["listToolCalls"]["parameters"]["query"]>
+type ApprovalQuery = NonNullable<operations["listApprovals"]["parameters"]["query"]>
+const decisions: ReadonlyArray<NonNullable<ToolCallQuery["decision"]>> = ["allow", "deny", "pending", "none"]
+const approvalStatuses: ReadonlyArray<NonNullable<ApprovalQuery["status"]>> = ["pending", "allowed", "denied"]
+/** The option picked, as the API's value ("" is any). */
+const pick = <T extends string>(values: ReadonlyArray<T>, v: string): T | undefined => values.find((x) => x === v)
 
 const iso = (local: string): string | undefined => (local === "" ? undefined : new Date(local).toISOString())
 
-export const toCsv = (rows: ReadonlyArray<Record<string, unknown>>): string => {
+export const toCsv = (rows: ReadonlyArray<object>): string => {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v)
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
   }
-  return [cols.join(","), ...rows.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\r\n") + "\r\n"
+  return [cols.join(","), ...rows.map((r) => cols.map((c) => cell(Object.getOwnPropertyDescriptor(r, c)?.value)).join(","))].join("\r\n") + "\r\n"
 }
 
 export const toNdjson = (rows: ReadonlyArray<unknown>): string => rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "")
@@ -35,28 +45,29 @@ const download = (name: string, type: string, text: string) => {
 export const AuditScreen = () => {
   const [tab, setTab] = useState<Tab>("tool-calls")
   const [tool, setTool] = useState("")
-  const [decision, setDecision] = useState("")
+  const [decision, setDecision] = useState<ToolCallQuery["decision"]>(undefined)
   const [decider, setDecider] = useState("")
-  const [status, setStatus] = useState("")
+  const [status, setStatus] = useState<ApprovalQuery["status"]>(undefined)
   const [type, setType] = useState("")
   const [after, setAfter] = useState("")
   const [before, setBefore] = useState("")
 
   const toolCalls = useQuery({
     queryKey: ["audit", "tool-calls", tool, decision, after, before],
-    queryFn: ({ signal }) => api<Page<ToolCallRow>>(`/v1/tool-calls${qs({ tool, decision, after: iso(after), before: iso(before), limit: 200 })}`, { signal }),
+    queryFn: ({ signal }) =>
+      ok(client.GET("/v1/tool-calls", { params: { query: { tool: tool || undefined, decision, after: iso(after), before: iso(before), limit: 200 } }, signal })),
     enabled: tab === "tool-calls",
     refetchInterval: 5000
   })
   const approvals = useQuery({
     queryKey: ["audit", "approvals", status],
-    queryFn: ({ signal }) => api<Page<ApprovalRow>>(`/v1/approvals${qs({ status, limit: 200 })}`, { signal }),
+    queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status, limit: 200 } }, signal })),
     enabled: tab === "approvals",
     refetchInterval: 5000
   })
   const events = useQuery({
     queryKey: ["audit", "events", type, after, before],
-    queryFn: ({ signal }) => api<Page<EventView>>(`/v1/events${qs({ type, after: iso(after), before: iso(before), limit: 500 })}`, { signal }),
+    queryFn: ({ signal }) => ok(client.GET("/v1/events", { params: { query: { type: type || undefined, after: iso(after), before: iso(before), limit: 500 } }, signal })),
     enabled: tab === "events",
     refetchInterval: 5000
   })
@@ -64,10 +75,10 @@ export const AuditScreen = () => {
   // "Who decided" is not an API filter: it narrows the page the API returned.
   const byDecider = <R extends { decidedBy: string | null }>(rows: ReadonlyArray<R>) =>
     decider.trim() === "" ? rows : rows.filter((r) => (r.decidedBy ?? "").toLowerCase().includes(decider.trim().toLowerCase()))
-  const rows = useMemo((): ReadonlyArray<object> => {
-    if (tab === "tool-calls") return byDecider(toolCalls.data?.items ?? [])
-    if (tab === "approvals") return byDecider(approvals.data?.items ?? [])
-    return events.data?.items ?? []
+  const rows = useMemo((): Rows => {
+    if (tab === "tool-calls") return { tab, rows: byDecider(toolCalls.data?.items ?? []) }
+    if (tab === "approvals") return { tab, rows: byDecider(approvals.data?.items ?? []) }
+    return { tab, rows: events.data?.items ?? [] }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tab, toolCalls.data, approvals.data, events.data, decider])
   const q = tab === "tool-calls" ? toolCalls : tab === "approvals" ? approvals : events
@@ -90,7 +101,7 @@ export const AuditScreen = () => {
             </label>
             <label>
               Decision{" "}
-              <select value={decision} onChange={(e) => setDecision(e.target.value)}>
+              <select value={decision ?? ""} onChange={(e) => setDecision(pick(decisions, e.target.value))}>
                 <option value="">any</option>
                 <option value="allow">allowed</option>
                 <option value="deny">denied</option>
@@ -103,7 +114,7 @@ export const AuditScreen = () => {
         {tab === "approvals" && (
           <label>
             Status{" "}
-            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <select value={status ?? ""} onChange={(e) => setStatus(pick(approvalStatuses, e.target.value))}>
               <option value="">any</option>
               <option value="pending">pending</option>
               <option value="allowed">allowed</option>
@@ -132,25 +143,25 @@ export const AuditScreen = () => {
           </>
         )}
         <span className="spacer" />
-        <button type="button" onClick={() => download(`agentlog-${tab}.csv`, "text/csv", toCsv(rows as Array<Record<string, unknown>>))} disabled={rows.length === 0}>
+        <button type="button" onClick={() => download(`agentlog-${tab}.csv`, "text/csv", toCsv(rows.rows))} disabled={rows.rows.length === 0}>
           Export CSV
         </button>
-        <button type="button" onClick={() => download(`agentlog-${tab}.ndjson`, "application/x-ndjson", toNdjson(rows))} disabled={rows.length === 0}>
+        <button type="button" onClick={() => download(`agentlog-${tab}.ndjson`, "application/x-ndjson", toNdjson(rows.rows))} disabled={rows.rows.length === 0}>
           Export NDJSON
         </button>
       </form>
       {q.error ? (
         <p className="error" role="alert">
-          {(q.error as Error).message}
+          {q.error.message}
         </p>
       ) : null}
       <p className="muted" role="status">
-        {rows.length} {rows.length === 1 ? "row" : "rows"}{q.data?.nextCursor ? " (the newest; narrow the filters to see older ones)" : ""}
+        {rows.rows.length} {rows.rows.length === 1 ? "row" : "rows"}{q.data?.nextCursor ? " (the newest; narrow the filters to see older ones)" : ""}
       </p>
       <div className="table-scroll">
-        {tab === "tool-calls" && <ToolCallsTable rows={rows as ReadonlyArray<ToolCallRow>} />}
-        {tab === "approvals" && <ApprovalsTable rows={rows as ReadonlyArray<ApprovalRow>} />}
-        {tab === "events" && <EventsTable rows={rows as ReadonlyArray<EventView>} />}
+        {rows.tab === "tool-calls" && <ToolCallsTable rows={rows.rows} />}
+        {rows.tab === "approvals" && <ApprovalsTable rows={rows.rows} />}
+        {rows.tab === "events" && <EventsTable rows={rows.rows} />}
       </div>
     </main>
   )
@@ -192,7 +203,7 @@ const ToolCallsTable = ({ rows }: { rows: ReadonlyArray<ToolCallRow> }) => (
           <td>{r.decision ? <span className={`chip ${r.decision}`}>{r.decision}</span> : <span className="muted">—</span>}</td>
           <td className="mono decider">{r.decidedBy ?? ""}</td>
           <td>{[r.decisionMessage, r.decisionReason].filter(Boolean).join(" · ")}</td>
-          <td className="num">{r.durationMs !== null ? duration(r.durationMs) : ""}</td>
+          <td className="num">{typeof r.durationMs === "number" ? duration(r.durationMs) : (r.durationMs ?? "")}</td>
         </tr>
       ))}
     </tbody>

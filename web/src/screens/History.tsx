@@ -2,7 +2,7 @@
 // replay scrubber: drag to any revision and the transcript and status are the fold of the
 // events up to it, not the read model.
 import { useVirtualizer } from "@tanstack/react-virtual"
-import { useRef, useState } from "react"
+import { useEffect, useRef, useState } from "react"
 import type { EventView } from "../api.ts"
 import { Code } from "../components/Code.tsx"
 import { Transcript } from "../components/Transcript.tsx"
@@ -10,9 +10,13 @@ import { pretty, usd } from "../format.ts"
 import { StatusBadge } from "./Sessions.tsx"
 import { useReplay } from "./SessionView.tsx"
 
-export const History = ({ events, initialRevision, onRevision }: { events: ReadonlyArray<EventView>; initialRevision: string | null; onRevision: (rev: number) => void }) => {
+export const History = ({ sessionId, events, initialRevision, onRevision }: { sessionId: string; events: ReadonlyArray<EventView>; initialRevision: string | null; onRevision: (rev: number) => void }) => {
   const last = events[events.length - 1]?.revision ?? 0
   const [picked, setPicked] = useState<number | null>(initialRevision !== null && /^\d+$/.test(initialRevision) ? Number(initialRevision) : null)
+  // A link to another revision of this history (a traced figure) moves the scrubber there.
+  useEffect(() => {
+    if (initialRevision !== null && /^\d+$/.test(initialRevision)) setPicked(Number(initialRevision))
+  }, [initialRevision])
   const revision = Math.min(picked ?? last, last)
   const replay = useReplay(events, revision)
   const at = events.find((e) => e.revision === revision)
@@ -36,7 +40,7 @@ export const History = ({ events, initialRevision, onRevision }: { events: Reado
         </button>
       </div>
       <div className="history-panes">
-        <Transcript entries={replay.entries} interactive={false} />
+        <Transcript entries={replay.entries} interactive={false} sessionId={sessionId} />
         <EventList events={events} current={revision} onPick={set} />
       </div>
     </div>
@@ -52,7 +56,7 @@ const EventList = ({ events, current, onPick }: { events: ReadonlyArray<EventVie
       <div style={{ height: v.getTotalSize(), position: "relative" }}>
         {v.getVirtualItems().map((item) => {
           const e = events[item.index]!
-          const source = (e.metadata as { source?: string } | null)?.source ?? ""
+          const source = typeof e.metadata.source === "string" ? e.metadata.source : ""
           return (
             <div key={item.key} data-index={item.index} ref={v.measureElement} className={`event ${e.revision === current ? "current" : ""} ${e.revision > current ? "future" : ""}`} style={{ position: "absolute", top: 0, width: "100%", transform: `translateY(${item.start}px)` }}>
               <div className="event-row">

@@ -2,7 +2,7 @@
 // HttpOnly session cookie (POST /v1/web/session). The token is sent in that body only:
 // never put in a URL, stored, or kept in memory after the answer.
 import { useRef, useState } from "react"
-import { clientHeader } from "../api.ts"
+import { client } from "../api.ts"
 
 export const Login = ({ onDone }: { onDone: () => void }) => {
   const [error, setError] = useState<string | null>(null)
@@ -14,12 +14,7 @@ export const Login = ({ onDone }: { onDone: () => void }) => {
     setSending(true)
     setError(null)
     try {
-      const res = await fetch("/v1/web/session", {
-        method: "POST",
-        headers: { ...clientHeader, "Content-Type": "application/json" },
-        body: JSON.stringify({ token }),
-        credentials: "same-origin"
-      })
+      const { response: res } = await client.POST("/v1/web/session", { body: { token } })
       if (input.current) input.current.value = ""
       if (res.ok) return onDone()
       setError(res.status === 401 ? "That token is not right. Use the value of AGENTLOG_API_TOKEN the service was started with." : `The service answered ${res.status}.`)

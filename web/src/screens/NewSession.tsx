@@ -2,10 +2,12 @@
 // the API's field errors (problem+json `errors[].path`) show under the field they name.
 import { useQuery } from "@tanstack/react-query"
 import { useEffect, useMemo, useRef, useState } from "react"
-import { api, ApiError, qs, type CommandAccepted, type Page, type SessionRow } from "../api.ts"
+import { ApiError, client, ok, type Schemas } from "../api.ts"
 import { navigate } from "../router.ts"
 
-const modes = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"] as const
+type LaunchBody = Schemas["LaunchSession"]
+type Mode = NonNullable<LaunchBody["permissionMode"]>
+const modes: ReadonlyArray<Mode> = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
 
 interface Form {
   query: string
@@ -40,9 +42,11 @@ const tools = (s: string) =>
     .filter((t) => t !== "")
 
 /** The launch body: only what was filled in. */
-export const launchBody = (f: Form): Record<string, unknown> => {
-  const body: Record<string, unknown> = { query: f.query }
-  for (const k of ["cwd", "title", "model", "permissionMode", "systemPrompt", "appendSystemPrompt"] as const) if (f[k].trim() !== "") body[k] = f[k].trim()
+export const launchBody = (f: Form): LaunchBody => {
+  const body: LaunchBody = { query: f.query }
+  for (const k of ["cwd", "title", "model", "systemPrompt", "appendSystemPrompt"] as const) if (f[k].trim() !== "") body[k] = f[k].trim()
+  const mode = modes.find((m) => m === f.permissionMode.trim())
+  if (mode !== undefined) body.permissionMode = mode
   if (f.maxTurns.trim() !== "") body.maxTurns = Number(f.maxTurns)
   if (tools(f.allowedTools).length > 0) body.allowedTools = tools(f.allowedTools)
   if (tools(f.disallowedTools).length > 0) body.disallowedTools = tools(f.disallowedTools)
@@ -73,7 +77,7 @@ export const NewSessionScreen = () => {
   // The directories of recent sessions, offered for the working directory.
   const recent = useQuery({
     queryKey: ["sessions", "recent-cwds"],
-    queryFn: ({ signal }) => api<Page<SessionRow>>(`/v1/sessions${qs({ limit: 100 })}`, { signal })
+    queryFn: ({ signal }) => ok(client.GET("/v1/sessions", { params: { query: { limit: 100 } }, signal }))
   })
   const cwds = useMemo(() => [...new Set((recent.data?.items ?? []).map((s) => s.cwd).filter((c): c is string => !!c))].slice(0, 10), [recent.data])
 
@@ -87,7 +91,7 @@ export const NewSessionScreen = () => {
     }
     setSending(true)
     try {
-      const r = await api<CommandAccepted>("/v1/sessions", { method: "POST", body: launchBody(form), headers: { "Idempotency-Key": idempotencyKey } })
+      const r = await ok(client.POST("/v1/sessions", { body: launchBody(form), params: { header: { "Idempotency-Key": idempotencyKey } } }))
       navigate(`/sessions/${r.sessionId}`)
     } catch (e) {
       setSending(false)

@@ -3,25 +3,22 @@
 // archive, rename). History (with the replay scrubber) and Timeline read the same events.
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useMemo, useRef, useState } from "react"
-import { api, ApiError, command, type CommandAccepted } from "../api.ts"
+import { ApiError, client, command, ok, type EventView } from "../api.ts"
+import { RevisionLink, Traced } from "../components/Trace.tsx"
 import { Transcript } from "../components/Transcript.tsx"
 import { foldUntil, type Folded } from "../fold.ts"
 import { tokens, usd } from "../format.ts"
 import { useKeys } from "../keys.ts"
 import { Alert } from "../components/Alert.tsx"
-import { useSessionEvents, type Connection } from "../live.ts"
+import { useSessionEvents } from "../live.ts"
+import { ConnectionState } from "../components/Connection.tsx"
 import { navigate, useLocation } from "../router.ts"
+import { usePaletteActions } from "../palette.tsx"
 import { History } from "./History.tsx"
 import { link, StatusBadge } from "./Sessions.tsx"
 import { Timeline } from "./Timeline.tsx"
 
 const active = (status: string) => status === "queued" || status === "running" || status === "waiting_approval"
-
-export const ConnectionState = ({ connection }: { connection: Connection }) => (
-  <span className={`connection ${connection}`} role="status" aria-live="polite">
-    {connection === "live" ? "● live" : connection === "reconnecting" ? "○ reconnecting…" : "○ connecting…"}
-  </span>
-)
 
 export const SessionView = ({ sessionId }: { sessionId: string }) => {
   const { params } = useLocation()
@@ -53,6 +50,22 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
   })
 
   const loaded = folded.revision >= 0
+  const [forkWanted, setForkWanted] = useState(0)
+  usePaletteActions([
+    ...(active(folded.status) ? [{ id: "s:interrupt", group: "Session", label: "Interrupt the run", keys: "i", run: () => void interrupt() }] : []),
+    ...(loaded ? [{ id: "s:archive", group: "Session", label: folded.archived ? "Unarchive this session" : "Archive this session", run: () => void archive() }] : []),
+    { id: "s:continue", group: "Session", label: "Continue: write a prompt", keys: "r", run: () => (setTab("transcript"), setTimeout(() => promptRef.current?.focus(), 0)) },
+    { id: "s:fork", group: "Session", label: "Fork into a new session", run: () => (setTab("transcript"), setForkWanted((n) => n + 1)) },
+    { id: "s:transcript", group: "Session", label: "Show the transcript", keys: "t", run: () => setTab("transcript") },
+    { id: "s:history", group: "Session", label: "Show the history (replay)", keys: "h", run: () => setTab("history") },
+    { id: "s:timeline", group: "Session", label: "Show the timeline", keys: "l", run: () => setTab("timeline") },
+    ...(["cost", "tokens", "turns", "runs", "approvals"] as const).map((f) => ({
+      id: `s:trace:${f}`,
+      group: "Trace",
+      label: `Where the ${f} comes from`,
+      run: () => navigate(`/sessions/${sessionId}?trace=${f}`, true)
+    }))
+  ])
   return (
     <main className="session-view">
       <header className="session-head">
@@ -61,19 +74,18 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
             ← Sessions
           </a>
           <Title sessionId={sessionId} title={folded.title} fallback={folded.entries[0]?.text ?? ""} onError={setError} />
-          {loaded && <StatusBadge status={folded.status} />}
+          {loaded && (
+            <RevisionLink sessionId={sessionId} revision={folded.sources.status}>
+              <StatusBadge status={folded.status} />
+            </RevisionLink>
+          )}
           {folded.archived && <span className="chip">archived</span>}
           <ConnectionState connection={connection} />
         </div>
         <div className="line facts">
           <span className="mono" title="working directory">{folded.cwd ?? "(service's directory)"}</span>
           <span className="mono">{folded.model ?? ""}</span>
-          <span className="mono" title="cost of all runs">{usd(folded.totals.costUsd)}</span>
-          <span className="mono">
-            {tokens(folded.totals.inputTokens)} in / {tokens(folded.totals.outputTokens)} out
-          </span>
-          <span>{folded.totals.runs} runs</span>
-          <span className="mono" title="the session stream's revision">rev {folded.revision}</span>
+          <Figures sessionId={sessionId} folded={folded} events={events} open={params.get("trace")} />
           {folded.parentSessionId && (
             <a href={`/sessions/${folded.parentSessionId}`} onClick={link(`/sessions/${folded.parentSessionId}`)}>
               forked from {folded.parentSessionId.slice(0, 8)}
@@ -97,16 +109,57 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
         </nav>
       </header>
       {tab === "history" ? (
-        <History events={events} initialRevision={params.get("rev")} onRevision={(rev) => navigate(`/sessions/${sessionId}?tab=history&rev=${rev}`, true)} />
+        <History sessionId={sessionId} events={events} initialRevision={params.get("rev")} onRevision={(rev) => navigate(`/sessions/${sessionId}?tab=history&rev=${rev}`, true)} />
       ) : tab === "timeline" ? (
         <Timeline events={events} />
       ) : (
         <>
-          <Transcript entries={folded.entries} interactive />
-          <Prompt sessionId={sessionId} folded={folded} promptRef={promptRef} />
+          <Transcript entries={folded.entries} interactive sessionId={sessionId} />
+          <Prompt sessionId={sessionId} folded={folded} promptRef={promptRef} forkWanted={forkWanted} />
         </>
       )}
     </main>
+  )
+}
+
+const num = (e: EventView, k: string): number => (typeof e.data[k] === "number" ? e.data[k] : 0)
+const usage = (e: EventView, k: string): number => {
+  const u = e.data.usage
+  return u !== null && typeof u === "object" && k in u ? Number(Object.getOwnPropertyDescriptor(u, k)?.value) || 0 : 0
+}
+
+/** The session's figures, each opening the events it is made of (`?trace=cost` opens one). */
+const Figures = ({ sessionId, folded, events, open }: { sessionId: string; folded: Folded; events: ReadonlyArray<EventView>; open: string | null }) => {
+  const t = folded.totals
+  const src = folded.sources
+  const common = { sessionId, events }
+  return (
+    <>
+      <Traced {...common} label="cost" value={usd(t.costUsd)} how="the sum of runCostUsd of" revisions={src.results} part={(e) => usd(num(e, "runCostUsd"))} open={open === "cost"} />
+      <Traced
+        {...common}
+        label="tokens"
+        value={`${tokens(t.inputTokens)} in / ${tokens(t.outputTokens)} out`}
+        how="the sum of usage.input_tokens / output_tokens of"
+        revisions={src.results}
+        part={(e) => `${tokens(usage(e, "input_tokens"))} in / ${tokens(usage(e, "output_tokens"))} out`}
+        open={open === "tokens"}
+      />
+      <Traced {...common} label="turns" value={`${t.turns} turns`} how="the sum of numTurns of" revisions={src.results} part={(e) => `${num(e, "numTurns")} turns`} open={open === "turns"} />
+      <Traced {...common} label="runs" value={`${t.runs} runs`} how="the count of" revisions={src.runs} part={() => "+1"} open={open === "runs"} />
+      <Traced
+        {...common}
+        label="approvals"
+        value={`${src.approvals.length} approvals`}
+        how="the count of"
+        revisions={src.approvals}
+        part={(e) => (typeof e.data.toolName === "string" ? e.data.toolName : "")}
+        open={open === "approvals"}
+      />
+      <RevisionLink sessionId={sessionId} revision={folded.revision}>
+        rev {folded.revision}
+      </RevisionLink>
+    </>
   )
 }
 
@@ -131,7 +184,7 @@ const Title = ({ sessionId, title, fallback, onError }: { sessionId: string; tit
     )
   const save = async () => {
     try {
-      await api<CommandAccepted>(`/v1/sessions/${sessionId}`, { method: "PATCH", body: { title: value.trim() } })
+      await ok(client.PATCH("/v1/sessions/{id}", { params: { path: { id: sessionId } }, body: { title: value.trim() } }))
       setEditing(false)
     } catch (e) {
       onError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
@@ -157,9 +210,15 @@ const Title = ({ sessionId, title, fallback, onError }: { sessionId: string; tit
 }
 
 /** Continue (a new run in this session) or fork (a new session from this conversation). */
-const Prompt = ({ sessionId, folded, promptRef }: { sessionId: string; folded: Folded; promptRef: React.RefObject<HTMLTextAreaElement | null> }) => {
+const Prompt = ({ sessionId, folded, promptRef, forkWanted }: { sessionId: string; folded: Folded; promptRef: React.RefObject<HTMLTextAreaElement | null>; forkWanted: number }) => {
   const [text, setText] = useState("")
   const [fork, setFork] = useState(false)
+  // The palette's "Fork into a new session": the box set to fork, ready for the prompt.
+  useEffect(() => {
+    if (forkWanted === 0) return
+    setFork(true)
+    promptRef.current?.focus()
+  }, [forkWanted, promptRef])
   const [error, setError] = useState<string | null>(null)
   const [sending, setSending] = useState(false)
   const busy = active(folded.status)
@@ -168,11 +227,8 @@ const Prompt = ({ sessionId, folded, promptRef }: { sessionId: string; folded: F
     setSending(true)
     setError(null)
     try {
-      const r = await api<CommandAccepted>(`/v1/sessions/${sessionId}/${fork ? "fork" : "continue"}`, {
-        method: "POST",
-        body: { query: text },
-        headers: { "Idempotency-Key": crypto.randomUUID() }
-      })
+      const init = { params: { path: { id: sessionId }, header: { "Idempotency-Key": crypto.randomUUID() } }, body: { query: text } }
+      const r = await ok(fork ? client.POST("/v1/sessions/{id}/fork", init) : client.POST("/v1/sessions/{id}/continue", init))
       setText("")
       if (fork) navigate(`/sessions/${r.sessionId}`)
     } catch (e) {

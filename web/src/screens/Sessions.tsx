@@ -4,24 +4,27 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
 import { useVirtualizer } from "@tanstack/react-virtual"
 import { useEffect, useMemo, useRef, useState } from "react"
-import { api, command, qs, type ApprovalRow, type Page, type SessionRow } from "../api.ts"
+import { client, command, ok, type SessionRow, type SessionStatus } from "../api.ts"
 import { ApprovalPanel, Waiting } from "../components/ApprovalPanel.tsx"
 import { ago, shortId, tokens, toolSummary, usd, useNow } from "../format.ts"
 import { useKeys } from "../keys.ts"
+import { usePaletteActions } from "../palette.tsx"
+import { listPosition } from "../live.ts"
 import { navigate } from "../router.ts"
 
-const statuses = ["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"] as const
+const statuses: ReadonlyArray<SessionStatus> = ["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"]
+const isStatus = (s: string): s is SessionStatus => statuses.some((x) => x === s)
 const rowHeight = 34
 
 export const usePendingApprovals = () =>
   useQuery({
     queryKey: ["approvals", "pending"],
-    queryFn: ({ signal }) => api<Page<ApprovalRow>>(`/v1/approvals${qs({ status: "pending", limit: 200 })}`, { signal }),
-    refetchInterval: 1500
+    // Read again when the list feed (useListFeed) says something changed: no polling.
+    queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status: "pending", limit: 200, minPosition: listPosition() } }, signal }))
   })
 
 export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLInputElement | null> }) => {
-  const [status, setStatus] = useState("")
+  const [status, setStatus] = useState<SessionStatus | "">("")
   const [archived, setArchived] = useState("false")
   const [q, setQ] = useState("")
   const [query, setQuery] = useState("")
@@ -38,10 +41,23 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
   const sessions = useInfiniteQuery({
     queryKey: ["sessions", { status, archived, query }],
     queryFn: ({ pageParam, signal }) =>
-      api<Page<SessionRow>>(`/v1/sessions${qs({ status, archived: archived === "all" ? undefined : archived, q: query, limit: 100, cursor: pageParam })}`, { signal }),
+      ok(
+        client.GET("/v1/sessions", {
+          params: {
+            query: {
+              ...(status !== "" ? { status } : {}),
+              ...(archived !== "all" ? { archived: archived === "true" } : {}),
+              ...(query !== "" ? { q: query } : {}),
+              ...(pageParam !== undefined ? { cursor: pageParam } : {}),
+              limit: 100,
+              minPosition: listPosition()
+            }
+          },
+          signal
+        })
+      ),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 2000,
     placeholderData: (prev) => prev
   })
   const rows = useMemo(() => sessions.data?.pages.flatMap((p) => p.items) ?? [], [sessions.data])
@@ -82,6 +98,20 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
     e: () => selectedSession && void archive(selectedSession),
     "/": () => searchRef.current?.focus()
   })
+
+  usePaletteActions([
+    ...(selectedSession
+      ? [
+          { id: "l:open", group: "Sessions", label: `Open the selected session`, keys: "Enter", run: () => navigate(`/sessions/${selectedSession.sessionId}`) },
+          { id: "l:archive", group: "Sessions", label: selectedSession.archived ? "Unarchive the selected session" : "Archive the selected session", keys: "e", run: () => void archive(selectedSession) }
+        ]
+      : []),
+    { id: "l:waiting", group: "Sessions", label: "Show sessions waiting for approval", run: () => setStatus("waiting_approval") },
+    { id: "l:running", group: "Sessions", label: "Show running sessions", run: () => setStatus("running") },
+    { id: "l:any", group: "Sessions", label: "Show sessions in any status", run: () => setStatus("") },
+    { id: "l:archived", group: "Sessions", label: "Show archived sessions", run: () => setArchived("true") },
+    { id: "l:active", group: "Sessions", label: "Show active sessions", run: () => setArchived("false") }
+  ])
 
   const now = useNow(5000)
   const paddingTop = items[0]?.start ?? 0
@@ -129,11 +159,16 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
           <h2 id="sessions-h">Sessions</h2>
           <label>
             <span className="sr-only">Search sessions</span>
-            <input ref={searchRef} type="search" placeholder="Search title and query  /" value={q} onChange={(e) => setQ(e.target.value)} onKeyDown={(e) => e.key === "Escape" && (e.currentTarget.blur(), undefined)} />
+            <input ref={searchRef} type="search" placeholder="Search title and query  /" value={q} onChange={(e) => setQ(e.target.value)} onKeyDown={(e) => {
+                // Esc leaves the field with its text (a search field would clear itself).
+                if (e.key !== "Escape") return
+                e.preventDefault()
+                e.currentTarget.blur()
+              }} />
           </label>
           <label>
             Status{" "}
-            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <select value={status} onChange={(e) => setStatus(isStatus(e.target.value) ? e.target.value : "")}>
               <option value="">any</option>
               {statuses.map((s) => (
                 <option key={s} value={s}>
@@ -153,7 +188,7 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
         </div>
         {sessions.error ? (
           <p className="error" role="alert">
-            Could not load the sessions: {(sessions.error as Error).message}
+            Could not load the sessions: {sessions.error.message}
           </p>
         ) : null}
         <div className="table-scroll" ref={scrollRef}>
@@ -202,9 +237,25 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
                       {s.cwd ?? ""}
                     </td>
                     <td className="mono">{s.model ?? ""}</td>
-                    <td className="num mono">{usd(s.costUsd)}</td>
-                    <td className="num mono">{tokens(s.inputTokens + s.outputTokens)}</td>
-                    <td className="num">{s.pendingApprovals > 0 ? <span className="chip waiting">{s.pendingApprovals}</span> : ""}</td>
+                    <td className="num mono">
+                      <TraceLink sessionId={s.sessionId} figure="cost">
+                        {usd(s.costUsd)}
+                      </TraceLink>
+                    </td>
+                    <td className="num mono">
+                      <TraceLink sessionId={s.sessionId} figure="tokens">
+                        {tokens(s.inputTokens + s.outputTokens)}
+                      </TraceLink>
+                    </td>
+                    <td className="num">
+                      {s.pendingApprovals > 0 ? (
+                        <TraceLink sessionId={s.sessionId} figure="approvals">
+                          <span className="chip waiting">{s.pendingApprovals}</span>
+                        </TraceLink>
+                      ) : (
+                        ""
+                      )}
+                    </td>
                     <td title={s.updatedAt}>{ago(s.updatedAt, now)}</td>
                   </tr>
                 )
@@ -228,6 +279,16 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
 }
 
 export const StatusBadge = ({ status }: { status: string }) => <span className={`status status-${status}`}>{status.replace("_", " ")}</span>
+
+/** A figure of the list, linking to the session with the events it comes from listed. */
+const TraceLink = ({ sessionId, figure, children }: { sessionId: string; figure: string; children: React.ReactNode }) => {
+  const to = `/sessions/${sessionId}?trace=${figure}`
+  return (
+    <a href={to} onClick={link(to)} className="figure" title={`${figure}: open the events it comes from`} tabIndex={-1}>
+      {children}
+    </a>
+  )
+}
 
 /** A link that navigates inside the page (a plain click) and works as a link otherwise. */
 export const link = (to: string) => (e: React.MouseEvent) => {
