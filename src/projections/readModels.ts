@@ -3,6 +3,7 @@
 // here as one service. Rows come back camelCased with JSON columns parsed.
 import type { DatabaseSync } from "node:sqlite"
 import { Context, Effect, Layer } from "effect"
+import type { Session } from "../domain/sessionState.ts"
 import { approvalQueries, type ApprovalRow, type ApprovalsQuery } from "./approvals/queries.ts"
 import { eventsIndexQueries, type EventIndexRow, type EventsQuery } from "./eventsIndex/queries.ts"
 import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
@@ -42,6 +43,8 @@ export interface ReadModelsShape {
   /** Newest first (requested_at, then approval id). */
   readonly approvals: (query?: ApprovalsQuery) => Effect.Effect<Page<ApprovalRow>, ReadModelError>
   readonly approval: (approvalId: string) => Effect.Effect<ApprovalRow | null, ReadModelError>
+  /** The sessions model's fold of a session and the revision it is at (see sessionSnapshot). */
+  readonly sessionSnapshot: (sessionId: string) => Effect.Effect<{ readonly state: Session; readonly revision: number } | null, ReadModelError>
   /** The audit index over every session stream, in position order. */
   readonly events: (query?: EventsQuery) => Effect.Effect<Page<EventIndexRow>, ReadModelError>
 }
@@ -77,6 +80,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
     approval: lift(q.approval),
+    sessionSnapshot: lift(q.sessionSnapshot),
     events: lift(q.events)
   }
 }

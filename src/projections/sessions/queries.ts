@@ -1,5 +1,6 @@
 // The sessions read model's queries: the list (stable order, see listSessions) and one session.
 import type { DatabaseSync } from "node:sqlite"
+import { decodeSession, type Session } from "../../domain/sessionState.ts"
 import { limitOf, likePattern, many, type OneOrMany, type Page, parse, type Row, Where, newestFirst } from "../paging.ts"
 import { sql } from "../readDb.ts"
 
@@ -98,5 +99,17 @@ export const sessionQueries = (db: DatabaseSync) => {
     return r === undefined ? null : toSession(r)
   }
 
-  return { listSessions, getSession }
+  /**
+   * The domain's fold of the session's stream up to `revision`, as this read model keeps
+   * it (the write side's snapshot: a cold write side folds only what came after). Null
+   * when the read model has no row for it yet.
+   */
+  const sessionSnapshot = (sessionId: string): { readonly state: Session; readonly revision: number } | null => {
+    const r = sql(db, "SELECT state, last_revision FROM sessions WHERE session_id = ?").get(sessionId) as
+      | { state: string; last_revision: number }
+      | undefined
+    return r === undefined ? null : { state: decodeSession(r.state), revision: Number(r.last_revision) }
+  }
+
+  return { listSessions, getSession, sessionSnapshot }
 }
