@@ -74,6 +74,14 @@ const toSession = (r: Row): SessionRow => ({
   lastPosition: r.last_position as string
 })
 
+// The row's columns without `state` (the folded Session, most of a row's bytes): lists and
+// reads of a session never show it.
+const rowColumns = [
+  "session_id", "status", "archived", "title", "query", "model", "cwd", "options", "parent_session_id",
+  "claude_session_id", "run_id", "runs", "turns", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens",
+  "cache_creation_tokens", "pending_approvals", "last_error", "created_at", "updated_at", "last_revision", "last_position"
+].join(", ")
+
 export const sessionQueries = (db: DatabaseSync) => {
   /**
    * Newest session first, by creation (then id): a key that never changes, so a walk
@@ -91,11 +99,11 @@ export const sessionQueries = (db: DatabaseSync) => {
       const p = likePattern(q.q)
       w.add("(query LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')", p, p)
     }
-    return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession)
+    return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession, rowColumns)
   }
 
   const getSession = (sessionId: string): SessionRow | null => {
-    const r = sql(db, "SELECT * FROM sessions WHERE session_id = ?").get(sessionId) as Row | undefined
+    const r = sql(db, `SELECT ${rowColumns} FROM sessions WHERE session_id = ?`).get(sessionId) as Row | undefined
     return r === undefined ? null : toSession(r)
   }
 
