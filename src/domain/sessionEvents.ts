@@ -31,6 +31,12 @@ export const SessionForked = Schema.Struct({
   query: Text,
   options: SessionOptions
 })
+/** A session written down but not launched: it starts no process and counts in no run totals. */
+export const DraftCreated = Schema.Struct({ sessionId: Uuid, query: Text, options: SessionOptions })
+/** The draft's query and options as they are now (each edit replaces both whole). */
+export const DraftEdited = Schema.Struct({ query: Text, options: SessionOptions })
+export const DraftDiscarded = Empty
+export const DraftRestored = Empty
 export const RunStarted = Schema.Struct({
   runId: Uuid,
   query: Text,
@@ -115,6 +121,10 @@ export const SessionRenamed = Schema.Struct({ title: Schema.String.check(Schema.
 export const eventSchemas = {
   SessionLaunched,
   SessionForked,
+  DraftCreated,
+  DraftEdited,
+  DraftDiscarded,
+  DraftRestored,
   RunStarted,
   ClaudeSessionBound,
   ClaudeSystemEvent,

@@ -32,6 +32,24 @@ export const ForkBody = Schema.Struct({ query: Query, ...SessionOptions.fields }
 })
 export type ForkBody = typeof ForkBody.Type
 
+export const DraftBody = Schema.Struct({
+  query: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(1_000_000)).annotate({ description: "The prompt so far (may be empty until launch)." })
+  ),
+  ...SessionOptions.fields
+}).annotate({
+  identifier: "Draft",
+  description:
+    "A session written down to launch later. Recorded as it is: MCP secrets must be `${VAR}` references (400 otherwise). On an edit, the fields given replace the draft's and the rest stay."
+})
+export type DraftBody = typeof DraftBody.Type
+
+export const BulkArchiveBody = Schema.Struct({
+  sessionIds: Schema.Array(Schema.String.check(Schema.isUUID())).check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
+    description: "The sessions to archive or unarchive (1 to 500), each by its own event."
+  })
+}).annotate({ identifier: "BulkArchive" })
+
 export const RenameBody = Schema.Struct({
   title: SessionOptions.fields.title.schema
 }).annotate({ identifier: "RenameSession" })
@@ -145,6 +163,21 @@ export const LiveEventsQuery = Schema.Struct({
   lastEventId: optional(
     Revision.annotate({ description: "Resume after this revision, for clients that cannot send Last-Event-ID." })
   )
+})
+
+export const SearchQuery = Schema.Struct({
+  q: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
+    description: "Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text."
+  }),
+  session: optional(Uuid.annotate({ description: "Only this session's transcript." })),
+  limit: optional(int(1, 100, "How many hits (default 20).")),
+  offset: optional(int(0, 1000, "Hits to skip, for the next page of a ranked list (default 0).")),
+  minPosition: optional(MinPosition)
+})
+
+export const RecentDirectoriesQuery = Schema.Struct({
+  limit: optional(int(1, 100, "How many directories (default 20).")),
+  minPosition: optional(MinPosition)
 })
 
 /** Routes without query parameters still refuse unknown ones. */

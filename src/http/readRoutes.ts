@@ -34,6 +34,22 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     })
   )
 
+  handle(routes.search, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const items = yield* readModels.search({ q: q.q, ...defined({ sessionId: q.session, limit: q.limit, offset: q.offset }) })
+      return { status: 200, body: { items } } as const
+    })
+  )
+
+  handle(routes.recentDirectories, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const items = yield* readModels.recentDirectories(q.limit ?? 20)
+      return { status: 200, body: { items } } as const
+    })
+  )
+
   handle(routes.getSession, ({ id: sessionId, query: q }) =>
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)

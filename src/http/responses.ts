@@ -57,6 +57,41 @@ export const CommandAccepted = Schema.Struct({
   title: Schema.optionalKey(OptionalText)
 }).annotate({ identifier: "CommandAccepted", description: "The command's events were appended." })
 
+export const BulkResult = Schema.Struct({
+  succeeded: Schema.Array(
+    Schema.Struct({ sessionId: Uuid, archived: Schema.Boolean, position: Schema.NullOr(Position), revision: Schema.NullOr(Revision) })
+  ),
+  failed: Schema.Array(Schema.Struct({ sessionId: Schema.String, problem: Problem }))
+}).annotate({
+  identifier: "BulkResult",
+  description: "Each session's outcome: the command is each session's own, so some may fail (with the problem a single request would get) while others succeed."
+})
+
+export const SearchHits = Schema.Struct({
+  items: Schema.Array(
+    Schema.Struct({
+      sessionId: Uuid,
+      seq: Count.annotate({ description: "The transcript entry (GET /v1/sessions/{id}/transcript?afterSeq=seq-1&limit=1)." }),
+      revision: Revision.annotate({ description: "The stream revision of the event the entry came from." }),
+      kind: Schema.String,
+      toolName: OptionalText,
+      createdAt: DateTime,
+      snippet: Schema.String.annotate({ description: "The matching text, what matched in [brackets]." }),
+      rank: Schema.Number.annotate({ description: "bm25 score: lower is a better match." })
+    })
+  )
+}).annotate({ identifier: "SearchHits", description: "Transcript entries that match, best first." })
+
+export const RecentDirectories = Schema.Struct({
+  items: Schema.Array(
+    Schema.Struct({
+      path: Schema.String,
+      lastUsedAt: DateTime.annotate({ description: "The last activity of the newest session there." }),
+      sessions: Count
+    })
+  )
+}).annotate({ identifier: "RecentDirectories", description: "Working directories of sessions, most recently used first." })
+
 export const Event = Schema.Struct({
   stream: Schema.String,
   sessionId: Schema.NullOr(Uuid),
@@ -89,7 +124,7 @@ const sessionFields = {
   options: AnyJson.annotate({ description: "The options as launched (secrets redacted)." }),
   parentSessionId: Schema.NullOr(Uuid),
   claudeSessionId: OptionalText,
-  runId: Schema.String.annotate({ description: "The current run, or the last one once it ended." }),
+  runId: Schema.String.annotate({ description: "The current run, or the last one once it ended; empty for a draft." }),
   runs: Count,
   turns: Count,
   costUsd: Schema.Number,

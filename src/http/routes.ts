@@ -187,6 +187,118 @@ export const routes = {
     responses: { 202: accepted(), ...commandProblems },
     auth: true
   },
+  createDraft: {
+    operationId: "createDraft",
+    method: "POST",
+    path: "/v1/drafts",
+    summary: "Write a session down as a draft",
+    description:
+      "Appends DraftCreated: a session with status draft that starts no process and counts in no run totals. Listed by GET /v1/sessions?status=draft. cwd and additionalDirectories must be absolute paths to existing directories.",
+    tag: "sessions",
+    body: B.DraftBody,
+    query: B.NoQuery,
+    requestHeaders: ["Idempotency-Key"],
+    responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
+    auth: true
+  },
+  editDraft: {
+    operationId: "editDraft",
+    method: "PATCH",
+    path: "/v1/drafts/:id",
+    summary: "Edit a draft",
+    description: "Appends DraftEdited: the fields given replace the draft's, the rest stay. Only a draft (409 once launched or discarded).",
+    tag: "sessions",
+    body: B.DraftBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    auth: true
+  },
+  launchDraft: {
+    operationId: "launchDraft",
+    method: "POST",
+    path: "/v1/drafts/:id/launch",
+    summary: "Launch a draft",
+    description:
+      "Appends SessionLaunched with the draft's query and options, as recorded: the session is queued like any launch. 409 when the draft has no query yet, or is not a draft.",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match", "Idempotency-Key"],
+    responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
+    auth: true
+  },
+  discardDraft: {
+    operationId: "discardDraft",
+    method: "POST",
+    path: "/v1/drafts/:id/discard",
+    summary: "Discard a draft",
+    description: "Appends DraftDiscarded: status discarded. It can be restored.",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    auth: true
+  },
+  restoreDraft: {
+    operationId: "restoreDraft",
+    method: "POST",
+    path: "/v1/drafts/:id/restore",
+    summary: "Restore a discarded draft",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    auth: true
+  },
+  archiveSessions: {
+    operationId: "archiveSessions",
+    method: "POST",
+    path: "/v1/bulk/archive",
+    summary: "Archive many sessions",
+    description: "Each session gets its own SessionArchived. The answer lists which succeeded and which failed, with the problem each failure would have had alone.",
+    tag: "sessions",
+    body: B.BulkArchiveBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    auth: true
+  },
+  unarchiveSessions: {
+    operationId: "unarchiveSessions",
+    method: "POST",
+    path: "/v1/bulk/unarchive",
+    summary: "Unarchive many sessions",
+    description: "Each session gets its own SessionUnarchived; the answer lists which succeeded and which failed.",
+    tag: "sessions",
+    body: B.BulkArchiveBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    auth: true
+  },
+  search: {
+    operationId: "search",
+    method: "GET",
+    path: "/v1/search",
+    summary: "Full-text search over every transcript",
+    description:
+      "Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.",
+    tag: "sessions",
+    query: B.SearchQuery,
+    responses: { 200: { description: "The hits.", schema: R.SearchHits }, ...listProblems },
+    auth: true
+  },
+  recentDirectories: {
+    operationId: "recentDirectories",
+    method: "GET",
+    path: "/v1/directories/recent",
+    summary: "Working directories of sessions, most recently used first",
+    tag: "sessions",
+    query: B.RecentDirectoriesQuery,
+    responses: { 200: { description: "The directories.", schema: R.RecentDirectories }, ...listProblems },
+    auth: true
+  },
   getTranscript: {
     operationId: "getTranscript",
     method: "GET",

@@ -1,4 +1,5 @@
-// Commands on sessions: launch, continue, fork, interrupt, archive, unarchive, rename.
+// Commands on sessions: launch, continue, fork, interrupt, archive, unarchive, rename,
+// drafts (create, edit, launch, discard, restore) and archiving many at once.
 // Ids are generated here (the domain never does), each command goes through the session
 // decider via SessionCommands (source "api", correlationId = the request id) and is
 // appended; the supervisor reacts to what is in the store. A run's unredacted options
@@ -15,16 +16,17 @@ import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import type { CommandContext } from "../commands/sessionCommands.ts"
 import { forkSource, type SessionCommand } from "../domain/sessionDecider.ts"
-import { redactOptions, type SessionOptions } from "../domain/sessionOptions.ts"
+import { holdsSecrets, redactOptions, type SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
+import { SessionNotFound } from "../domain/sessionErrors.ts"
 import { WrongExpectedVersion } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { derivedUuid, fingerprintOf } from "./idempotency.ts"
-import { type HttpProblem, idempotencyKeyReused, problem } from "./problem.ts"
+import { type HttpProblem, idempotencyKeyReused, problem, toProblem, validationFailed } from "./problem.ts"
 import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
-import { accepted, acceptedBody, checkCwd, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
+import { accepted, acceptedBody, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> => {
@@ -130,7 +132,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
   handle(routes.launchSession, ({ c, body: b, idempotencyKey }) =>
     Effect.gen(function* () {
-      yield* checkCwd(b.cwd)
+      yield* checkDirectories(b)
       yield* checkPermissionMode(deps, b.permissionMode)
       yield* queueHasRoom
       const { query, ...options } = b
@@ -147,7 +149,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
   handle(routes.continueSession, ({ c, id: sessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
     Effect.gen(function* () {
-      yield* checkCwd(b.cwd)
+      yield* checkDirectories(b)
       yield* checkContinuedPermissionMode(deps, sessionId, b.permissionMode)
       yield* queueHasRoom
       const { query, ...overrides } = b
@@ -165,7 +167,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
   handle(routes.forkSession, ({ c, id: parentSessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
     Effect.gen(function* () {
-      yield* checkCwd(b.cwd)
+      yield* checkDirectories(b)
       yield* queueHasRoom
       const { query, ...overrides } = b
       const k = keyed(c, idempotencyKey, query, overrides)
@@ -226,4 +228,119 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       )
       .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome, { title: outcome.state.title }))))
   )
+
+  /** A draft is recorded as it is, so a secret in it would be lost to redaction: only `${VAR}` references. */
+  const checkDraftSecrets = (options: SessionOptions): Effect.Effect<void, HttpProblem> =>
+    holdsSecrets(options)
+      ? Effect.fail(
+          validationFailed("/mcpServers: a draft is recorded as it is; give MCP secrets as ${VAR} references", [
+            { path: "/mcpServers", message: "holds a secret value (use a ${VAR} reference)" }
+          ])
+        )
+      : Effect.void
+
+  const ifMatched = (expectedRevision: bigint | undefined) => (expectedRevision === undefined ? undefined : { expectedRevision })
+
+  handle(routes.createDraft, ({ c, body: b, idempotencyKey }) =>
+    Effect.gen(function* () {
+      yield* checkDirectories(b)
+      const { query = "", ...options } = b
+      yield* checkDraftSecrets(options)
+      const k = keyed(c, idempotencyKey, query, options)
+      const sessionId = k === undefined ? randomUUID() : derivedUuid("draft", "session", k.key)
+      const outcome = yield* commands
+        .handle({ kind: "CreateDraft", sessionId, query, options }, contextOf(c, k))
+        .pipe(
+          Effect.catchTag("SessionAlreadyExists", (e) =>
+            Effect.gen(function* () {
+              // A retry of the same keyed request: answered as the first was (its DraftCreated).
+              if (k === undefined) return yield* Effect.fail(e)
+              const first = yield* store.readStream(Result.getOrThrow(streamOf(sessionId)), { maxCount: 1 })
+                .pipe(Stream.runHead, Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none())))
+              if (Option.isNone(first) || first.value.type !== "DraftCreated") return yield* Effect.fail(e)
+              const fingerprint = (first.value.metadata as { requestFingerprint?: unknown } | null)?.requestFingerprint
+              if (fingerprint !== k.fingerprint) return yield* Effect.fail(idempotencyKeyReused())
+              return { replayed: true as const, position: first.value.position, revision: first.value.revision }
+            })
+          )
+        )
+      if ("replayed" in outcome)
+        return accepted(
+          { sessionId, runId: null, status: "draft" as const, position: encodePosition(outcome.position), revision: Number(outcome.revision) },
+          true
+        )
+      return accepted({ ...acceptedBody(outcome), runId: null })
+    })
+  )
+
+  handle(routes.editDraft, ({ c, id: sessionId, body: b, ifMatch }) =>
+    Effect.gen(function* () {
+      yield* checkDirectories(b)
+      const { query, ...options } = b
+      yield* checkDraftSecrets(options)
+      const outcome = yield* commands.handle(
+        { kind: "EditDraft", sessionId, ...(query === undefined ? {} : { query }), options },
+        commandContext(c),
+        ifMatched(ifMatch)
+      )
+      return accepted({ ...acceptedBody(outcome, { title: outcome.state.title ?? null }), runId: null })
+    })
+  )
+
+  handle(routes.launchDraft, ({ c, id: sessionId, ifMatch, idempotencyKey }) =>
+    Effect.gen(function* () {
+      const loaded = yield* commands.load(sessionId)
+      const draft = loaded.state
+      if (draft === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
+      // Checked again at launch: a directory may have gone since the draft was written.
+      if (draft.status === "draft") {
+        yield* checkDirectories(draft.options)
+        yield* checkPermissionMode(deps, draft.options.permissionMode)
+        yield* queueHasRoom
+      }
+      const k = keyed(c, idempotencyKey, draft.query, draft.options)
+      const runId = k === undefined ? randomUUID() : derivedUuid("launch-draft", sessionId, k.key)
+      return yield* queueRun(c, k, {
+        command: { kind: "LaunchDraft", sessionId, runId },
+        // The draft holds no secrets (refused when it was written): its options are the run's.
+        secrets: draft.options,
+        createdBy: "SessionLaunched",
+        expectedRevision: ifMatch,
+        lookFirst: true
+      })
+    })
+  )
+
+  const draftHousekeeping =
+    (kind: "DiscardDraft" | "RestoreDraft") =>
+    ({ c, id: sessionId, ifMatch }: Input<typeof routes.discardDraft | typeof routes.restoreDraft>) =>
+      commands
+        .handle({ kind, sessionId }, commandContext(c), ifMatched(ifMatch))
+        .pipe(Effect.map((outcome) => accepted({ ...acceptedBody(outcome), runId: null })))
+  handle(routes.discardDraft, draftHousekeeping("DiscardDraft"))
+  handle(routes.restoreDraft, draftHousekeeping("RestoreDraft"))
+
+  /** Each session's own command; a failure is reported beside the others, as a single request would have got it. */
+  const bulk =
+    (kind: "ArchiveSession" | "UnarchiveSession") =>
+    ({ c, body: { sessionIds } }: Input<typeof routes.archiveSessions | typeof routes.unarchiveSessions>) =>
+      Effect.gen(function* () {
+        const succeeded: Array<{ sessionId: string; archived: boolean; position: string | null; revision: number | null }> = []
+        const failed: Array<{ sessionId: string; problem: Record<string, unknown> }> = []
+        for (const raw of new Set(sessionIds.map((id) => id.toLowerCase()))) {
+          const r = yield* Effect.result(commands.handle({ kind, sessionId: raw }, commandContext(c)))
+          if (Result.isSuccess(r)) {
+            const { sessionId, position, revision } = acceptedBody(r.success)
+            succeeded.push({ sessionId, archived: r.success.state.archived, position, revision })
+            continue
+          }
+          const p = toProblem(r.failure, { ifMatch: false })
+          // A store failure is the whole request's, logged at the edge, not one session's.
+          if (p.internal) return yield* Effect.fail(r.failure)
+          failed.push({ sessionId: raw, problem: p.problem })
+        }
+        return { status: 200, body: { succeeded, failed } } as const
+      })
+  handle(routes.archiveSessions, bulk("ArchiveSession"))
+  handle(routes.unarchiveSessions, bulk("UnarchiveSession"))
 }

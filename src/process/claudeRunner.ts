@@ -105,6 +105,7 @@ export const sdkOptions = (spec: RunSpec): Options => {
   const defined = Object.entries({
     model: o.model,
     cwd: o.cwd,
+    additionalDirectories: o.additionalDirectories && [...o.additionalDirectories],
     systemPrompt: systemPromptFor(o),
     allowedTools: o.allowedTools && [...o.allowedTools],
     disallowedTools: [...(o.disallowedTools ?? []), ...fence.denyRules],

@@ -10,7 +10,13 @@ import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
 import { ReadDb, ReadDbError } from "./readDb.ts"
 import { type ListSessionsQuery, sessionQueries, type SessionRow } from "./sessions/queries.ts"
 import { toolCallQueries, type ToolCallRow, type ToolCallsQuery } from "./toolCalls/queries.ts"
-import { transcriptQueries, type TranscriptEntry, type TranscriptQuery } from "./transcript/queries.ts"
+import {
+  type SearchHit,
+  type SearchQuery,
+  transcriptQueries,
+  type TranscriptEntry,
+  type TranscriptQuery
+} from "./transcript/queries.ts"
 
 export type {
   ApprovalRow,
@@ -20,6 +26,8 @@ export type {
   ListSessionsQuery,
   Page,
   ReadModelError,
+  SearchHit,
+  SearchQuery,
   SessionRow,
   ToolCallRow,
   ToolCallsQuery,
@@ -33,11 +41,16 @@ export interface ReadModelsShape {
   /** Newest session first (by creation: a stable order for paging). */
   readonly listSessions: (query?: ListSessionsQuery) => Effect.Effect<Page<SessionRow>, ReadModelError>
   readonly getSession: (sessionId: string) => Effect.Effect<SessionRow | null, ReadModelError>
+  readonly recentDirectories: (
+    limit?: number
+  ) => Effect.Effect<ReadonlyArray<{ readonly path: string; readonly lastUsedAt: string; readonly sessions: number }>, ReadModelError>
   /** Entries in seq order; an unknown session has none. */
   readonly transcript: (
     sessionId: string,
     query?: TranscriptQuery
   ) => Effect.Effect<ReadonlyArray<TranscriptEntry>, ReadModelError>
+  /** Transcript entries that contain every word, best match first. */
+  readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<SearchHit>, ReadModelError>
   /** Newest first (requested_at, then session and tool use id). */
   readonly toolCalls: (query?: ToolCallsQuery) => Effect.Effect<Page<ToolCallRow>, ReadModelError>
   /** Newest first (requested_at, then approval id). */
@@ -76,7 +89,9 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
   return {
     listSessions: lift(q.listSessions),
     getSession: lift(q.getSession),
+    recentDirectories: lift(q.recentDirectories),
     transcript: lift(q.transcript),
+    search: lift(q.search),
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
     approval: lift(q.approval),

@@ -119,5 +119,15 @@ export const sessionQueries = (db: DatabaseSync) => {
     return r === undefined ? null : { state: decodeSession(r.state), revision: Number(r.last_revision) }
   }
 
-  return { listSessions, getSession, sessionSnapshot }
+  /** Where sessions ran, most recently used first (by the last activity of the sessions there). */
+  const recentDirectories = (limit = 20): ReadonlyArray<{ path: string; lastUsedAt: string; sessions: number }> =>
+    (
+      sql(
+        db,
+        `SELECT cwd, max(updated_at) AS last_used_at, count(*) AS sessions FROM sessions
+         WHERE cwd IS NOT NULL GROUP BY cwd ORDER BY last_used_at DESC, cwd LIMIT ?`
+      ).all(limitOf(limit)) as Array<Row>
+    ).map((r) => ({ path: r.cwd as string, lastUsedAt: r.last_used_at as string, sessions: Number(r.sessions) }))
+
+  return { listSessions, getSession, sessionSnapshot, recentDirectories }
 }
