@@ -113,7 +113,11 @@ describe("answers encoded with a compiled check", () => {
 
   it("covers every JSON answer of the route table", () => {
     const schemas = Object.values(routes).flatMap((r) =>
-      Object.values(r.responses).flatMap((s) => (s.schema !== undefined && s.schema !== R.Problem ? [[r.operationId, s.schema] as const] : []))
+      Object.values(r.responses).flatMap((s) =>
+        // Problems and bulk results (which embed problems: a record with named fields) are
+        // rare answers, left to the schema's decoder.
+        s.schema !== undefined && s.schema !== R.Problem && s.schema !== R.BulkResult ? [[r.operationId, s.schema] as const] : []
+      )
     )
     expect(schemas.length).toBeGreaterThan(10)
     for (const [operation, schema] of schemas) expect(compiledAnswer(schema), operation).not.toBeNull()
