@@ -38,6 +38,7 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly runId: string
       readonly parentSessionId: string
       readonly parentClaudeSessionId: string
+      readonly atMessage?: string
       readonly query: string
       readonly options: SessionOptions
     }
@@ -271,7 +272,7 @@ const decideNew = (command: SessionCommand): Decision => {
       ])
     case "ForkSession": {
       const { kind: _, ...data } = command
-      return Result.succeed([event("SessionForked", { ...data, options: redactOptions(command.options) })])
+      return Result.succeed([event("SessionForked", present({ ...data, options: redactOptions(command.options) }))])
     }
     default:
       return Result.fail(new SessionNotFound({ sessionId: command.sessionId }))

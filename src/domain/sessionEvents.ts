@@ -28,6 +28,11 @@ export const SessionForked = Schema.Struct({
   runId: Uuid,
   parentSessionId: Uuid,
   parentClaudeSessionId: Id,
+  /**
+   * The Claude message of the parent's conversation the fork branched from (its uuid):
+   * Claude resumes up to and including it. Absent: from the conversation's end.
+   */
+  atMessage: Schema.optionalKey(Id),
   query: Text,
   options: SessionOptions
 })

@@ -58,6 +58,8 @@ export interface Session {
   readonly parentSessionId: string | undefined
   /** The Claude session to resume; set when Claude first names it (or the parent's, after a fork). */
   readonly claudeSessionId: string | undefined
+  /** A fork from a message: the parent's Claude message it branched from (resumed up to it until bound). */
+  readonly forkedAt: string | undefined
   /** True once this session's own Claude session id is known (a fork starts with its parent's). */
   readonly claudeSessionBound: boolean
   /** The active run, or the last one once it ended ("" for a draft, which has none). */
@@ -120,6 +122,7 @@ const draft = (sessionId: string, query: string, options: SessionOptions): Sessi
   options,
   runOptions: options,
   parentSessionId: undefined,
+  forkedAt: undefined,
   claudeSessionId: undefined,
   claudeSessionBound: false,
   runId: "",
@@ -146,6 +149,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       // A launched draft keeps its archived flag; everything else starts afresh.
       archived: state?.archived ?? false,
       parentSessionId: forked?.parentSessionId,
+      forkedAt: forked?.atMessage,
       claudeSessionId: forked?.parentClaudeSessionId,
       runId: d.runId,
       runs: 1

@@ -665,6 +665,8 @@ export interface components {
             cwd: string | null;
             options: unknown;
             parentSessionId: string | null;
+            /** @description A fork from a message: the parent's Claude message it branched from; null for a fork from the parent's end (or no parent). */
+            forkedAt: string | null;
             claudeSessionId: string | null;
             /** @description The current run, or the last one once it ended; empty for a draft. */
             runId: string;
@@ -708,6 +710,8 @@ export interface components {
             cwd: string | null;
             options: unknown;
             parentSessionId: string | null;
+            /** @description A fork from a message: the parent's Claude message it branched from; null for a fork from the parent's end (or no parent). */
+            forkedAt: string | null;
             claudeSessionId: string | null;
             /** @description The current run, or the last one once it ended; empty for a draft. */
             runId: string;
@@ -735,6 +739,15 @@ export interface components {
             revision: number;
             /** @description 1-based place in the run queue, while queued. */
             queuePosition?: number;
+            /** @description Sessions forked from this one, oldest first (forkedAt null: from this session's end). */
+            children: {
+                /** Format: uuid */
+                sessionId: string;
+                forkedAt: string | null;
+                /** @enum {string} */
+                status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
+                title: string | null;
+            }[];
         };
         RenameSession: {
             title: string;
@@ -778,6 +791,8 @@ export interface components {
         ForkSession: {
             /** @description The prompt for Claude. */
             query: string;
+            /** @description Fork from this message of the parent's conversation (a transcript entry's messageUuid, typically a user message) instead of its end: Claude resumes up to and including it. */
+            atMessage?: string;
             model?: string;
             cwd?: string;
             additionalDirectories?: string[];
@@ -1121,6 +1136,8 @@ export interface operations {
                 status?: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
                 /** @description true: only archived sessions; false: only the others; absent: both. */
                 archived?: boolean;
+                /** @description true: only sessions that no fork continues from their end (a fork from an earlier message leaves its parent a leaf). */
+                leaves?: boolean;
                 /** @description Text search in the title and the first query. */
                 q?: string;
                 /** @description Page size (default 50). */
@@ -1393,6 +1410,8 @@ export interface operations {
                 status?: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
                 /** @description true: only archived sessions; false: only the others; absent: both. */
                 archived?: boolean;
+                /** @description true: only sessions that no fork continues from their end (a fork from an earlier message leaves its parent a leaf). */
+                leaves?: boolean;
                 /** @description Text search in the title and the first query. */
                 q?: string;
                 /** @description Page size (default 50). */

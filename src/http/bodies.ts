@@ -26,7 +26,16 @@ export const ContinueBody = Schema.Struct({ query: Query, ...runOverrides }).ann
 })
 export type ContinueBody = typeof ContinueBody.Type
 
-export const ForkBody = Schema.Struct({ query: Query, ...SessionOptions.fields }).annotate({
+export const ForkBody = Schema.Struct({
+  query: Query,
+  atMessage: Schema.optionalKey(
+    Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
+      description:
+        "Fork from this message of the parent's conversation (a transcript entry's messageUuid, typically a user message) instead of its end: Claude resumes up to and including it."
+    })
+  ),
+  ...SessionOptions.fields
+}).annotate({
   identifier: "ForkSession",
   description: "Forks the conversation into a new session; options given override the parent's."
 })
@@ -104,6 +113,11 @@ export const ReadQuery = Schema.Struct({ minPosition: optional(MinPosition) })
 export const ListSessionsQuery = Schema.Struct({
   status: optional(Schema.Literals(sessionStatuses).annotate({ description: "Only sessions in this status." })),
   archived: optional(Schema.Boolean.annotate({ description: "true: only archived sessions; false: only the others; absent: both." })),
+  leaves: optional(
+    Schema.Boolean.annotate({
+      description: "true: only sessions that no fork continues from their end (a fork from an earlier message leaves its parent a leaf)."
+    })
+  ),
   q: optional(Schema.String.check(Schema.isMaxLength(200)).annotate({ description: "Text search in the title and the first query." })),
   limit: optional(int(1, 200, "Page size (default 50).")),
   cursor: optional(PageCursor),

@@ -27,7 +27,7 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
       const page = yield* readModels.listSessions({
-        ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor }),
+        ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor, leaves: q.leaves }),
         limit: q.limit ?? 50
       })
       return { status: 200, body: page } as const
@@ -56,9 +56,10 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const row = yield* readModels.getSession(sessionId)
       if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
       const queuePosition = row.status === "queued" ? supervisor.queuePosition(sessionId) : undefined
+      const children = yield* readModels.children(sessionId)
       return {
         status: 200,
-        body: { ...row, revision: row.lastRevision, ...defined({ queuePosition }) },
+        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition }) },
         headers: { ETag: etagOf(row.lastRevision) }
       } as const
     })

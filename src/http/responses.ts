@@ -123,6 +123,9 @@ const sessionFields = {
   cwd: OptionalText,
   options: AnyJson.annotate({ description: "The options as launched (secrets redacted)." }),
   parentSessionId: Schema.NullOr(Uuid),
+  forkedAt: OptionalText.annotate({
+    description: "A fork from a message: the parent's Claude message it branched from; null for a fork from the parent's end (or no parent)."
+  }),
   claudeSessionId: OptionalText,
   runId: Schema.String.annotate({ description: "The current run, or the last one once it ended; empty for a draft." }),
   runs: Count,
@@ -148,7 +151,10 @@ export const SessionSummary = Schema.Struct(sessionFields).annotate({
 export const Session = Schema.Struct({
   ...sessionFields,
   revision: Revision.annotate({ description: "The stream's revision (as the ETag): send it back in If-Match." }),
-  queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." }))
+  queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." })),
+  children: Schema.Array(
+    Schema.Struct({ sessionId: Uuid, forkedAt: OptionalText, status: Schema.Literals(sessionStatuses), title: OptionalText })
+  ).annotate({ description: "Sessions forked from this one, oldest first (forkedAt null: from this session's end)." })
 }).annotate({ identifier: "Session", description: "A session with its totals, its stream revision and, while queued, its queue position." })
 
 export const SessionsPage = Schema.Struct({ items: Schema.Array(SessionSummary), nextCursor }).annotate({ identifier: "SessionsPage" })

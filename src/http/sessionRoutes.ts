@@ -54,8 +54,33 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   )
 
   /** The key and the request's fingerprint (secrets redacted: a hash of them is not kept either). */
-  const keyed = (c: Ctx, key: string | undefined, query: string, options: SessionOptions): Keyed | undefined =>
-    key === undefined ? undefined : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, { query, ...redactOptions(options) }) }
+  const keyed = (c: Ctx, key: string | undefined, query: string, options: SessionOptions, extra: Record<string, unknown> = {}): Keyed | undefined =>
+    key === undefined
+      ? undefined
+      : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, { query, ...redactOptions(options), ...extra }) }
+
+  /**
+   * The parent's Claude message a fork branches from, read from the parent's stream (the
+   * record, not a read model that may lag): the Claude session it belongs to is the one to
+   * resume. 400 when the parent has no such message.
+   */
+  const forkPoint = (parentSessionId: string, atMessage: string) =>
+    store.readStream(Result.getOrThrow(streamOf(parentSessionId))).pipe(
+      Stream.filter((e) => e.type === "ClaudeUserMessage" || e.type === "ClaudeAssistantMessage"),
+      Stream.map((e) => (e.data as { message?: { uuid?: unknown; session_id?: unknown } }).message),
+      Stream.filter((m) => m?.uuid === atMessage && typeof m.session_id === "string" && m.session_id.length > 0),
+      Stream.runHead,
+      Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none())),
+      Effect.flatMap((m) =>
+        Option.isSome(m)
+          ? Effect.succeed(m.value!.session_id as string)
+          : Effect.fail(
+              validationFailed(`/atMessage: ${atMessage} is not a Claude message of session ${parentSessionId}`, [
+                { path: "/atMessage", message: "is not a message of the parent session" }
+              ])
+            )
+      )
+    )
 
   const contextOf = (c: Ctx, k: Keyed | undefined): CommandContext => ({
     ...commandContext(c),
@@ -169,8 +194,8 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       yield* checkDirectories(b)
       yield* queueHasRoom
-      const { query, ...overrides } = b
-      const k = keyed(c, idempotencyKey, query, overrides)
+      const { query, atMessage, ...overrides } = b
+      const k = keyed(c, idempotencyKey, query, overrides, atMessage === undefined ? {} : { atMessage })
       const sessionId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", k.key)
       const runId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", k.key)
       const earlier = yield* firstAnswer(sessionId, runId, "SessionForked", k, { parentSessionId })
@@ -187,12 +212,22 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       }
       const source = forkSource(parent.state, parentSessionId)
       if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
+      const resumed = atMessage === undefined ? source.success : yield* forkPoint(parentSessionId, atMessage)
       // The fork runs as the parent's current run did, under its own title.
       const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
       const options: SessionOptions = { ...inherited, ...overrides }
       yield* checkPermissionMode(deps, options.permissionMode)
       return yield* queueRun(c, k, {
-        command: { kind: "ForkSession", sessionId, runId, parentSessionId, parentClaudeSessionId: source.success, query, options },
+        command: {
+          kind: "ForkSession",
+          sessionId,
+          runId,
+          parentSessionId,
+          parentClaudeSessionId: resumed,
+          ...(atMessage === undefined ? {} : { atMessage }),
+          query,
+          options
+        },
         secrets: overrides,
         createdBy: "SessionForked",
         extra: { parentSessionId }

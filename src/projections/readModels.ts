@@ -41,6 +41,13 @@ export interface ReadModelsShape {
   /** Newest session first (by creation: a stable order for paging). */
   readonly listSessions: (query?: ListSessionsQuery) => Effect.Effect<Page<SessionRow>, ReadModelError>
   readonly getSession: (sessionId: string) => Effect.Effect<SessionRow | null, ReadModelError>
+  /** Sessions forked from this one, oldest first. */
+  readonly children: (
+    sessionId: string
+  ) => Effect.Effect<
+    ReadonlyArray<{ readonly sessionId: string; readonly forkedAt: string | null; readonly status: string; readonly title: string | null }>,
+    ReadModelError
+  >
   readonly recentDirectories: (
     limit?: number
   ) => Effect.Effect<ReadonlyArray<{ readonly path: string; readonly lastUsedAt: string; readonly sessions: number }>, ReadModelError>
@@ -90,6 +97,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     listSessions: lift(q.listSessions),
     getSession: lift(q.getSession),
     recentDirectories: lift(q.recentDirectories),
+    children: lift(q.children),
     transcript: lift(q.transcript),
     search: lift(q.search),
     toolCalls: lift(q.toolCalls),

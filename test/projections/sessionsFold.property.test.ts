@@ -149,6 +149,7 @@ const expectedRow = (s: Session) => ({
   cwd: s.runOptions.cwd ?? null,
   options: s.options,
   parentSessionId: s.parentSessionId ?? null,
+  forkedAt: s.forkedAt ?? null,
   claudeSessionId: s.claudeSessionId ?? null,
   runId: s.runId,
   runs: s.runs,

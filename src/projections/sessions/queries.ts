@@ -17,6 +17,8 @@ export interface SessionRow {
   /** Options as launched (secrets redacted). */
   readonly options: unknown
   readonly parentSessionId: string | null
+  /** A fork from a message: the parent's Claude message it branched from (null: from the parent's end, or no parent). */
+  readonly forkedAt: string | null
   readonly claudeSessionId: string | null
   /** The current run, or the last one once it ended. */
   readonly runId: string
@@ -43,6 +45,8 @@ export interface ListSessionsQuery {
   readonly archived?: boolean
   /** Substring of the first query or the title (case-insensitive for ASCII). */
   readonly q?: string
+  /** Only sessions nobody forked from their end (a fork from an earlier message leaves it a leaf). */
+  readonly leaves?: boolean
   readonly limit?: number
   readonly cursor?: string
 }
@@ -57,6 +61,7 @@ const toSession = (r: Row): SessionRow => ({
   cwd: r.cwd as string | null,
   options: parse(r.options),
   parentSessionId: r.parent_session_id as string | null,
+  forkedAt: r.forked_at as string | null,
   claudeSessionId: r.claude_session_id as string | null,
   runId: r.run_id as string,
   runs: Number(r.runs),
@@ -79,7 +84,8 @@ const toSession = (r: Row): SessionRow => ({
 const rowColumns = [
   "session_id", "status", "archived", "title", "query", "model", "cwd", "options", "parent_session_id",
   "claude_session_id", "run_id", "runs", "turns", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens",
-  "cache_creation_tokens", "pending_approvals", "last_error", "created_at", "updated_at", "last_revision", "last_position"
+  "cache_creation_tokens", "pending_approvals", "last_error", "created_at", "updated_at", "last_revision", "last_position",
+  "forked_at"
 ].join(", ")
 
 export const sessionQueries = (db: DatabaseSync) => {
@@ -99,6 +105,8 @@ export const sessionQueries = (db: DatabaseSync) => {
       const p = likePattern(q.q)
       w.add("(query LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')", p, p)
     }
+    if (q.leaves === true)
+      w.add("NOT EXISTS (SELECT 1 FROM sessions c WHERE c.parent_session_id = sessions.session_id AND c.forked_at IS NULL)")
     return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession, rowColumns)
   }
 
@@ -129,5 +137,18 @@ export const sessionQueries = (db: DatabaseSync) => {
       ).all(limitOf(limit)) as Array<Row>
     ).map((r) => ({ path: r.cwd as string, lastUsedAt: r.last_used_at as string, sessions: Number(r.sessions) }))
 
-  return { listSessions, getSession, sessionSnapshot, recentDirectories }
+  /** Sessions forked from this one, oldest first. */
+  const children = (sessionId: string): ReadonlyArray<{ sessionId: string; forkedAt: string | null; status: string; title: string | null }> =>
+    (
+      sql(db, "SELECT session_id, forked_at, status, title FROM sessions WHERE parent_session_id = ? ORDER BY created_at, session_id").all(
+        sessionId
+      ) as Array<Row>
+    ).map((r) => ({
+      sessionId: r.session_id as string,
+      forkedAt: r.forked_at as string | null,
+      status: r.status as string,
+      title: r.title as string | null
+    }))
+
+  return { listSessions, getSession, sessionSnapshot, recentDirectories, children }
 }
