@@ -72,7 +72,8 @@ export const SessionCommandsLive = Layer.effect(
   SessionCommands,
   Effect.gen(function* () {
     const { config } = yield* App
-    return makeSessionCommands(yield* EventStore, { instanceId: instanceId(config.dataDir) })
+    const readModels = yield* ReadModels
+    return makeSessionCommands(yield* EventStore, { instanceId: instanceId(config.dataDir), snapshot: readModels.sessionSnapshot })
   })
 )
 
@@ -202,7 +203,7 @@ export interface AppParts {
 /** Everything but HTTP: the store, both sides, the supervisor (the parts given replace the real ones). */
 export const coreLayer = (parts: AppParts = {}) =>
   (parts.supervisor ?? SupervisorLive).pipe(
-    Layer.provideMerge(Layer.mergeAll(SessionCommandsLive, ReadSideAppLive, RunSecretsLive)),
+    Layer.provideMerge(Layer.mergeAll(SessionCommandsLive.pipe(Layer.provideMerge(ReadSideAppLive)), RunSecretsLive)),
     Layer.provideMerge(parts.store ?? EventStoreLive),
     Layer.provide(EffectLogsLive)
   )

@@ -10,6 +10,7 @@ import { Effect, Result, Schema } from "effect"
 import type { CommandContext, CommandOutcome } from "../commands/sessionCommands.ts"
 import type { Position } from "../eventstore/eventStore.ts"
 import { decodePosition, encodePosition } from "../eventstore/position.ts"
+import { answerEncoder } from "./answerEncoder.ts"
 import { decodeBody, decodeHeaders, decodeQuery } from "./bodies.ts"
 import { requireRole } from "./auth.ts"
 import { etagOf } from "./conditions.ts"
@@ -72,12 +73,12 @@ export type Handler<R extends RouteSpec> = (
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-// The answers' schemas transform nothing (Type is Encoded): decoding a body checks it and
-// keeps only the fields the schema names, which is the encoding.
+// The answers' schemas transform nothing (Type is Encoded): checking a body and keeping
+// only the fields the schema names is the encoding (see answerEncoder.ts).
 const encoders = new WeakMap<Schema.Top, (a: unknown) => unknown>()
 const encoderOf = (schema: Schema.Top): ((a: unknown) => unknown) => {
   let e = encoders.get(schema)
-  if (e === undefined) encoders.set(schema, (e = Schema.decodeUnknownSync(schema as Schema.Decoder<unknown>)))
+  if (e === undefined) encoders.set(schema, (e = answerEncoder(schema)))
   return e
 }
 

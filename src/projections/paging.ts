@@ -104,7 +104,8 @@ export const newestFirst = <A>(
   key: ReadonlyArray<string>,
   cursor: string | undefined,
   limit: number,
-  toItem: (r: Row) => A
+  toItem: (r: Row) => A,
+  columns = "*"
 ): Page<A> => {
   if (cursor !== undefined) {
     const values = decodeCursor(cursor, key.length)
@@ -118,7 +119,7 @@ export const newestFirst = <A>(
     w.add(condition, ...params)
   }
   const order = key.map((k) => `${k} DESC`).join(", ")
-  const rows = allRows(db, `SELECT * FROM ${table} ${w.sql} ORDER BY ${order} LIMIT ?`, [...w.params, limit + 1])
+  const rows = allRows(db, `SELECT ${columns} FROM ${table} ${w.sql} ORDER BY ${order} LIMIT ?`, [...w.params, limit + 1])
   return page(rows, limit, toItem, (r) => key.map((k) => r[k] as string))
 }
 

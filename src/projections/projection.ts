@@ -14,4 +14,10 @@ export interface Projection {
   /** DDL creating its tables and indexes (run on fresh tables). */
   readonly schema: string
   readonly apply: (db: DatabaseSync, event: ProjectedEvent) => void
+  /**
+   * Writes the handler held back during a batch (a row that every event of a session
+   * updates is written once per batch, not once per event). The runner calls it at the
+   * end of every batch, in the batch's transaction, before the checkpoint moves.
+   */
+  readonly flush?: (db: DatabaseSync) => void
 }

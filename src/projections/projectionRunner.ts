@@ -213,6 +213,7 @@ export const prepareProjections = (
           advanced.add(p.name)
         }
       }
+      for (const p of projections) if (advanced.has(p.name)) p.flush?.(db)
       const update = sql(
         db,
         "UPDATE projection_checkpoints SET commit_position = ?, prepare_position = ? WHERE name = ?"
@@ -262,6 +263,11 @@ export interface SubscriptionHooks {
   readonly onBatch?: (result: BatchResult) => void
   /** When the store says everything that existed at subscription time was delivered. */
   readonly onCaughtUp?: () => void
+  /**
+   * With untilCaughtUp: events per runner call (and so per transaction, up to the runner's
+   * maxBatch) instead of the store's pages. A rebuild commits less often.
+   */
+  readonly batch?: number
 }
 
 const isRecorded = (x: RecordedEvent | CaughtUp): x is RecordedEvent => x._tag === "RecordedEvent"
@@ -274,7 +280,13 @@ export const runSubscription = (
 ): Effect.Effect<void, ReadError | ReadDbError> =>
   Effect.suspend(() => {
     const all = store.subscribeAll({ from: runner.startFrom(), filter: { streamPrefix: [streamPrefix] } })
-    const stream = hooks.untilCaughtUp === true ? all.pipe(Stream.takeUntil((x) => x._tag === "CaughtUp")) : all
+    const stream =
+      hooks.untilCaughtUp === true
+        ? all.pipe(
+            Stream.takeUntil((x) => x._tag === "CaughtUp"),
+            hooks.batch !== undefined ? Stream.rechunk(hooks.batch) : (s) => s
+          )
+        : all
     return Stream.runForEachArray(stream, (chunk) =>
       Effect.gen(function* () {
         const events = chunk.filter(isRecorded)

@@ -3,6 +3,7 @@
 // here as one service. Rows come back camelCased with JSON columns parsed.
 import type { DatabaseSync } from "node:sqlite"
 import { Context, Effect, Layer } from "effect"
+import type { Session } from "../domain/sessionState.ts"
 import { approvalQueries, type ApprovalRow, type ApprovalsQuery } from "./approvals/queries.ts"
 import { eventsIndexQueries, type EventIndexRow, type EventsQuery } from "./eventsIndex/queries.ts"
 import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
@@ -64,6 +65,8 @@ export interface ReadModelsShape {
   readonly approval: (approvalId: string) => Effect.Effect<ApprovalRow | null, ReadModelError>
   /** The audit report's page: requested in [from, to), oldest first, after a row's key. */
   readonly approvalsInRange: (query: Parameters<ReturnType<typeof approvalQueries>["approvalsInRange"]>[0]) => Effect.Effect<ReadonlyArray<ApprovalRow>, ReadModelError>
+  /** The sessions model's fold of a session and the revision it is at (see sessionSnapshot). */
+  readonly sessionSnapshot: (sessionId: string) => Effect.Effect<{ readonly state: Session; readonly revision: number } | null, ReadModelError>
   /** The audit index over every session stream, in position order. */
   readonly events: (query?: EventsQuery) => Effect.Effect<Page<EventIndexRow>, ReadModelError>
 }
@@ -103,6 +106,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     approvals: lift(q.approvals),
     approval: lift(q.approval),
     approvalsInRange: lift(q.approvalsInRange),
+    sessionSnapshot: lift(q.sessionSnapshot),
     events: lift(q.events)
   }
 }

@@ -28,6 +28,8 @@ if (storeSetting !== "sqlite") {
 const eventsFile = path.resolve(dataDir, "events.db")
 if (!fs.existsSync(eventsFile)) fail(`no event store at ${eventsFile} (set AGENTLOG_DATA_DIR)`)
 
+const rebuildBatch = 10_000
+
 const rate = (n: number, ms: number) => Math.round(n / Math.max(ms / 1000, 0.001)).toLocaleString("en-US")
 
 const program = Effect.gen(function* () {
@@ -40,7 +42,8 @@ const program = Effect.gen(function* () {
     }),
     (db) => Effect.sync(() => db.close())
   )
-  const runner = prepareProjections(db, allProjections, { reset: true })
+  // Big transactions: every commit writes the pages of every index it touched, again.
+  const runner = prepareProjections(db, allProjections, { reset: true, maxBatch: rebuildBatch })
   catchUpMode(db, true)
   const started = performance.now()
   let events = 0
@@ -52,6 +55,7 @@ const program = Effect.gen(function* () {
   )
   yield* runSubscription(store, runner, {
     untilCaughtUp: true,
+    batch: rebuildBatch,
     onBatch: (r) => {
       events += r.events
       errors += r.errors.length

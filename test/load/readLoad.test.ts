@@ -4,6 +4,7 @@
 // Messages API (tool calls streaming in, projections updating). Asserts no connection
 // error, no timeout and no non-2xx answer; prints p50/p99 latency per route. Latency is
 // reported, not asserted: it depends on the machine.
+import { readFileSync } from "node:fs"
 import autocannon from "autocannon"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ClaudeEnv } from "../support/claudeEnv.ts"
@@ -14,6 +15,8 @@ import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
 
 const secondsPerRoute = Number(process.env.AGENTLOG_LOAD_SECONDS ?? 4)
 const connections = 10
+/** AGENTLOG_LOAD_PROFILE=<dir>: the service writes a CPU profile there (node --cpu-prof). */
+const profileDir = process.env.AGENTLOG_LOAD_PROFILE
 
 let fake: FakeAnthropic
 let claude: ClaudeEnv
@@ -39,7 +42,12 @@ const script = (rounds: number): Array<Turn> =>
 
 describe("reads under load while sessions run", () => {
   it("answers every read with 2xx, no errors; p50/p99 per route", async () => {
-    service = await startServiceProcess({ dataDir, claude, env: { AGENTLOG_MAX_RUNNING: "3" } })
+    service = await startServiceProcess({
+      dataDir,
+      claude,
+      env: { AGENTLOG_MAX_RUNNING: "3", ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) }
+    })
+    const pid = service.child.pid!
     const url = service.url
     fake.setScript(script(400))
     const launch = async (i: number) =>
@@ -77,9 +85,10 @@ describe("reads under load while sessions run", () => {
       ["GET /v1/sessions/:id/events", () => sessions.map((s) => `/v1/sessions/${s}/events?limit=200`)],
       ["GET /v1/events", () => ["/v1/events?limit=100"]]
     ]
-    const results: Array<{ route: string; r: autocannon.Result }> = []
+    const results: Array<{ route: string; r: autocannon.Result; cpuMs: number }> = []
     try {
       for (const [route, paths] of routes) {
+        const cpu0 = cpuMsOf(pid)
         const r = await autocannon({
           url,
           connections,
@@ -87,7 +96,7 @@ describe("reads under load while sessions run", () => {
           timeout: 10,
           requests: paths().map((path) => ({ method: "GET" as const, path }))
         })
-        results.push({ route, r })
+        results.push({ route, r, cpuMs: cpuMsOf(pid) - cpu0 })
       }
     } finally {
       driving = false
@@ -99,10 +108,13 @@ describe("reads under load while sessions run", () => {
     expect(await service.stop()).toBe(0)
     service = undefined
 
+    // The service's CPU per request (its claude runs and projections included) depends far
+    // less on what else the machine is doing than requests per second do.
     const lines = results.map(
-      ({ route, r }) =>
+      ({ route, r, cpuMs }) =>
         `load: ${route.padEnd(32)} p50 ${String(r.latency.p50).padStart(3)} ms  p99 ${String(r.latency.p99).padStart(3)} ms  ` +
-          `${r.requests.total} requests (${Math.round(r.requests.average)}/s)  errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}`
+          `${r.requests.total} requests (${Math.round(r.requests.average)}/s)  service CPU ${(cpuMs / Math.max(1, r.requests.total)).toFixed(1)} ms/request  ` +
+          `errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}`
     )
     lines.push(
       `load: ${connections} connections, ${secondsPerRoute} s per route; meanwhile ${launchedDuringLoad} sessions launched through the real claude, ` +
@@ -120,6 +132,13 @@ describe("reads under load while sessions run", () => {
     expect(completed).toBe(sessions.length)
   })
 })
+
+/** CPU time (user + system) a process has used so far, in ms (Linux). */
+const cpuMsOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks
+}
+const clockTicks = 100
 
 /** Every event in the store, counted through the audit route. */
 const countEvents = async (url: string): Promise<number> => {

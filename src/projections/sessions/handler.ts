@@ -98,12 +98,56 @@ const write = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, s: Sessio
   )
 }
 
-/** Every event of the session is activity, even one that leaves its state as it was. */
-const touch = (db: DatabaseSync, e: ProjectedEvent): void => {
+/**
+ * Every event of the session is activity, even one that leaves its state as it was. Most
+ * events are Claude's messages, which only touch the row: the touches of a batch are held
+ * (per connection) and written once per session, when the session's row is next read or
+ * written, or at the end of the batch (flush).
+ */
+interface Touch {
+  at: string
+  revision: number
+  position: string
+}
+const heldTouches = new WeakMap<DatabaseSync, Map<string, Touch>>()
+const touchesOf = (db: DatabaseSync): Map<string, Touch> => {
+  let m = heldTouches.get(db)
+  if (m === undefined) heldTouches.set(db, (m = new Map()))
+  return m
+}
+
+const writeTouch = (db: DatabaseSync, sessionId: string, t: Touch): void => {
   sql(
     db,
     "UPDATE sessions SET updated_at = max(updated_at, ?), last_revision = ?, last_position = ? WHERE session_id = ?"
-  ).run(e.at, e.revision, e.positionText, e.sessionId)
+  ).run(t.at, t.revision, t.position, sessionId)
+}
+
+const touch = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
+  const held = touchesOf(db)
+  const t = held.get(sessionId)
+  if (t === undefined) held.set(sessionId, { at: e.at, revision: e.revision, position: e.positionText })
+  else {
+    // max() as the UPDATE has it: the later of the times, the last event's revision and position.
+    if (e.at > t.at) t.at = e.at
+    t.revision = e.revision
+    t.position = e.positionText
+  }
+}
+
+/** Writes the session's held touch before its row is read or written. */
+const settle = (db: DatabaseSync, sessionId: string): void => {
+  const held = touchesOf(db)
+  const t = held.get(sessionId)
+  if (t === undefined) return
+  held.delete(sessionId)
+  writeTouch(db, sessionId, t)
+}
+
+const flush = (db: DatabaseSync): void => {
+  const held = touchesOf(db)
+  for (const [sessionId, t] of held) writeTouch(db, sessionId, t)
+  held.clear()
 }
 
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
@@ -111,7 +155,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   if (sessionId === null) return
   if (inertEventTypes.has(e.type)) {
     // Activity only: neither read nor decoded (most events, and most of the bytes).
-    touch(db, e)
+    touch(db, e, sessionId)
     // Still the state after this revision (the least recently used order can wait for a change).
     const r = memoryOf(db).get(sessionId)
     if (r !== undefined && r.revision === e.revision - 1) r.revision = e.revision
@@ -120,11 +164,12 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const d = e.decoded
   // Recorded in projection_errors by the runner; the session's row stays as it was.
   if (d._tag === "Undecodable") throw new Error(`stored ${d.type} cannot be read: ${d.issue}`)
+  settle(db, sessionId)
   const before = stateBefore(db, sessionId, e.revision)
   // A type from a newer agentlog moves nothing, as in the write side's fold.
   const after = d._tag === "Decoded" ? evolve(before, d.event) : before
   if (after === null) return
-  if (after === before) touch(db, e)
+  if (after === before) touch(db, e, sessionId)
   else write(db, e, sessionId, after)
   remember(db, sessionId, after, e.revision)
 }
@@ -135,5 +180,6 @@ export const sessionsProjection: Projection = {
   version: 3,
   tables: [sessionsTable],
   schema: sessionsSchema,
-  apply
+  apply,
+  flush
 }

@@ -1,5 +1,6 @@
 // The sessions read model's queries: the list (stable order, see listSessions) and one session.
 import type { DatabaseSync } from "node:sqlite"
+import { decodeSession, type Session } from "../../domain/sessionState.ts"
 import { limitOf, likePattern, many, type OneOrMany, type Page, parse, type Row, Where, newestFirst } from "../paging.ts"
 import { sql } from "../readDb.ts"
 
@@ -78,6 +79,15 @@ const toSession = (r: Row): SessionRow => ({
   lastPosition: r.last_position as string
 })
 
+// The row's columns without `state` (the folded Session, most of a row's bytes): lists and
+// reads of a session never show it.
+const rowColumns = [
+  "session_id", "status", "archived", "title", "query", "model", "cwd", "options", "parent_session_id",
+  "claude_session_id", "run_id", "runs", "turns", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens",
+  "cache_creation_tokens", "pending_approvals", "last_error", "created_at", "updated_at", "last_revision", "last_position",
+  "forked_at"
+].join(", ")
+
 export const sessionQueries = (db: DatabaseSync) => {
   /**
    * Newest session first, by creation (then id): a key that never changes, so a walk
@@ -97,12 +107,24 @@ export const sessionQueries = (db: DatabaseSync) => {
     }
     if (q.leaves === true)
       w.add("NOT EXISTS (SELECT 1 FROM sessions c WHERE c.parent_session_id = sessions.session_id AND c.forked_at IS NULL)")
-    return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession)
+    return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession, rowColumns)
   }
 
   const getSession = (sessionId: string): SessionRow | null => {
-    const r = sql(db, "SELECT * FROM sessions WHERE session_id = ?").get(sessionId) as Row | undefined
+    const r = sql(db, `SELECT ${rowColumns} FROM sessions WHERE session_id = ?`).get(sessionId) as Row | undefined
     return r === undefined ? null : toSession(r)
+  }
+
+  /**
+   * The domain's fold of the session's stream up to `revision`, as this read model keeps
+   * it (the write side's snapshot: a cold write side folds only what came after). Null
+   * when the read model has no row for it yet.
+   */
+  const sessionSnapshot = (sessionId: string): { readonly state: Session; readonly revision: number } | null => {
+    const r = sql(db, "SELECT state, last_revision FROM sessions WHERE session_id = ?").get(sessionId) as
+      | { state: string; last_revision: number }
+      | undefined
+    return r === undefined ? null : { state: decodeSession(r.state), revision: Number(r.last_revision) }
   }
 
   /** Where sessions ran, most recently used first (by the last activity of the sessions there). */
@@ -128,5 +150,5 @@ export const sessionQueries = (db: DatabaseSync) => {
       title: r.title as string | null
     }))
 
-  return { listSessions, getSession, recentDirectories, children }
+  return { listSessions, getSession, sessionSnapshot, recentDirectories, children }
 }
