@@ -104,14 +104,17 @@ describe("GET /openapi.json", () => {
         if (op === undefined) continue
         const body = op.requestBody ? schemaOf(op.requestBody.content["application/json"].schema) : undefined
         const valid = body ? Object.fromEntries((body.required ?? []).map((k: string) => [k, k === "decision" ? "allow" : "x"])) : undefined
+        // The required parameters (a search's words), valid, beside the one that is wrong.
+        const required = op.parameters.filter((p: Json) => p.in === "query" && p.required === true).map((p: Json) => p.name as string)
+        const query = (...parts: ReadonlyArray<string>) => `?${[...parts, ...required.filter((n: string) => !parts.some((x) => x.startsWith(`${n}=`))).map((n: string) => `${n}=x`)].join("&")}`
         // A parameter the document does not list.
-        expect(await refusals(method, path, "?notAParameter=1", valid), `${method} ${template}`).toEqual(["?notAParameter"])
+        expect(await refusals(method, path, query("notAParameter=1"), valid), `${method} ${template}`).toEqual(["?notAParameter"])
         // Each typed parameter, sent with a value of another type.
         for (const p of op.parameters.filter((p: Json) => p.in === "query")) {
           const s = schemaOf(p.schema)
           const wrong = s.type === "integer" ? "1.5" : s.type === "boolean" ? "maybe" : s.enum ? "not-one-of-them" : s.format === "date-time" ? "yesterday" : s.format === "uuid" ? "123" : undefined
           if (wrong === undefined) continue
-          expect(await refusals(method, path, `?${p.name}=${wrong}`, valid), `${method} ${template} ?${p.name}`).toEqual([`?${p.name}`])
+          expect(await refusals(method, path, query(`${p.name}=${wrong}`), valid), `${method} ${template} ?${p.name}`).toEqual([`?${p.name}`])
           checked++
         }
         if (body === undefined) continue
