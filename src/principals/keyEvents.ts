@@ -16,11 +16,20 @@ export const keysStream = "agentlog-keys"
 
 type Change = { readonly type: "KeyAdded" | "KeyRevoked"; readonly key: StoredKey }
 
+const atOf = ({ type, key }: Change): string => (type === "KeyAdded" ? key.createdAt : key.revokedAt!)
+
+/**
+ * Every change the file shows, in the order they happened: what one look at the file
+ * finds missing (a key added before another was revoked, say) is recorded in time order,
+ * not in the file's order of keys.
+ */
 const changesOf = (keys: ReadonlyArray<StoredKey>): ReadonlyArray<Change> =>
-  keys.flatMap((key): Array<Change> => [
-    { type: "KeyAdded", key },
-    ...(key.revokedAt !== undefined ? [{ type: "KeyRevoked" as const, key }] : [])
-  ])
+  keys
+    .flatMap((key): Array<Change> => [
+      { type: "KeyAdded", key },
+      ...(key.revokedAt !== undefined ? [{ type: "KeyRevoked" as const, key }] : [])
+    ])
+    .sort((a, b) => (atOf(a) < atOf(b) ? -1 : atOf(a) > atOf(b) ? 1 : 0))
 
 const eventOf = ({ type, key }: Change, recordedAt: string): EventData => {
   const added = type === "KeyAdded"
@@ -30,7 +39,7 @@ const eventOf = ({ type, key }: Change, recordedAt: string): EventData => {
     type,
     data: added
       ? { keyId: key.id, name: key.name, role: key.role, at: key.createdAt, by }
-      : { keyId: key.id, name: key.name, role: key.role, at: key.revokedAt!, by },
+      : { keyId: key.id, name: key.name, role: key.role, at: atOf({ type, key }), by },
     metadata: { correlationId: key.id, schemaVersion: 1, recordedAt, source: "api", actor: by }
   }
 }
