@@ -8,9 +8,11 @@ import { existsSync, readFileSync } from "node:fs"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { allRoutes } from "../../src/http/routes.ts"
+import { keysStream } from "../../src/principals/keyEvents.ts"
 import { addKey, readKeys, revokeKey } from "../../src/principals/keyFile.ts"
 import { permits, type Role, roles } from "../../src/principals/roles.ts"
 import { startHarness, type Harness } from "../http/httpHarness.ts"
+import { waitForEvents } from "../support/waitFor.ts"
 
 const token = "roles-test-token-0123456789"
 let h: Harness
@@ -24,6 +26,14 @@ const keysFile = () => join(h.dataDir, "keys.json")
 beforeAll(async () => {
   h = await startHarness({ config: { apiToken: token } })
   for (const role of roles) keyOf[role] = addKey(keysFile(), `${role}-person`, role).key
+  // The service records the new keys in its keys stream on its own time: once they are
+  // there, whatever moves the store's head later was appended by a request.
+  await waitForEvents("the keys recorded", h.store, keysStream, async () => {
+    const recorded = await Effect.runPromise(
+      Stream.runCollect(h.store.readStream(keysStream)).pipe(Effect.catchTag("StreamNotFound", () => Effect.succeed([])))
+    )
+    return [...recorded].length >= roles.length ? true : undefined
+  })
   completed = (await h.seedCompleted()).sessionId
   const run = await h.seedRunning()
   running = run.sessionId
