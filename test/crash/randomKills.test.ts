@@ -1,7 +1,9 @@
 // CRASH_RANDOM=N npm run test:crash — N kills of the real service process (SIGKILL) at
 // seeded random moments while sessions stream tool calls, wait for or receive approval
 // decisions, are continued, forked and interrupted; after each kill the same cycle and
-// checks as the fixed kill points (CrashRun.cycle). Not in CI: vitest.crash.config.ts
+// checks as the fixed kill points (CrashRun.cycle, chained: the checks run on the killed
+// service's data dir, and after the restart every driven session must end; in about a
+// third of the kills, as the plan says, one is then continued to completed). Not in CI: vitest.crash.config.ts
 // only includes this file when CRASH_RANDOM is set, so an ordinary run neither runs nor
 // skips it. CRASH_SEED=<n> replays a run's plan (printed at the start and in each test's
 // name); the moments are the plan's, the machine's timing around them is not.
@@ -40,6 +42,8 @@ interface Plan {
   readonly moment: Moment
   /** Also killed this long after the next start-up opened the store. */
   readonly startupKillMs?: number
+  /** After the restart, the first session is continued to completed (else its run only has to have ended). */
+  readonly continueOne: boolean
 }
 
 /** Every plan is drawn before the first kill, so a seed names the same N plans whatever the timing. */
@@ -55,8 +59,9 @@ const plans = (n: number, rng: () => number): Array<Plan> => {
   }
   return Array.from({ length: n }, () => {
     const activities = Array.from({ length: int(1, 3) }, activity)
-    const moment: Moment = rng() < 0.5 ? { frames: int(0, 40) } : { afterMs: int(0, 2_000) }
-    return { activities, moment, ...(rng() < 0.1 ? { startupKillMs: int(0, 60) } : {}) }
+    const moment: Moment = rng() < 0.5 ? { frames: int(0, 30) } : { afterMs: int(0, 1_500) }
+    const continueOne = rng() < 0.3
+    return { activities, moment, continueOne, ...(rng() < 0.1 ? { startupKillMs: int(0, 60) } : {}) }
   })
 }
 
@@ -67,7 +72,8 @@ const describePlan = (p: Plan): string =>
     )
     .join(" + ") +
   ("frames" in p.moment ? `, after ${p.moment.frames} events` : `, ${p.moment.afterMs} ms in`) +
-  (p.startupKillMs !== undefined ? `, again ${p.startupKillMs} ms into the next start-up` : "")
+  (p.startupKillMs !== undefined ? `, again ${p.startupKillMs} ms into the next start-up` : "") +
+  (p.continueOne ? ", then continued" : "")
 
 const terminal = new Set(["RunCompleted", "RunFailed", "RunInterrupted", "RunAbandoned"])
 
@@ -200,6 +206,7 @@ describe(`kill -9 at ${count} random moments (CRASH_SEED=${seed})`, () => {
         },
         {
           chained: true,
+          continueSessions: plan.continueOne ? 1 : 0,
           ...(plan.startupKillMs !== undefined ? { startupKill: { after: "event store open", delayMs: plan.startupKillMs } } : {})
         }
       )
