@@ -32,6 +32,7 @@ export interface Answer {
   readonly status: number
   readonly body: any
   readonly contentType: string
+  readonly headers: Readonly<Record<string, string>>
 }
 
 export const call = async (
@@ -53,7 +54,7 @@ export const call = async (
   } catch {
     // not JSON: keep the text
   }
-  return { status: res.status, body: parsed, contentType: res.headers.get("content-type") ?? "" }
+  return { status: res.status, body: parsed, contentType: res.headers.get("content-type") ?? "", headers: Object.fromEntries(res.headers) }
 }
 
 export const accepted = async (url: string, method: string, path: string, body?: unknown): Promise<any> => {
