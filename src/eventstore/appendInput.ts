@@ -14,6 +14,47 @@ export interface CheckedEvent {
   readonly metadataJson: string
 }
 
+/**
+ * The largest event and the largest append a store takes. KurrentDB 25.1's defaults
+ * (MaxAppendEventSize 16 MiB, MaxAppendSize 256 MiB): the embedded store keeps the same
+ * limits, so a Claude message too large for one store is too large for the other, and the
+ * run ends the same way wherever it is recorded.
+ */
+export interface StoreLimits {
+  readonly maxEventBytes: number
+  readonly maxAppendBytes: number
+}
+
+export const defaultStoreLimits: StoreLimits = { maxEventBytes: 16 * 1024 * 1024, maxAppendBytes: 256 * 1024 * 1024 }
+
+/**
+ * An event's size as KurrentDB counts it against its limits (Event.SizeOnDisk): data and
+ * metadata bytes and the type at two bytes per UTF-16 unit.
+ */
+export const eventSize = (e: { readonly type: string; readonly dataJson: string; readonly metadataJson: string }) =>
+  Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson) + e.type.length * 2
+
+/** The refusal of an append over `limits`, worded as the esdb adapter words the server's. */
+export const checkLimits = (
+  stream: string,
+  checked: ReadonlyArray<CheckedEvent>,
+  limits: StoreLimits
+): EventStoreFailure | undefined => {
+  let total = 0
+  for (const e of checked) {
+    const size = eventSize(e)
+    if (size > limits.maxEventBytes) {
+      return new EventStoreFailure({
+        reason: `append to ${stream}: event ${e.id} (${size} bytes) exceeds the store's maximum event size of ${limits.maxEventBytes} bytes`
+      })
+    }
+    total += size
+  }
+  return total > limits.maxAppendBytes
+    ? new EventStoreFailure({ reason: `append to ${stream}: maximum append size of ${limits.maxAppendBytes} bytes exceeded` })
+    : undefined
+}
+
 export const checkAppend = (
   stream: string,
   events: ReadonlyArray<EventData>,

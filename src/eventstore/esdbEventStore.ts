@@ -71,7 +71,7 @@ import {
   type RecordedEvent,
   type SubscribeAllOptions
 } from "./eventStore.ts"
-import { checkAppend } from "./appendInput.ts"
+import { checkAppend, eventSize } from "./appendInput.ts"
 import { comparePositions } from "./position.ts"
 
 export interface EsdbEventStoreOptions {
@@ -149,13 +149,6 @@ const readError = (what: string, stream: string | undefined) => (e: unknown): Re
 }
 
 /**
- * What the server counts against MaxAppendEventSize (Event.SizeOnDisk): data and metadata
- * bytes and the type at two bytes per UTF-16 unit.
- */
-const sizeOnDisk = (e: { readonly type: string; readonly dataJson: string; readonly metadataJson: string }) =>
-  Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson) + e.type.length * 2
-
-/**
  * The server's refusal of one event over MaxAppendEventSize (25.1+): the client (6.2.1)
  * has no type for it and passes it on as unknown, with the server's message (Append) or
  * the status name (BatchAppend).
@@ -169,10 +162,10 @@ const appendError = (
 ) => (e: unknown): AppendError => {
   const c = commandError(e)
   if (eventTooLarge.test(c.message)) {
-    const largest = checked.reduce((a, b) => (sizeOnDisk(b) > sizeOnDisk(a) ? b : a))
+    const largest = checked.reduce((a, b) => (eventSize(b) > eventSize(a) ? b : a))
     const limit = /Maximum Append Event Size of (\d+)/.exec(c.message)?.[1]
     return new EventStoreFailure({
-      reason: `append to ${stream}: event ${largest.id} (${sizeOnDisk(largest)} bytes) exceeds the server's maximum event size` +
+      reason: `append to ${stream}: event ${largest.id} (${eventSize(largest)} bytes) exceeds the server's maximum event size` +
         (limit !== undefined ? ` of ${limit} bytes` : "") + " (MaxAppendEventSize)"
     })
   }

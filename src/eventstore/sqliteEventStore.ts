@@ -28,7 +28,7 @@ import {
   type RecordedEventJson,
   type SubscribeAllOptions
 } from "./eventStore.ts"
-import { checkAppend } from "./appendInput.ts"
+import { checkAppend, checkLimits, defaultStoreLimits, type StoreLimits } from "./appendInput.ts"
 import { openEventsDb } from "./sqliteSchema.ts"
 import { faultPageLimit } from "../sqlitePageLimit.ts"
 
@@ -134,13 +134,16 @@ const indexedCatchUpMinRows = 2_000n
 /** ... and only while the prefix names fewer events than this (a stream, not a category). */
 const indexedCatchUpMaxEvents = 20_000
 
-export const makeSqliteEventStore = (dataDir: string): Effect.Effect<SqliteEventStore, EventStoreFailure> =>
+export const makeSqliteEventStore = (
+  dataDir: string,
+  limits: StoreLimits = defaultStoreLimits
+): Effect.Effect<SqliteEventStore, EventStoreFailure> =>
   Effect.try({
     try: () => openEventsDb(dataDir),
     catch: (e) => new EventStoreFailure({ reason: e instanceof Error ? e.message : String(e) })
-  }).pipe(Effect.map(({ db, file }) => build(db, file)))
+  }).pipe(Effect.map(({ db, file }) => build(db, file, limits)))
 
-const build = (db: DatabaseSync, file: string): SqliteEventStore => {
+const build = (db: DatabaseSync, file: string, limits: StoreLimits): SqliteEventStore => {
   faultPageLimit(db, file)
   const storeError = toStoreError(file)
   const statements = new Map<string, StatementSync>()
@@ -234,6 +237,8 @@ const build = (db: DatabaseSync, file: string): SqliteEventStore => {
   ): AppendResult | WrongExpectedVersion | EventStoreFailure => {
     const rows = checkAppend(stream, events, expected)
     if (rows instanceof EventStoreFailure) return rows
+    const tooLarge = checkLimits(stream, rows, limits)
+    if (tooLarge !== undefined) return tooLarge
 
     db.exec("BEGIN IMMEDIATE")
     try {

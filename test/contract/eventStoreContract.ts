@@ -82,7 +82,21 @@ export const collectThroughCaughtUp = <E, E2>(
     return items
   })
 
-export function eventStoreContract(name: string, open: () => Promise<OpenedStore>, options: { readonly outage?: boolean } = {}): void {
+export interface ContractOptions {
+  /** The harness can take the store away and bring it back (OpenedStore.outage). */
+  readonly outage?: boolean
+  /**
+   * Opens a store with small limits: 64 KiB per event, 256 KiB per append, and (where the
+   * store has one) a recent-id cache of about 4 KiB. Absent for a shared real server,
+   * whose limits are its own configuration.
+   */
+  readonly limited?: () => Promise<OpenedStore>
+}
+
+/** The limits a `limited` store is opened with. */
+export const contractLimits = { maxEventBytes: 64 * 1024, maxAppendBytes: 256 * 1024 } as const
+
+export function eventStoreContract(name: string, open: () => Promise<OpenedStore>, options: ContractOptions = {}): void {
   describe(`EventStore contract: ${name}`, () => {
     let opened: OpenedStore | undefined
     const store = (): EventStoreShape => opened!.store
@@ -258,6 +272,48 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
         expect(await append(s, written, "any")).toEqual(first)
         expect(ids(await readStream(s))).toEqual(ids(written))
       })
+
+      it("a retry with an exact revision answers the original write however much was written since (no recent-id cache to outlive)", async () => {
+        const own = await (options.limited ?? open)()
+        try {
+          const s = newStream()
+          const batch = events(2)
+          const first = await run(own.store.append(s, batch, "no_stream"))
+          // On a server with a 4 KiB recent-id cache (about 30 ids) these push the batch out of it.
+          for (let i = 0; i < 10; i++) await run(own.store.append(newStream(), events(10), "no_stream"))
+          expect(await run(own.store.append(s, batch, "no_stream"))).toEqual(first)
+          expect(ids(await collect(own.store.readStream(s)))).toEqual(ids(batch))
+        } finally {
+          await own.close()
+        }
+      })
+
+      it.runIf(options.limited !== undefined)(
+        "refuses an event over the per-event limit and an append over the per-append limit, naming the limit, writing nothing",
+        async () => {
+          const own = await options.limited!()
+          try {
+            const s = newStream()
+            const big = event("Big", { blob: "x".repeat(contractLimits.maxEventBytes + 100) })
+            const tooBig = await failure(own.store.append(s, [event(), big], "no_stream"))
+            expect(tooBig._tag).toBe("EventStoreFailure")
+            expect(tooBig.message).toMatch(
+              new RegExp(`^append to ${s}: event ${big.id} \\(\\d+ bytes\\) exceeds the (server|store)'s maximum event size`)
+            )
+            // Each under the event limit, together over the append limit.
+            const many = Array.from({ length: 5 }, () => event("Big", { blob: "x".repeat(60_000) }))
+            const tooMuch = await failure(own.store.append(s, many, "no_stream"))
+            expect(tooMuch._tag).toBe("EventStoreFailure")
+            expect(tooMuch.message).toMatch(
+              new RegExp(`maximum append size of ${contractLimits.maxAppendBytes} bytes exceeded|Maximum Append Size of ${contractLimits.maxAppendBytes} Exceeded`)
+            )
+            expect((await failure(Stream.runCollect(own.store.readStream(s))))._tag).toBe("StreamNotFound")
+            expect((await run(own.store.append(s, many.slice(0, 4), "no_stream"))).nextRevision).toBe(3n)
+          } finally {
+            await own.close()
+          }
+        }
+      )
 
       it("every event of an append has its own position; the append answers the last one's", async () => {
         const s = newStream()

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
+import { defaultStoreLimits, type StoreLimits } from "../../src/eventstore/appendInput.ts"
 import { makeSqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
-import { eventStoreContract } from "./eventStoreContract.ts"
+import { contractLimits, eventStoreContract } from "./eventStoreContract.ts"
 
-eventStoreContract("sqlite", async () => {
+const inTempDir = (limits: StoreLimits) => async () => {
   const dir = mkdtempSync(join(tmpdir(), "agentlog-contract-"))
-  const store = await Effect.runPromise(makeSqliteEventStore(dir))
+  const store = await Effect.runPromise(makeSqliteEventStore(dir, limits))
   return {
     store,
     close: async () => {
@@ -15,4 +16,6 @@ eventStoreContract("sqlite", async () => {
       rmSync(dir, { recursive: true, force: true })
     }
   }
-})
+}
+
+eventStoreContract("sqlite", inTempDir(defaultStoreLimits), { limited: inTempDir(contractLimits) })

@@ -170,6 +170,10 @@ describe.each(targets)("the service on EventStoreDB: $name", ({ connect }) => {
       expect(stored.map((e) => e.type)).toEqual(types)
       expect(esdb.unimplementedCalls).toEqual([])
       expect(esdb.calls["/event_store.client.streams.Streams/BatchAppend"]).toBeGreaterThan(0)
+      // Every append names the revision it expects, so a retried one is recognised by a
+      // stream read however long ago it was written, never by the server's bounded cache.
+      expect(esdb.appendsByExpected["any"] ?? 0).toBe(0)
+      expect(esdb.appendsByExpected["revision"]).toBeGreaterThan(0)
     }
 
     expect((await call("GET", "/readyz")).status).toBe(200)

@@ -190,6 +190,12 @@ export interface EsdbStandIn {
   readonly unimplementedCalls: ReadonlyArray<string>
   /** How often each implemented gRPC method was called, by path. */
   readonly calls: Readonly<Record<string, number>>
+  /**
+   * Appends by the expected revision they were sent with (any, no_stream, stream_exists,
+   * revision): a retry with any is only recognised while its ids are in the recent-id
+   * cache, so a client that retries must not send any.
+   */
+  readonly appendsByExpected: Readonly<Record<string, number>>
 }
 
 // ---------------------------------------------------------------------------------------
@@ -547,6 +553,11 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
   const count = (path: string) => {
     calls[path] = (calls[path] ?? 0) + 1
   }
+  const appendsByExpected: Record<string, number> = {}
+  const appendTo = (stream: string, expected: Expected, proposed: Parameters<typeof store.append>[2]) => {
+    appendsByExpected[expected.kind] = (appendsByExpected[expected.kind] ?? 0) + 1
+    return store.append(stream, expected, proposed)
+  }
   const injected = new Map<string, Array<{ code: grpc.status; details: string }>>()
   /** An injected failure for this call, if one is pending. */
   const injectedFailure = (path: string) => {
@@ -614,7 +625,7 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
       if (!opts) return callback(serviceError(grpc.status.INVALID_ARGUMENT, "Options were not sent"))
       const stream = streamName(opts.getStreamIdentifier())
       const expected = expectedFrom(opts)
-      const outcome = store.append(stream, expected, proposed)
+      const outcome = appendTo(stream, expected, proposed)
       const resp = new streamsPb.AppendResp()
       switch (outcome._tag) {
         case "Success": {
@@ -734,7 +745,7 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
     if (deadline && deadline.toDate().getTime() < Date.now()) {
       return fail(grpc.status.DEADLINE_EXCEEDED, "Timeout", "event_store.client.Timeout", new sharedPb.Timeout())
     }
-    const outcome = store.append(stream, expected, proposed)
+    const outcome = appendTo(stream, expected, proposed)
     switch (outcome._tag) {
       case "Success": {
         const success = new streamsPb.BatchAppendResp.Success()
@@ -1093,6 +1104,7 @@ export const startEsdbStandIn = async (options: EsdbStandInOptions = {}): Promis
       responseDelayMs = ms
     },
     unimplementedCalls,
+    appendsByExpected,
     calls
   }
 }
