@@ -22,6 +22,7 @@ import {
   CrashRun,
   killDuringStartup,
   multiplyHistory,
+  patienceMs,
   readAllEvents,
   readModelCheckpoint,
   sleep,
@@ -111,7 +112,7 @@ describe("kill -9 at many points, then restart", () => {
         ])
         const { sessionId } = await launch(url, { query: "write a note" })
         const sse = await run.ledger.follow(url, sessionId)
-        await run.ledger.waitForFrames(0, 30_000, ["ApprovalRequested"])
+        await run.ledger.waitForFrames(0, patienceMs, ["ApprovalRequested"])
         if (decide) {
           const requested = sse.frames.find((f) => f.event === "ApprovalRequested")!
           const { approvalId } = JSON.parse(requested.data).data
@@ -161,7 +162,7 @@ describe("kill -9 at many points, then restart", () => {
       fake.setScript([held()])
       const { sessionId } = await launch(url, { query: "long job" })
       await run.ledger.follow(url, sessionId)
-      await run.ledger.waitForFrames(0, 30_000, ["ClaudeSystemEvent"])
+      await run.ledger.waitForFrames(0, patienceMs, ["ClaudeSystemEvent"])
       run.ledger.answer("interrupt", await accepted(url, "POST", `/v1/sessions/${sessionId}/interrupt`))
       return [sessionId]
     })

@@ -26,6 +26,13 @@ const mainTs = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
+/**
+ * How long a wait of the suite gives up after. Every wait ends on an event (a status, a
+ * frame, a log line); this only bounds a hang, generously: on a shared 2-core machine at a
+ * load average of 25 a start-up or a claude run took well over 30 s.
+ */
+export const patienceMs = 120_000
+
 // ---- HTTP ----
 
 export interface Answer {
@@ -68,7 +75,7 @@ export const sessionOf = async (url: string, sessionId: string): Promise<any> =>
   return a.status === 200 ? a.body : undefined
 }
 
-export const waitForStatus = (url: string, sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = 30_000): Promise<any> =>
+export const waitForStatus = (url: string, sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = patienceMs): Promise<any> =>
   waitForSessionStatus(url, sessionId, statuses, { timeoutMs })
 
 // ---- the ledger of acknowledgements ----
@@ -121,7 +128,7 @@ export class Ledger {
   }
 
   /** Waits until the followers together have seen `count` frames (or one of `types`). */
-  async waitForFrames(count: number, timeoutMs = 30_000, types?: ReadonlyArray<string>): Promise<void> {
+  async waitForFrames(count: number, timeoutMs = patienceMs, types?: ReadonlyArray<string>): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const frames = [...this.followers].flatMap((f) => f.frames)
@@ -163,7 +170,7 @@ export const serviceEnv = (claude: ClaudeEnv, dataDir: string, extra: Record<str
 })
 
 export const startService = (dataDir: string, claude: ClaudeEnv, env: Record<string, string> = {}): Promise<ServiceProcess> =>
-  startServiceProcess({ dataDir, claude, env, timeoutMs: 30_000 })
+  startServiceProcess({ dataDir, claude, env, timeoutMs: patienceMs })
 
 /**
  * Starts the service and SIGKILLs it `delayMs` after it logged `afterLine` (before it

@@ -29,6 +29,7 @@ import {
   checkRuns,
   checkStore,
   Ledger,
+  patienceMs,
   readAllEvents,
   sleep,
   startService,
@@ -54,7 +55,7 @@ afterAll(async () => {
 })
 
 /** Resolves once the service wrote a log line matching `match` (counting from `from`). */
-const logged = async (s: ServiceProcess, match: (l: Record<string, unknown>) => boolean, from = 0, timeoutMs = 30_000) => {
+const logged = async (s: ServiceProcess, match: (l: Record<string, unknown>) => boolean, from = 0, timeoutMs = patienceMs) => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const line = s.logs.slice(from).find(match)
