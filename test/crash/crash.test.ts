@@ -142,7 +142,7 @@ describe("kill -9 at many points, then restart", () => {
       run.ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
       return [sessionId]
     })
-    cycle("in the middle of a run.continued run", async (url) => {
+    cycle("in the middle of a continued run", async (url) => {
       const sessionId = await completedSession(url, "first question")
       fake.setScript([held()])
       const before = await run.ledger.readBack(url, sessionId)
