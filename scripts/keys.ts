@@ -1,7 +1,8 @@
 // npm run keys -- add <name> --role <role> | list | revoke <name>
 // Manages the API keys file (AGENTLOG_KEYS_FILE, default <AGENTLOG_DATA_DIR>/keys.json).
-import { join, resolve } from "node:path"
+import { resolve } from "node:path"
 import { addKey, KeyFileError, readKeys, revokeKey } from "../src/principals/keyFile.ts"
+import { keysFileOf } from "../src/principals/keyRing.ts"
 import { isRole, roles } from "../src/principals/roles.ts"
 
 const usage = `usage: npm run keys -- <command>
@@ -10,9 +11,7 @@ const usage = `usage: npm run keys -- <command>
   revoke <name>                              the name's key stops working at once
 The keys file is AGENTLOG_KEYS_FILE, or keys.json in AGENTLOG_DATA_DIR (./data).`
 
-const file = process.env.AGENTLOG_KEYS_FILE
-  ? resolve(process.env.AGENTLOG_KEYS_FILE)
-  : join(resolve(process.env.AGENTLOG_DATA_DIR || "./data"), "keys.json")
+const file = keysFileOf(process.env, resolve(process.env.AGENTLOG_DATA_DIR || "./data"))
 
 const fail = (message: string): never => {
   process.stderr.write(`keys: ${message}\n`)

@@ -5,6 +5,7 @@ import { isIP } from "node:net"
 import { resolve } from "node:path"
 import { parseAllowedHosts, parseCorsOrigins } from "./http/hostGuard.ts"
 import type { LogLevel } from "./log.ts"
+import { keysFileOf, makeKeyRing } from "./principals/keyRing.ts"
 
 export interface Config {
   readonly host: string
@@ -13,6 +14,8 @@ export interface Config {
   /** "sqlite" or an esdb:// connection string. */
   readonly eventStore: string
   readonly apiToken: string | undefined
+  /** The API keys file: AGENTLOG_KEYS_FILE, or keys.json in the data dir. */
+  readonly keysFile: string
   /** Host names the API answers to besides localhost, 127.0.0.1, [::1] and AGENTLOG_HOST on its port. */
   readonly allowedHosts: ReadonlyArray<string>
   /** Origins that may call the API from a browser (CORS); none by default. */
@@ -71,9 +74,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   if (apiTokenFile !== undefined && env.AGENTLOG_API_TOKEN)
     throw new ConfigError("set AGENTLOG_API_TOKEN or AGENTLOG_API_TOKEN_FILE, not both")
   const apiToken = apiTokenFile !== undefined ? readTokenFile(apiTokenFile) : env.AGENTLOG_API_TOKEN || undefined
-  if (!isLoopback(host) && !apiToken)
+  const dataDir = resolve(env.AGENTLOG_DATA_DIR || "./data")
+  const keysFile = keysFileOf(env, dataDir)
+  if (!isLoopback(host) && !apiToken && !makeKeyRing(keysFile).hasActiveKeys())
     throw new ConfigError(
-      `AGENTLOG_HOST=${host} is not a loopback address: set AGENTLOG_API_TOKEN so that nobody else can launch processes on this machine`
+      `AGENTLOG_HOST=${host} is not a loopback address: set AGENTLOG_API_TOKEN (or make an API key with npm run keys) so that nobody else can launch processes on this machine`
     )
   if (apiToken !== undefined && apiToken.length < 16)
     throw new ConfigError("AGENTLOG_API_TOKEN must be at least 16 characters")
@@ -86,9 +91,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   return {
     host,
     port: int(env, "AGENTLOG_PORT", 7420, 0, 65535),
-    dataDir: resolve(env.AGENTLOG_DATA_DIR || "./data"),
+    dataDir,
     eventStore,
     apiToken,
+    keysFile,
     allowedHosts: parsed("AGENTLOG_ALLOWED_HOSTS", parseAllowedHosts, env.AGENTLOG_ALLOWED_HOSTS),
     corsOrigins: parsed("AGENTLOG_CORS_ORIGINS", parseCorsOrigins, env.AGENTLOG_CORS_ORIGINS),
     maxRunning: int(env, "AGENTLOG_MAX_RUNNING", 8, 1, 1000),

@@ -22,6 +22,8 @@ import { makeRunPidFiles } from "./process/runPidFiles.ts"
 import { protectionFor } from "./process/sandbox.ts"
 import { makeRunSecrets, type RunSecrets as RunSecretsShape } from "./process/runSecrets.ts"
 import { makeSupervisor, Supervisor, type SupervisorConfig, type SupervisorShape } from "./process/supervisor.ts"
+import { startKeyRecorder } from "./principals/keyEvents.ts"
+import { makeKeyRing } from "./principals/keyRing.ts"
 import { Projections, ReadModels, ReadSideLive } from "./projections/readSide.ts"
 
 /** What the program is started with: the configuration, where it logs, Claude's environment. */
@@ -106,7 +108,11 @@ export const SupervisorLive = Layer.effect(
         maxQueued: config.maxQueued,
         policy: {
           protection,
-          privatePaths: [config.dataDir, ...(config.apiTokenFile ? [config.apiTokenFile] : [])],
+          privatePaths: [
+            config.dataDir,
+            ...(config.keysFile.startsWith(join(config.dataDir, "/")) ? [] : [config.keysFile]),
+            ...(config.apiTokenFile ? [config.apiTokenFile] : [])
+          ],
           allowUnsandboxedBypass: config.allowUnsandboxedBypass,
           mcpEnvAllow: config.mcpEnvAllow
         },
@@ -139,6 +145,7 @@ export const HttpLive = Layer.effect(
       readModels: yield* ReadModels,
       config: {
         apiToken: config.apiToken,
+        keysFile: config.keysFile,
         hostGuard: { bindHost: config.host, allowedHosts: config.allowedHosts, corsOrigins: config.corsOrigins },
         maxBodyBytes: config.maxBodyBytes,
         readWaitMs: config.readWaitMs,
@@ -160,6 +167,12 @@ export const HttpLive = Layer.effect(
           logger.log("info", "shutting down")
           await s.close()
         })
+    )
+    // Key changes go into the store's keys stream (src/principals/keyEvents.ts).
+    const keys = makeKeyRing(config.keysFile, (message) => logger.log("error", message))
+    yield* Effect.acquireRelease(
+      Effect.sync(() => startKeyRecorder(deps.store, keys, (msg, fields) => logger.log("info", msg, fields))),
+      (r) => Effect.sync(r.stop)
     )
     logger.log("info", "agentlog listening", { url: http.url, maxRunning: config.maxRunning, auth: config.apiToken !== undefined })
     return http

@@ -26,6 +26,8 @@ export interface CommandContext {
   readonly correlationId: string
   readonly causationId?: string
   readonly source: Source
+  /** Who: the principal's name for a request; the supervisor's and Claude's events name their source. */
+  readonly actor?: string
   /** A keyed request's fingerprint: a retry with the same Idempotency-Key compares it. */
   readonly requestFingerprint?: string
 }
@@ -96,7 +98,7 @@ const retryWhileUnavailable = <A, E extends { readonly _tag: string }>(
  * makes a retried append of the same message idempotent, while two sessions that replay
  * the same Claude message (a fork) still get distinct ids.
  */
-const derivedId = (...parts: ReadonlyArray<string | number>): string => {
+export const derivedId = (...parts: ReadonlyArray<string | number>): string => {
   const h = createHash("sha256").update(parts.join("\u0000")).digest()
   h[6] = (h[6]! & 0x0f) | 0x50
   h[8] = (h[8]! & 0x3f) | 0x80
@@ -250,6 +252,7 @@ export const makeSessionCommands = (store: EventStoreShape, config: SessionComma
             schemaVersion: schemaVersions[e.type],
             recordedAt,
             source: ctx.source,
+            actor: ctx.actor ?? ctx.source,
             ...(ctx.requestFingerprint !== undefined ? { requestFingerprint: ctx.requestFingerprint } : {}),
             ...(config.instanceId !== undefined ? { instanceId: config.instanceId } : {})
           }

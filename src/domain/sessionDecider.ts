@@ -26,11 +26,19 @@ export type RunOutcome =
 /** Every command names the session it is for. */
 export type SessionCommand = { readonly sessionId: string } & (
   | { readonly kind: "LaunchSession"; readonly runId: string; readonly query: string; readonly options: SessionOptions }
+  | { readonly kind: "CreateDraft"; readonly query: string; readonly options: SessionOptions }
+  /** The options given replace the draft's; the rest stay. */
+  | { readonly kind: "EditDraft"; readonly query?: string; readonly options: SessionOptions }
+  /** Launches the draft as it is recorded (its query and options, read from the state). */
+  | { readonly kind: "LaunchDraft"; readonly runId: string }
+  | { readonly kind: "DiscardDraft" }
+  | { readonly kind: "RestoreDraft" }
   | {
       readonly kind: "ForkSession"
       readonly runId: string
       readonly parentSessionId: string
       readonly parentClaudeSessionId: string
+      readonly atMessage?: string
       readonly query: string
       readonly options: SessionOptions
     }
@@ -105,10 +113,31 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     if (!isIn(s.status, allowed)) return refuse(s, command, `run ${runId} is not active`)
     return null
   }
+  if (command.kind === "LaunchSession" || command.kind === "CreateDraft" || command.kind === "ForkSession")
+    return Result.fail(new SessionAlreadyExists({ sessionId: s.sessionId }))
+  if (s.status === "discarded" && command.kind !== "RestoreDraft")
+    return refuse(s, command, "the draft is discarded: restore it first")
+  if (s.status === "draft" && !draftCommands.has(command.kind))
+    return refuse(s, command, "the session is a draft: launch it first")
   switch (command.kind) {
-    case "LaunchSession":
-    case "ForkSession":
-      return Result.fail(new SessionAlreadyExists({ sessionId: s.sessionId }))
+    case "LaunchDraft":
+      if (s.status !== "draft") return refuse(s, command, "only a draft can be launched")
+      if (s.query.length === 0) return refuse(s, command, "the draft has no query yet")
+      return Result.succeed([
+        event("SessionLaunched", { sessionId: s.sessionId, runId: command.runId, query: s.query, options: s.options })
+      ])
+    case "EditDraft": {
+      if (s.status !== "draft") return refuse(s, command, "only a draft can be edited")
+      // A rename is kept unless the edit gives another title.
+      const options = { ...s.options, ...(s.title !== undefined ? { title: s.title } : {}), ...command.options }
+      return Result.succeed([event("DraftEdited", { query: command.query ?? s.query, options: redactOptions(options) })])
+    }
+    case "DiscardDraft":
+      if (s.status !== "draft") return refuse(s, command, "only a draft can be discarded")
+      return Result.succeed([event("DraftDiscarded", {})])
+    case "RestoreDraft":
+      if (s.status !== "discarded") return refuse(s, command, "only a discarded draft can be restored")
+      return Result.succeed([event("DraftRestored", {})])
     case "StartRun":
       return (
         activeRun(command.runId, ["queued"]) ??
@@ -215,6 +244,17 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
   }
 }
 
+/** What a draft may be asked besides being edited: launched, discarded, archived, renamed. */
+const draftCommands: ReadonlySet<SessionCommand["kind"]> = new Set<SessionCommand["kind"]>([
+  "LaunchDraft",
+  "EditDraft",
+  "DiscardDraft",
+  "RestoreDraft",
+  "ArchiveSession",
+  "UnarchiveSession",
+  "RenameSession"
+])
+
 const decideNew = (command: SessionCommand): Decision => {
   switch (command.kind) {
     case "LaunchSession":
@@ -226,9 +266,13 @@ const decideNew = (command: SessionCommand): Decision => {
           options: redactOptions(command.options)
         })
       ])
+    case "CreateDraft":
+      return Result.succeed([
+        event("DraftCreated", { sessionId: command.sessionId, query: command.query, options: redactOptions(command.options) })
+      ])
     case "ForkSession": {
       const { kind: _, ...data } = command
-      return Result.succeed([event("SessionForked", { ...data, options: redactOptions(command.options) })])
+      return Result.succeed([event("SessionForked", present({ ...data, options: redactOptions(command.options) }))])
     }
     default:
       return Result.fail(new SessionNotFound({ sessionId: command.sessionId }))

@@ -28,9 +28,20 @@ export const SessionForked = Schema.Struct({
   runId: Uuid,
   parentSessionId: Uuid,
   parentClaudeSessionId: Id,
+  /**
+   * The Claude message of the parent's conversation the fork branched from (its uuid):
+   * Claude resumes up to and including it. Absent: from the conversation's end.
+   */
+  atMessage: Schema.optionalKey(Id),
   query: Text,
   options: SessionOptions
 })
+/** A session written down but not launched: it starts no process and counts in no run totals. */
+export const DraftCreated = Schema.Struct({ sessionId: Uuid, query: Text, options: SessionOptions })
+/** The draft's query and options as they are now (each edit replaces both whole). */
+export const DraftEdited = Schema.Struct({ query: Text, options: SessionOptions })
+export const DraftDiscarded = Empty
+export const DraftRestored = Empty
 export const RunStarted = Schema.Struct({
   runId: Uuid,
   query: Text,
@@ -115,6 +126,10 @@ export const SessionRenamed = Schema.Struct({ title: Schema.String.check(Schema.
 export const eventSchemas = {
   SessionLaunched,
   SessionForked,
+  DraftCreated,
+  DraftEdited,
+  DraftDiscarded,
+  DraftRestored,
   RunStarted,
   ClaudeSessionBound,
   ClaudeSystemEvent,
@@ -166,6 +181,8 @@ export const EventMetadata = Schema.Struct({
   schemaVersion: Schema.Int,
   recordedAt: Schema.String,
   source: Source,
+  /** Who: the principal of the request that appended it, or "supervisor" / "claude" (absent before principals existed). */
+  actor: Schema.optionalKey(Id),
   /** The agentlog instance that appended it (the process manager leaves other instances' requests to them first). */
   instanceId: Schema.optionalKey(Id),
   /** A request with an Idempotency-Key: its fingerprint, compared when the key comes again. */

@@ -43,6 +43,10 @@ export const PermissionMode = Schema.Literals(["default", "acceptEdits", "bypass
 export const SessionOptions = Schema.Struct({
   model: Schema.optionalKey(Name),
   cwd: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096))),
+  /** Directories Claude may use besides cwd (each an absolute path to an existing directory). */
+  additionalDirectories: Schema.optionalKey(
+    Schema.Array(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096))).check(Schema.isMaxLength(50))
+  ),
   systemPrompt: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(100_000))),
   appendSystemPrompt: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(100_000))),
   allowedTools: Schema.optionalKey(Schema.Array(Name).check(Schema.isMaxLength(200))),
@@ -96,3 +100,6 @@ export const mergeOptions = (base: SessionOptions, overrides: SessionOptions): S
   ...base,
   ...overrides
 })
+
+/** True when the options hold a secret that redactOptions would hide (a value that is not a `${VAR}` reference). */
+export const holdsSecrets = (options: SessionOptions): boolean => JSON.stringify(redactOptions(options)) !== JSON.stringify(options)

@@ -5,6 +5,8 @@ import type { EventType, SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
 
 export const sessionStatuses = [
+  "draft",
+  "discarded",
   "queued",
   "running",
   "waiting_approval",
@@ -56,9 +58,11 @@ export interface Session {
   readonly parentSessionId: string | undefined
   /** The Claude session to resume; set when Claude first names it (or the parent's, after a fork). */
   readonly claudeSessionId: string | undefined
+  /** A fork from a message: the parent's Claude message it branched from (resumed up to it until bound). */
+  readonly forkedAt: string | undefined
   /** True once this session's own Claude session id is known (a fork starts with its parent's). */
   readonly claudeSessionBound: boolean
-  /** The active run, or the last one once it ended. */
+  /** The active run, or the last one once it ended ("" for a draft, which has none). */
   readonly runId: string
   readonly runQuery: string
   /** The agentlog instance that started the active run's process. */
@@ -109,32 +113,46 @@ const newRun = (s: Session, runId: string, query: string, runOptions: SessionOpt
 
 const ended = (s: Session, status: SessionStatus): Session => ({ ...s, status, pending: new Map() })
 
+const draft = (sessionId: string, query: string, options: SessionOptions): Session => ({
+  sessionId,
+  query,
+  status: "draft",
+  archived: false,
+  title: options.title,
+  options,
+  runOptions: options,
+  parentSessionId: undefined,
+  forkedAt: undefined,
+  claudeSessionId: undefined,
+  claudeSessionBound: false,
+  runId: "",
+  runQuery: query,
+  runSupervisorId: undefined,
+  runs: 0,
+  interruptRequested: false,
+  runResult: undefined,
+  pending: new Map(),
+  decided: new Map(),
+  lastTotalCostUsd: 0,
+  totals: noTotals,
+  lastError: undefined
+})
+
 export const evolve = (state: SessionState, event: SessionEvent): SessionState => {
+  if (event.type === "DraftCreated") return draft(event.data.sessionId, event.data.query, event.data.options)
   if (event.type === "SessionLaunched" || event.type === "SessionForked") {
     const d = event.data
     const forked = event.type === "SessionForked" ? event.data : undefined
     return {
-      sessionId: d.sessionId,
-      query: d.query,
+      ...draft(d.sessionId, d.query, d.options),
       status: "queued",
-      archived: false,
-      title: d.options.title,
-      options: d.options,
-      runOptions: d.options,
+      // A launched draft keeps its archived flag; everything else starts afresh.
+      archived: state?.archived ?? false,
       parentSessionId: forked?.parentSessionId,
+      forkedAt: forked?.atMessage,
       claudeSessionId: forked?.parentClaudeSessionId,
-      claudeSessionBound: false,
       runId: d.runId,
-      runQuery: d.query,
-      runSupervisorId: undefined,
-      runs: 1,
-      interruptRequested: false,
-      runResult: undefined,
-      pending: new Map(),
-      decided: new Map(),
-      lastTotalCostUsd: 0,
-      totals: noTotals,
-      lastError: undefined
+      runs: 1
     }
   }
   if (state === null) return state
@@ -196,6 +214,14 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return { ...state, archived: false }
     case "SessionRenamed":
       return { ...state, title: event.data.title }
+    case "DraftEdited": {
+      const { query, options } = event.data
+      return { ...state, query, runQuery: query, options, runOptions: options, title: options.title }
+    }
+    case "DraftDiscarded":
+      return { ...state, status: "discarded" }
+    case "DraftRestored":
+      return { ...state, status: "draft" }
     case "ClaudeSystemEvent":
     case "ClaudeAssistantMessage":
     case "ClaudeUserMessage":

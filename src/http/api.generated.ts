@@ -11,12 +11,16 @@ export interface paths {
         /**
          * List sessions, most recently active first
          * @description Keyset pages: follow nextCursor until it is null; every session appears once even while others change.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["listSessions"];
         put?: never;
         /**
          * Launch a session
          * @description Appends SessionLaunched; the run starts when a slot is free (queuePosition says where it waits). cwd must be an absolute path to an existing directory. If-Match is refused (400): there is no session yet.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["launchSession"];
         delete?: never;
@@ -25,6 +29,8 @@ export interface paths {
         /**
          * List sessions, most recently active first (headers only)
          * @description Keyset pages: follow nextCursor until it is null; every session appears once even while others change.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["listSessionsHead"];
         patch?: never;
@@ -37,16 +43,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One session with its totals */
+        /**
+         * One session with its totals
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getSession"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id} allows (GET, HEAD, PATCH, OPTIONS) */
         options: operations["optionsV1SessionsId"];
-        /** One session with its totals (headers only) */
+        /**
+         * One session with its totals (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getSessionHead"];
-        /** Rename a session */
+        /**
+         * Rename a session
+         * @description Needs role operator or above (403 below it).
+         */
         patch: operations["renameSession"];
         trace?: never;
     };
@@ -62,6 +77,8 @@ export interface paths {
         /**
          * Continue a session with a new query
          * @description Only once the session's run has ended (409 otherwise). Options given override the session's for this run; cwd must be an absolute path to an existing directory.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["continueSession"];
         delete?: never;
@@ -83,6 +100,8 @@ export interface paths {
         /**
          * Fork a session into a new one
          * @description The new session continues the parent's Claude conversation; options given override the parent's. cwd must be an absolute path to an existing directory.
+         *
+         *     Needs role operator or above (403 below it).
          */
         post: operations["forkSession"];
         delete?: never;
@@ -101,7 +120,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Interrupt the session's active run */
+        /**
+         * Interrupt the session's active run
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["interruptSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/interrupt allows (POST, OPTIONS) */
@@ -119,7 +141,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Archive a session */
+        /**
+         * Archive a session
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["archiveSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/archive allows (POST, OPTIONS) */
@@ -137,12 +162,228 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Unarchive a session */
+        /**
+         * Unarchive a session
+         * @description Needs role operator or above (403 below it).
+         */
         post: operations["unarchiveSession"];
         delete?: never;
         /** The methods /v1/sessions/{id}/unarchive allows (POST, OPTIONS) */
         options: operations["optionsV1SessionsIdUnarchive"];
         head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write a session down as a draft
+         * @description Appends DraftCreated: a session with status draft that starts no process and counts in no run totals. Listed by GET /v1/sessions?status=draft. cwd and additionalDirectories must be absolute paths to existing directories.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["createDraft"];
+        delete?: never;
+        /** The methods /v1/drafts allows (POST, OPTIONS) */
+        options: operations["optionsV1Drafts"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drafts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/drafts/{id} allows (PATCH, OPTIONS) */
+        options: operations["optionsV1DraftsId"];
+        head?: never;
+        /**
+         * Edit a draft
+         * @description Appends DraftEdited: the fields given replace the draft's, the rest stay. Only a draft (409 once launched or discarded).
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        patch: operations["editDraft"];
+        trace?: never;
+    };
+    "/v1/drafts/{id}/launch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Launch a draft
+         * @description Appends SessionLaunched with the draft's query and options, as recorded: the session is queued like any launch. 409 when the draft has no query yet, or is not a draft.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["launchDraft"];
+        delete?: never;
+        /** The methods /v1/drafts/{id}/launch allows (POST, OPTIONS) */
+        options: operations["optionsV1DraftsIdLaunch"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drafts/{id}/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discard a draft
+         * @description Appends DraftDiscarded: status discarded. It can be restored.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["discardDraft"];
+        delete?: never;
+        /** The methods /v1/drafts/{id}/discard allows (POST, OPTIONS) */
+        options: operations["optionsV1DraftsIdDiscard"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drafts/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a discarded draft
+         * @description Needs role operator or above (403 below it).
+         */
+        post: operations["restoreDraft"];
+        delete?: never;
+        /** The methods /v1/drafts/{id}/restore allows (POST, OPTIONS) */
+        options: operations["optionsV1DraftsIdRestore"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulk/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive many sessions
+         * @description Each session gets its own SessionArchived. The answer lists which succeeded and which failed, with the problem each failure would have had alone.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["archiveSessions"];
+        delete?: never;
+        /** The methods /v1/bulk/archive allows (POST, OPTIONS) */
+        options: operations["optionsV1BulkArchive"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulk/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unarchive many sessions
+         * @description Each session gets its own SessionUnarchived; the answer lists which succeeded and which failed.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["unarchiveSessions"];
+        delete?: never;
+        /** The methods /v1/bulk/unarchive allows (POST, OPTIONS) */
+        options: operations["optionsV1BulkUnarchive"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search over every transcript
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/search allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1Search"];
+        /**
+         * Full-text search over every transcript (headers only)
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        head: operations["searchHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/directories/recent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Working directories of sessions, most recently used first
+         * @description Needs role viewer or above (403 below it).
+         */
+        get: operations["recentDirectories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/directories/recent allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1DirectoriesRecent"];
+        /**
+         * Working directories of sessions, most recently used first (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
+        head: operations["recentDirectoriesHead"];
         patch?: never;
         trace?: never;
     };
@@ -156,6 +397,8 @@ export interface paths {
         /**
          * The session's conversation as ordered entries
          * @description Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         get: operations["getTranscript"];
         put?: never;
@@ -166,6 +409,8 @@ export interface paths {
         /**
          * The session's conversation as ordered entries (headers only)
          * @description Without limit: every entry. With limit: a page; pass nextAfterSeq as afterSeq for the next one until it is null.
+         *
+         *     Needs role viewer or above (403 below it).
          */
         head: operations["getTranscriptHead"];
         patch?: never;
@@ -178,14 +423,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) */
+        /**
+         * The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson)
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getSessionEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id}/events allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1SessionsIdEvents"];
-        /** The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) (headers only) */
+        /**
+         * The session stream's events in order (JSON pages, or NDJSON with Accept: application/x-ndjson) (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getSessionEventsHead"];
         patch?: never;
         trace?: never;
@@ -197,14 +448,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session's events as Server-Sent Events: replay after Last-Event-ID, then live */
+        /**
+         * The session's events as Server-Sent Events: replay after Last-Event-ID, then live
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["followSessionEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/sessions/{id}/events/live allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1SessionsIdEventsLive"];
-        /** The session's events as Server-Sent Events: replay after Last-Event-ID, then live (headers only) */
+        /**
+         * The session's events as Server-Sent Events: replay after Last-Event-ID, then live (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["followSessionEventsHead"];
         patch?: never;
         trace?: never;
@@ -216,14 +473,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit: events of every session, in global order */
+        /**
+         * Audit: events of every session, in global order
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/events allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1Events"];
-        /** Audit: events of every session, in global order (headers only) */
+        /**
+         * Audit: events of every session, in global order (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listEventsHead"];
         patch?: never;
         trace?: never;
@@ -235,15 +498,50 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit: every tool call with its input, approval, result and timing */
+        /**
+         * Audit: every tool call with its input, approval, result and timing
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listToolCalls"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/tool-calls allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1ToolCalls"];
-        /** Audit: every tool call with its input, approval, result and timing (headers only) */
+        /**
+         * Audit: every tool call with its input, approval, result and timing (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listToolCallsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit report: every approval requested in a time range, who decided what and after how long
+         * @description Oldest first, streamed as it is read (any range, no paging). JSON by default; text/csv or application/x-ndjson by Accept or ?format=. Each row cites the stream and revisions it comes from.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        get: operations["auditApprovals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/audit/approvals allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1AuditApprovals"];
+        /**
+         * Audit report: every approval requested in a time range, who decided what and after how long (headers only)
+         * @description Oldest first, streamed as it is read (any range, no paging). JSON by default; text/csv or application/x-ndjson by Accept or ?format=. Each row cites the stream and revisions it comes from.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        head: operations["auditApprovalsHead"];
         patch?: never;
         trace?: never;
     };
@@ -254,14 +552,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Approvals, newest first */
+        /**
+         * Approvals, newest first
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["listApprovals"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/approvals allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1Approvals"];
-        /** Approvals, newest first (headers only) */
+        /**
+         * Approvals, newest first (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["listApprovalsHead"];
         patch?: never;
         trace?: never;
@@ -273,14 +577,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One approval */
+        /**
+         * One approval
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["getApproval"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /v1/approvals/{id} allows (GET, HEAD, OPTIONS) */
         options: operations["optionsV1ApprovalsId"];
-        /** One approval (headers only) */
+        /**
+         * One approval (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["getApprovalHead"];
         patch?: never;
         trace?: never;
@@ -297,6 +607,8 @@ export interface paths {
         /**
          * Allow or deny a pending approval
          * @description An approval is decided once: a second decision is 409 (approval-already-decided), which is the guard against concurrent deciders. If-Match is refused (400): the session's revision moves with every event Claude streams, so it cannot guard a decision.
+         *
+         *     Needs role approver or above (403 below it).
          */
         post: operations["decideApproval"];
         delete?: never;
@@ -313,14 +625,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: 200 while the process is up */
+        /**
+         * Liveness: 200 while the process is up
+         * @description Needs no credentials.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /healthz allows (GET, HEAD, OPTIONS) */
         options: operations["optionsHealthz"];
-        /** Liveness: 200 while the process is up (headers only) */
+        /**
+         * Liveness: 200 while the process is up (headers only)
+         * @description Needs no credentials.
+         */
         head: operations["healthzHead"];
         patch?: never;
         trace?: never;
@@ -332,14 +650,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers and the read models are caught up */
+        /**
+         * Readiness: the store answers and the read models are caught up
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /readyz allows (GET, HEAD, OPTIONS) */
         options: operations["optionsReadyz"];
-        /** Readiness: the store answers and the read models are caught up (headers only) */
+        /**
+         * Readiness: the store answers and the read models are caught up (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["readyzHead"];
         patch?: never;
         trace?: never;
@@ -351,15 +675,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The dashboard: whether it must log in, and whether its session cookie is valid */
+        /**
+         * The dashboard: whether it must log in, and whether its session cookie is valid
+         * @description Needs no credentials.
+         */
         get: operations["webSessionState"];
         put?: never;
-        /** The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie */
+        /**
+         * The dashboard's login: trades the API token for an HttpOnly, SameSite=Strict session cookie
+         * @description Needs no credentials.
+         */
         post: operations["webLogin"];
         delete?: never;
         /** The methods /v1/web/session allows (GET, HEAD, POST, OPTIONS) */
         options: operations["optionsV1WebSession"];
-        /** The dashboard: whether it must log in, and whether its session cookie is valid (headers only) */
+        /**
+         * The dashboard: whether it must log in, and whether its session cookie is valid (headers only)
+         * @description Needs no credentials.
+         */
         head: operations["webSessionStateHead"];
         patch?: never;
         trace?: never;
@@ -371,14 +704,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document */
+        /**
+         * This document
+         * @description Needs role viewer or above (403 below it).
+         */
         get: operations["openapi"];
         put?: never;
         post?: never;
         delete?: never;
         /** The methods /openapi.json allows (GET, HEAD, OPTIONS) */
         options: operations["optionsOpenapiJson"];
-        /** This document (headers only) */
+        /**
+         * This document (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
         head: operations["openapiHead"];
         patch?: never;
         trace?: never;
@@ -393,6 +732,7 @@ export interface components {
             query: string;
             model?: string;
             cwd?: string;
+            additionalDirectories?: string[];
             systemPrompt?: string;
             appendSystemPrompt?: string;
             allowedTools?: string[];
@@ -431,7 +771,7 @@ export interface components {
              * @description The session's status right after the command (superseded: a later run replaced the one this request created).
              * @enum {string}
              */
-            status: "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned" | "superseded";
+            status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned" | "superseded";
             position: string | null;
             revision: number | null;
             /** @description 1-based place in the run queue while the run waits for a slot. */
@@ -467,7 +807,7 @@ export interface components {
             /** Format: uuid */
             sessionId: string;
             /** @enum {string} */
-            status: "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
+            status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
             archived: boolean;
             title: string | null;
             /** @description The session's first query. */
@@ -476,8 +816,10 @@ export interface components {
             cwd: string | null;
             options: unknown;
             parentSessionId: string | null;
+            /** @description A fork from a message: the parent's Claude message it branched from; null for a fork from the parent's end (or no parent). */
+            forkedAt: string | null;
             claudeSessionId: string | null;
-            /** @description The current run, or the last one once it ended. */
+            /** @description The current run, or the last one once it ended; empty for a draft. */
             runId: string;
             runs: number;
             turns: number;
@@ -510,7 +852,7 @@ export interface components {
             /** Format: uuid */
             sessionId: string;
             /** @enum {string} */
-            status: "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
+            status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
             archived: boolean;
             title: string | null;
             /** @description The session's first query. */
@@ -519,8 +861,10 @@ export interface components {
             cwd: string | null;
             options: unknown;
             parentSessionId: string | null;
+            /** @description A fork from a message: the parent's Claude message it branched from; null for a fork from the parent's end (or no parent). */
+            forkedAt: string | null;
             claudeSessionId: string | null;
-            /** @description The current run, or the last one once it ended. */
+            /** @description The current run, or the last one once it ended; empty for a draft. */
             runId: string;
             runs: number;
             turns: number;
@@ -546,6 +890,15 @@ export interface components {
             revision: number;
             /** @description 1-based place in the run queue, while queued. */
             queuePosition?: number;
+            /** @description Sessions forked from this one, oldest first (forkedAt null: from this session's end). */
+            children: {
+                /** Format: uuid */
+                sessionId: string;
+                forkedAt: string | null;
+                /** @enum {string} */
+                status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
+                title: string | null;
+            }[];
         };
         RenameSession: {
             title: string;
@@ -556,6 +909,7 @@ export interface components {
             query: string;
             model?: string;
             cwd?: string;
+            additionalDirectories?: string[];
             systemPrompt?: string;
             appendSystemPrompt?: string;
             allowedTools?: string[];
@@ -588,8 +942,11 @@ export interface components {
         ForkSession: {
             /** @description The prompt for Claude. */
             query: string;
+            /** @description Fork from this message of the parent's conversation (a transcript entry's messageUuid, typically a user message) instead of its end: Claude resumes up to and including it. */
+            atMessage?: string;
             model?: string;
             cwd?: string;
+            additionalDirectories?: string[];
             systemPrompt?: string;
             appendSystemPrompt?: string;
             allowedTools?: string[];
@@ -621,6 +978,90 @@ export interface components {
         };
         /** @description No fields: send no body or {}. */
         Empty: Record<string, never>;
+        /** @description A session written down to launch later. Recorded as it is: MCP secrets must be `${VAR}` references (400 otherwise). On an edit, the fields given replace the draft's and the rest stay. */
+        Draft: {
+            /** @description The prompt so far (may be empty until launch). */
+            query?: string;
+            model?: string;
+            cwd?: string;
+            additionalDirectories?: string[];
+            systemPrompt?: string;
+            appendSystemPrompt?: string;
+            allowedTools?: string[];
+            disallowedTools?: string[];
+            /** @enum {string} */
+            permissionMode?: "default" | "acceptEdits" | "bypassPermissions" | "plan" | "dontAsk";
+            maxTurns?: number;
+            mcpServers?: {
+                [key: string]: {
+                    /** @enum {string} */
+                    type?: "stdio";
+                    command: string;
+                    args?: string[];
+                    env?: {
+                        [key: string]: string;
+                    };
+                } | {
+                    /** @enum {string} */
+                    type: "sse" | "http";
+                    url: string;
+                    headers?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+            title?: string;
+            includePartialMessages?: boolean;
+            approvalTimeoutMs?: number;
+        };
+        BulkArchive: {
+            /** @description The sessions to archive or unarchive (1 to 500), each by its own event. */
+            sessionIds: string[];
+        };
+        /** @description Each session's outcome: the command is each session's own, so some may fail (with the problem a single request would get) while others succeed. */
+        BulkResult: {
+            succeeded: {
+                /** Format: uuid */
+                sessionId: string;
+                archived: boolean;
+                position: string | null;
+                revision: number | null;
+            }[];
+            failed: {
+                sessionId: string;
+                problem: components["schemas"]["Problem"];
+            }[];
+        };
+        /** @description Transcript entries that match, best first. */
+        SearchHits: {
+            items: {
+                /** Format: uuid */
+                sessionId: string;
+                /** @description The transcript entry (GET /v1/sessions/{id}/transcript?afterSeq=seq-1&limit=1). */
+                seq: number;
+                /** @description The stream revision of the event the entry came from. */
+                revision: number;
+                kind: string;
+                toolName: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** @description The matching text, what matched in [brackets]. */
+                snippet: string;
+                rank: number | ("Infinity" | "-Infinity" | "NaN");
+            }[];
+        };
+        /** @description Working directories of sessions, most recently used first. */
+        RecentDirectories: {
+            items: {
+                path: string;
+                /**
+                 * Format: date-time
+                 * @description The last activity of the newest session there.
+                 */
+                lastUsedAt: string;
+                sessions: number;
+            }[];
+        };
         TranscriptEntry: {
             /** Format: uuid */
             sessionId: string;
@@ -729,6 +1170,37 @@ export interface components {
             /** @description Pass as `cursor` for the next page (opaque); null on the last page. */
             nextCursor: string | null;
         };
+        /** @description One approval as the audit report has it: what was asked, who answered what, after how long, and where it is recorded. */
+        AuditApproval: {
+            /** Format: uuid */
+            approvalId: string;
+            /** Format: uuid */
+            sessionId: string;
+            /** @description The stream the approval is recorded in: check the row against it. */
+            stream: string;
+            /** @description ApprovalRequested's revision in the stream. */
+            requestedRevision: number | null;
+            /** @description ApprovalDecided's revision (null while pending). */
+            decidedRevision: number | null;
+            toolName: string | null;
+            input: unknown;
+            /** Format: date-time */
+            requestedAt: string;
+            /** @enum {string} */
+            decision: "allow" | "deny" | "pending";
+            /** @description Who decided: a principal's name, or agentlog when the system did. */
+            decidedBy: string | null;
+            decidedAt: string | null;
+            /** @description From the request to the decision. */
+            waitedMs: number | null;
+            message: string | null;
+            /** @description Why the system decided when no person did: timeout, interrupted, abandoned, run_ended. */
+            reason: string | null;
+        };
+        /** @description Every approval requested in the range, oldest first (streamed: the body is written as it is read). */
+        AuditApprovalsReport: {
+            items: components["schemas"]["AuditApproval"][];
+        };
         /** @description A tool use waiting for (or given) a decision. */
         Approval: {
             /** Format: uuid */
@@ -750,6 +1222,12 @@ export interface components {
             requestedAt: string;
             decidedAt: string | null;
             expiresAt: string | null;
+            /** @description The stream the approval is recorded in (session-<sessionId>). */
+            stream: string | null;
+            /** @description ApprovalRequested's revision in that stream. */
+            requestedRevision: number | null;
+            /** @description ApprovalDecided's revision in that stream (null while pending). */
+            decidedRevision: number | null;
         };
         ApprovalsPage: {
             items: components["schemas"]["Approval"][];
@@ -782,10 +1260,16 @@ export interface components {
             authRequired: boolean;
             /** @description This request carried a valid session cookie (or no token is needed). */
             authenticated: boolean;
+            /** @description Who the session cookie logs in as (absent when not logged in). */
+            principal?: {
+                name: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "approver" | "admin";
+            };
         };
-        /** @description Trades the API token for the dashboard's session cookie. */
+        /** @description Trades the API token or an API key for the dashboard's session cookie. */
         WebLogin: {
-            /** @description The service's AGENTLOG_API_TOKEN. */
+            /** @description The service's AGENTLOG_API_TOKEN, or an API key. */
             token: string;
         };
         /** @description This OpenAPI 3.1 document. */
@@ -807,7 +1291,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A foreign Host or Origin (checked before the method and the token). */
+        /** @description A foreign Host or Origin (checked before the method and the token), or a role below the operation's. */
         Forbidden: {
             headers: {
                 /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -843,9 +1327,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only sessions in this status. */
-                status?: "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
+                status?: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
                 /** @description true: only archived sessions; false: only the others; absent: both. */
                 archived?: boolean;
+                /** @description true: only sessions that no fork continues from their end (a fork from an earlier message leaves its parent a leaf). */
+                leaves?: boolean;
                 /** @description Text search in the title and the first query. */
                 q?: string;
                 /** @description Page size (default 50). */
@@ -899,7 +1385,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -993,7 +1479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1115,9 +1601,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only sessions in this status. */
-                status?: "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
+                status?: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
                 /** @description true: only archived sessions; false: only the others; absent: both. */
                 archived?: boolean;
+                /** @description true: only sessions that no fork continues from their end (a fork from an earlier message leaves its parent a leaf). */
+                leaves?: boolean;
                 /** @description Text search in the title and the first query. */
                 q?: string;
                 /** @description Page size (default 50). */
@@ -1165,7 +1653,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1251,7 +1739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1388,7 +1876,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1486,7 +1974,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1640,7 +2128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -1845,7 +2333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2046,7 +2534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2236,7 +2724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2426,7 +2914,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2558,6 +3046,1668 @@ export interface operations {
             };
         };
     };
+    createDraft: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body get the first answer (with Idempotent-Replayed: true); nothing runs twice. The same key with another request: 422. */
+                "Idempotency-Key"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Draft"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (absent otherwise). */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different request. */
+            422: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1Drafts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1DraftsId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    editDraft: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Draft"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    launchDraft: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Retries with the same key and body get the first answer (with Idempotent-Replayed: true); nothing runs twice. The same key with another request: 422. */
+                "Idempotency-Key"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Empty"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (absent otherwise). */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different request. */
+            422: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1DraftsIdLaunch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discardDraft: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Empty"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1DraftsIdDiscard: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreDraft: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Empty"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1DraftsIdRestore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archiveSessions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkArchive"];
+            };
+        };
+        responses: {
+            /** @description Each session's outcome. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1BulkArchive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unarchiveSessions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkArchive"];
+            };
+        };
+        responses: {
+            /** @description Each session's outcome. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1BulkUnarchive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text. */
+                q: string;
+                /** @description Only this session's transcript. */
+                session?: string;
+                /** @description How many hits (default 20). */
+                limit?: number;
+                /** @description Hits to skip, for the next page of a ranked list (default 0). */
+                offset?: number;
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hits. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchHits"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1Search: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchHead: {
+        parameters: {
+            query: {
+                /** @description Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text. */
+                q: string;
+                /** @description Only this session's transcript. */
+                session?: string;
+                /** @description How many hits (default 20). */
+                limit?: number;
+                /** @description Hits to skip, for the next page of a ranked list (default 0). */
+                offset?: number;
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hits. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    recentDirectories: {
+        parameters: {
+            query?: {
+                /** @description How many directories (default 20). */
+                limit?: number;
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The directories. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecentDirectories"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1DirectoriesRecent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recentDirectoriesHead: {
+        parameters: {
+            query?: {
+                /** @description How many directories (default 20). */
+                limit?: number;
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The directories. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     getTranscript: {
         parameters: {
             query?: {
@@ -2615,7 +4765,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2754,7 +4904,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2852,7 +5002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -2991,7 +5141,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3086,7 +5236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3234,7 +5384,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3290,6 +5440,8 @@ export interface operations {
                 type?: string;
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude. */
+                actor?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3345,7 +5497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3426,6 +5578,8 @@ export interface operations {
                 type?: string;
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude. */
+                actor?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3475,7 +5629,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3515,6 +5669,8 @@ export interface operations {
                 session?: string;
                 /** @description The approval's decision; none: no approval was needed. */
                 decision?: "allow" | "deny" | "pending" | "none";
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3570,7 +5726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3653,6 +5809,8 @@ export interface operations {
                 session?: string;
                 /** @description The approval's decision; none: no approval was needed. */
                 decision?: "allow" | "deny" | "pending" | "none";
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description Only what happened at or after this time (RFC 3339). */
                 after?: string;
                 /** @description Only what happened before this time (RFC 3339). */
@@ -3702,7 +5860,220 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    auditApprovals: {
+        parameters: {
+            query?: {
+                /** @description Approvals requested at or after this time (RFC 3339); default: the first. */
+                from?: string;
+                /** @description Approvals requested before this time (RFC 3339); default: now and after. */
+                to?: string;
+                /** @description The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON). */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditApprovalsReport"];
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1AuditApprovals: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auditApprovalsHead: {
+        parameters: {
+            query?: {
+                /** @description Approvals requested at or after this time (RFC 3339); default: the first. */
+                from?: string;
+                /** @description Approvals requested before this time (RFC 3339); default: now and after. */
+                to?: string;
+                /** @description The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON). */
+                format?: "json" | "csv" | "ndjson";
+                /** @description Read your write: wait (bounded by the service's read wait) until the read models have passed this position, a command's `position` (opaque). 503 with Retry-After when they do not get there in time. */
+                minPosition?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3739,6 +6110,8 @@ export interface operations {
                 status?: "pending" | "allowed" | "denied";
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400). */
                 cursor?: string;
                 /** @description Page size (default 50). */
@@ -3790,7 +6163,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3870,6 +6243,8 @@ export interface operations {
                 status?: "pending" | "allowed" | "denied";
                 /** @description Only this session's. */
                 session?: string;
+                /** @description Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end). */
+                decidedBy?: string;
                 /** @description The `nextCursor` of the previous page of the same list, unchanged (opaque; a cursor from another list is 400). */
                 cursor?: string;
                 /** @description Page size (default 50). */
@@ -3915,7 +6290,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -3999,7 +6374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4134,7 +6509,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4230,7 +6605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4511,7 +6886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4626,7 +7001,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4691,7 +7066,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4766,7 +7141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4867,7 +7242,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -4934,7 +7309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -5036,7 +7411,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
             403: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */

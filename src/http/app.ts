@@ -4,7 +4,10 @@
 import type { Hono as HonoType } from "hono"
 import { Hono } from "hono"
 import { approvalRoutes } from "./approvalRoutes.ts"
-import { bearerAuth } from "./auth.ts"
+import { auditRoutes } from "./auditRoutes.ts"
+import { join } from "node:path"
+import { makeKeyRing } from "../principals/keyRing.ts"
+import { bearerAuth, makeAuthenticator } from "./auth.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { hostGuard } from "./hostGuard.ts"
@@ -39,7 +42,9 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   app.use("*", hostGuard(deps.config.hostGuard ?? {}))
   // The dashboard's page answers without a token (it holds no data; its login is a route).
   app.use("*", webStatic())
-  app.use("*", bearerAuth(deps.config.apiToken))
+  const keys = makeKeyRing(deps.config.keysFile ?? join(deps.config.dataDir, "keys.json"), (message) => deps.logger.log("error", message))
+  const auth = makeAuthenticator(deps.config.apiToken, keys)
+  app.use("*", bearerAuth(auth))
   // Known paths answer OPTIONS with what they allow.
   app.use("*", async (c, next) => {
     if (c.req.method !== "OPTIONS") return next()
@@ -53,7 +58,8 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   readRoutes(app, deps)
   eventRoutes(app, deps)
   approvalRoutes(app, deps)
-  webSessionRoutes(app, deps)
+  auditRoutes(app, deps)
+  webSessionRoutes(app, deps, auth)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

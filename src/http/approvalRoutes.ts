@@ -37,7 +37,7 @@ export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           decision: b.decision,
           ...(b.message !== undefined ? { message: b.message } : {}),
           ...(b.updatedInput !== undefined ? { updatedInput: b.updatedInput } : {}),
-          decidedBy: c.get("subject")
+          decidedBy: c.get("principal").name
         },
         commandContext(c)
       )

@@ -26,11 +26,38 @@ export const ContinueBody = Schema.Struct({ query: Query, ...runOverrides }).ann
 })
 export type ContinueBody = typeof ContinueBody.Type
 
-export const ForkBody = Schema.Struct({ query: Query, ...SessionOptions.fields }).annotate({
+export const ForkBody = Schema.Struct({
+  query: Query,
+  atMessage: Schema.optionalKey(
+    Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({
+      description:
+        "Fork from this message of the parent's conversation (a transcript entry's messageUuid, typically a user message) instead of its end: Claude resumes up to and including it."
+    })
+  ),
+  ...SessionOptions.fields
+}).annotate({
   identifier: "ForkSession",
   description: "Forks the conversation into a new session; options given override the parent's."
 })
 export type ForkBody = typeof ForkBody.Type
+
+export const DraftBody = Schema.Struct({
+  query: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(1_000_000)).annotate({ description: "The prompt so far (may be empty until launch)." })
+  ),
+  ...SessionOptions.fields
+}).annotate({
+  identifier: "Draft",
+  description:
+    "A session written down to launch later. Recorded as it is: MCP secrets must be `${VAR}` references (400 otherwise). On an edit, the fields given replace the draft's and the rest stay."
+})
+export type DraftBody = typeof DraftBody.Type
+
+export const BulkArchiveBody = Schema.Struct({
+  sessionIds: Schema.Array(Schema.String.check(Schema.isUUID())).check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
+    description: "The sessions to archive or unarchive (1 to 500), each by its own event."
+  })
+}).annotate({ identifier: "BulkArchive" })
 
 export const RenameBody = Schema.Struct({
   title: SessionOptions.fields.title.schema
@@ -86,6 +113,11 @@ export const ReadQuery = Schema.Struct({ minPosition: optional(MinPosition) })
 export const ListSessionsQuery = Schema.Struct({
   status: optional(Schema.Literals(sessionStatuses).annotate({ description: "Only sessions in this status." })),
   archived: optional(Schema.Boolean.annotate({ description: "true: only archived sessions; false: only the others; absent: both." })),
+  leaves: optional(
+    Schema.Boolean.annotate({
+      description: "true: only sessions that no fork continues from their end (a fork from an earlier message leaves its parent a leaf)."
+    })
+  ),
   q: optional(Schema.String.check(Schema.isMaxLength(200)).annotate({ description: "Text search in the title and the first query." })),
   limit: optional(int(1, 200, "Page size (default 50).")),
   cursor: optional(PageCursor),
@@ -110,9 +142,14 @@ const after = DateTime.annotate({ description: "Only what happened at or after t
 const before = DateTime.annotate({ description: "Only what happened before this time (RFC 3339)." })
 const session = Uuid.annotate({ description: "Only this session's." })
 
+/** A principal's name as the record carries it (actor, decidedBy). */
+const Principal = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
+const decidedBy = Principal.annotate({ description: "Who decided: a principal's name, or agentlog when the system did (timeout, interrupt, run end)." })
+
 export const AuditEventsQuery = Schema.Struct({
   type: optional(Schema.String.check(Schema.isMaxLength(2000)).annotate({ description: "Event types, comma separated." })),
   session: optional(session),
+  actor: optional(Principal.annotate({ description: "Who appended the event: a principal's name (an API key's owner, api for the shared token, web for the page without one), supervisor or claude." })),
   after: optional(after),
   before: optional(before),
   cursor: optional(PageCursor),
@@ -126,6 +163,7 @@ export const ToolCallsQuery = Schema.Struct({
   decision: optional(
     Schema.Literals(["allow", "deny", "pending", "none"]).annotate({ description: "The approval's decision; none: no approval was needed." })
   ),
+  decidedBy: optional(decidedBy),
   after: optional(after),
   before: optional(before),
   cursor: optional(PageCursor),
@@ -136,6 +174,7 @@ export const ToolCallsQuery = Schema.Struct({
 export const ApprovalsQuery = Schema.Struct({
   status: optional(Schema.Literals(["pending", "allowed", "denied"])),
   session: optional(session),
+  decidedBy: optional(decidedBy),
   cursor: optional(PageCursor),
   limit: optional(int(1, 200, "Page size (default 50).")),
   minPosition: optional(MinPosition)
@@ -145,6 +184,21 @@ export const LiveEventsQuery = Schema.Struct({
   lastEventId: optional(
     Revision.annotate({ description: "Resume after this revision, for clients that cannot send Last-Event-ID." })
   )
+})
+
+export const SearchQuery = Schema.Struct({
+  q: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
+    description: "Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text."
+  }),
+  session: optional(Uuid.annotate({ description: "Only this session's transcript." })),
+  limit: optional(int(1, 100, "How many hits (default 20).")),
+  offset: optional(int(0, 1000, "Hits to skip, for the next page of a ranked list (default 0).")),
+  minPosition: optional(MinPosition)
+})
+
+export const RecentDirectoriesQuery = Schema.Struct({
+  limit: optional(int(1, 100, "How many directories (default 20).")),
+  minPosition: optional(MinPosition)
 })
 
 /** Routes without query parameters still refuse unknown ones. */
@@ -247,3 +301,14 @@ export const decodeHeaders = (
   }
   return out
 }
+
+export const AuditApprovalsQuery = Schema.Struct({
+  from: optional(DateTime.annotate({ description: "Approvals requested at or after this time (RFC 3339); default: the first." })),
+  to: optional(DateTime.annotate({ description: "Approvals requested before this time (RFC 3339); default: now and after." })),
+  format: optional(
+    Schema.Literals(["json", "csv", "ndjson"]).annotate({
+      description: "The representation, instead of the Accept header (text/csv, application/x-ndjson, else JSON)."
+    })
+  ),
+  minPosition: optional(MinPosition)
+})

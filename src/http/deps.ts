@@ -10,8 +10,10 @@ import type { ReadModelsShape } from "../projections/readModels.ts"
 import type { HostGuardConfig } from "./hostGuard.ts"
 
 export interface HttpConfig {
-  /** When set, every route but /healthz needs `Authorization: Bearer <apiToken>`. */
+  /** When set, every route but /healthz needs `Authorization: Bearer <apiToken or an API key>`; the token is an admin. */
   readonly apiToken?: string | undefined
+  /** The API keys file (src/principals/keyFile.ts); default keys.json in the data dir. */
+  readonly keysFile?: string
   /** Who may call: Host allowlist, Origin check, CORS origins (see hostGuard.ts). */
   readonly hostGuard?: HostGuardConfig
   /** Largest request body, in bytes (413 beyond). */

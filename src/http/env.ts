@@ -1,12 +1,13 @@
 // What every handler shares: the Hono env (per-request variables) and running an Effect
 // from a handler, where a failure becomes a thrown value for the app's error handler.
 import { Effect, Result } from "effect"
+import type { Principal } from "../principals/roles.ts"
 
 export interface HttpVariables {
   /** Correlates the log line, the problem body and the events a command appends. */
   readonly requestId: string
-  /** Who is calling: the bearer token's subject, or "api". */
-  readonly subject: string
+  /** Who is calling (auth.ts): the name recorded as the actor of what the request appends. */
+  readonly principal: Principal
   /** The request carried If-Match (so a revision conflict is a 412, not a 409). */
   readonly ifMatch: boolean
 }

@@ -196,6 +196,7 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       readModels.events({
         ...(types !== undefined && types.length > 0 ? { type: types } : {}),
         ...(q.session !== undefined ? { session: q.session } : {}),
+        ...(q.actor !== undefined ? { actor: q.actor } : {}),
         ...(q.after !== undefined ? { after: q.after } : {}),
         ...(q.before !== undefined ? { before: q.before } : {}),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),

@@ -121,9 +121,12 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
     const operation = {
       operationId: r.operationId,
       summary: r.summary,
-      ...(r.description ? { description: r.description } : {}),
+      description: [r.description, r.role === "anyone" ? "Needs no credentials." : `Needs role ${r.role} or above (403 below it).`]
+        .filter((d) => d !== undefined)
+        .join("\n\n"),
       tags: [r.tag],
-      ...(r.auth ? {} : { security: [] }),
+      "x-agentlog-role": r.role,
+      ...(r.role !== "anyone" ? {} : { security: [] }),
       parameters: [
         ...pathParams,
         ...parameters(r.query, "query"),
@@ -198,13 +201,18 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
       schemas: components,
       responses: {
         MethodNotAllowed: problemResponse("The path exists but not with this method (after the bearer token is checked).", ["Allow"]),
-        Forbidden: problemResponse("A foreign Host or Origin (checked before the method and the token).", []),
+        Forbidden: problemResponse("A foreign Host or Origin (checked before the method and the token), or a role below the operation's.", []),
         Unauthorized: problemResponse("Missing or wrong bearer token (checked before anything else, the method included).", [
           "WWW-Authenticate"
         ])
       },
       securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", description: "AGENTLOG_API_TOKEN, when the service has one." }
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "AGENTLOG_API_TOKEN (an admin), or an API key made with `npm run keys` (its owner's role: viewer < operator < approver < admin; each operation's x-agentlog-role names the least it needs)."
+        }
       }
     }
   }

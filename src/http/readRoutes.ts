@@ -27,10 +27,26 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
       const page = yield* readModels.listSessions({
-        ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor }),
+        ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor, leaves: q.leaves }),
         limit: q.limit ?? 50
       })
       return { status: 200, body: page } as const
+    })
+  )
+
+  handle(routes.search, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const items = yield* readModels.search({ q: q.q, ...defined({ sessionId: q.session, limit: q.limit, offset: q.offset }) })
+      return { status: 200, body: { items } } as const
+    })
+  )
+
+  handle(routes.recentDirectories, ({ query: q }) =>
+    Effect.gen(function* () {
+      yield* awaitMinPosition(deps, q.minPosition)
+      const items = yield* readModels.recentDirectories(q.limit ?? 20)
+      return { status: 200, body: { items } } as const
     })
   )
 
@@ -40,9 +56,10 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const row = yield* readModels.getSession(sessionId)
       if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
       const queuePosition = row.status === "queued" ? supervisor.queuePosition(sessionId) : undefined
+      const children = yield* readModels.children(sessionId)
       return {
         status: 200,
-        body: { ...row, revision: row.lastRevision, ...defined({ queuePosition }) },
+        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition }) },
         headers: { ETag: etagOf(row.lastRevision) }
       } as const
     })
@@ -75,6 +92,7 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           tool: csv(q.tool),
           session: q.session,
           decision: q.decision,
+          decidedBy: q.decidedBy,
           after: utc(q.after),
           before: utc(q.before),
           cursor: q.cursor
@@ -89,7 +107,7 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
       const page = yield* readModels.approvals({
-        ...defined({ status: q.status, session: q.session, cursor: q.cursor }),
+        ...defined({ status: q.status, session: q.session, decidedBy: q.decidedBy, cursor: q.cursor }),
         limit: q.limit ?? 50
       })
       return { status: 200, body: page } as const

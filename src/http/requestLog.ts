@@ -15,7 +15,6 @@ export const requestLog = (logger: Logger): MiddlewareHandler<HttpEnv> => async 
   const started = performance.now()
   const requestId = requestIdOf(c.req.header("x-request-id"))
   c.set("requestId", requestId)
-  c.set("subject", "api")
   c.set("ifMatch", false)
   try {
     await next()
@@ -29,6 +28,8 @@ export const requestLog = (logger: Logger): MiddlewareHandler<HttpEnv> => async 
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
       requestId,
+      // Who, by name (never the credential): set once the request was authenticated.
+      ...(c.get("principal") !== undefined ? { principal: c.get("principal").name } : {}),
       ...(/event-stream|ndjson/.test(contentType) ? { streaming: true } : {})
     })
   }

@@ -57,6 +57,41 @@ export const CommandAccepted = Schema.Struct({
   title: Schema.optionalKey(OptionalText)
 }).annotate({ identifier: "CommandAccepted", description: "The command's events were appended." })
 
+export const BulkResult = Schema.Struct({
+  succeeded: Schema.Array(
+    Schema.Struct({ sessionId: Uuid, archived: Schema.Boolean, position: Schema.NullOr(Position), revision: Schema.NullOr(Revision) })
+  ),
+  failed: Schema.Array(Schema.Struct({ sessionId: Schema.String, problem: Problem }))
+}).annotate({
+  identifier: "BulkResult",
+  description: "Each session's outcome: the command is each session's own, so some may fail (with the problem a single request would get) while others succeed."
+})
+
+export const SearchHits = Schema.Struct({
+  items: Schema.Array(
+    Schema.Struct({
+      sessionId: Uuid,
+      seq: Count.annotate({ description: "The transcript entry (GET /v1/sessions/{id}/transcript?afterSeq=seq-1&limit=1)." }),
+      revision: Revision.annotate({ description: "The stream revision of the event the entry came from." }),
+      kind: Schema.String,
+      toolName: OptionalText,
+      createdAt: DateTime,
+      snippet: Schema.String.annotate({ description: "The matching text, what matched in [brackets]." }),
+      rank: Schema.Number.annotate({ description: "bm25 score: lower is a better match." })
+    })
+  )
+}).annotate({ identifier: "SearchHits", description: "Transcript entries that match, best first." })
+
+export const RecentDirectories = Schema.Struct({
+  items: Schema.Array(
+    Schema.Struct({
+      path: Schema.String,
+      lastUsedAt: DateTime.annotate({ description: "The last activity of the newest session there." }),
+      sessions: Count
+    })
+  )
+}).annotate({ identifier: "RecentDirectories", description: "Working directories of sessions, most recently used first." })
+
 export const Event = Schema.Struct({
   stream: Schema.String,
   sessionId: Schema.NullOr(Uuid),
@@ -88,8 +123,11 @@ const sessionFields = {
   cwd: OptionalText,
   options: AnyJson.annotate({ description: "The options as launched (secrets redacted)." }),
   parentSessionId: Schema.NullOr(Uuid),
+  forkedAt: OptionalText.annotate({
+    description: "A fork from a message: the parent's Claude message it branched from; null for a fork from the parent's end (or no parent)."
+  }),
   claudeSessionId: OptionalText,
-  runId: Schema.String.annotate({ description: "The current run, or the last one once it ended." }),
+  runId: Schema.String.annotate({ description: "The current run, or the last one once it ended; empty for a draft." }),
   runs: Count,
   turns: Count,
   costUsd: Schema.Number,
@@ -113,7 +151,10 @@ export const SessionSummary = Schema.Struct(sessionFields).annotate({
 export const Session = Schema.Struct({
   ...sessionFields,
   revision: Revision.annotate({ description: "The stream's revision (as the ETag): send it back in If-Match." }),
-  queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." }))
+  queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." })),
+  children: Schema.Array(
+    Schema.Struct({ sessionId: Uuid, forkedAt: OptionalText, status: Schema.Literals(sessionStatuses), title: OptionalText })
+  ).annotate({ description: "Sessions forked from this one, oldest first (forkedAt null: from this session's end)." })
 }).annotate({ identifier: "Session", description: "A session with its totals, its stream revision and, while queued, its queue position." })
 
 export const SessionsPage = Schema.Struct({ items: Schema.Array(SessionSummary), nextCursor }).annotate({ identifier: "SessionsPage" })
@@ -213,8 +254,33 @@ export const Approval = Schema.Struct({
   updatedInput: AnyJson,
   requestedAt: DateTime,
   decidedAt: Schema.NullOr(DateTime),
-  expiresAt: Schema.NullOr(DateTime)
+  expiresAt: Schema.NullOr(DateTime),
+  stream: OptionalText.annotate({ description: "The stream the approval is recorded in (session-<sessionId>)." }),
+  requestedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalRequested's revision in that stream." }),
+  decidedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalDecided's revision in that stream (null while pending)." })
 }).annotate({ identifier: "Approval", description: "A tool use waiting for (or given) a decision." })
+
+export const AuditApproval = Schema.Struct({
+  approvalId: Uuid,
+  sessionId: Uuid,
+  stream: Schema.String.annotate({ description: "The stream the approval is recorded in: check the row against it." }),
+  requestedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalRequested's revision in the stream." }),
+  decidedRevision: Schema.NullOr(Revision).annotate({ description: "ApprovalDecided's revision (null while pending)." }),
+  toolName: OptionalText,
+  input: AnyJson,
+  requestedAt: DateTime,
+  decision: Schema.Literals(["allow", "deny", "pending"]),
+  decidedBy: OptionalText.annotate({ description: "Who decided: a principal's name, or agentlog when the system did." }),
+  decidedAt: Schema.NullOr(DateTime),
+  waitedMs: Schema.NullOr(Count).annotate({ description: "From the request to the decision." }),
+  message: OptionalText,
+  reason: OptionalText.annotate({ description: "Why the system decided when no person did: timeout, interrupted, abandoned, run_ended." })
+}).annotate({ identifier: "AuditApproval", description: "One approval as the audit report has it: what was asked, who answered what, after how long, and where it is recorded." })
+
+export const AuditApprovalsReport = Schema.Struct({ items: Schema.Array(AuditApproval) }).annotate({
+  identifier: "AuditApprovalsReport",
+  description: "Every approval requested in the range, oldest first (streamed: the body is written as it is read)."
+})
 
 export const ApprovalsPage = Schema.Struct({ items: Schema.Array(Approval), nextCursor }).annotate({ identifier: "ApprovalsPage" })
 

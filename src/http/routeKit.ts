@@ -11,6 +11,7 @@ import type { CommandContext, CommandOutcome } from "../commands/sessionCommands
 import type { Position } from "../eventstore/eventStore.ts"
 import { decodePosition, encodePosition } from "../eventstore/position.ts"
 import { decodeBody, decodeHeaders, decodeQuery } from "./bodies.ts"
+import { requireRole } from "./auth.ts"
 import { etagOf } from "./conditions.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
@@ -87,6 +88,7 @@ export const router = (app: Hono<HttpEnv>, deps: HttpDeps): Handle => <R extends
   const what = route.path.startsWith("/v1/approvals") ? "approval" : "session"
   const takesIfMatch = route.requestHeaders?.includes("If-Match") === true
   app.on(route.method, route.path, async (c) => {
+    requireRole(c, route)
     let id = ""
     if (route.path.includes(":id")) {
       const raw = c.req.param("id") ?? ""
@@ -138,20 +140,31 @@ export const router = (app: Hono<HttpEnv>, deps: HttpDeps): Handle => <R extends
   })
 }
 
-export const commandContext = (c: Ctx): CommandContext => ({ correlationId: c.get("requestId"), source: "api" })
+export const commandContext = (c: Ctx): CommandContext => ({
+  correlationId: c.get("requestId"),
+  source: "api",
+  actor: c.get("principal").name
+})
 
-/** A session's cwd must be an absolute path to an existing directory on this machine. */
-export const checkCwd = (cwd: string | undefined): Effect.Effect<void, HttpProblem> =>
+/** A directory a session names must be an absolute path to an existing directory on this machine. */
+const checkDirectory = (pointer: string, dir: string): Effect.Effect<void, HttpProblem> =>
   Effect.gen(function* () {
-    if (cwd === undefined) return
+    const refuse = (message: string) => Effect.fail(validationFailed(`${pointer}: ${dir} ${message}`, [{ path: pointer, message }]))
     // A relative path would name a directory relative to wherever the service was started.
-    if (!path.isAbsolute(cwd))
-      return yield* Effect.fail(validationFailed(`/cwd: ${cwd} is not an absolute path`, [{ path: "/cwd", message: "is not an absolute path" }]))
-    const stat = yield* Effect.promise(() => fs.stat(cwd).catch(() => null))
-    if (stat === null)
-      return yield* Effect.fail(validationFailed(`/cwd: ${cwd} does not exist`, [{ path: "/cwd", message: "does not exist" }]))
-    if (!stat.isDirectory())
-      return yield* Effect.fail(validationFailed(`/cwd: ${cwd} is not a directory`, [{ path: "/cwd", message: "is not a directory" }]))
+    if (!path.isAbsolute(dir)) return yield* refuse("is not an absolute path")
+    const stat = yield* Effect.promise(() => fs.stat(dir).catch(() => null))
+    if (stat === null) return yield* refuse("does not exist")
+    if (!stat.isDirectory()) return yield* refuse("is not a directory")
+  })
+
+/** The directories of a launch, continue, fork or draft: cwd and additionalDirectories. */
+export const checkDirectories = (o: {
+  readonly cwd?: string | undefined
+  readonly additionalDirectories?: ReadonlyArray<string> | undefined
+}): Effect.Effect<void, HttpProblem> =>
+  Effect.gen(function* () {
+    if (o.cwd !== undefined) yield* checkDirectory("/cwd", o.cwd)
+    for (const [i, dir] of (o.additionalDirectories ?? []).entries()) yield* checkDirectory(`/additionalDirectories/${i}`, dir)
   })
 
 export const decodeCursorParam = (name: string, cursor: string): Effect.Effect<Position, HttpProblem> => {

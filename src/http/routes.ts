@@ -4,6 +4,7 @@
 import type { Schema } from "effect"
 import * as B from "./bodies.ts"
 import type { RequestHeaderName } from "./bodies.ts"
+import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
 
@@ -39,8 +40,11 @@ export interface RouteSpec {
   readonly query: Schema.Top
   readonly requestHeaders?: ReadonlyArray<RequestHeaderName>
   readonly responses: Readonly<Record<number, ResponseSpec>>
-  /** False only for /healthz: every other route needs the bearer token when one is configured. */
-  readonly auth: boolean
+  /**
+   * The least role a caller needs (src/principals/roles.ts); "anyone": no credentials at all
+   * (liveness and the page's login). A caller below it gets 403 and nothing is appended.
+   */
+  readonly role: RouteRole
 }
 
 const accepted = (replay = false) =>
@@ -63,7 +67,7 @@ const problems = (...statuses: ReadonlyArray<number>): Record<number, ResponseSp
 const problemText: Record<number, string> = {
   400: "The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory.",
   401: "Missing or wrong bearer token.",
-  403: "A Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS).",
+  403: "The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS).",
   404: "No such session or approval (an id that is not a UUID names nothing).",
   409: "Not allowed in the session's current status, or changed concurrently (retry).",
   412: "If-Match names a revision the session has moved past (see currentRevision).",
@@ -90,7 +94,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["Idempotency-Key"],
     responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
-    auth: true
+    role: "operator"
   },
   listSessions: {
     operationId: "listSessions",
@@ -101,7 +105,7 @@ export const routes = {
     tag: "sessions",
     query: B.ListSessionsQuery,
     responses: { 200: { description: "A page of sessions.", schema: R.SessionsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   getSession: {
     operationId: "getSession",
@@ -111,7 +115,7 @@ export const routes = {
     tag: "sessions",
     query: B.ReadQuery,
     responses: { 200: { description: "The session; ETag is its revision.", schema: R.Session, headers: ["ETag"] }, ...readProblems },
-    auth: true
+    role: "viewer"
   },
   renameSession: {
     operationId: "renameSession",
@@ -123,7 +127,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   continueSession: {
     operationId: "continueSession",
@@ -136,7 +140,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
     responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
-    auth: true
+    role: "operator"
   },
   forkSession: {
     operationId: "forkSession",
@@ -149,7 +153,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match", "Idempotency-Key"],
     responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
-    auth: true
+    role: "operator"
   },
   interruptSession: {
     operationId: "interruptSession",
@@ -161,7 +165,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   archiveSession: {
     operationId: "archiveSession",
@@ -173,7 +177,7 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
   },
   unarchiveSession: {
     operationId: "unarchiveSession",
@@ -185,7 +189,119 @@ export const routes = {
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
-    auth: true
+    role: "operator"
+  },
+  createDraft: {
+    operationId: "createDraft",
+    method: "POST",
+    path: "/v1/drafts",
+    summary: "Write a session down as a draft",
+    description:
+      "Appends DraftCreated: a session with status draft that starts no process and counts in no run totals. Listed by GET /v1/sessions?status=draft. cwd and additionalDirectories must be absolute paths to existing directories.",
+    tag: "sessions",
+    body: B.DraftBody,
+    query: B.NoQuery,
+    requestHeaders: ["Idempotency-Key"],
+    responses: { 202: accepted(true), ...problems(400, 401, 403, 409, 413, 415, 422, 500, 503) },
+    role: "operator"
+  },
+  editDraft: {
+    operationId: "editDraft",
+    method: "PATCH",
+    path: "/v1/drafts/:id",
+    summary: "Edit a draft",
+    description: "Appends DraftEdited: the fields given replace the draft's, the rest stay. Only a draft (409 once launched or discarded).",
+    tag: "sessions",
+    body: B.DraftBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  launchDraft: {
+    operationId: "launchDraft",
+    method: "POST",
+    path: "/v1/drafts/:id/launch",
+    summary: "Launch a draft",
+    description:
+      "Appends SessionLaunched with the draft's query and options, as recorded: the session is queued like any launch. 409 when the draft has no query yet, or is not a draft.",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match", "Idempotency-Key"],
+    responses: { 202: accepted(true), ...commandProblems, ...problems(422) },
+    role: "operator"
+  },
+  discardDraft: {
+    operationId: "discardDraft",
+    method: "POST",
+    path: "/v1/drafts/:id/discard",
+    summary: "Discard a draft",
+    description: "Appends DraftDiscarded: status discarded. It can be restored.",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  restoreDraft: {
+    operationId: "restoreDraft",
+    method: "POST",
+    path: "/v1/drafts/:id/restore",
+    summary: "Restore a discarded draft",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  archiveSessions: {
+    operationId: "archiveSessions",
+    method: "POST",
+    path: "/v1/bulk/archive",
+    summary: "Archive many sessions",
+    description: "Each session gets its own SessionArchived. The answer lists which succeeded and which failed, with the problem each failure would have had alone.",
+    tag: "sessions",
+    body: B.BulkArchiveBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    role: "operator"
+  },
+  unarchiveSessions: {
+    operationId: "unarchiveSessions",
+    method: "POST",
+    path: "/v1/bulk/unarchive",
+    summary: "Unarchive many sessions",
+    description: "Each session gets its own SessionUnarchived; the answer lists which succeeded and which failed.",
+    tag: "sessions",
+    body: B.BulkArchiveBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Each session's outcome.", schema: R.BulkResult }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    role: "operator"
+  },
+  search: {
+    operationId: "search",
+    method: "GET",
+    path: "/v1/search",
+    summary: "Full-text search over every transcript",
+    description:
+      "Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.",
+    tag: "sessions",
+    query: B.SearchQuery,
+    responses: { 200: { description: "The hits.", schema: R.SearchHits }, ...listProblems },
+    role: "viewer"
+  },
+  recentDirectories: {
+    operationId: "recentDirectories",
+    method: "GET",
+    path: "/v1/directories/recent",
+    summary: "Working directories of sessions, most recently used first",
+    tag: "sessions",
+    query: B.RecentDirectoriesQuery,
+    responses: { 200: { description: "The directories.", schema: R.RecentDirectories }, ...listProblems },
+    role: "viewer"
   },
   getTranscript: {
     operationId: "getTranscript",
@@ -196,7 +312,7 @@ export const routes = {
     tag: "sessions",
     query: B.TranscriptQuery,
     responses: { 200: { description: "The transcript.", schema: R.Transcript }, ...readProblems },
-    auth: true
+    role: "viewer"
   },
   getSessionEvents: {
     operationId: "getSessionEvents",
@@ -215,7 +331,7 @@ export const routes = {
       },
       ...readProblems
     },
-    auth: true
+    role: "viewer"
   },
   followSessionEvents: {
     operationId: "followSessionEvents",
@@ -233,7 +349,7 @@ export const routes = {
       ...readProblems,
       ...problems(409)
     },
-    auth: true
+    role: "viewer"
   },
   listEvents: {
     operationId: "listEvents",
@@ -243,7 +359,7 @@ export const routes = {
     tag: "audit",
     query: B.AuditEventsQuery,
     responses: { 200: { description: "A page of events.", schema: R.EventsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   listToolCalls: {
     operationId: "listToolCalls",
@@ -253,7 +369,29 @@ export const routes = {
     tag: "audit",
     query: B.ToolCallsQuery,
     responses: { 200: { description: "A page of tool calls, newest first.", schema: R.ToolCallsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
+  },
+  auditApprovals: {
+    operationId: "auditApprovals",
+    method: "GET",
+    path: "/v1/audit/approvals",
+    summary: "Audit report: every approval requested in a time range, who decided what and after how long",
+    description:
+      "Oldest first, streamed as it is read (any range, no paging). JSON by default; text/csv or application/x-ndjson by Accept or ?format=. Each row cites the stream and revisions it comes from.",
+    tag: "audit",
+    query: B.AuditApprovalsQuery,
+    responses: {
+      200: {
+        description: "The report.",
+        schema: R.AuditApprovalsReport,
+        alternatives: {
+          "text/csv": "A header line, then one AuditApproval per line (input as JSON text; cells that a spreadsheet would run as a formula start with ').",
+          "application/x-ndjson": "One AuditApproval per line, as JSON."
+        }
+      },
+      ...listProblems
+    },
+    role: "viewer"
   },
   listApprovals: {
     operationId: "listApprovals",
@@ -263,7 +401,7 @@ export const routes = {
     tag: "approvals",
     query: B.ApprovalsQuery,
     responses: { 200: { description: "A page of approvals.", schema: R.ApprovalsPage }, ...listProblems },
-    auth: true
+    role: "viewer"
   },
   getApproval: {
     operationId: "getApproval",
@@ -273,7 +411,7 @@ export const routes = {
     tag: "approvals",
     query: B.ReadQuery,
     responses: { 200: { description: "The approval.", schema: R.Approval }, ...readProblems },
-    auth: true
+    role: "viewer"
   },
   decideApproval: {
     operationId: "decideApproval",
@@ -286,7 +424,7 @@ export const routes = {
     body: B.DecisionBody,
     query: B.NoQuery,
     responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
-    auth: true
+    role: "approver"
   },
   healthz: {
     operationId: "healthz",
@@ -296,7 +434,7 @@ export const routes = {
     tag: "service",
     query: B.NoQuery,
     responses: { 200: { description: "Up.", schema: R.Health }, ...problems(400, 500) },
-    auth: false
+    role: "anyone"
   },
   readyz: {
     operationId: "readyz",
@@ -310,7 +448,7 @@ export const routes = {
       503: { description: "Not ready.", schema: R.Readiness, contentType: "application/json", headers: ["Retry-After"] },
       ...problems(400, 401, 403, 500)
     },
-    auth: true
+    role: "viewer"
   },
   webSessionState: {
     operationId: "webSessionState",
@@ -320,7 +458,7 @@ export const routes = {
     tag: "service",
     query: B.NoQuery,
     responses: { 200: { description: "The page's login state.", schema: WebSessionState }, ...problems(400, 403, 500) },
-    auth: false
+    role: "anyone"
   },
   webLogin: {
     operationId: "webLogin",
@@ -331,7 +469,7 @@ export const routes = {
     query: B.NoQuery,
     body: WebLoginBody,
     responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 403, 413, 415, 500) },
-    auth: false
+    role: "anyone"
   },
   openapi: {
     operationId: "openapi",
@@ -341,7 +479,7 @@ export const routes = {
     tag: "service",
     query: B.NoQuery,
     responses: { 200: { description: "The OpenAPI 3.1 document.", schema: R.OpenApiDocument }, ...problems(400, 401, 403, 500) },
-    auth: true
+    role: "viewer"
   }
 } as const satisfies Record<string, RouteSpec>
 

@@ -1,4 +1,5 @@
-// Commands on sessions: launch, continue, fork, interrupt, archive, unarchive, rename.
+// Commands on sessions: launch, continue, fork, interrupt, archive, unarchive, rename,
+// drafts (create, edit, launch, discard, restore) and archiving many at once.
 // Ids are generated here (the domain never does), each command goes through the session
 // decider via SessionCommands (source "api", correlationId = the request id) and is
 // appended; the supervisor reacts to what is in the store. A run's unredacted options
@@ -15,16 +16,17 @@ import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import type { CommandContext } from "../commands/sessionCommands.ts"
 import { forkSource, type SessionCommand } from "../domain/sessionDecider.ts"
-import { redactOptions, type SessionOptions } from "../domain/sessionOptions.ts"
+import { holdsSecrets, redactOptions, type SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
+import { SessionNotFound } from "../domain/sessionErrors.ts"
 import { WrongExpectedVersion } from "../eventstore/eventStore.ts"
 import { encodePosition } from "../eventstore/position.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { derivedUuid, fingerprintOf } from "./idempotency.ts"
-import { type HttpProblem, idempotencyKeyReused, problem } from "./problem.ts"
+import { type HttpProblem, idempotencyKeyReused, problem, toProblem, validationFailed } from "./problem.ts"
 import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
-import { accepted, acceptedBody, checkCwd, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
+import { accepted, acceptedBody, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> => {
@@ -52,8 +54,33 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   )
 
   /** The key and the request's fingerprint (secrets redacted: a hash of them is not kept either). */
-  const keyed = (c: Ctx, key: string | undefined, query: string, options: SessionOptions): Keyed | undefined =>
-    key === undefined ? undefined : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, { query, ...redactOptions(options) }) }
+  const keyed = (c: Ctx, key: string | undefined, query: string, options: SessionOptions, extra: Record<string, unknown> = {}): Keyed | undefined =>
+    key === undefined
+      ? undefined
+      : { key, fingerprint: fingerprintOf(c.req.method, c.req.path, { query, ...redactOptions(options), ...extra }) }
+
+  /**
+   * The parent's Claude message a fork branches from, read from the parent's stream (the
+   * record, not a read model that may lag): the Claude session it belongs to is the one to
+   * resume. 400 when the parent has no such message.
+   */
+  const forkPoint = (parentSessionId: string, atMessage: string) =>
+    store.readStream(Result.getOrThrow(streamOf(parentSessionId))).pipe(
+      Stream.filter((e) => e.type === "ClaudeUserMessage" || e.type === "ClaudeAssistantMessage"),
+      Stream.map((e) => (e.data as { message?: { uuid?: unknown; session_id?: unknown } }).message),
+      Stream.filter((m) => m?.uuid === atMessage && typeof m.session_id === "string" && m.session_id.length > 0),
+      Stream.runHead,
+      Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none())),
+      Effect.flatMap((m) =>
+        Option.isSome(m)
+          ? Effect.succeed(m.value!.session_id as string)
+          : Effect.fail(
+              validationFailed(`/atMessage: ${atMessage} is not a Claude message of session ${parentSessionId}`, [
+                { path: "/atMessage", message: "is not a message of the parent session" }
+              ])
+            )
+      )
+    )
 
   const contextOf = (c: Ctx, k: Keyed | undefined): CommandContext => ({
     ...commandContext(c),
@@ -130,7 +157,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
   handle(routes.launchSession, ({ c, body: b, idempotencyKey }) =>
     Effect.gen(function* () {
-      yield* checkCwd(b.cwd)
+      yield* checkDirectories(b)
       yield* checkPermissionMode(deps, b.permissionMode)
       yield* queueHasRoom
       const { query, ...options } = b
@@ -147,7 +174,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
   handle(routes.continueSession, ({ c, id: sessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
     Effect.gen(function* () {
-      yield* checkCwd(b.cwd)
+      yield* checkDirectories(b)
       yield* checkContinuedPermissionMode(deps, sessionId, b.permissionMode)
       yield* queueHasRoom
       const { query, ...overrides } = b
@@ -165,10 +192,10 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
 
   handle(routes.forkSession, ({ c, id: parentSessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
     Effect.gen(function* () {
-      yield* checkCwd(b.cwd)
+      yield* checkDirectories(b)
       yield* queueHasRoom
-      const { query, ...overrides } = b
-      const k = keyed(c, idempotencyKey, query, overrides)
+      const { query, atMessage, ...overrides } = b
+      const k = keyed(c, idempotencyKey, query, overrides, atMessage === undefined ? {} : { atMessage })
       const sessionId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", k.key)
       const runId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", k.key)
       const earlier = yield* firstAnswer(sessionId, runId, "SessionForked", k, { parentSessionId })
@@ -185,12 +212,22 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       }
       const source = forkSource(parent.state, parentSessionId)
       if (Result.isFailure(source)) return yield* Effect.fail(source.failure)
+      const resumed = atMessage === undefined ? source.success : yield* forkPoint(parentSessionId, atMessage)
       // The fork runs as the parent's current run did, under its own title.
       const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
       const options: SessionOptions = { ...inherited, ...overrides }
       yield* checkPermissionMode(deps, options.permissionMode)
       return yield* queueRun(c, k, {
-        command: { kind: "ForkSession", sessionId, runId, parentSessionId, parentClaudeSessionId: source.success, query, options },
+        command: {
+          kind: "ForkSession",
+          sessionId,
+          runId,
+          parentSessionId,
+          parentClaudeSessionId: resumed,
+          ...(atMessage === undefined ? {} : { atMessage }),
+          query,
+          options
+        },
         secrets: overrides,
         createdBy: "SessionForked",
         extra: { parentSessionId }
@@ -201,7 +238,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   handle(routes.interruptSession, ({ c, id: sessionId, ifMatch: expectedRevision }) =>
     commands
       .handle(
-        { kind: "RequestInterrupt", sessionId, requestedBy: c.get("subject") },
+        { kind: "RequestInterrupt", sessionId, requestedBy: c.get("principal").name },
         commandContext(c),
         expectedRevision === undefined ? undefined : { expectedRevision }
       )
@@ -226,4 +263,119 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       )
       .pipe(Effect.map((outcome) => accepted(acceptedBody(outcome, { title: outcome.state.title }))))
   )
+
+  /** A draft is recorded as it is, so a secret in it would be lost to redaction: only `${VAR}` references. */
+  const checkDraftSecrets = (options: SessionOptions): Effect.Effect<void, HttpProblem> =>
+    holdsSecrets(options)
+      ? Effect.fail(
+          validationFailed("/mcpServers: a draft is recorded as it is; give MCP secrets as ${VAR} references", [
+            { path: "/mcpServers", message: "holds a secret value (use a ${VAR} reference)" }
+          ])
+        )
+      : Effect.void
+
+  const ifMatched = (expectedRevision: bigint | undefined) => (expectedRevision === undefined ? undefined : { expectedRevision })
+
+  handle(routes.createDraft, ({ c, body: b, idempotencyKey }) =>
+    Effect.gen(function* () {
+      yield* checkDirectories(b)
+      const { query = "", ...options } = b
+      yield* checkDraftSecrets(options)
+      const k = keyed(c, idempotencyKey, query, options)
+      const sessionId = k === undefined ? randomUUID() : derivedUuid("draft", "session", k.key)
+      const outcome = yield* commands
+        .handle({ kind: "CreateDraft", sessionId, query, options }, contextOf(c, k))
+        .pipe(
+          Effect.catchTag("SessionAlreadyExists", (e) =>
+            Effect.gen(function* () {
+              // A retry of the same keyed request: answered as the first was (its DraftCreated).
+              if (k === undefined) return yield* Effect.fail(e)
+              const first = yield* store.readStream(Result.getOrThrow(streamOf(sessionId)), { maxCount: 1 })
+                .pipe(Stream.runHead, Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none())))
+              if (Option.isNone(first) || first.value.type !== "DraftCreated") return yield* Effect.fail(e)
+              const fingerprint = (first.value.metadata as { requestFingerprint?: unknown } | null)?.requestFingerprint
+              if (fingerprint !== k.fingerprint) return yield* Effect.fail(idempotencyKeyReused())
+              return { replayed: true as const, position: first.value.position, revision: first.value.revision }
+            })
+          )
+        )
+      if ("replayed" in outcome)
+        return accepted(
+          { sessionId, runId: null, status: "draft" as const, position: encodePosition(outcome.position), revision: Number(outcome.revision) },
+          true
+        )
+      return accepted({ ...acceptedBody(outcome), runId: null })
+    })
+  )
+
+  handle(routes.editDraft, ({ c, id: sessionId, body: b, ifMatch }) =>
+    Effect.gen(function* () {
+      yield* checkDirectories(b)
+      const { query, ...options } = b
+      yield* checkDraftSecrets(options)
+      const outcome = yield* commands.handle(
+        { kind: "EditDraft", sessionId, ...(query === undefined ? {} : { query }), options },
+        commandContext(c),
+        ifMatched(ifMatch)
+      )
+      return accepted({ ...acceptedBody(outcome, { title: outcome.state.title ?? null }), runId: null })
+    })
+  )
+
+  handle(routes.launchDraft, ({ c, id: sessionId, ifMatch, idempotencyKey }) =>
+    Effect.gen(function* () {
+      const loaded = yield* commands.load(sessionId)
+      const draft = loaded.state
+      if (draft === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
+      // Checked again at launch: a directory may have gone since the draft was written.
+      if (draft.status === "draft") {
+        yield* checkDirectories(draft.options)
+        yield* checkPermissionMode(deps, draft.options.permissionMode)
+        yield* queueHasRoom
+      }
+      const k = keyed(c, idempotencyKey, draft.query, draft.options)
+      const runId = k === undefined ? randomUUID() : derivedUuid("launch-draft", sessionId, k.key)
+      return yield* queueRun(c, k, {
+        command: { kind: "LaunchDraft", sessionId, runId },
+        // The draft holds no secrets (refused when it was written): its options are the run's.
+        secrets: draft.options,
+        createdBy: "SessionLaunched",
+        expectedRevision: ifMatch,
+        lookFirst: true
+      })
+    })
+  )
+
+  const draftHousekeeping =
+    (kind: "DiscardDraft" | "RestoreDraft") =>
+    ({ c, id: sessionId, ifMatch }: Input<typeof routes.discardDraft | typeof routes.restoreDraft>) =>
+      commands
+        .handle({ kind, sessionId }, commandContext(c), ifMatched(ifMatch))
+        .pipe(Effect.map((outcome) => accepted({ ...acceptedBody(outcome), runId: null })))
+  handle(routes.discardDraft, draftHousekeeping("DiscardDraft"))
+  handle(routes.restoreDraft, draftHousekeeping("RestoreDraft"))
+
+  /** Each session's own command; a failure is reported beside the others, as a single request would have got it. */
+  const bulk =
+    (kind: "ArchiveSession" | "UnarchiveSession") =>
+    ({ c, body: { sessionIds } }: Input<typeof routes.archiveSessions | typeof routes.unarchiveSessions>) =>
+      Effect.gen(function* () {
+        const succeeded: Array<{ sessionId: string; archived: boolean; position: string | null; revision: number | null }> = []
+        const failed: Array<{ sessionId: string; problem: Record<string, unknown> }> = []
+        for (const raw of new Set(sessionIds.map((id) => id.toLowerCase()))) {
+          const r = yield* Effect.result(commands.handle({ kind, sessionId: raw }, commandContext(c)))
+          if (Result.isSuccess(r)) {
+            const { sessionId, position, revision } = acceptedBody(r.success)
+            succeeded.push({ sessionId, archived: r.success.state.archived, position, revision })
+            continue
+          }
+          const p = toProblem(r.failure, { ifMatch: false })
+          // A store failure is the whole request's, logged at the edge, not one session's.
+          if (p.internal) return yield* Effect.fail(r.failure)
+          failed.push({ sessionId: raw, problem: p.problem })
+        }
+        return { status: 200, body: { succeeded, failed } } as const
+      })
+  handle(routes.archiveSessions, bulk("ArchiveSession"))
+  handle(routes.unarchiveSessions, bulk("UnarchiveSession"))
 }

@@ -3,8 +3,9 @@
 // revoked, so the file says who could do what, and until when.
 import { createHash, randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { userInfo } from "node:os"
 import { dirname } from "node:path"
-import { isRole, type Principal, type Role } from "./roles.ts"
+import { isRole, type Role } from "./roles.ts"
 
 export interface StoredKey {
   /** Public id of the key (its hash's first 12 hex digits), safe to log and to record. */
@@ -13,7 +14,10 @@ export interface StoredKey {
   readonly role: Role
   readonly hash: string
   readonly createdAt: string
+  /** Who made it: the operating-system user who ran `npm run keys` (recorded with the key's event). */
+  readonly createdBy?: string
   readonly revokedAt?: string
+  readonly revokedBy?: string
 }
 
 export class KeyFileError extends Error {}
@@ -48,36 +52,41 @@ const writeKeys = (file: string, keys: ReadonlyArray<StoredKey>): void => {
   renameSync(tmp, file)
 }
 
-const active = (k: StoredKey) => k.revokedAt === undefined
+export const isActive = (k: StoredKey): boolean => k.revokedAt === undefined
 
 /** Makes a key for a name; returns the key itself, which exists nowhere else afterwards. */
-export const addKey = (file: string, name: string, role: Role, now: Date = new Date()): { key: string; stored: StoredKey } => {
+/** The operating-system user running the command: who changed the keys. */
+export const osUser = (): string => {
+  try {
+    return userInfo().username || "unknown"
+  } catch {
+    return "unknown"
+  }
+}
+
+export const addKey = (
+  file: string,
+  name: string,
+  role: Role,
+  now: Date = new Date(),
+  by: string = osUser()
+): { key: string; stored: StoredKey } => {
   if (!namePattern.test(name))
     throw new KeyFileError(`name must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`)
   const keys = readKeys(file)
-  if (keys.some((k) => k.name === name && active(k))) throw new KeyFileError(`${name} already has a key: revoke it first`)
+  if (keys.some((k) => k.name === name && isActive(k))) throw new KeyFileError(`${name} already has a key: revoke it first`)
   const key = `al_${randomBytes(32).toString("base64url")}`
   const hash = hashKey(key)
-  const stored: StoredKey = { id: hash.slice(0, 12), name, role, hash, createdAt: now.toISOString() }
+  const stored: StoredKey = { id: hash.slice(0, 12), name, role, hash, createdAt: now.toISOString(), createdBy: by }
   writeKeys(file, [...keys, stored])
   return { key, stored }
 }
 
-export const revokeKey = (file: string, name: string, now: Date = new Date()): StoredKey => {
+export const revokeKey = (file: string, name: string, now: Date = new Date(), by: string = osUser()): StoredKey => {
   const keys = readKeys(file)
-  const found = keys.find((k) => k.name === name && active(k))
+  const found = keys.find((k) => k.name === name && isActive(k))
   if (!found) throw new KeyFileError(`${name} has no active key`)
-  const revoked: StoredKey = { ...found, revokedAt: now.toISOString() }
+  const revoked: StoredKey = { ...found, revokedAt: now.toISOString(), revokedBy: by }
   writeKeys(file, keys.map((k) => (k === found ? revoked : k)))
   return revoked
-}
-
-/**
- * The principal a presented key belongs to, if it is an active key. The lookup is by hash:
- * a presented key is hashed once, and hashes of random 256-bit keys leak nothing by timing.
- */
-export const principalFor = (keys: ReadonlyArray<StoredKey>, presented: string): Principal | undefined => {
-  const hash = hashKey(presented)
-  const k = keys.find((x) => x.hash === hash && active(x))
-  return k ? { name: k.name, role: k.role } : undefined
 }

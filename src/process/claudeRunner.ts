@@ -25,6 +25,8 @@ export interface RunSpec {
   readonly options: SessionOptions
   readonly resume?: string | undefined
   readonly forkSession?: boolean
+  /** With a fork from a message: resume the conversation up to and including this message. */
+  readonly resumeAt?: string | undefined
   readonly claudePath?: string | undefined
   readonly env: Readonly<Record<string, string | undefined>>
   /** How the run is fenced in (the sandbox, private paths, which `${VAR}` may be named); none when absent. */
@@ -105,6 +107,7 @@ export const sdkOptions = (spec: RunSpec): Options => {
   const defined = Object.entries({
     model: o.model,
     cwd: o.cwd,
+    additionalDirectories: o.additionalDirectories && [...o.additionalDirectories],
     systemPrompt: systemPromptFor(o),
     allowedTools: o.allowedTools && [...o.allowedTools],
     disallowedTools: [...(o.disallowedTools ?? []), ...fence.denyRules],
@@ -118,6 +121,7 @@ export const sdkOptions = (spec: RunSpec): Options => {
     includePartialMessages: o.includePartialMessages ?? false,
     resume: spec.resume,
     forkSession: spec.forkSession || undefined,
+    resumeSessionAt: spec.resumeAt,
     pathToClaudeCodeExecutable: spec.claudePath,
     sandbox: fence.sandbox
   }).filter(([, v]) => v !== undefined)

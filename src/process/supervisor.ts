@@ -400,6 +400,7 @@ export const makeSupervisor = (
           options,
           resume,
           forkSession: s.parentSessionId !== undefined && !s.claudeSessionBound,
+          resumeAt: s.claudeSessionBound ? undefined : s.forkedAt,
           claudePath: config.claudePath,
           env: config.env,
           ...(config.policy ? { policy: config.policy } : {})

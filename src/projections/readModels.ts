@@ -9,7 +9,13 @@ import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
 import { ReadDb, ReadDbError } from "./readDb.ts"
 import { type ListSessionsQuery, sessionQueries, type SessionRow } from "./sessions/queries.ts"
 import { toolCallQueries, type ToolCallRow, type ToolCallsQuery } from "./toolCalls/queries.ts"
-import { transcriptQueries, type TranscriptEntry, type TranscriptQuery } from "./transcript/queries.ts"
+import {
+  type SearchHit,
+  type SearchQuery,
+  transcriptQueries,
+  type TranscriptEntry,
+  type TranscriptQuery
+} from "./transcript/queries.ts"
 
 export type {
   ApprovalRow,
@@ -19,6 +25,8 @@ export type {
   ListSessionsQuery,
   Page,
   ReadModelError,
+  SearchHit,
+  SearchQuery,
   SessionRow,
   ToolCallRow,
   ToolCallsQuery,
@@ -32,16 +40,30 @@ export interface ReadModelsShape {
   /** Newest session first (by creation: a stable order for paging). */
   readonly listSessions: (query?: ListSessionsQuery) => Effect.Effect<Page<SessionRow>, ReadModelError>
   readonly getSession: (sessionId: string) => Effect.Effect<SessionRow | null, ReadModelError>
+  /** Sessions forked from this one, oldest first. */
+  readonly children: (
+    sessionId: string
+  ) => Effect.Effect<
+    ReadonlyArray<{ readonly sessionId: string; readonly forkedAt: string | null; readonly status: string; readonly title: string | null }>,
+    ReadModelError
+  >
+  readonly recentDirectories: (
+    limit?: number
+  ) => Effect.Effect<ReadonlyArray<{ readonly path: string; readonly lastUsedAt: string; readonly sessions: number }>, ReadModelError>
   /** Entries in seq order; an unknown session has none. */
   readonly transcript: (
     sessionId: string,
     query?: TranscriptQuery
   ) => Effect.Effect<ReadonlyArray<TranscriptEntry>, ReadModelError>
+  /** Transcript entries that contain every word, best match first. */
+  readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<SearchHit>, ReadModelError>
   /** Newest first (requested_at, then session and tool use id). */
   readonly toolCalls: (query?: ToolCallsQuery) => Effect.Effect<Page<ToolCallRow>, ReadModelError>
   /** Newest first (requested_at, then approval id). */
   readonly approvals: (query?: ApprovalsQuery) => Effect.Effect<Page<ApprovalRow>, ReadModelError>
   readonly approval: (approvalId: string) => Effect.Effect<ApprovalRow | null, ReadModelError>
+  /** The audit report's page: requested in [from, to), oldest first, after a row's key. */
+  readonly approvalsInRange: (query: Parameters<ReturnType<typeof approvalQueries>["approvalsInRange"]>[0]) => Effect.Effect<ReadonlyArray<ApprovalRow>, ReadModelError>
   /** The audit index over every session stream, in position order. */
   readonly events: (query?: EventsQuery) => Effect.Effect<Page<EventIndexRow>, ReadModelError>
 }
@@ -73,10 +95,14 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
   return {
     listSessions: lift(q.listSessions),
     getSession: lift(q.getSession),
+    recentDirectories: lift(q.recentDirectories),
+    children: lift(q.children),
     transcript: lift(q.transcript),
+    search: lift(q.search),
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
     approval: lift(q.approval),
+    approvalsInRange: lift(q.approvalsInRange),
     events: lift(q.events)
   }
 }

@@ -1,97 +1,21 @@
 // The `agentlog` command as a process against the real service (the real `claude`, the fake
 // Messages API): ls, show, log, approvals, approve/deny, continue and interrupt, their
-// --json, --help and exit codes, and log --follow across a restart of the service, with
-// every event printed once and none missed.
-import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:net"
+// --json, --help and exit codes, and log --follow across a restart of the service (run as
+// `agentlog serve`), with every event printed once and none missed.
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { accepted, waitForStatus } from "../crash/crashHarness.ts"
-import { closeOfflineWorld, openOfflineWorld, type OfflineWorld } from "../support/offlineWorld.ts"
-import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
+import { openOfflineWorld } from "../support/offlineWorld.ts"
+import { startServiceProcess } from "../support/serviceProcess.ts"
+import { cli, cliTs, finished, freePort, perTest } from "./cliProcess.ts"
 
-const cliTs = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
-
-let world: OfflineWorld | undefined
-let service: ServiceProcess | undefined
-const children: Array<ChildProcess> = []
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL")
-  if (world) expect(await closeOfflineWorld(world, service), "claude processes left behind").toEqual([])
-  world = undefined
-  service = undefined
-})
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-
-interface Cli {
-  readonly child: ChildProcess
-  readonly lines: Array<string>
-  readonly stderr: () => string
-  readonly exited: Promise<number | null>
-  /** Resolves once some printed line satisfies ok (checked as lines arrive). */
-  waitForLine(ok: (lines: ReadonlyArray<string>) => boolean, timeoutMs?: number): Promise<void>
-}
-
-const cli = (url: string, args: ReadonlyArray<string>): Cli => {
-  const child = spawn(process.execPath, [cliTs, ...args], { env: { PATH: process.env.PATH ?? "", AGENTLOG_URL: url }, stdio: ["ignore", "pipe", "pipe"] })
-  children.push(child)
-  const lines: Array<string> = []
-  let buffer = ""
-  let err = ""
-  const listeners = new Set<() => void>()
-  child.stdout!.on("data", (d: Buffer) => {
-    buffer += d.toString()
-    const parts = buffer.split("\n")
-    buffer = parts.pop()!
-    lines.push(...parts)
-    for (const l of [...listeners]) l()
-  })
-  child.stderr!.on("data", (d: Buffer) => void (err += d.toString()))
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)))
-  return {
-    child,
-    lines,
-    stderr: () => err,
-    exited,
-    waitForLine: (ok, timeoutMs = 30_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check)
-          reject(new Error(`timed out; printed: ${lines.slice(-5).join(" | ")}; stderr: ${err}`))
-        }, timeoutMs)
-        const check = () => {
-          if (!ok(lines)) return
-          listeners.delete(check)
-          clearTimeout(timer)
-          resolve()
-        }
-        listeners.add(check)
-        check()
-      })
-  }
-}
-
-const finished = async (url: string, args: ReadonlyArray<string>) => {
-  const c = cli(url, args)
-  const code = await c.exited
-  return { code, out: c.lines.join("\n"), stderr: c.stderr() }
-}
+const opened = perTest()
 
 // Each test starts the service and real claude runs: generous under a loaded machine.
 describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
   it("ls, show and log: text and --json, --help, exit codes and errors", async () => {
-    world = await openOfflineWorld("cli")
-    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude })
+    const world = (opened.world = await openOfflineWorld("cli"))
+    const service = (opened.service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude }))
     const url = service.url
     world.fake.setScript([{ text: "The answer is 42." }])
     const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "what is the answer?", cwd: world.claude.cwd, title: "cli test" })) as {
@@ -105,6 +29,9 @@ describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
     const lsJson = JSON.parse((await finished(url, ["ls", "--json", "--status", "completed"])).out)
     expect(lsJson.items.map((s: { sessionId: string }) => s.sessionId)).toEqual([sessionId])
     expect(JSON.parse((await finished(url, ["ls", "--json", "--status", "running"])).out).items).toEqual([])
+    const badStatus = await finished(url, ["ls", "--status", "done"])
+    expect(badStatus.code).toBe(2)
+    expect(badStatus.stderr).toContain("--status must be one of queued, running, waiting_approval, completed, failed, interrupted, abandoned, draft, discarded")
 
     const show = await finished(url, ["show", sessionId])
     expect(show.code).toBe(0)
@@ -139,10 +66,10 @@ describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
   })
 
   it("approvals, deny with a reason, approve, continue and interrupt: what they print and their exit codes", async () => {
-    world = await openOfflineWorld("cli-commands")
-    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude })
+    const world = (opened.world = await openOfflineWorld("cli-commands"))
+    const service = (opened.service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude }))
     const url = service.url
-    const write = (name: string) => ({ name: "Write", input: { file_path: join(world!.claude.cwd, name), content: name }, id: `toolu_${name}` })
+    const write = (name: string) => ({ name: "Write", input: { file_path: join(world.claude.cwd, name), content: name }, id: `toolu_${name}` })
     world.fake.setScript([{ toolUse: write("one") }, { toolUse: write("two") }, { text: "done" }, { text: "continued" }, { toolUse: write("three") }])
     const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "run two commands", cwd: world.claude.cwd })) as { sessionId: string }
     const pending = async () => {
@@ -183,10 +110,12 @@ describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
     expect((await waitForStatus(url, sessionId, ["interrupted"], 45_000)).status).toBe("interrupted")
   })
 
-  it("log --follow prints every event once, live, and resumes after the service restarts", async () => {
-    world = await openOfflineWorld("cli-follow")
+  it("agentlog serve; log --follow prints every event once, live, and resumes after the service restarts; ls and show after it", async () => {
+    const world = (opened.world = await openOfflineWorld("cli-follow"))
     const port = String(await freePort())
-    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude, env: { AGENTLOG_PORT: port } })
+    // The service as `agentlog serve` runs it, with the port given as a flag.
+    const serve = async () => (opened.service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude, argv: [cliTs, "serve", "--port", port] }))
+    let service = await serve()
     const url = service.url
     world.fake.setScript([{ text: "first" }, { text: "second" }])
     const { sessionId } = (await accepted(url, "POST", "/v1/sessions", { query: "one", cwd: world.claude.cwd })) as { sessionId: string }
@@ -195,13 +124,18 @@ describe("agentlog (the CLI) against the service", { timeout: 180_000 }, () => {
     const follow = cli(url, ["log", sessionId, "--follow", "--json"])
     const revisions = () => follow.lines.map((l) => (JSON.parse(l) as { revision: number }).revision)
     const types = () => follow.lines.map((l) => (JSON.parse(l) as { type: string }).type)
-    await follow.waitForLine(() => types().includes("RunCompleted"))
+    await follow.waitFor(() => types().includes("RunCompleted"))
 
-    await service.stop()
-    service = await startServiceProcess({ dataDir: world.dataDir, claude: world.claude, env: { AGENTLOG_PORT: port } })
+    const stopped = await service.stop()
+    expect(stopped).toBe(0)
+    service = await serve()
     expect(service.url).toBe(url)
+    const listed = await finished(url, ["ls", "--search", "one", "--status", "completed"])
+    expect(listed.out).toMatch(new RegExp(`^${sessionId}\\s+completed\\s`))
+    expect((await finished(url, ["ls", "--search", "nothing like it"])).out).toBe("no sessions")
+    expect((await finished(url, ["show", sessionId])).out).toMatch(/^status\s+completed$/m)
     await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "two" })
-    await follow.waitForLine(() => types().filter((t) => t === "RunCompleted").length === 2, 45_000)
+    await follow.waitFor(() => types().filter((t) => t === "RunCompleted").length === 2, 45_000)
     const seen = revisions()
     expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i))
     expect(follow.child.exitCode).toBeNull()

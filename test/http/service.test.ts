@@ -149,7 +149,7 @@ describe("startHttpServer", () => {
 })
 
 describe("request log", () => {
-  it("one line per request with method, path, status, ms and requestId; no headers or bodies", async () => {
+  it("one line per request with method, path, status, ms, requestId and principal; no headers or bodies", async () => {
     const h = await start()
     await h.fetch("/v1/sessions", { method: "POST", json: { query: "very private prompt" }, headers: { "x-request-id": "r-1" } })
     await h.fetch(`/v1/sessions/${randomUUID()}`, { headers: { "x-request-id": "r-2" } })
@@ -161,7 +161,8 @@ describe("request log", () => {
       ["r-3", 404]
     ])
     for (const l of lines) {
-      expect(Object.keys(l.fields).sort()).toEqual(["method", "ms", "path", "requestId", "status"])
+      // principal: who called, by name (never the credential).
+      expect(Object.keys(l.fields).sort()).toEqual(["method", "ms", "path", "principal", "requestId", "status"])
       expect(typeof l.fields.ms).toBe("number")
     }
     expect(JSON.stringify(h.logs)).not.toContain("very private prompt")

@@ -66,7 +66,11 @@ describe("the page's login", () => {
     expect(setCookie).not.toContain(token)
     const cookie = setCookie.split(";")[0]!
 
-    expect(await (await h.fetch("/v1/web/session", { token: null, headers: { cookie } })).json()).toEqual({ authRequired: true, authenticated: true })
+    expect(await (await h.fetch("/v1/web/session", { token: null, headers: { cookie } })).json()).toEqual({
+      authRequired: true,
+      authenticated: true,
+      principal: { name: "web", role: "admin" }
+    })
     expect((await h.fetch("/v1/sessions", { token: null, headers: { cookie } })).status).toBe(200)
     expect((await h.fetch("/v1/sessions", { token: null, headers: { cookie: "agentlog_session=forged" } })).status).toBe(401)
   })

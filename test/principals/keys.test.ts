@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { principalFor, readKeys } from "../../src/principals/keyFile.ts"
+import { readKeys } from "../../src/principals/keyFile.ts"
+import { makeKeyRing } from "../../src/principals/keyRing.ts"
 import { permits } from "../../src/principals/roles.ts"
 
 let dir: string
@@ -30,15 +31,15 @@ describe("npm run keys", () => {
     const text = readFileSync(file, "utf8")
     expect(text).not.toContain(key)
     expect(statSync(file).mode & 0o777).toBe(0o600)
-    expect(principalFor(readKeys(file), key)).toEqual({ name: "alice", role: "approver" })
-    expect(principalFor(readKeys(file), key + "x")).toBeUndefined()
+    expect(makeKeyRing(file).principalFor(key)).toEqual({ name: "alice", role: "approver" })
+    expect(makeKeyRing(file).principalFor(key + "x")).toBeUndefined()
     expect(keys("list").stdout).toMatch(/^alice\s+approver\s+[0-9a-f]{12}\s+created /m)
   })
 
   it("revokes: the key stops naming anyone, the listing says when", () => {
     const key = keys("add", "bob", "--role", "operator").stdout.trim()
     expect(keys("revoke", "bob").status).toBe(0)
-    expect(principalFor(readKeys(file), key)).toBeUndefined()
+    expect(makeKeyRing(file).principalFor(key)).toBeUndefined()
     expect(keys("list").stdout).toMatch(/^bob\s+operator\s+\S+\s+created \S+\s+revoked /m)
     // A new key for the same name after revoking is allowed; a second active one is not.
     expect(keys("add", "bob", "--role", "viewer").status).toBe(0)

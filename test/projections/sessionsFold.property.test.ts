@@ -26,6 +26,8 @@ type Step =
   | { readonly kind: "finish"; readonly how: "completed" | "failed" | "interrupted" }
   | { readonly kind: "continue"; readonly model: string | null }
   | { readonly kind: "rename"; readonly title: string }
+  | { readonly kind: "draft" | "edit"; readonly title: string | null; readonly model: string | null }
+  | { readonly kind: "launchDraft" | "discard" | "restore" }
 
 const text = fc.string({ minLength: 1, maxLength: 8 })
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -43,7 +45,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constantFrom("ask" as const, "decide" as const), allow: fc.boolean() }), weight: 2 },
   fc.record({ kind: fc.constant("finish" as const), how: fc.constantFrom("completed" as const, "failed" as const, "interrupted" as const) }),
   fc.record({ kind: fc.constant("continue" as const), model: fc.option(fc.constantFrom("opus", "haiku")) }),
-  fc.record({ kind: fc.constant("rename" as const), title: text })
+  fc.record({ kind: fc.constant("rename" as const), title: text }),
+  fc.record({ kind: fc.constantFrom("draft" as const, "edit" as const), title: fc.option(text), model: fc.option(fc.constantFrom("opus", "sonnet")) }),
+  fc.record({ kind: fc.constantFrom("launchDraft" as const, "discard" as const, "restore" as const) })
 )
 const scenario = fc.record({
   steps: fc.array(fc.record({ session: fc.nat(2), step }), { minLength: 20, maxLength: 80 }),
@@ -52,8 +56,13 @@ const scenario = fc.record({
   failEvery: fc.integer({ min: 2, max: 9 })
 })
 
+const optionsOf = (st: { readonly title: string | null; readonly model: string | null }) => ({
+  ...(st.title !== null ? { title: st.title } : {}),
+  ...(st.model !== null ? { model: st.model } : {})
+})
+
 const launchOf = (sessionId: string, st: Extract<Step, { kind: "launch" | "fork" }>, parent: Session | null): SessionCommand => {
-  const options = { ...(st.title !== null ? { title: st.title } : {}), ...(st.model !== null ? { model: st.model } : {}) }
+  const options = optionsOf(st)
   if (st.kind === "fork" && parent?.claudeSessionId !== undefined)
     return { kind: "ForkSession", sessionId, runId: newId(), parentSessionId: parent.sessionId, parentClaudeSessionId: parent.claudeSessionId, query: "fork", options }
   return { kind: "LaunchSession", sessionId, runId: newId(), query: `q ${sessionId.slice(0, 4)}`, options }
@@ -63,6 +72,7 @@ const launchOf = (sessionId: string, st: Extract<Step, { kind: "launch" | "fork"
 const commandOf = (sessionId: string, s: Session | null, st: Step, parent: Session | null): SessionCommand | null => {
   // A session that does not exist yet is launched (or forked) by whatever step comes.
   if (s === null) {
+    if (st.kind === "draft") return { kind: "CreateDraft", sessionId, query: "", options: optionsOf(st) }
     const how = st.kind === "launch" || st.kind === "fork" ? st : { kind: "launch" as const, title: null, model: null }
     return launchOf(sessionId, how, parent)
   }
@@ -115,6 +125,16 @@ const commandOf = (sessionId: string, s: Session | null, st: Step, parent: Sessi
       return { kind: "UnarchiveSession", sessionId }
     case "rename":
       return { kind: "RenameSession", sessionId, title: st.title }
+    case "draft":
+      return { kind: "CreateDraft", sessionId, query: "", options: optionsOf(st) }
+    case "edit":
+      return { kind: "EditDraft", sessionId, query: `draft ${sessionId.slice(0, 4)}`, options: optionsOf(st) }
+    case "launchDraft":
+      return { kind: "LaunchDraft", sessionId, runId: newId() }
+    case "discard":
+      return { kind: "DiscardDraft", sessionId }
+    case "restore":
+      return { kind: "RestoreDraft", sessionId }
   }
 }
 
@@ -129,6 +149,7 @@ const expectedRow = (s: Session) => ({
   cwd: s.runOptions.cwd ?? null,
   options: s.options,
   parentSessionId: s.parentSessionId ?? null,
+  forkedAt: s.forkedAt ?? null,
   claudeSessionId: s.claudeSessionId ?? null,
   runId: s.runId,
   runs: s.runs,

@@ -1,5 +1,5 @@
 // Property-based fuzzing (fast-check, fixed seeds so a run is reproducible):
-// - the HTTP bodies of launch, continue and decision, over real HTTP: arbitrary JSON,
+// - the HTTP bodies of launch, draft, continue and decision, over real HTTP: arbitrary JSON,
 //   valid bodies with fields replaced by arbitrary values or extra fields, arbitrary text
 //   and bytes. Never a 5xx; a refusal is problem+json and appends nothing (every request
 //   carries its own X-Request-Id, which is the correlationId of whatever it appends).
@@ -54,6 +54,7 @@ describe("fuzzing the HTTP bodies", () => {
   const options: Record<string, fc.Arbitrary<unknown>> = {
     model: name,
     cwd: fc.oneof(fc.constant("/tmp"), fc.string({ maxLength: 20 })),
+    additionalDirectories: fc.array(fc.oneof(fc.constant("/tmp"), fc.string({ maxLength: 20 })), { maxLength: 3 }),
     systemPrompt: fc.string({ maxLength: 30 }),
     appendSystemPrompt: fc.string({ maxLength: 30 }),
     allowedTools: fc.array(name, { maxLength: 3 }),
@@ -92,6 +93,7 @@ describe("fuzzing the HTTP bodies", () => {
       })
   }
   const launchBodies = shaped({ query: fc.string({ maxLength: 40 }) }, options)
+  const draftBodies = shaped({}, { query: fc.string({ maxLength: 40 }), ...options })
   const continueBodies = shaped({ query: fc.string({ maxLength: 40 }) }, Object.fromEntries(Object.entries(options).filter(([k]) => k !== "title")))
   const decisionBodies = shaped(
     { decision: fc.oneof(fc.constantFrom("allow", "deny"), fc.string()) },
@@ -133,12 +135,14 @@ describe("fuzzing the HTTP bodies", () => {
       } else {
         expect(r.status).toBe(202)
         accepted++
-        // A decision leaves its (seeded, unsupervised) session running; launches and continues start runs.
-        if (!path.endsWith("/decision")) sessions.add((JSON.parse(text) as { sessionId: string }).sessionId)
+        // A decision leaves its (seeded, unsupervised) session running, a draft starts nothing;
+        // launches and continues start runs.
+        if (!path.endsWith("/decision") && path !== "/v1/drafts") sessions.add((JSON.parse(text) as { sessionId: string }).sessionId)
       }
     }
     const routes: Array<[string, fc.Arbitrary<string | Uint8Array>]> = [
       ["/v1/sessions", fc.oneof({ weight: 3, arbitrary: launchBodies }, { weight: 1, arbitrary: anything })],
+      ["/v1/drafts", fc.oneof({ weight: 3, arbitrary: draftBodies }, { weight: 1, arbitrary: anything })],
       [`/v1/sessions/${completed}/continue`, fc.oneof({ weight: 3, arbitrary: continueBodies }, { weight: 1, arbitrary: anything })],
       [`/v1/approvals/${approvalId}/decision`, fc.oneof({ weight: 3, arbitrary: decisionBodies }, { weight: 1, arbitrary: anything })]
     ]

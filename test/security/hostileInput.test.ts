@@ -353,6 +353,20 @@ const corpus = (): Array<Case> => [
   { name: "a text/plain launch from another origin (a form or no-cors fetch)", expect: [403, 415], send: post(L, JSON.stringify(rebindingAttack), { "content-type": "text/plain", origin: "http://attacker.example.com" }) },
   { name: "a launch marked Sec-Fetch-Site: cross-site", expect: [403], send: postJson(L, rebindingAttack, { "sec-fetch-site": "cross-site" }) },
   { name: "a rename marked Sec-Fetch-Site: same-site", expect: [403], send: () => viaFetch(`/v1/sessions/${completed}`, { method: "PATCH", json: { title: "x" }, headers: { "sec-fetch-site": "same-site" } }) },
+  // ---- principals and the audit report ----
+  ...["from=yesterday", "to=2026-13-01T00:00:00Z", "from=2026-01-01T00:00:00Z'%20OR%201=1", "format=xml", "format=csv&format=json", "from=", "limit=5"].map(
+    (q): Case => ({ name: `audit report with ${q}`, expect: [400], send: get(`/v1/audit/approvals?${q}`) })
+  ),
+  ...["actor=", `actor=${"a".repeat(201)}`].map((q): Case => ({ name: `events by ${q.slice(0, 20)}`, expect: [400], send: get(`/v1/events?${q}`) })),
+  ...["decidedBy=", `decidedBy=${"b".repeat(201)}`].flatMap((q): Array<Case> => [
+    { name: `approvals by ${q.slice(0, 20)}`, expect: [400], send: get(`/v1/approvals?${q}`) },
+    { name: `tool calls by ${q.slice(0, 20)}`, expect: [400], send: get(`/v1/tool-calls?${q}`) }
+  ]),
+  ...[`al_${"A".repeat(43)}`, `al_${"A".repeat(43)}x`, "al_", `${token} al_x`].map(
+    (key): Case => ({ name: `a launch with a made-up key ${key.slice(0, 12)}`, expect: [401], send: () => viaFetch(L, { method: "POST", json: { query: "x" }, token: key }) })
+  ),
+  { name: "the page's login with a made-up key", expect: [401], send: () => viaFetch("/v1/web/session", { method: "POST", json: { token: `al_${"B".repeat(43)}` }, token: null }) },
+  { name: "a forged key cookie", expect: [401], send: () => viaFetch(L, { token: null, headers: { cookie: `agentlog_session=k.000000000000.${"C".repeat(43)}` } }) },
   // ---- replayed idempotency keys ----
   { name: "a replayed key with another body", expect: [422], send: postJson(L, { query: "second" }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with another option", expect: [422], send: postJson(L, { query: "first", maxTurns: 2 }, { "idempotency-key": replayKey }) },

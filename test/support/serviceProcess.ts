@@ -23,11 +23,13 @@ export interface ServiceProcessOptions {
   readonly claude: ClaudeEnv
   readonly env?: Record<string, string>
   readonly timeoutMs?: number
+  /** What node runs instead of src/main.ts (e.g. the CLI with `serve`). */
+  readonly argv?: ReadonlyArray<string>
 }
 
 export const startServiceProcess = (options: ServiceProcessOptions): Promise<ServiceProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainTs], {
+    const child = spawn(process.execPath, [...(options.argv ?? [mainTs])], {
       env: {
         ...options.claude.env,
         AGENTLOG_DATA_DIR: options.dataDir,

@@ -33,7 +33,8 @@ export interface SupervisorHarness {
   readonly dataDir: string
   launch(query: string, options?: SessionOptions): Promise<{ sessionId: string; runId: string; position: Position }>
   continueSession(sessionId: string, query: string, overrides?: SessionOptions): Promise<string>
-  fork(parentSessionId: string, query: string): Promise<{ sessionId: string; runId: string }>
+  /** A fork from the parent's end, or from one of its Claude messages (`atMessage`, its uuid). */
+  fork(parentSessionId: string, query: string, atMessage?: string): Promise<{ sessionId: string; runId: string }>
   /** A command as the API would append it. */
   command(command: SessionCommand): Effect.Effect<CommandOutcome, CommandError>
   state(sessionId: string): Promise<Session>
@@ -138,7 +139,7 @@ export const startSupervisorHarness = async (
       await queueRun(runId, overrides, { kind: "ContinueSession", sessionId, runId, query, overrides })
       return runId
     },
-    async fork(parentSessionId, query) {
+    async fork(parentSessionId, query, atMessage) {
       const parent = await state(parentSessionId)
       const sessionId = randomUUID()
       const runId = randomUUID()
@@ -148,6 +149,7 @@ export const startSupervisorHarness = async (
         runId,
         parentSessionId,
         parentClaudeSessionId: parent.claudeSessionId!,
+        ...(atMessage === undefined ? {} : { atMessage }),
         query,
         options: parent.options
       })

@@ -925,7 +925,9 @@ const checkInvariants = (s: SessionState, where: string) => {
     expect(s.decided.has(p.approvalId), ctx).toBe(false)
   }
   expect(s.lastTotalCostUsd).toBeGreaterThanOrEqual(0)
-  expect(s.runs).toBeGreaterThanOrEqual(1)
+  // A draft (or a discarded one) has no run yet; every other session has had one.
+  if (s.status === "draft" || s.status === "discarded") expect([s.runs, s.runId, s.pending.size], ctx).toEqual([0, "", 0])
+  else expect(s.runs, ctx).toBeGreaterThanOrEqual(1)
 }
 
 const sessionIdsInTest = { main: newId(), other: newId() }
@@ -981,7 +983,7 @@ const randomCommands = (seed: number, steps: number) => {
 
   const next = (): SessionCommand => {
     const sid = r.chance(0.03) ? r.pick([sessionIdsInTest.other, "bogus"]) : sessionId
-    const k = r.int(16)
+    const k = r.int(21)
     const base = { sessionId: sid }
     switch (k) {
       case 0:
@@ -1030,6 +1032,16 @@ const randomCommands = (seed: number, steps: number) => {
         return { ...base, kind: "ArchiveSession" }
       case 14:
         return { ...base, kind: "UnarchiveSession" }
+      case 15:
+        return { ...base, kind: "CreateDraft", query: r.pick(["", "q"]), options: options() }
+      case 16:
+        return { ...base, kind: "EditDraft", ...(r.chance(0.5) ? { query: r.pick(["", "q2"]) } : {}), options: options() }
+      case 17:
+        return { ...base, kind: "LaunchDraft", runId: r.uuid() }
+      case 18:
+        return { ...base, kind: "DiscardDraft" }
+      case 19:
+        return { ...base, kind: "RestoreDraft" }
       default:
         return { ...base, kind: "RenameSession", title: r.pick(["", "a", "b"]) }
     }
@@ -1039,7 +1051,11 @@ const randomCommands = (seed: number, steps: number) => {
   for (let i = 0; i < steps; i++) {
     // Launch first most of the time, so most sequences explore an existing session.
     const command: SessionCommand =
-      state === null && r.chance(0.8) ? { sessionId, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() } : next()
+      state === null && r.chance(0.8)
+        ? r.chance(0.75)
+          ? { sessionId, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() }
+          : { sessionId, kind: "CreateDraft", query: r.pick(["", "q"]), options: options() }
+        : next()
     const before = state
     const result = decide(command, state)
     if (Result.isFailure(result)) {
@@ -1085,7 +1101,7 @@ describe("property: random command sequences", () => {
     expect([...refusals].sort()).toEqual(
       ["ApprovalAlreadyDecided", "ApprovalNotFound", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
     )
-    expect(acceptedKinds.size).toBe(13)
+    expect(acceptedKinds.size).toBe(18)
   })
 
   it("accepts continue exactly when the last run ended, and interrupt exactly when a run is active and not yet interrupted", () => {

@@ -16,14 +16,27 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
     sql(
       db,
       `INSERT INTO approvals (approval_id, session_id, run_id, tool_use_id, tool_name, input, suggestions, status,
-         requested_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+         requested_at, expires_at, stream, requested_revision)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
        ON CONFLICT (approval_id) DO NOTHING`
-    ).run(approvalId, sessionId, e.runId, str(d.toolUseId), str(d.toolName), json(d.input), json(d.suggestions), e.at, str(d.expiresAt))
+    ).run(
+      approvalId,
+      sessionId,
+      e.runId,
+      str(d.toolUseId),
+      str(d.toolName),
+      json(d.input),
+      json(d.suggestions),
+      e.at,
+      str(d.expiresAt),
+      e.recorded.stream,
+      e.revision
+    )
   } else if (e.type === "ApprovalDecided") {
     sql(
       db,
-      `UPDATE approvals SET status = ?, decided_by = ?, message = ?, reason = ?, updated_input = ?, decided_at = ?
+      `UPDATE approvals SET status = ?, decided_by = ?, message = ?, reason = ?, updated_input = ?, decided_at = ?,
+         decided_revision = ?
        WHERE approval_id = ? AND session_id = ?`
     ).run(
       d.decision === "allow" ? "allowed" : "denied",
@@ -32,6 +45,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
       str(d.reason),
       json(d.updatedInput),
       e.at,
+      e.revision,
       approvalId,
       sessionId
     )
@@ -40,7 +54,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
 
 export const approvalsProjection: Projection = {
   name: "approvals",
-  version: 1,
+  version: 2,
   tables: ["approvals"],
   schema: approvalsSchema,
   apply

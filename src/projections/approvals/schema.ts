@@ -15,9 +15,13 @@ CREATE TABLE approvals (
   updated_input TEXT,                  -- JSON
   requested_at  TEXT NOT NULL,
   decided_at    TEXT,
-  expires_at    TEXT
+  expires_at    TEXT,
+  stream        TEXT,                  -- where the record is: the session's stream,
+  requested_revision INTEGER,          -- ApprovalRequested's revision in it,
+  decided_revision   INTEGER           -- and ApprovalDecided's
 ) STRICT;
 CREATE INDEX approvals_by_time ON approvals (requested_at DESC, approval_id DESC);
 CREATE INDEX approvals_by_status ON approvals (status, requested_at DESC, approval_id DESC);
 CREATE INDEX approvals_by_session ON approvals (session_id, requested_at DESC, approval_id DESC);
+CREATE INDEX approvals_by_decider ON approvals (decided_by, requested_at DESC, approval_id DESC);
 `

@@ -13,8 +13,8 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   sql(
     db,
     `INSERT INTO events_index (commit_position, prepare_position, stream, session_id, revision, event_id, type, run_id,
-       source, correlation_id, causation_id, recorded_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       source, actor, correlation_id, causation_id, recorded_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING`
   ).run(
     r.position.commit,
@@ -26,6 +26,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
     r.type,
     e.runId,
     str(e.metadata.source),
+    str(e.metadata.actor) ?? str(e.metadata.source),
     str(e.metadata.correlationId),
     str(e.metadata.causationId),
     e.at,
@@ -35,7 +36,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
 
 export const eventsIndexProjection: Projection = {
   name: "events_index",
-  version: 1,
+  version: 2,
   tables: ["events_index"],
   schema: eventsIndexSchema,
   apply

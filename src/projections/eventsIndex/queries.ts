@@ -14,6 +14,7 @@ export interface EventIndexRow {
   readonly type: string
   readonly runId: string | null
   readonly source: string | null
+  readonly actor: string | null
   readonly correlationId: string | null
   readonly causationId: string | null
   readonly recordedAt: string
@@ -23,6 +24,8 @@ export interface EventIndexRow {
 export interface EventsQuery {
   readonly type?: OneOrMany
   readonly session?: string
+  /** Who appended it: a principal's name, "supervisor" or "claude". */
+  readonly actor?: string
   /** recordedAt >= after (ISO 8601). */
   readonly after?: string
   /** recordedAt < before (ISO 8601). */
@@ -45,6 +48,7 @@ const toEventRow = (r: Row): EventIndexRow => ({
   type: r.type as string,
   runId: r.run_id as string | null,
   source: r.source as string | null,
+  actor: r.actor as string | null,
   correlationId: r.correlation_id as string | null,
   causationId: r.causation_id as string | null,
   recordedAt: r.recorded_at as string,
@@ -57,6 +61,7 @@ export const eventsIndexQueries = (db: DatabaseSync) => {
     const desc = q.order === "desc"
     const w = new Where().in("type", many(q.type))
     if (q.session !== undefined) w.add("session_id = ?", q.session)
+    if (q.actor !== undefined) w.add("actor = ?", q.actor)
     const afterT = timeOf("after", q.after)
     const beforeT = timeOf("before", q.before)
     if (afterT !== null) w.add("recorded_at >= ?", afterT)

@@ -10,6 +10,7 @@ CREATE TABLE events_index (
   type             TEXT NOT NULL,
   run_id           TEXT,
   source           TEXT,
+  actor            TEXT,                 -- metadata.actor (who), else the source
   correlation_id   TEXT,
   causation_id     TEXT,
   recorded_at      TEXT NOT NULL,        -- metadata.recordedAt, else the store's time
@@ -19,4 +20,5 @@ CREATE TABLE events_index (
 CREATE INDEX events_index_by_type ON events_index (type, commit_position, prepare_position);
 CREATE INDEX events_index_by_session ON events_index (session_id, commit_position, prepare_position);
 CREATE INDEX events_index_by_time ON events_index (recorded_at);
+CREATE INDEX events_index_by_actor ON events_index (actor, commit_position, prepare_position);
 `

@@ -54,14 +54,14 @@ const write = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, s: Sessio
   const t = s.totals
   sql(
     db,
-    `INSERT INTO sessions (session_id, status, archived, title, query, model, cwd, options, parent_session_id,
+    `INSERT INTO sessions (session_id, status, archived, title, query, model, cwd, options, parent_session_id, forked_at,
        claude_session_id, run_id, runs, turns, cost_usd, input_tokens, output_tokens, cache_read_tokens,
        cache_creation_tokens, pending_approvals, last_error, created_at, updated_at, last_revision, last_position, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (session_id) DO UPDATE SET
        status = excluded.status, archived = excluded.archived, title = excluded.title, query = excluded.query,
        model = excluded.model, cwd = excluded.cwd, options = excluded.options,
-       parent_session_id = excluded.parent_session_id, claude_session_id = excluded.claude_session_id,
+       parent_session_id = excluded.parent_session_id, forked_at = excluded.forked_at, claude_session_id = excluded.claude_session_id,
        run_id = excluded.run_id, runs = excluded.runs, turns = excluded.turns, cost_usd = excluded.cost_usd,
        input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
        cache_read_tokens = excluded.cache_read_tokens, cache_creation_tokens = excluded.cache_creation_tokens,
@@ -78,6 +78,7 @@ const write = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, s: Sessio
     s.runOptions.cwd ?? null,
     JSON.stringify(s.options),
     s.parentSessionId ?? null,
+    s.forkedAt ?? null,
     s.claudeSessionId ?? null,
     s.runId,
     s.runs,
@@ -130,8 +131,8 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
 
 export const sessionsProjection: Projection = {
   name: "sessions",
-  // 2: the row is the domain's fold (was a copy of the state machine in SQL).
-  version: 2,
+  // 2: the row is the domain's fold (was a copy of the state machine in SQL). 3: forked_at.
+  version: 3,
   tables: [sessionsTable],
   schema: sessionsSchema,
   apply

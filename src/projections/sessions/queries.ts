@@ -16,6 +16,8 @@ export interface SessionRow {
   /** Options as launched (secrets redacted). */
   readonly options: unknown
   readonly parentSessionId: string | null
+  /** A fork from a message: the parent's Claude message it branched from (null: from the parent's end, or no parent). */
+  readonly forkedAt: string | null
   readonly claudeSessionId: string | null
   /** The current run, or the last one once it ended. */
   readonly runId: string
@@ -42,6 +44,8 @@ export interface ListSessionsQuery {
   readonly archived?: boolean
   /** Substring of the first query or the title (case-insensitive for ASCII). */
   readonly q?: string
+  /** Only sessions nobody forked from their end (a fork from an earlier message leaves it a leaf). */
+  readonly leaves?: boolean
   readonly limit?: number
   readonly cursor?: string
 }
@@ -56,6 +60,7 @@ const toSession = (r: Row): SessionRow => ({
   cwd: r.cwd as string | null,
   options: parse(r.options),
   parentSessionId: r.parent_session_id as string | null,
+  forkedAt: r.forked_at as string | null,
   claudeSessionId: r.claude_session_id as string | null,
   runId: r.run_id as string,
   runs: Number(r.runs),
@@ -90,6 +95,8 @@ export const sessionQueries = (db: DatabaseSync) => {
       const p = likePattern(q.q)
       w.add("(query LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')", p, p)
     }
+    if (q.leaves === true)
+      w.add("NOT EXISTS (SELECT 1 FROM sessions c WHERE c.parent_session_id = sessions.session_id AND c.forked_at IS NULL)")
     return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession)
   }
 
@@ -98,5 +105,28 @@ export const sessionQueries = (db: DatabaseSync) => {
     return r === undefined ? null : toSession(r)
   }
 
-  return { listSessions, getSession }
+  /** Where sessions ran, most recently used first (by the last activity of the sessions there). */
+  const recentDirectories = (limit = 20): ReadonlyArray<{ path: string; lastUsedAt: string; sessions: number }> =>
+    (
+      sql(
+        db,
+        `SELECT cwd, max(updated_at) AS last_used_at, count(*) AS sessions FROM sessions
+         WHERE cwd IS NOT NULL GROUP BY cwd ORDER BY last_used_at DESC, cwd LIMIT ?`
+      ).all(limitOf(limit)) as Array<Row>
+    ).map((r) => ({ path: r.cwd as string, lastUsedAt: r.last_used_at as string, sessions: Number(r.sessions) }))
+
+  /** Sessions forked from this one, oldest first. */
+  const children = (sessionId: string): ReadonlyArray<{ sessionId: string; forkedAt: string | null; status: string; title: string | null }> =>
+    (
+      sql(db, "SELECT session_id, forked_at, status, title FROM sessions WHERE parent_session_id = ? ORDER BY created_at, session_id").all(
+        sessionId
+      ) as Array<Row>
+    ).map((r) => ({
+      sessionId: r.session_id as string,
+      forkedAt: r.forked_at as string | null,
+      status: r.status as string,
+      title: r.title as string | null
+    }))
+
+  return { listSessions, getSession, recentDirectories, children }
 }

@@ -14,6 +14,7 @@ CREATE TABLE sessions (
   cwd                   TEXT,                -- of the current run
   options               TEXT NOT NULL,       -- JSON, as launched (secrets redacted)
   parent_session_id     TEXT,
+  forked_at             TEXT,                -- a fork from a message: the parent's message (NULL: from its end)
   claude_session_id     TEXT,
   run_id                TEXT NOT NULL,       -- the current (or last) run
   runs                  INTEGER NOT NULL,

@@ -111,7 +111,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
 
 export const toolCallsProjection: Projection = {
   name: "tool_calls",
-  version: 1,
+  version: 2,
   tables: ["tool_calls"],
   schema: toolCallsSchema,
   apply

@@ -29,6 +29,8 @@ export interface ToolCallsQuery {
   readonly session?: string
   /** allow | deny | pending | none (no approval needed). */
   readonly decision?: OneOrMany
+  /** Who decided the approval (a principal's name, or "agentlog" when the system did). */
+  readonly decidedBy?: string
   /** requested_at >= after (ISO 8601). */
   readonly after?: string
   /** requested_at < before (ISO 8601). */
@@ -63,6 +65,7 @@ export const toolCallQueries = (db: DatabaseSync) => {
     const limit = limitOf(q.limit)
     const w = new Where().in("tool_name", many(q.tool))
     if (q.session !== undefined) w.add("session_id = ?", q.session)
+    if (q.decidedBy !== undefined) w.add("decided_by = ?", q.decidedBy)
     const decisions = many(q.decision)
     for (const d of decisions)
       if (!["allow", "deny", "pending", "none"].includes(d))

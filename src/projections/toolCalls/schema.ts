@@ -24,4 +24,5 @@ CREATE TABLE tool_calls (
 CREATE INDEX tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
 CREATE INDEX tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
 CREATE INDEX tool_calls_by_approval ON tool_calls (approval_id);
+CREATE INDEX tool_calls_by_decider ON tool_calls (decided_by, requested_at DESC, session_id DESC, tool_use_id DESC);
 `

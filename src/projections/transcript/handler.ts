@@ -232,8 +232,9 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
 
 export const transcriptProjection: Projection = {
   name: "transcript",
-  version: 1,
-  tables: ["transcript", "transcript_approvals"],
+  // 2: the full-text index (transcript_search) over the entries.
+  version: 2,
+  tables: ["transcript", "transcript_approvals", "transcript_search"],
   schema: transcriptSchema,
   apply
 }

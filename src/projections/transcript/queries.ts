@@ -109,5 +109,73 @@ export const transcriptQueries = (db: DatabaseSync) => {
     return (s.all(sessionId, q.afterSeq ?? 0, limit) as unknown as Array<ReadonlyArray<unknown>>).map(toEntry)
   }
 
-  return { transcript }
+  /**
+   * Entries that contain every word of `q` (in their text, tool name, input or result),
+   * best match first (bm25), each with a snippet around what matched.
+   */
+  const search = (q: SearchQuery): ReadonlyArray<SearchHit> => {
+    const match = matchExpression(q.q)
+    if (match === null) throw new InvalidQuery({ field: "q", reason: "has no word to search for" })
+    const limit = Math.min(limitOf(q.limit ?? 20), maxSearchHits)
+    const rows = sql(
+      db,
+      `SELECT t.session_id, t.seq, t.revision, t.kind, t.tool_name, t.created_at,
+         snippet(transcript_search, -1, '[', ']', '…', 12) AS snippet, bm25(transcript_search) AS rank
+       FROM transcript_search JOIN transcript t ON t.rowid = transcript_search.rowid
+       WHERE transcript_search MATCH ? ${q.sessionId === undefined ? "" : "AND t.session_id = ?"}
+       ORDER BY rank, t.session_id, t.seq LIMIT ? OFFSET ?`
+    ).all(...[match, ...(q.sessionId === undefined ? [] : [q.sessionId]), limit, q.offset ?? 0]) as Array<Record<string, unknown>>
+    return rows.map((r) => ({
+      sessionId: r.session_id as string,
+      seq: Number(r.seq),
+      revision: Number(r.revision),
+      kind: r.kind as string,
+      toolName: r.tool_name as string | null,
+      createdAt: r.created_at as string,
+      snippet: r.snippet as string,
+      rank: Number(r.rank)
+    }))
+  }
+
+  return { transcript, search }
+}
+
+export interface SearchQuery {
+  readonly q: string
+  readonly sessionId?: string
+  readonly limit?: number
+  readonly offset?: number
+}
+
+export interface SearchHit {
+  readonly sessionId: string
+  readonly seq: number
+  /** The stream revision of the event the entry came from. */
+  readonly revision: number
+  readonly kind: string
+  readonly toolName: string | null
+  readonly createdAt: string
+  /** The matching text with what matched in [brackets]. */
+  readonly snippet: string
+  /** bm25: lower is a better match. */
+  readonly rank: number
+}
+
+const maxSearchHits = 100
+
+/**
+ * A person's words as an FTS5 query: each word a quoted phrase (so quotes, operators and
+ * column filters in the input are only text), all of them required; a word ending in `*`
+ * matches as a prefix. null when there is no word.
+ */
+export const matchExpression = (q: string): string | null => {
+  const words = q.split(/\s+/u).filter((w) => w.replaceAll("*", "").length > 0)
+  if (words.length === 0) return null
+  return words
+    .map((w) => {
+      const prefix = w.endsWith("*")
+      const bare = w.replace(/\*+$/u, "")
+      return `"${bare.replaceAll('"', '""')}"${prefix ? " *" : ""}`
+    })
+    .join(" ")
 }

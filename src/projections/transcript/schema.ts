@@ -36,4 +36,26 @@ CREATE TABLE transcript_approvals (
   message     TEXT
 ) STRICT;
 CREATE INDEX transcript_approvals_by_tool_use ON transcript_approvals (session_id, tool_use_id);
+-- Full-text search over what was said and done: the entry's text, the tool's name, its
+-- input and its result. An external-content index of the transcript rows (by rowid, which
+-- nothing renumbers: read.db is rebuilt, never vacuumed), kept in step by triggers, so the
+-- handler writes each entry once.
+CREATE VIRTUAL TABLE transcript_search USING fts5(
+  text, tool_name, input, result_text,
+  content = 'transcript', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER transcript_search_insert AFTER INSERT ON transcript BEGIN
+  INSERT INTO transcript_search (rowid, text, tool_name, input, result_text)
+  VALUES (new.rowid, new.text, new.tool_name, new.input, new.result_text);
+END;
+CREATE TRIGGER transcript_search_delete AFTER DELETE ON transcript BEGIN
+  INSERT INTO transcript_search (transcript_search, rowid, text, tool_name, input, result_text)
+  VALUES ('delete', old.rowid, old.text, old.tool_name, old.input, old.result_text);
+END;
+CREATE TRIGGER transcript_search_update AFTER UPDATE OF text, tool_name, input, result_text ON transcript BEGIN
+  INSERT INTO transcript_search (transcript_search, rowid, text, tool_name, input, result_text)
+  VALUES ('delete', old.rowid, old.text, old.tool_name, old.input, old.result_text);
+  INSERT INTO transcript_search (rowid, text, tool_name, input, result_text)
+  VALUES (new.rowid, new.text, new.tool_name, new.input, new.result_text);
+END;
 `

@@ -1,0 +1,35 @@
+// The options a new run is launched with, shared by `run` and `fork`.
+import { resolve } from "node:path"
+import { CliError, type Schemas } from "./client.ts"
+import { allOf, type Flags, oneOf } from "./command.ts"
+
+export const launchOptions = {
+  cwd: { type: "string" },
+  model: { type: "string" },
+  title: { type: "string" },
+  "permission-mode": { type: "string" },
+  "max-turns": { type: "string" },
+  worktree: { type: "boolean" },
+  stream: { type: "boolean" }
+} as const
+
+export const launchUsage = "[--cwd DIR] [--model M] [--title T] [--permission-mode MODE] [--max-turns N] [--stream]"
+
+const permissionModes = allOf<NonNullable<Schemas["LaunchSession"]["permissionMode"]>>()(["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"])
+
+/** The launch body's options from the flags; the working directory defaults to this one. */
+export const launchBody = (flags: Flags<typeof launchOptions>): Omit<Schemas["LaunchSession"], "query"> => {
+  if (flags.worktree) throw new CliError("--worktree: workspaces are not available yet (issue 13); run without it in the directory to work in (--cwd)", 2)
+  const mode = flags["permission-mode"] === undefined ? undefined : oneOf("permission-mode", permissionModes, flags["permission-mode"])
+  const maxTurns = flags["max-turns"]
+  if (maxTurns !== undefined && !/^[1-9][0-9]{0,3}$/.test(maxTurns)) throw new CliError(`--max-turns must be a number from 1 to 9999; got ${maxTurns}`, 2)
+  return {
+    cwd: resolve(flags.cwd ?? process.cwd()),
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.title !== undefined ? { title: flags.title } : {}),
+    ...(mode !== undefined ? { permissionMode: mode } : {}),
+    ...(maxTurns !== undefined ? { maxTurns: Number(maxTurns) } : {}),
+    // Token by token: Claude's partial messages are recorded (many more events) and shown as they come.
+    ...(flags.stream ? { includePartialMessages: true } : {})
+  }
+}
