@@ -30,6 +30,7 @@ import {
 } from "./eventStore.ts"
 import { checkAppend, checkLimits, defaultStoreLimits, type StoreLimits } from "./appendInput.ts"
 import { openEventsDb } from "./sqliteSchema.ts"
+import { faultPageLimit } from "../sqlitePageLimit.ts"
 
 export interface SqliteEventStore extends EventStoreShape {
   /** Absolute path of events.db. */
@@ -90,10 +91,15 @@ const toRecorded = ([position, stream, revision, id, type, data, metadata, creat
   created: new Date(Number(created))
 })
 
-/** SQLITE_BUSY / SQLITE_LOCKED are retryable; everything else is a failure. */
+/**
+ * SQLITE_BUSY / SQLITE_LOCKED, and SQLITE_FULL (the disk, or max_page_count): retryable,
+ * the store is unavailable until they pass (a full disk gets space back without a
+ * restart); everything else is a failure.
+ */
+const unavailableCodes = new Set([5, 6, 13])
 const toStoreError = (file: string) => (e: unknown): EventStoreUnavailable | EventStoreFailure => {
   const err = e as { errcode?: number; code?: string; message?: string }
-  if (err.errcode === 5 || err.errcode === 6) return new EventStoreUnavailable({ reason: `${file}: ${err.message}` })
+  if (err.errcode !== undefined && unavailableCodes.has(err.errcode & 0xff)) return new EventStoreUnavailable({ reason: `${file}: ${err.message}` })
   if (err.code === "ERR_INVALID_STATE") return new EventStoreFailure({ reason: `event store ${file} is closed` })
   return new EventStoreFailure({ reason: `event store ${file}: ${err.message ?? String(e)}` })
 }
@@ -143,6 +149,7 @@ export const makeSqliteEventStore = (
   }).pipe(Effect.map(({ db, file }) => build(db, file, limits)))
 
 const build = (db: DatabaseSync, file: string, limits: StoreLimits): SqliteEventStore => {
+  faultPageLimit(db, file)
   const storeError = toStoreError(file)
   const statements = new Map<string, StatementSync>()
   const stmt = (sql: string): StatementSync => {

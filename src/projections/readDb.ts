@@ -6,6 +6,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
+import { faultPageLimit } from "../sqlitePageLimit.ts"
 
 export class ReadDbError extends Data.TaggedError("ReadDbError")<{ readonly reason: string }> {
   override get message() {
@@ -48,6 +49,7 @@ export const openReadDb = (dataDir: string): DatabaseSync => {
     // costs a copy instead of a system call per page, and halves the projections' time.
     db.exec("PRAGMA temp_store = MEMORY")
     db.exec(runnerSchema)
+    faultPageLimit(db, file)
     return db
   } catch (e) {
     try {

@@ -14,15 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ClaudeEnv } from "../support/claudeEnv.ts"
 import type { FakeAnthropic, Turn } from "../support/fakeAnthropic.ts"
 import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
-import type { ServiceProcess } from "../support/serviceProcess.ts"
 import {
   accepted,
   checkReadModels,
   checkRuns,
   checkStore,
+  CrashRun,
   killDuringStartup,
-  Ledger,
   multiplyHistory,
+  patienceMs,
   readAllEvents,
   readModelCheckpoint,
   sleep,
@@ -30,17 +30,18 @@ import {
   waitForStatus
 } from "./crashHarness.ts"
 
+let run: CrashRun
 let fake: FakeAnthropic
 let claude: ClaudeEnv
 let dataDir: string
-let service: ServiceProcess | undefined
 
 beforeAll(async () => {
-  ;({ fake, claude, dataDir } = await openOfflineWorld("crash"))
+  run = new CrashRun(await openOfflineWorld("crash"))
+  ;({ fake, claude, dataDir } = run.world)
 })
 
 afterAll(async () => {
-  const left = await closeOfflineWorld({ fake, claude, dataDir }, service)
+  const left = await closeOfflineWorld(run.world, run.service)
   expect(left, "claude processes left behind").toEqual([])
 })
 
@@ -54,79 +55,23 @@ const toolScript = (turns: number, perTurn: number): Array<Turn> => [
 ]
 const held = (): Turn => ({ slow: { chunks: ["thinking ", "about ", "it "], delayMs: 20, hold: true } })
 
-const ended = ["completed", "failed", "interrupted", "abandoned"]
-
 // Each kill point is a test of its own, run in order on one data dir (each builds on the
 // history the earlier ones left); the last test checks the whole store against every
 // acknowledgement.
 describe("kill -9 at many points, then restart", () => {
   {
-    const ledger = new Ledger()
-    const restarts: Array<number> = []
-    const mismatches: Array<string> = []
-    let kills = 0
-    let lagging = 0
-    let continued = 0
-    let comparisons = 0
-    const points: Array<string> = []
     const launch = async (url: string, body: Record<string, unknown>) =>
-      ledger.answer("launch", await accepted(url, "POST", "/v1/sessions", { cwd: claude.cwd, ...body }))
+      run.ledger.answer("launch", await accepted(url, "POST", "/v1/sessions", { cwd: claude.cwd, ...body }))
 
-    /** One kill: drive the running service to a point, kill it there, restart, check, continue, stop, check offline. */
+    /** One kill point as a test of its own (see CrashRun.cycle). */
     const cycle = (
       name: string,
       drive: (url: string) => Promise<Array<string>>,
       startupKill?: { readonly after: string; readonly delayMs: number }
     ) =>
       it(`kill -9 ${name}${startupKill ? ", then again during the next start-up" : ""}`, async () => {
-        const before = mismatches.length
-        service ??= await startService(dataDir, claude)
-        const url = service.url
-        const sessions = await drive(url)
-        const orphans = service.logs.filter((l) => l.msg === "claude started").map((l) => Number(l.pid))
-        await service.kill()
-        service = undefined
-        kills++
-        points.push(name)
-        await ledger.harvest()
-        // Projections behind the store at the moment of the kill: the kill hit projection work.
-        const checkpoint = readModelCheckpoint(dataDir)
-        const lastAck = [...ledger.events.values(), ...ledger.answers].reduce((m, e) => {
-          const p = BigInt(e.position.split("-")[0]!)
-          return p > m ? p : m
-        }, 0n)
-        if (checkpoint !== null && checkpoint < lastAck) lagging++
-        fake.setScript([])
-        if (startupKill) {
-          restarts.push(Date.now())
-          const r = await killDuringStartup(dataDir, claude, startupKill.after, startupKill.delayMs)
-          kills++
-          points.push(`${name}, then ${r.listened ? "right after the next start-up" : "during the next start-up's recovery"}`)
-        }
-        restarts.push(Date.now())
-        service = await startService(dataDir, claude)
-        fake.abortStreams()
-        // The killed service's claude processes were ended by the restart.
-        const survivors = orphans.filter((pid) => claude.claudePids().includes(pid))
-        if (survivors.length > 0) mismatches.push(`${name}: claude processes of the killed service still run: ${survivors.join(", ")}`)
-        for (const sessionId of sessions) {
-          await waitForStatus(service.url, sessionId, ended)
-          ledger.answer("continue", await accepted(service.url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "carry on" }))
-          const s = await waitForStatus(service.url, sessionId, ended)
-          if (s.status !== "completed") mismatches.push(`${name}: session ${sessionId} continued to ${s.status}`)
-          else continued++
-        }
-        const code = await service.stop()
-        service = undefined
-        if (code !== 0) mismatches.push(`${name}: the service exited ${code} on SIGTERM`)
-        const events = await readAllEvents(dataDir)
-        const store = checkStore(events, ledger)
-        mismatches.push(...store.mismatches.map((m) => `${name}: ${m}`))
-        mismatches.push(...checkRuns(events, restarts).mismatches.map((m) => `${name}: ${m}`))
-        mismatches.push(...(await checkReadModels(dataDir)).map((m) => `${name}: ${m}`))
-        comparisons++
-        expect(mismatches.slice(before)).toEqual([])
-    }, 300_000)
+        expect(await run.cycle(name, drive, startupKill ? { startupKill } : {})).toEqual([])
+      }, 300_000)
 
     // ---- while tool calls stream in: appends and projection updates, at different depths ----
     for (const [i, frames] of [3, 11, 24, 40, 57, 75].entries()) {
@@ -135,8 +80,8 @@ describe("kill -9 at many points, then restart", () => {
         async (url) => {
           fake.setScript(toolScript(3, 12))
           const { sessionId } = await launch(url, { query: `tool storm ${i}`, allowedTools: ["Bash"] })
-          await ledger.follow(url, sessionId)
-          await ledger.waitForFrames(frames)
+          await run.ledger.follow(url, sessionId)
+          await run.ledger.waitForFrames(frames)
           return [sessionId]
         },
         i === 1 ? { after: "event store open", delayMs: 0 } : i === 3 ? { after: "event store open", delayMs: 25 } : undefined
@@ -150,10 +95,10 @@ describe("kill -9 at many points, then restart", () => {
         const ids: Array<string> = []
         for (let i = 0; i < 3; i++) {
           const { sessionId } = await launch(url, { query: `parallel ${i}`, allowedTools: ["Bash"] })
-          await ledger.follow(url, sessionId)
+          await run.ledger.follow(url, sessionId)
           ids.push(sessionId)
         }
-        await ledger.waitForFrames(frames)
+        await run.ledger.waitForFrames(frames)
         return ids
       })
     }
@@ -166,12 +111,12 @@ describe("kill -9 at many points, then restart", () => {
           { text: "written" }
         ])
         const { sessionId } = await launch(url, { query: "write a note" })
-        const sse = await ledger.follow(url, sessionId)
-        await ledger.waitForFrames(0, 30_000, ["ApprovalRequested"])
+        const sse = await run.ledger.follow(url, sessionId)
+        await run.ledger.waitForFrames(0, patienceMs, ["ApprovalRequested"])
         if (decide) {
           const requested = sse.frames.find((f) => f.event === "ApprovalRequested")!
           const { approvalId } = JSON.parse(requested.data).data
-          ledger.answer("decision", await accepted(url, "POST", `/v1/approvals/${approvalId}/decision`, { decision: "allow" }))
+          run.ledger.answer("decision", await accepted(url, "POST", `/v1/approvals/${approvalId}/decision`, { decision: "allow" }))
         }
         return [sessionId]
       })
@@ -194,31 +139,31 @@ describe("kill -9 at many points, then restart", () => {
     cycle("right after a continue's 202", async (url) => {
       const sessionId = await completedSession(url, "first question")
       fake.setScript([held()])
-      ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
+      run.ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
       return [sessionId]
     })
     cycle("in the middle of a continued run", async (url) => {
       const sessionId = await completedSession(url, "first question")
       fake.setScript([held()])
-      const before = await ledger.readBack(url, sessionId)
-      await ledger.follow(url, sessionId)
-      ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
-      await ledger.waitForFrames(before + 3)
+      const before = await run.ledger.readBack(url, sessionId)
+      await run.ledger.follow(url, sessionId)
+      run.ledger.answer("continue", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "second" }))
+      await run.ledger.waitForFrames(before + 3)
       await sleep(50)
       return [sessionId]
     })
     cycle("right after a fork's 202", async (url) => {
       const parent = await completedSession(url, "to be forked")
       fake.setScript([{ text: "forked answer" }])
-      const fork = ledger.answer("fork", await accepted(url, "POST", `/v1/sessions/${parent}/fork`, { query: "other way" }))
+      const fork = run.ledger.answer("fork", await accepted(url, "POST", `/v1/sessions/${parent}/fork`, { query: "other way" }))
       return [fork.sessionId]
     })
     cycle("right after an interrupt's 202", async (url) => {
       fake.setScript([held()])
       const { sessionId } = await launch(url, { query: "long job" })
-      await ledger.follow(url, sessionId)
-      await ledger.waitForFrames(0, 30_000, ["ClaudeSystemEvent"])
-      ledger.answer("interrupt", await accepted(url, "POST", `/v1/sessions/${sessionId}/interrupt`))
+      await run.ledger.follow(url, sessionId)
+      await run.ledger.waitForFrames(0, patienceMs, ["ClaudeSystemEvent"])
+      run.ledger.answer("interrupt", await accepted(url, "POST", `/v1/sessions/${sessionId}/interrupt`))
       return [sessionId]
     })
 
@@ -228,48 +173,48 @@ describe("kill -9 at many points, then restart", () => {
     let beforeMultiplying: Awaited<ReturnType<typeof readAllEvents>> = []
     let runs = { abandoned: 0 }
     it("kill -9 during a rebuild of the read models, and during its resumption", async () => {
-      const before = mismatches.length
+      const before = run.mismatches.length
       beforeMultiplying = await readAllEvents(dataDir)
-      runs = checkRuns(beforeMultiplying, restarts)
+      runs = checkRuns(beforeMultiplying, run.restarts)
       const head = multiplyHistory(dataDir, 30_000)
       for (const f of ["read.db", "read.db-wal", "read.db-shm"]) rmSync(join(dataDir, f), { force: true })
       for (const [i, delayMs] of [40, 120, 60].entries()) {
-        restarts.push(Date.now())
+        run.restarts.push(Date.now())
         const r = await killDuringStartup(dataDir, claude, i === 0 ? "read models building from zero" : "event store open", delayMs)
-        kills++
+        run.kills++
         const checkpoint = readModelCheckpoint(dataDir)
-        if (checkpoint === null || checkpoint < BigInt(head)) lagging++
-        points.push(
+        if (checkpoint === null || checkpoint < BigInt(head)) run.lagging++
+        run.points.push(
           `${delayMs} ms into ${i === 0 ? "a rebuild of the read models" : "the rebuild's resumption"} (${checkpoint ?? 0} of ${head} applied${r.listened ? ", after listening" : ""})`
         )
       }
-      restarts.push(Date.now())
-      service = await startService(dataDir, claude)
+      run.restarts.push(Date.now())
+      run.service = await startService(dataDir, claude)
       const ready = Date.now() + 60_000
-      while ((await fetch(`${service.url}/readyz`)).status !== 200 && Date.now() < ready) await sleep(50)
+      while ((await fetch(`${run.service.url}/readyz`)).status !== 200 && Date.now() < ready) await sleep(50)
       {
-        const code = await service.stop()
-        service = undefined
-        if (code !== 0) mismatches.push(`after the rebuild kills: the service exited ${code} on SIGTERM`)
-        mismatches.push(...(await checkReadModels(dataDir)).map((m) => `after the rebuild kills: ${m}`))
-        comparisons++
+        const code = await run.service.stop()
+        run.service = undefined
+        if (code !== 0) run.mismatches.push(`after the rebuild kills: the service exited ${code} on SIGTERM`)
+        run.mismatches.push(...(await checkReadModels(dataDir)).map((m) => `after the rebuild kills: ${m}`))
+        run.comparisons++
       }
-      expect(mismatches.slice(before)).toEqual([])
+      expect(run.mismatches.slice(before)).toEqual([])
     }, 300_000)
 
     it("over all kills: every acknowledged event is stored where it was acknowledged, every orphaned run abandoned", async () => {
       const events = await readAllEvents(dataDir)
-      const store = checkStore(events, ledger)
-      mismatches.push(...checkRuns(events, restarts).mismatches)
+      const store = checkStore(events, run.ledger)
+      run.mismatches.push(...checkRuns(events, run.restarts).mismatches)
       const figures =
-        `crash suite: kills survived ${kills}; events acknowledged ${store.acknowledged}, found ${store.found}; ` +
-        `mismatches ${mismatches.length} (runs abandoned ${runs.abandoned}, kills with projections behind ${lagging}, ` +
-        `sessions continued to completed ${continued}, read-model rebuild comparisons ${comparisons}, ` +
+        `crash suite: kills survived ${run.kills}; events acknowledged ${store.acknowledged}, found ${store.found}; ` +
+        `mismatches ${run.mismatches.length} (runs abandoned ${runs.abandoned}, kills with projections behind ${run.lagging}, ` +
+        `sessions continued to completed ${run.continued}, read-model rebuild comparisons ${run.comparisons}, ` +
         `events stored ${beforeMultiplying.length}, then ${events.length} for the rebuild kills)`
-      console.log(`kill points: ${points.join("; ")}\n${figures}`)
-      expect(mismatches).toEqual([])
+      console.log(`kill points: ${run.points.join("; ")}\n${figures}`)
+      expect(run.mismatches).toEqual([])
       expect(store.found).toBe(store.acknowledged)
-      expect(kills).toBeGreaterThanOrEqual(15)
+      expect(run.kills).toBeGreaterThanOrEqual(15)
     }, 120_000)
   }
 })

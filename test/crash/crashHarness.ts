@@ -12,16 +12,26 @@ import { DatabaseSync } from "node:sqlite"
 import { Effect, Stream } from "effect"
 import type { RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import { makeSqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
+import { allProjections } from "../../src/projections/allProjections.ts"
+import { prepareProjections } from "../../src/projections/projectionRunner.ts"
 import { readDbFile } from "../../src/projections/readDb.ts"
 import { claudeBinaryPath, type ClaudeEnv } from "../support/claudeEnv.ts"
+import type { FakeAnthropic } from "../support/fakeAnthropic.ts"
 import { startServiceProcess, type ServiceProcess } from "../support/serviceProcess.ts"
 import { openSse, type SseReader } from "../http/sseClient.ts"
-import { dump, openReadDb, rebuild, tempDir } from "../projections/projectionsFixtures.ts"
+import { dump, openReadDb, tempDir } from "../projections/projectionsFixtures.ts"
 import { waitForSessionStatus } from "../support/waitFor.ts"
 
 const mainTs = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/**
+ * How long a wait of the suite gives up after. Every wait ends on an event (a status, a
+ * frame, a log line); this only bounds a hang, generously: on a shared 2-core machine at a
+ * load average of 25 a start-up or a claude run took well over 30 s.
+ */
+export const patienceMs = 120_000
 
 // ---- HTTP ----
 
@@ -29,6 +39,7 @@ export interface Answer {
   readonly status: number
   readonly body: any
   readonly contentType: string
+  readonly headers: Readonly<Record<string, string>>
 }
 
 export const call = async (
@@ -50,7 +61,7 @@ export const call = async (
   } catch {
     // not JSON: keep the text
   }
-  return { status: res.status, body: parsed, contentType: res.headers.get("content-type") ?? "" }
+  return { status: res.status, body: parsed, contentType: res.headers.get("content-type") ?? "", headers: Object.fromEntries(res.headers) }
 }
 
 export const accepted = async (url: string, method: string, path: string, body?: unknown): Promise<any> => {
@@ -64,7 +75,7 @@ export const sessionOf = async (url: string, sessionId: string): Promise<any> =>
   return a.status === 200 ? a.body : undefined
 }
 
-export const waitForStatus = (url: string, sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = 30_000): Promise<any> =>
+export const waitForStatus = (url: string, sessionId: string, statuses: ReadonlyArray<string>, timeoutMs = patienceMs): Promise<any> =>
   waitForSessionStatus(url, sessionId, statuses, { timeoutMs })
 
 // ---- the ledger of acknowledgements ----
@@ -117,7 +128,7 @@ export class Ledger {
   }
 
   /** Waits until the followers together have seen `count` frames (or one of `types`). */
-  async waitForFrames(count: number, timeoutMs = 30_000, types?: ReadonlyArray<string>): Promise<void> {
+  async waitForFrames(count: number, timeoutMs = patienceMs, types?: ReadonlyArray<string>): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const frames = [...this.followers].flatMap((f) => f.frames)
@@ -159,7 +170,7 @@ export const serviceEnv = (claude: ClaudeEnv, dataDir: string, extra: Record<str
 })
 
 export const startService = (dataDir: string, claude: ClaudeEnv, env: Record<string, string> = {}): Promise<ServiceProcess> =>
-  startServiceProcess({ dataDir, claude, env, timeoutMs: 30_000 })
+  startServiceProcess({ dataDir, claude, env, timeoutMs: patienceMs })
 
 /**
  * Starts the service and SIGKILLs it `delayMs` after it logged `afterLine` (before it
@@ -285,7 +296,9 @@ const terminal = new Set(["RunCompleted", "RunFailed", "RunInterrupted", "RunAba
  */
 export const checkRuns = (
   events: ReadonlyArray<RecordedEvent>,
-  restarts: ReadonlyArray<number>
+  restarts: ReadonlyArray<number>,
+  /** Checked right after a kill: runs started since this time were cut by it and end at the next start. */
+  inFlightSince?: number
 ): { abandoned: number; mismatches: Array<string> } => {
   const mismatches: Array<string> = []
   const started = new Map<string, RecordedEvent>()
@@ -303,7 +316,7 @@ export const checkRuns = (
   for (const [runId, s] of started) {
     const end = ended.get(runId)
     if (!end) {
-      mismatches.push(`run ${runId} of ${s.stream} never ended`)
+      if (inFlightSince === undefined || s.created.getTime() < inFlightSince) mismatches.push(`run ${runId} of ${s.stream} never ended`)
       continue
     }
     const crossed = restarts.some((t) => s.created.getTime() <= t && end.created.getTime() > t)
@@ -317,16 +330,32 @@ export const checkRuns = (
   return { abandoned, mismatches }
 }
 
-/** read.db as the service left it against a rebuild from zero into a scratch directory. */
-export const checkReadModels = async (dataDir: string): Promise<Array<string>> => {
+/**
+ * read.db as the service left it against a rebuild from zero, into a scratch directory, of
+ * the session events up to read.db's checkpoint: after a kill, what the next start resumes
+ * from must be exactly what those events make. `caughtUp` (after a clean stop): the
+ * checkpoint must also be the store's last session event.
+ */
+export const checkReadModels = async (
+  dataDir: string,
+  options: { readonly caughtUp?: boolean; readonly events?: ReadonlyArray<RecordedEvent> } = {}
+): Promise<Array<string>> => {
+  const { caughtUp = true } = options
+  const events = options.events ?? (await readAllEvents(dataDir))
   const live = openReadDb(dataDir)
   const actual = dump(live)
+  const checkpoints = (live.prepare("SELECT DISTINCT commit_position AS c FROM projection_checkpoints").all() as Array<{ c: number | null }>).map((r) => r.c)
   live.close()
+  if (checkpoints.length !== 1) return [`the projections' checkpoints differ: ${checkpoints.join(", ")}`]
+  const upTo = BigInt(checkpoints[0] ?? 0)
+  const sessionEvents = events.filter((e) => e.stream.startsWith("session-"))
+  const head = sessionEvents[sessionEvents.length - 1]?.position.commit ?? 0n
+  if (caughtUp && upTo !== head) return [`read models stopped at ${upTo}, the store's last session event is at ${head}`]
   const scratch = tempDir()
-  const store = await Effect.runPromise(makeSqliteEventStore(dataDir))
   try {
     const db = openReadDb(scratch.dir)
-    await rebuild(store, db)
+    const runner = prepareProjections(db, allProjections, { reset: true })
+    runner.applyEvents(sessionEvents.filter((e) => e.position.commit <= upTo))
     const expected = dump(db)
     db.close()
     if (actual === expected) return []
@@ -339,10 +368,9 @@ export const checkReadModels = async (dataDir: string): Promise<Array<string>> =
       const rows = a[t] ?? []
       const want = b[t] ?? []
       const i = rows.findIndex((r, k) => JSON.stringify(r) !== JSON.stringify(want[k]))
-      return `read model ${t} differs from a rebuild (${rows.length} rows vs ${want.length}; first at ${i}: ${JSON.stringify(rows[i]).slice(0, 300)} vs ${JSON.stringify(want[i]).slice(0, 300)})`
+      return `read model ${t} differs from a rebuild up to ${upTo} (${rows.length} rows vs ${want.length}; first at ${i}: ${JSON.stringify(rows[i]).slice(0, 300)} vs ${JSON.stringify(want[i]).slice(0, 300)})`
     })
   } finally {
-    await Effect.runPromise(store.close())
     scratch.remove()
   }
 }
@@ -383,4 +411,128 @@ export const multiplyHistory = (dataDir: string, target: number): number => {
   } finally {
     db.close()
   }
+}
+
+// ---- one kill cycle, shared by the fixed kill points and the seeded random ones ----
+
+const ended = ["completed", "failed", "interrupted", "abandoned"]
+
+/** Where the kill cycles run: the fake Messages API, claude's environment, one data dir. */
+export interface CrashWorld {
+  readonly fake: FakeAnthropic
+  readonly claude: ClaudeEnv
+  readonly dataDir: string
+}
+
+/**
+ * Kill cycles on one data dir, each building on the history the earlier ones left, and
+ * the tally over all of them: every acknowledgement (the ledger), when the service was
+ * started again (for checkRuns), and every check that did not hold.
+ */
+export class CrashRun {
+  readonly world: CrashWorld
+  readonly ledger = new Ledger()
+  readonly restarts: Array<number> = []
+  readonly mismatches: Array<string> = []
+  readonly points: Array<string> = []
+  kills = 0
+  lagging = 0
+  continued = 0
+  comparisons = 0
+  service: ServiceProcess | undefined
+
+  constructor(world: CrashWorld) {
+    this.world = world
+  }
+
+  /**
+   * One kill: drive the running service to a point, SIGKILL it there (and, with
+   * `startupKill`, again during the next start-up), start it again and continue every
+   * driven session to completed. Then the service is stopped and the data dir checked
+   * (see check). `chained` (the random kills): the data dir is checked right after the
+   * kill instead, read.db against a rebuild up to its own checkpoint, and the restarted
+   * service is left running for the next cycle (one start per kill, not two).
+   * Resolves with this cycle's mismatches.
+   */
+  async cycle(name: string, drive: (url: string) => Promise<ReadonlyArray<string>>, options: CycleOptions = {}): Promise<Array<string>> {
+    const { fake, claude, dataDir } = this.world
+    const { ledger, restarts, mismatches } = this
+    const before = mismatches.length
+    this.service ??= await startService(dataDir, claude)
+    const sessions = await drive(this.service.url)
+    const orphans = this.service.logs.filter((l) => l.msg === "claude started").map((l) => Number(l.pid))
+    await this.service.kill()
+    this.service = undefined
+    this.kills++
+    this.points.push(name)
+    await ledger.harvest()
+    // Projections behind the store at the moment of the kill: the kill hit projection work.
+    const checkpoint = readModelCheckpoint(dataDir)
+    const lastAck = [...ledger.events.values(), ...ledger.answers].reduce((m, e) => {
+      const p = BigInt(e.position.split("-")[0]!)
+      return p > m ? p : m
+    }, 0n)
+    if (checkpoint !== null && checkpoint < lastAck) this.lagging++
+    if (options.chained) await this.check(name, { caughtUp: false, inFlightSince: restarts[restarts.length - 1] ?? 0 })
+    fake.setScript([])
+    const { startupKill } = options
+    if (startupKill) {
+      restarts.push(Date.now())
+      const r = await killDuringStartup(dataDir, claude, startupKill.after, startupKill.delayMs)
+      this.kills++
+      this.points.push(`${name}, then ${r.listened ? "right after the next start-up" : "during the next start-up's recovery"}`)
+    }
+    restarts.push(Date.now())
+    const service = (this.service = await startService(dataDir, claude))
+    fake.abortStreams()
+    // The killed service's claude processes were ended by the restart.
+    const survivors = orphans.filter((pid) => claude.claudePids().includes(pid))
+    if (survivors.length > 0) mismatches.push(`${name}: claude processes of the killed service still run: ${survivors.join(", ")}`)
+    await Promise.all(
+      sessions.map(async (sessionId, i) => {
+        await waitForStatus(service.url, sessionId, ended)
+        if (i >= (options.continueSessions ?? Infinity)) return
+        ledger.answer("continue", await accepted(service.url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "carry on" }))
+        const s = await waitForStatus(service.url, sessionId, ended)
+        if (s.status !== "completed") mismatches.push(`${name}: session ${sessionId} continued to ${s.status}`)
+        else this.continued++
+      })
+    )
+    if (!options.chained) await this.stopAndCheck(name)
+    return mismatches.slice(before)
+  }
+
+  /** SIGTERM (it must exit 0), then the checks with read.db caught up. */
+  async stopAndCheck(name: string): Promise<void> {
+    const code = await this.service?.stop()
+    this.service = undefined
+    if (code !== 0) this.mismatches.push(`${name}: the service exited ${code} on SIGTERM`)
+    await this.check(name, { caughtUp: true })
+  }
+
+  /**
+   * The checks of a stopped (or killed) service's data dir: every acknowledged event where
+   * it was acknowledged, no gap or duplicate, every run ended exactly once (abandoned when a
+   * kill cut it; `inFlightSince`: except those the kill just cut), read.db equal to a rebuild.
+   */
+  async check(name: string, options: { readonly caughtUp: boolean; readonly inFlightSince?: number }): Promise<void> {
+    const events = await readAllEvents(this.world.dataDir)
+    const found: Array<string> = [
+      ...checkStore(events, this.ledger).mismatches,
+      ...checkRuns(events, this.restarts, options.inFlightSince).mismatches,
+      ...(await checkReadModels(this.world.dataDir, { caughtUp: options.caughtUp, events }))
+    ]
+    this.mismatches.push(...found.map((m) => `${name}: ${m}`))
+    this.comparisons++
+  }
+}
+
+export interface CycleOptions {
+  readonly startupKill?: { readonly after: string; readonly delayMs: number }
+  readonly chained?: boolean
+  /**
+   * How many of the driven sessions are continued to completed after the restart (default
+   * all; the others only have to end). A claude run each is most of a cycle's time.
+   */
+  readonly continueSessions?: number
 }
