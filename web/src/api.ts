@@ -23,6 +23,9 @@ export interface FieldError {
   readonly message: string
 }
 
+/** What a failed call says to a person: the problem's title and detail, or the error itself. */
+export const failureText = (e: unknown): string => (e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+
 export class ApiError extends Error {
   readonly status: number
   readonly title: string

@@ -3,7 +3,7 @@
 // and edit-then-allow (the input as JSON, checked before it is sent).
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useId, useRef, useState } from "react"
-import { ApiError, decide } from "../api.ts"
+import { decide, failureText } from "../api.ts"
 import { duration, pretty, useNow } from "../format.ts"
 import { useKeys } from "../keys.ts"
 import { Alert } from "./Alert.tsx"
@@ -59,7 +59,7 @@ export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApprova
       void queryClient.invalidateQueries({ queryKey: ["sessions"] })
     } catch (e) {
       setMode("idle")
-      setError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+      setError(failureText(e))
     }
   }
   const allow = () => void send({ decision: "allow" })

@@ -3,7 +3,7 @@
 // archive, rename). History (with the replay scrubber) and Timeline read the same events.
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useMemo, useRef, useState } from "react"
-import { ApiError, client, command, ok, type EventView } from "../api.ts"
+import { client, command, failureText, ok, type EventView } from "../api.ts"
 import { RevisionLink, Traced } from "../components/Trace.tsx"
 import { Transcript } from "../components/Transcript.tsx"
 import { foldUntil, type Folded } from "../fold.ts"
@@ -35,7 +35,7 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
       await f()
       void queryClient.invalidateQueries({ queryKey: ["sessions"] })
     } catch (e) {
-      setError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+      setError(failureText(e))
     }
   }
   const interrupt = () => run(() => command(sessionId, "interrupt"))
@@ -187,7 +187,7 @@ const Title = ({ sessionId, title, fallback, onError }: { sessionId: string; tit
       await ok(client.PATCH("/v1/sessions/{id}", { params: { path: { id: sessionId } }, body: { title: value.trim() } }))
       setEditing(false)
     } catch (e) {
-      onError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+      onError(failureText(e))
     }
   }
   return (
@@ -232,7 +232,7 @@ const Prompt = ({ sessionId, folded, promptRef, forkWanted }: { sessionId: strin
       setText("")
       if (fork) navigate(`/sessions/${r.sessionId}`)
     } catch (e) {
-      setError(e instanceof ApiError ? `${e.title}: ${e.message}` : String(e))
+      setError(failureText(e))
     } finally {
       setSending(false)
     }
