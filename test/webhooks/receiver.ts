@@ -19,6 +19,8 @@ export interface Receiver {
   readonly url: string
   readonly received: Array<Received>
   mode: Mode
+  /** Taken one per request before `mode` applies: how the next requests are answered. */
+  script: Array<Mode>
   /** Answers the held requests with 204. */
   release(): void
   /** The delivered ones (answered 2xx), in arrival order. */
@@ -36,7 +38,7 @@ export const startReceiver = async (): Promise<Receiver> => {
     req.on("data", (c: Buffer) => chunks.push(c))
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8")
-      const mode = receiver.mode
+      const mode = receiver.script.shift() ?? receiver.mode
       const answered = mode === "ok" ? 204 : mode
       receiver.received.push({
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
@@ -57,6 +59,7 @@ export const startReceiver = async (): Promise<Receiver> => {
     url: `http://127.0.0.1:${port}/hook`,
     received: [],
     mode: "ok",
+    script: [],
     release() {
       for (const res of held.splice(0)) if (!res.destroyed) res.writeHead(204).end()
     },
