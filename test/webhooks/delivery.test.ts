@@ -3,6 +3,7 @@
 // up gets everything in order, one that keeps answering 500 pauses the subscription (an
 // event says why) and a resume delivers from the event it stopped at. No secret ever
 // shows: not in an answer, an event, a read model or a log line.
+import { createHmac } from "node:crypto"
 import { readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Stream } from "effect"
@@ -77,7 +78,9 @@ describe("webhooks", () => {
     expect(got.headers["content-type"]).toBe("application/json")
     const nowS = Math.floor(Date.now() / 1000)
     const sig = { signature: got.headers["x-agentlog-signature"], timestamp: got.headers["x-agentlog-timestamp"] }
-    expect(sig.signature).toMatch(/^sha256=[0-9a-f]{64}$/)
+    // As docs/webhooks.md tells a receiver to check it: HMAC-SHA256 of "<timestamp>.<body>", hex.
+    expect(sig.signature).toBe(`sha256=${createHmac("sha256", secret).update(`${sig.timestamp}.${got.body}`).digest("hex")}`)
+    expect(Math.abs(nowS - Number(sig.timestamp))).toBeLessThanOrEqual(60)
     expect(verify(secret, sig, got.body, nowS)).toBe(true)
     // Another secret, another body, or an old timestamp does not pass.
     expect(verify("another-secret-0123456789", sig, got.body, nowS)).toBe(false)

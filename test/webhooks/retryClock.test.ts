@@ -105,6 +105,9 @@ describe("webhook retries on the Effect clock", () => {
     expect(calls).toHaveLength(3)
     expect(calls[2]! - calls[1]!).toBeGreaterThanOrEqual(1_600)
     expect(calls[2]! - calls[1]!).toBeLessThanOrEqual(2_400)
+    // Jittered: not the bare 1000 and 2000 (a random factor in [0.8, 1.2] of each).
+    expect(calls[1]).not.toBe(1_000)
+    expect(calls[2]! - calls[1]!).not.toBe(2_000)
 
     // The third failure was the last allowed: paused, by an event naming the event and the status.
     const paused = await waitForEvents("the pause", store, webhooksStream, async () =>
