@@ -129,9 +129,10 @@ export const checkWorkspace = (spec: Omit<WorkspaceSpec, "path">): Effect.Effect
     const baseRef = spec.baseRef ?? checkedOut
     const baseSha = yield* commitOf(repo, spec.startAt ?? baseRef)
     if (baseSha === undefined) return yield* refused("ref_not_found", `baseRef ${spec.startAt ?? baseRef} names no commit in ${repo}`)
-    // Uncommitted changes on the branch being based on would silently not be in the workspace.
+    // Uncommitted changes on the branch being based on would silently not be in the workspace
+    // (a fork starts from a recorded commit, which they cannot be part of).
     const headSha = yield* commitOf(repo, "HEAD")
-    if ((baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha) && (yield* isDirty(repo))) {
+    if (spec.startAt === undefined && (baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha) && (yield* isDirty(repo))) {
       return yield* refused(
         "dirty_base",
         `${repo} has uncommitted changes on ${baseRef}: commit or stash them, or name another baseRef`
