@@ -101,7 +101,8 @@ export const processManagerEvents: ReadonlyArray<string> = [
   "RunStarted",
   "InterruptRequested",
   "ApprovalDecided",
-  ...closing
+  ...closing,
+  "SessionArchived"
 ]
 
 interface OpenRun {
@@ -279,7 +280,11 @@ export const makeSupervisor = (
       return Result.isSuccess(r) ? r.success.state : null
     },
     record: (sessionId, runId, command) =>
-      whileUnavailable("recording a workspace", sessionId, handle(command, supervisorCtx(runId), persistent("recording a workspace", sessionId)))
+      whileUnavailable("recording a workspace", sessionId, handle(command, supervisorCtx(runId), persistent("recording a workspace", sessionId))),
+    recorded: async () => {
+      const r = await run(Stream.runCollect(store.readAll({ filter: { eventTypes: ["WorkspaceCreated"] } })))
+      return Result.isSuccess(r) ? [...new Set(r.success.flatMap((e) => sessionIdOf(e.stream) ?? []))] : []
+    }
   })
 
   const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
@@ -601,6 +606,13 @@ export const makeSupervisor = (
         case "ApprovalDecided":
           release(ev.data)
           break
+        case "SessionArchived":
+          // A replay of old archives is left to the reconcile at start.
+          if (caughtUp)
+            workspaces.archived(sessionId).catch((e: unknown) =>
+              logger.log("warn", "could not remove an archived session's worktree", { sessionId, error: errorText(e) })
+            )
+          break
         default:
           break
       }
@@ -631,6 +643,8 @@ export const makeSupervisor = (
       if (Result.isSuccess(a)) abandoned++
     }
     const requeued = queue.size
+    const reconciled = yield* Effect.promise(() => workspaces.reconcile())
+    if (reconciled.removed.length + reconciled.missing.length > 0) logger.log("info", "workspaces reconciled", { ...reconciled })
     caughtUp = true
     pump()
     logger.log("info", "recovery done", { abandoned, requeued })

@@ -6,8 +6,8 @@
 // touches the repository, and a crash at any step leaves something the next start can
 // account for: a worktree made but not recorded is ours by its path (<root>/<session id>)
 // and is removed before the next attempt makes it again; a recorded one is used as it is.
-import { stat } from "node:fs/promises"
-import { join } from "node:path"
+import { readdir, rm, stat } from "node:fs/promises"
+import { dirname, join } from "node:path"
 import { Effect, Result } from "effect"
 import type { SessionCommand } from "../domain/sessionDecider.ts"
 import type { Session } from "../domain/sessionState.ts"
@@ -22,6 +22,19 @@ export interface WorkspaceProcess {
   readonly prepare: (s: Session) => Promise<{ readonly cwd: string | undefined } | { readonly error: string }>
   /** Before the run's end is recorded: commits what the run left in its worktree and records it. */
   readonly settle: (sessionId: string, runId: string, end: RunEnd) => Promise<void>
+  /**
+   * At start, once recovery is done: the worktrees on disk against the record. A worktree
+   * no session recorded is removed (a crash between making and recording it); a discarded
+   * or archived session's worktree is removed; a recorded worktree that is gone is reported.
+   */
+  readonly reconcile: () => Promise<ReconcileReport>
+  /** An archived session's worktree goes (its branch stays: a continue checks it out again). */
+  readonly archived: (sessionId: string) => Promise<void>
+}
+
+export interface ReconcileReport {
+  readonly removed: ReadonlyArray<string>
+  readonly missing: ReadonlyArray<string>
 }
 
 export interface WorkspaceProcessDeps {
@@ -31,6 +44,8 @@ export interface WorkspaceProcessDeps {
   readonly load: (sessionId: string) => Promise<Session | null>
   /** Appends a workspace command for the run (retried while the store is unavailable). */
   readonly record: (sessionId: string, runId: string, command: SessionCommand) => Promise<Result.Result<unknown, { readonly _tag: string }>>
+  /** The sessions whose streams record a WorkspaceCreated. */
+  readonly recorded: () => Promise<ReadonlyArray<string>>
 }
 
 /** The branch a session's worktree is on unless the launch names one. */
@@ -40,6 +55,7 @@ export const defaultBranch = (sessionId: string): string => `agentlog/${sessionI
 export const workspacePath = (root: string, sessionId: string): string => join(root, sessionId)
 
 const exists = (p: string) => stat(p).then(() => true, () => false)
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const runPromise = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(Effect.result(e))
 
 /** Files kept in the event; the counts cover all of them. */
@@ -150,5 +166,71 @@ export const makeWorkspaceProcess = (deps: WorkspaceProcessDeps): WorkspaceProce
     if (Result.isFailure(r)) logger.log("error", "could not record a run's commit", { sessionId, runId, sha, error: r.failure._tag })
   }
 
-  return { prepare, settle }
+  /** Removes a worktree directory of ours, its branch too unless `keepBranch`; git's bookkeeping pruned. */
+  const remove = async (path: string, keepBranch: boolean) => {
+    const common = await runPromise(git(path, ["rev-parse", "--path-format=absolute", "--git-common-dir"]))
+    const branch = await runPromise(git(path, ["symbolic-ref", "--quiet", "--short", "HEAD"]))
+    if (Result.isFailure(common)) {
+      // Not a worktree git knows (a half-made directory): only the directory is ours to remove.
+      await rm(path, { recursive: true, force: true })
+      return
+    }
+    const repo = dirname(common.success.trim())
+    if (keepBranch || Result.isFailure(branch)) {
+      await runPromise(gitRaw(repo, ["worktree", "remove", "--force", "--force", path]))
+      await rm(path, { recursive: true, force: true })
+      await runPromise(gitRaw(repo, ["worktree", "prune"]))
+    } else await runPromise(discardWorkspace(repo, path, branch.success.trim()))
+  }
+
+  const quiet = (s: Session) => !["queued", "running", "waiting_approval"].includes(s.status)
+
+  const archived: WorkspaceProcess["archived"] = async (sessionId) => {
+    const s = await deps.load(sessionId)
+    const w = s?.workspace
+    if (!s || !w || !s.archived || !quiet(s) || !(await exists(w.path))) return
+    // What a run left uncommitted (there is none after a settled run) is not thrown away.
+    const dirty = await runPromise(git(w.path, ["status", "--porcelain"]))
+    if (Result.isFailure(dirty) || dirty.success.trim() !== "") return
+    await remove(w.path, true)
+    logger.log("info", "removed an archived session's worktree (its branch stays)", { sessionId, path: w.path })
+  }
+
+  const reconcile: WorkspaceProcess["reconcile"] = async () => {
+    const removed: Array<string> = []
+    const missing: Array<string> = []
+    const onDisk = await readdir(root).catch(() => [] as Array<string>)
+    for (const name of onDisk) {
+      if (!uuid.test(name)) continue
+      const path = join(root, name)
+      const s = await deps.load(name)
+      const w = s?.workspace
+      if (!w || w.path !== path) {
+        logger.log("warn", "removing a worktree no session recorded (a crash between making and recording it)", { path })
+        await remove(path, false)
+        removed.push(path)
+      } else if (w.status === "discarded") {
+        await remove(path, false)
+        removed.push(path)
+      } else if (s.archived) await archived(name)
+    }
+    for (const sessionId of await deps.recorded()) {
+      const s = await deps.load(sessionId)
+      const w = s?.workspace
+      if (!s || !w || w.status !== "active" || s.archived || (await exists(w.path))) continue
+      const branch = await runPromise(gitRaw(w.repo, ["show-ref", "--verify", "--quiet", `refs/heads/${w.branch}`]))
+      const kept = Result.isSuccess(branch) && branch.success.code === 0
+      logger.log("warn", "a recorded workspace is missing from disk", {
+        sessionId,
+        path: w.path,
+        branch: w.branch,
+        branchKept: kept,
+        what: kept ? "a continue checks the branch out again" : "its branch is gone too: its commits are named in the record"
+      })
+      missing.push(w.path)
+    }
+    return { removed, missing }
+  }
+
+  return { prepare, settle, reconcile, archived }
 }

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { sh } from "./gitFixture.ts"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { WorkspaceOption } from "../../src/domain/sessionOptions.ts"
+import { waitFor } from "../support/waitFor.ts"
 import { startSupervisorHarness, type SupervisorHarness } from "../support/supervisorHarness.ts"
 
 let h: SupervisorHarness | undefined
@@ -118,6 +119,45 @@ describe("a session's runs in its own worktree", () => {
     await h.waitFor(a, (s) => s.runs === 3 && ended.includes(s.status as (typeof ended)[number]))
     const [, , third] = await committed(a)
     expect(third).toMatchObject({ changed: false, sha: second!.sha, parentSha: second!.sha, files: [], fileCount: 0 })
+  }, 180_000)
+
+  it("cleans up: an archived session's worktree goes (its branch stays, a continue checks it out again); at start a worktree nobody recorded is removed and a recorded one that is gone is reported", async () => {
+    const a = randomUUID()
+    const c = randomUUID()
+    const lines: Array<{ msg: string; fields: Record<string, unknown> }> = []
+    const logger = { log: (_: unknown, msg: string, fields: Record<string, unknown> = {}) => void lines.push({ msg, fields }) }
+    h = await startSupervisorHarness(
+      [write(a, "one.txt", "1\n"), { text: "a done" }, write(c, "c.txt", "c\n"), { text: "c done" }, write(a, "two.txt", "2\n"), { text: "again" }],
+      { workspaceRoot: wsRoot },
+      { logger }
+    )
+    await launch(a, "a")
+    await h.waitForStatus(a, ended)
+    await launch(c, "c")
+    await h.waitForStatus(c, ended)
+    const aw = (await h.state(a)).workspace!
+    const cw = (await h.state(c)).workspace!
+
+    await command(h, { kind: "ArchiveSession", sessionId: a })
+    await waitFor("the archived session's worktree to go", () => (existsSync(aw.path) ? undefined : true))
+    expect(sh(repo, "rev-parse", aw.branch)).toBe(aw.head)
+
+    // A crash between making a worktree and recording it leaves one nobody recorded.
+    const stray = join(wsRoot, randomUUID())
+    sh(repo, "worktree", "add", "--quiet", "-b", "agentlog/stray", stray, "main")
+    rmSync(cw.path, { recursive: true, force: true })
+    await h.restart()
+    expect(existsSync(stray)).toBe(false)
+    expect(sh(repo, "branch", "--list", "agentlog/stray")).toBe("")
+    expect(lines.find((l) => l.msg === "a recorded workspace is missing from disk")?.fields).toMatchObject({ sessionId: c, branchKept: true })
+    expect(sh(repo, "worktree", "list", "--porcelain")).not.toContain(stray)
+
+    await command(h, { kind: "UnarchiveSession", sessionId: a })
+    await h.continueSession(a, "add two.txt")
+    await h.waitFor(a, (s) => s.runs === 2 && ended.includes(s.status as (typeof ended)[number]))
+    expect(readFileSync(join(aw.path, "one.txt"), "utf8")).toBe("1\n")
+    const [, second] = await committed(a)
+    expect(second).toMatchObject({ parentSha: aw.head, files: [{ path: "two.txt" }] })
   }, 180_000)
 
   it("fails the run saying which when the workspace cannot be made, and leaves nothing behind", async () => {
