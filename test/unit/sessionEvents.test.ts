@@ -94,7 +94,9 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
   RunAbandoned: { runId, reason: "service restarted" },
   SessionArchived: {},
   SessionUnarchived: {},
-  SessionRenamed: { title: "a title" }
+  SessionRenamed: { title: "a title" },
+  PermissionModeChanged: { mode: "bypassPermissions", previousMode: "acceptEdits", expiresAt: "2026-01-01T00:15:00.000Z", changedBy: "alice" },
+  ModelChanged: { model: "claude-opus-4-1", previousModel: "claude-sonnet-4-5", changedBy: "alice" }
 }
 
 const issueOf = (type: string, data: unknown): string => {
@@ -132,7 +134,9 @@ describe("the event catalog", () => {
         "DraftCreated",
         "DraftEdited",
         "DraftDiscarded",
-        "DraftRestored"
+        "DraftRestored",
+        "PermissionModeChanged",
+        "ModelChanged"
       ].sort()
     )
   })
