@@ -54,7 +54,10 @@ export const CommandAccepted = Schema.Struct({
   approvalId: Schema.optionalKey(Uuid),
   decision: Schema.optionalKey(Schema.Literals(["allow", "deny"])),
   archived: Schema.optionalKey(Schema.Boolean),
-  title: Schema.optionalKey(OptionalText)
+  title: Schema.optionalKey(OptionalText),
+  permissionMode: Schema.optionalKey(Schema.String.annotate({ description: "The session's permission mode after the command." })),
+  bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "The session's model after the command." }))
 }).annotate({ identifier: "CommandAccepted", description: "The command's events were appended." })
 
 export const BulkResult = Schema.Struct({
@@ -154,7 +157,11 @@ export const Session = Schema.Struct({
   queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." })),
   children: Schema.Array(
     Schema.Struct({ sessionId: Uuid, forkedAt: OptionalText, status: Schema.Literals(sessionStatuses), title: OptionalText })
-  ).annotate({ description: "Sessions forked from this one, oldest first (forkedAt null: from this session's end)." })
+  ).annotate({ description: "Sessions forked from this one, oldest first (forkedAt null: from this session's end)." }),
+  permissionMode: Schema.optionalKey(
+    Schema.String.annotate({ description: "The permission mode the session's runs use now (absent: Claude's default)." })
+  ),
+  bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." }))
 }).annotate({ identifier: "Session", description: "A session with its totals, its stream revision and, while queued, its queue position." })
 
 export const SessionsPage = Schema.Struct({ items: Schema.Array(SessionSummary), nextCursor }).annotate({ identifier: "SessionsPage" })
