@@ -1295,6 +1295,8 @@ export interface components {
             decidedAt: string | null;
             completedAt: string | null;
             durationMs: number | ("Infinity" | "-Infinity" | "NaN") | null;
+            /** @description How the call was let through: approval (a person, or a rule, allowed it), or auto: <mode> when nobody was asked (auto: acceptEdits, auto: bypassPermissions, auto: default for what Claude's own rules allow). Null while pending, when denied, or when Claude refused it. */
+            allowedBy: string | null;
         };
         ToolCallsPage: {
             items: components["schemas"]["ToolCall"][];

@@ -177,6 +177,8 @@ export const transcriptKinds = [
   "error",
   "interrupted",
   "abandoned",
+  "permission_mode",
+  "model",
   "other"
 ] as const
 
@@ -241,7 +243,11 @@ export const ToolCall = Schema.Struct({
   requestedAt: DateTime,
   decidedAt: Schema.NullOr(DateTime),
   completedAt: Schema.NullOr(DateTime),
-  durationMs: Schema.NullOr(Schema.Number)
+  durationMs: Schema.NullOr(Schema.Number),
+  allowedBy: Schema.NullOr(Schema.String).annotate({
+    description:
+      "How the call was let through: approval (a person, or a rule, allowed it), or auto: <mode> when nobody was asked (auto: acceptEdits, auto: bypassPermissions, auto: default for what Claude's own rules allow). Null while pending, when denied, or when Claude refused it."
+  })
 }).annotate({ identifier: "ToolCall", description: "A tool call with its input, approval, result and timing." })
 
 export const ToolCallsPage = Schema.Struct({ items: Schema.Array(ToolCall), nextCursor }).annotate({ identifier: "ToolCallsPage" })

@@ -139,7 +139,9 @@ export const eventTypes = [
   "DraftCreated",
   "DraftEdited",
   "DraftDiscarded",
-  "DraftRestored"
+  "DraftRestored",
+  "PermissionModeChanged",
+  "ModelChanged"
 ] as const
 
 // ---- the lists (sessions, approvals waiting) ----
