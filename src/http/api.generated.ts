@@ -388,7 +388,7 @@ export interface paths {
         };
         /**
          * Full-text search over every transcript
-         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
          *
          *     Needs role viewer or above (403 below it).
          */
@@ -400,7 +400,7 @@ export interface paths {
         options: operations["optionsV1Search"];
         /**
          * Full-text search over every transcript (headers only)
-         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
          *
          *     Needs role viewer or above (403 below it).
          */
@@ -1201,7 +1201,7 @@ export interface components {
             revision: number;
             runId: string | null;
             /** @enum {string} */
-            kind: "user_text" | "assistant_text" | "thinking" | "tool_call" | "tool_result" | "result" | "system" | "error" | "interrupted" | "abandoned" | "other";
+            kind: "user_text" | "assistant_text" | "thinking" | "tool_call" | "tool_result" | "result" | "system" | "error" | "interrupted" | "abandoned" | "permission_mode" | "model" | "other";
             text: string | null;
             messageUuid: string | null;
             parentToolUseId: string | null;

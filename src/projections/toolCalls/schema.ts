@@ -29,8 +29,12 @@ CREATE TABLE tool_call_modes (
   base_mode  TEXT,                      -- the session's (launch options, then each PermissionModeChanged)
   run_mode   TEXT                       -- the current run's
 ) STRICT;
-CREATE INDEX tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
-CREATE INDEX tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
 CREATE INDEX tool_calls_by_approval ON tool_calls (approval_id);
-CREATE INDEX tool_calls_by_decider ON tool_calls (decided_by, requested_at DESC, session_id DESC, tool_use_id DESC);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const toolCallsQueryIndexes = `
+CREATE INDEX IF NOT EXISTS tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
+CREATE INDEX IF NOT EXISTS tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
+CREATE INDEX IF NOT EXISTS tool_calls_by_decider ON tool_calls (decided_by, requested_at DESC, session_id DESC, tool_use_id DESC);
 `
