@@ -24,6 +24,8 @@ export interface Config {
   readonly maxRunning: number
   readonly claudePath: string | undefined
   readonly approvalTimeoutMs: number
+  /** The longest a bypassPermissions granted through the API may last. */
+  readonly bypassMaxMs: number
   readonly interruptGraceMs: number
   /** How long the supervisor retries its appends while the event store is unavailable. */
   readonly storeRetryMs: number
@@ -108,6 +110,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     claudePath: env.AGENTLOG_CLAUDE_PATH || undefined,
     approvalTimeoutMs: int(env, "AGENTLOG_APPROVAL_TIMEOUT_MS", 600_000, 1, 86_400_000),
     interruptGraceMs: int(env, "AGENTLOG_INTERRUPT_GRACE_MS", 5_000, 0, 600_000),
+    bypassMaxMs: int(env, "AGENTLOG_BYPASS_MAX_MS", 3_600_000, 1_000, 86_400_000),
     storeRetryMs: int(env, "AGENTLOG_STORE_RETRY_MS", 15_000, 0, 3_600_000),
     maxBodyBytes: int(env, "AGENTLOG_MAX_BODY_BYTES", 1_048_576, 1024, 104_857_600),
     readWaitMs: int(env, "AGENTLOG_READ_WAIT_MS", 5_000, 0, 60_000),

@@ -166,6 +166,7 @@ export const HttpLive = Layer.effect(
         readWaitMs: config.readWaitMs,
         heartbeatMs: config.heartbeatMs,
         sseStallMs: config.sseStallMs,
+        bypassMaxMs: config.bypassMaxMs,
         bypassPermissionsUnavailable: bypassPermissionsUnavailable(process.getuid?.(), claudeEnv(env ?? process.env)),
         dataDir: config.dataDir,
         workspaceDefault: config.workspace

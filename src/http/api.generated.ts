@@ -174,6 +174,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/permission-mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch the session's permission mode, while a run is active too
+         * @description Records PermissionModeChanged; the live run (if any) is switched through the SDK's setPermissionMode, and the next runs use the mode. bypassPermissions always ends: after expiresInMs (default 15 minutes, at most AGENTLOG_BYPASS_MAX_MS) agentlog switches the session back to the mode before it and records why (reason expired). A mode the session is already in is 409 (a bypass may be extended). A draft's mode is edited with its options.
+         *
+         *     Needs role approver or above (403 below it).
+         */
+        post: operations["changePermissionMode"];
+        delete?: never;
+        /** The methods /v1/sessions/{id}/permission-mode allows (POST, OPTIONS) */
+        options: operations["optionsV1SessionsIdPermissionMode"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch the session's model, while a run is active too
+         * @description Records ModelChanged; the live run (if any) uses it for its next requests (the SDK's setModel), and the next runs use it.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["changeModel"];
+        delete?: never;
+        /** The methods /v1/sessions/{id}/model allows (POST, OPTIONS) */
+        options: operations["optionsV1SessionsIdModel"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/drafts": {
         parameters: {
             query?: never;
@@ -1104,6 +1150,15 @@ export interface components {
             decision?: "allow" | "deny";
             archived?: boolean;
             title?: string | null;
+            /** @description The session's permission mode after the command. */
+            permissionMode?: string;
+            /**
+             * Format: date-time
+             * @description In bypassPermissions: when agentlog switches it back.
+             */
+            bypassExpiresAt?: string;
+            /** @description The session's model after the command. */
+            model?: string;
         };
         /** @description RFC 9457 problem details (application/problem+json). Some problems carry extension members (sessionId, sessionStatus, currentRevision, allow, limit, …). */
         Problem: {
@@ -1219,6 +1274,13 @@ export interface components {
                 status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned";
                 title: string | null;
             }[];
+            /** @description The permission mode the session's runs use now (absent: Claude's default). */
+            permissionMode?: string;
+            /**
+             * Format: date-time
+             * @description In bypassPermissions: when agentlog switches it back.
+             */
+            bypassExpiresAt?: string;
         };
         RenameSession: {
             title: string;
@@ -1318,6 +1380,17 @@ export interface components {
         };
         /** @description No fields: send no body or {}. */
         Empty: Record<string, never>;
+        /** @description The session's permission mode from now on: the live run's (if any) and the next runs'. */
+        ChangePermissionMode: {
+            /** @enum {string} */
+            mode: "default" | "acceptEdits" | "bypassPermissions" | "plan" | "dontAsk";
+            /** @description bypassPermissions only: how long until agentlog switches the session back (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS). */
+            expiresInMs?: number;
+        };
+        /** @description The session's model from now on: the live run's next requests (if any) and the next runs'. */
+        ChangeModel: {
+            model: string;
+        };
         /** @description A session written down to launch later. Recorded as it is: MCP secrets must be `${VAR}` references (400 otherwise). On an edit, the fields given replace the draft's and the rest stay. */
         Draft: {
             /** @description The prompt so far (may be empty until launch). */
@@ -1420,7 +1493,7 @@ export interface components {
             revision: number;
             runId: string | null;
             /** @enum {string} */
-            kind: "user_text" | "assistant_text" | "thinking" | "tool_call" | "tool_result" | "result" | "system" | "error" | "interrupted" | "abandoned" | "other";
+            kind: "user_text" | "assistant_text" | "thinking" | "tool_call" | "tool_result" | "result" | "system" | "error" | "interrupted" | "abandoned" | "permission_mode" | "model" | "other";
             text: string | null;
             messageUuid: string | null;
             parentToolUseId: string | null;
@@ -1514,6 +1587,8 @@ export interface components {
             decidedAt: string | null;
             completedAt: string | null;
             durationMs: number | ("Infinity" | "-Infinity" | "NaN") | null;
+            /** @description How the call was let through: approval (a person, or a rule, allowed it), or auto: <mode> when nobody was asked (auto: acceptEdits, auto: bypassPermissions, auto: default for what Claude's own rules allow). Null while pending, when denied, or when Claude refused it. */
+            allowedBy: string | null;
         };
         ToolCallsPage: {
             items: components["schemas"]["ToolCall"][];
@@ -1584,13 +1659,17 @@ export interface components {
             /** @description Pass as `cursor` for the next page (opaque); null on the last page. */
             nextCursor: string | null;
         };
-        /** @description Answers a pending approval. */
+        /** @description Answers a pending approval. A plan (kind plan) is accepted with allow and rejected with deny; the message is what Claude reads as the reason. */
         ApprovalDecision: {
             /** @enum {string} */
             decision: "allow" | "deny";
             message?: string;
             updatedInput?: {
                 [key: string]: unknown;
+            };
+            /** @description A question (kind question, Claude's AskUserQuestion): each question's text to the chosen option's label (several labels comma separated, or free text). Required to allow a question; Claude reads them as the tool's answers. */
+            answers?: {
+                [key: string]: string;
             };
         };
         Health: {
@@ -1764,6 +1843,15 @@ export interface components {
             decision?: "allow" | "deny";
             archived?: boolean;
             title?: string | null;
+            /** @description The session's permission mode after the command. */
+            permissionMode?: string;
+            /**
+             * Format: date-time
+             * @description In bypassPermissions: when agentlog switches it back.
+             */
+            bypassExpiresAt?: string;
+            /** @description The session's model after the command. */
+            model?: string;
             /** @description The commit the branch (merge: the target branch) is at now. */
             sha: string;
             fastForward?: boolean;
@@ -3524,6 +3612,386 @@ export interface operations {
         };
     };
     optionsV1SessionsIdUnarchive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changePermissionMode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePermissionMode"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdPermissionMode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeModel"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdModel: {
         parameters: {
             query?: never;
             header?: {
@@ -7367,6 +7835,17 @@ export interface operations {
             };
             /** @description The body is not JSON. */
             415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different request. */
+            422: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
                     "X-Request-Id"?: string;

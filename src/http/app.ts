@@ -18,6 +18,7 @@ import { requestLog } from "./requestLog.ts"
 import { allowedMethods } from "./routes.ts"
 import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
+import { sessionControlRoutes } from "./sessionControlRoutes.ts"
 import { storeRoutes } from "./storeRoutes.ts"
 import { workspaceRoutes } from "./workspaceRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
@@ -58,6 +59,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
 
   serviceRoutes(app, deps)
   sessionRoutes(app, deps)
+  sessionControlRoutes(app, deps)
   readRoutes(app, deps)
   eventRoutes(app, deps)
   approvalRoutes(app, deps)

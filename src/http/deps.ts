@@ -27,6 +27,8 @@ export interface HttpConfig {
   readonly sseStallMs?: number
   /** Set (to the reason) when Claude would refuse permissionMode bypassPermissions here: such runs are refused. */
   readonly bypassPermissionsUnavailable?: string | undefined
+  /** The longest a bypassPermissions may last before agentlog switches it back (default 1 hour). */
+  readonly bypassMaxMs?: number
   /** The data dir (the page's build check and the token file live beside it). */
   readonly dataDir: string
   /** The workspace a launch gets when it names none (AGENTLOG_WORKSPACE; default none). */

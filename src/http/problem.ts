@@ -116,6 +116,8 @@ const mapping: Mapping = {
     problem(400, "validation-failed", "The request is not valid", e.message, {
       errors: [{ path: `?${e.field}`, message: e.reason }]
     }),
+  InvalidAnswer: (e) =>
+    problem(422, "invalid-answer", "The answer does not fit the approval", e.message, { approvalId: e.approvalId }),
   InvalidEvent: (e) => problem(400, "invalid-event", "The request would record an invalid event", e.message),
   EventStoreUnavailable: () =>
     problem(503, "event-store-unavailable", "Event store unavailable", "the event store is unavailable; retry later", {}, { "Retry-After": "1" }),

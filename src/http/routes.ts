@@ -193,6 +193,34 @@ export const routes = {
     responses: { 202: accepted(), ...commandProblems },
     role: "operator"
   },
+  // ---- session controls (sessionControlRoutes.ts) ----
+  changePermissionMode: {
+    operationId: "changePermissionMode",
+    method: "POST",
+    path: "/v1/sessions/:id/permission-mode",
+    summary: "Switch the session's permission mode, while a run is active too",
+    description:
+      "Records PermissionModeChanged; the live run (if any) is switched through the SDK's setPermissionMode, and the next runs use the mode. bypassPermissions always ends: after expiresInMs (default 15 minutes, at most AGENTLOG_BYPASS_MAX_MS) agentlog switches the session back to the mode before it and records why (reason expired). A mode the session is already in is 409 (a bypass may be extended). A draft's mode is edited with its options.",
+    tag: "sessions",
+    body: B.PermissionModeBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "approver"
+  },
+  changeModel: {
+    operationId: "changeModel",
+    method: "POST",
+    path: "/v1/sessions/:id/model",
+    summary: "Switch the session's model, while a run is active too",
+    description: "Records ModelChanged; the live run (if any) uses it for its next requests (the SDK's setModel), and the next runs use it.",
+    tag: "sessions",
+    body: B.ModelBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
   createDraft: {
     operationId: "createDraft",
     method: "POST",
@@ -443,7 +471,7 @@ export const routes = {
     tag: "approvals",
     body: B.DecisionBody,
     query: B.NoQuery,
-    responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 422, 500, 503) },
     role: "approver"
   },
   healthz: {

@@ -161,6 +161,28 @@ const corpus = (): Array<Case> => [
     (json): Case => ({ name: `decision ${JSON.stringify(json)}`, expect: [400], send: postJson(D(), json) })
   ),
   { name: "rename with a number", expect: [400], send: () => viaFetch(`/v1/sessions/${completed}`, { method: "PATCH", json: { title: 7 } }) },
+  // ---- session controls: permission mode, model, a question's answers ----
+  ...[
+    {},
+    { mode: "root" },
+    { mode: "bypassPermissions", expiresInMs: -1 },
+    { mode: "bypassPermissions", expiresInMs: 1e12 },
+    { mode: "bypassPermissions", expiresInMs: "900000" },
+    { mode: "default", expiresInMs: 60_000 },
+    { mode: "default", expiresAt: "2099-01-01T00:00:00Z" },
+    { mode: "default", changedBy: "admin" },
+    { mode: ["default"] }
+  ].map((json): Case => ({ name: `permission mode ${JSON.stringify(json)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/permission-mode`, json) })),
+  ...[{}, { model: "" }, { model: 7 }, { model: "a\u0000b" }, { model: "x\u202eevil" }, { model: "x".repeat(201) }, { model: "m", changedBy: "admin" }].map(
+    (json): Case => ({ name: `model ${JSON.stringify(json).slice(0, 80)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/model`, json) })
+  ),
+  ...[
+    { decision: "allow", answers: [] },
+    { decision: "allow", answers: { q: 1 } },
+    { decision: "allow", answers: { "": "a" } },
+    { decision: "allow", answers: "Blue" }
+  ].map((json): Case => ({ name: `decision ${JSON.stringify(json)}`, expect: [400], send: postJson(D(), json) })),
+  { name: "answers to a tool's permission (not a question)", expect: [422], send: postJson(D(), { decision: "allow", answers: { "Which?": "a" } }) },
   { name: "archive with a body", expect: [400], send: postJson(`/v1/sessions/${completed}/archive`, { force: true }) },
   ...[{ into: "" }, { into: "-f" }, { into: 1 }, { onto: "x" }].map(
     (json): Case => ({ name: `merge ${JSON.stringify(json)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/merge`, json) })
