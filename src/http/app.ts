@@ -20,8 +20,10 @@ import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
 import { sessionControlRoutes } from "./sessionControlRoutes.ts"
 import { storeRoutes } from "./storeRoutes.ts"
+import { workspaceRoutes } from "./workspaceRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
 import { webStatic } from "./webStatic.ts"
+import { webhookRoutes } from "./webhookRoutes.ts"
 
 export type { HttpConfig, HttpDeps } from "./deps.ts"
 
@@ -64,6 +66,8 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   auditRoutes(app, deps)
   webSessionRoutes(app, deps, auth)
   storeRoutes(app, deps)
+  webhookRoutes(app, deps)
+  workspaceRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

@@ -7,8 +7,10 @@ import type { RequestHeaderName } from "./bodies.ts"
 import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
+import * as W from "./webhookSchemas.ts"
+import * as WS from "./workspaceSchemas.ts"
 
-export type Method = "GET" | "POST" | "PATCH"
+export type Method = "GET" | "POST" | "PATCH" | "DELETE"
 
 export type ResponseHeader = "ETag" | "Retry-After" | "Allow" | "Idempotent-Replayed" | "WWW-Authenticate"
 
@@ -34,7 +36,7 @@ export interface RouteSpec {
   readonly summary: string
   /** The rules a client must know beyond the schemas. */
   readonly description?: string
-  readonly tag: "sessions" | "events" | "audit" | "approvals" | "service"
+  readonly tag: "sessions" | "events" | "audit" | "approvals" | "service" | "webhooks"
   readonly body?: Schema.Top
   /** Every route refuses query parameters it does not declare (400). */
   readonly query: Schema.Top
@@ -509,6 +511,148 @@ export const routes = {
       ...problems(400, 401, 403, 409, 500, 503)
     },
     role: "admin"
+  },
+  registerWebhook: {
+    operationId: "registerWebhook",
+    method: "POST",
+    path: "/v1/webhooks",
+    summary: "Register a webhook: these events, signed with this secret, POSTed to this URL",
+    description:
+      "Recorded as WebhookRegistered in the stream agentlog-webhooks (without the secret). Deliveries start with the events recorded after it. See docs/webhooks.md for the signature.",
+    tag: "webhooks",
+    body: W.RegisterWebhookBody,
+    query: B.NoQuery,
+    responses: { 201: { description: "Registered.", schema: W.Webhook }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  listWebhooks: {
+    operationId: "listWebhooks",
+    method: "GET",
+    path: "/v1/webhooks",
+    summary: "Webhook subscriptions (removed ones are left out)",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The subscriptions.", schema: W.WebhookList }, ...problems(400, 401, 403, 500, 503) },
+    role: "admin"
+  },
+  getWebhook: {
+    operationId: "getWebhook",
+    method: "GET",
+    path: "/v1/webhooks/:id",
+    summary: "One webhook subscription, with its delivery state",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The subscription.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  removeWebhook: {
+    operationId: "removeWebhook",
+    method: "DELETE",
+    path: "/v1/webhooks/:id",
+    summary: "Remove a webhook subscription (recorded as WebhookRemoved; its secret is deleted)",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "Removed.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  pauseWebhook: {
+    operationId: "pauseWebhook",
+    method: "POST",
+    path: "/v1/webhooks/:id/pause",
+    summary: "Pause a webhook's deliveries (recorded as WebhookPaused)",
+    description: "409 when it is not active. Resume goes on from the last event delivered.",
+    tag: "webhooks",
+    body: W.PauseWebhookBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Paused.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  resumeWebhook: {
+    operationId: "resumeWebhook",
+    method: "POST",
+    path: "/v1/webhooks/:id/resume",
+    summary: "Resume a paused webhook from where it stopped (recorded as WebhookResumed)",
+    description: "409 when it is not paused. The event it stopped at is delivered first.",
+    tag: "webhooks",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Resumed.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  webhookDeliveries: {
+    operationId: "webhookDeliveries",
+    method: "GET",
+    path: "/v1/webhooks/:id/deliveries",
+    summary: "A webhook's latest delivery attempts, newest first",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The attempts.", schema: W.WebhookDeliveries }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  sessionDiff: {
+    operationId: "sessionDiff",
+    method: "GET",
+    path: "/v1/sessions/:id/diff",
+    summary: "What the session's worktree changed: against its base, one run's commit (?run=), or between two commits (?from=&to=)",
+    description:
+      "Against the base, the worktree as it is now (new files included), so a running session's diff moves as Claude works. 404 when the session has no workspace or the run no commit; 400 for from without to, or a commit the repository does not have.",
+    tag: "sessions",
+    query: WS.DiffQuery,
+    responses: {
+      200: {
+        description: "Files and hunks; with Accept: text/x-diff, git's unified diff as text.",
+        schema: WS.WorkspaceDiff,
+        alternatives: { "text/x-diff": "The unified diff, as `git diff` prints it." }
+      },
+      ...problems(400, 401, 403, 404, 409, 500, 503)
+    },
+    role: "viewer"
+  },
+  sessionCommits: {
+    operationId: "sessionCommits",
+    method: "GET",
+    path: "/v1/sessions/:id/commits",
+    summary: "The session's worktree and each run's commit (files, insertions, deletions)",
+    tag: "sessions",
+    query: B.NoQuery,
+    responses: { 200: { description: "The commits, oldest first.", schema: WS.WorkspaceCommits }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "viewer"
+  },
+  mergeWorkspace: {
+    operationId: "mergeWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/merge",
+    summary: "Merge the session's branch into its base branch (fast-forward, or a merge commit)",
+    description:
+      "409 with `files` when it does not merge cleanly (nothing is changed), when the base branch has uncommitted changes where it is checked out, or while a run is active.",
+    tag: "sessions",
+    body: WS.MergeBody,
+    query: B.NoQuery,
+    responses: { 202: { description: "Merged and recorded (WorkspaceMerged).", schema: WS.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
+    role: "operator"
+  },
+  rebaseWorkspace: {
+    operationId: "rebaseWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/rebase",
+    summary: "Replay the session's commits onto a newer base",
+    description: "409 with `files` when it does not rebase cleanly (the rebase is undone), or while a run is active.",
+    tag: "sessions",
+    body: WS.RebaseBody,
+    query: B.NoQuery,
+    responses: { 202: { description: "Rebased and recorded (WorkspaceRebased).", schema: WS.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
+    role: "operator"
+  },
+  discardWorkspace: {
+    operationId: "discardWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/discard",
+    summary: "Remove the session's worktree and branch (its commits stay named in the record)",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
   },
   webSessionState: {
     operationId: "webSessionState",

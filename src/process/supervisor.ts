@@ -7,6 +7,8 @@
 // HTTP handlers decide and append, and recovery after a restart is the same subscription
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
 import { Cause, Clock, Context, Deferred, Effect, Fiber, Result, Stream } from "effect"
 import type {
@@ -34,6 +36,7 @@ import { refusal, type RunPolicy } from "./sandbox.ts"
 import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
 import { controlEventTypes, makeControlsReactor } from "./sessionControlsReactor.ts"
 import { bypassPermissionsUnavailable } from "./claudePreflight.ts"
+import { makeWorkspaceProcess } from "../workspaces/workspaceProcess.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -66,6 +69,8 @@ export interface SupervisorConfig {
    * free slot, and any instance with a free slot does when it has not.
    */
   readonly foreignClaimDelayMs?: number
+  /** Where session worktrees are made (default: under the system's temporary directory). */
+  readonly workspaceRoot?: string
   /** Test seam: starts a run's process (default: the claude binary through the Agent SDK). */
   readonly startClaude?: (spec: RunSpec, hooks: RunHooks) => RunningClaude
 }
@@ -99,6 +104,7 @@ export const processManagerEvents: ReadonlyArray<string> = [
   "InterruptRequested",
   "ApprovalDecided",
   ...closing,
+  "SessionArchived",
   ...controlEventTypes
 ]
 
@@ -299,7 +305,23 @@ export const makeSupervisor = (
       )
     )
 
+  const workspaces = makeWorkspaceProcess({
+    root: config.workspaceRoot ?? join(tmpdir(), "agentlog-workspaces"),
+    logger,
+    load: async (sessionId) => {
+      const r = await run(commands.load(sessionId, { fresh: true }))
+      return Result.isSuccess(r) ? r.success.state : null
+    },
+    record: (sessionId, runId, command) =>
+      whileUnavailable("recording a workspace", sessionId, handle(command, supervisorCtx(runId), persistent("recording a workspace", sessionId))),
+    recorded: async () => {
+      const r = await run(Stream.runCollect(store.readAll({ filter: { eventTypes: ["WorkspaceCreated"] } })))
+      return Result.isSuccess(r) ? [...new Set(r.success.flatMap((e) => sessionIdOf(e.stream) ?? []))] : []
+    }
+  })
+
   const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
+    await workspaces.settle(sessionId, runId, outcome.kind)
     const r = await whileUnavailable(
       "recording the end of a run",
       sessionId,
@@ -460,7 +482,9 @@ export const makeSupervisor = (
     try {
       // Another instance started it, or it was interrupted while queued: not ours to run.
       if (!(await claim(sessionId, runId, resume))) return
-      await runClaude(lr, s, options, resume)
+      const workspace = await workspaces.prepare(s)
+      if ("error" in workspace) return await finish(sessionId, runId, { kind: "failed", error: workspace.error })
+      await runClaude(lr, s, workspace.cwd === undefined ? options : { ...options, cwd: workspace.cwd }, resume)
     } finally {
       pidFiles.forget(runId)
       if (live.get(sessionId) === lr) live.delete(sessionId)
@@ -644,6 +668,13 @@ export const makeSupervisor = (
         case "ApprovalDecided":
           release(ev.data)
           break
+        case "SessionArchived":
+          // A replay of old archives is left to the reconcile at start.
+          if (caughtUp)
+            workspaces.archived(sessionId).catch((e: unknown) =>
+              logger.log("warn", "could not remove an archived session's worktree", { sessionId, error: errorText(e) })
+            )
+          break
         default:
           break
       }
@@ -663,6 +694,7 @@ export const makeSupervisor = (
     let abandoned = 0
     for (const [sessionId, r] of [...open]) {
       if (!r.started || (r.startedBy !== undefined && r.startedBy !== me) || live.has(sessionId)) continue
+      yield* Effect.promise(() => workspaces.settle(sessionId, r.runId, "abandoned"))
       const a = yield* Effect.result(
         handle(
           { kind: "AbandonRun", sessionId, runId: r.runId, reason: "the service stopped while this run was in flight; its process is gone" },
@@ -673,6 +705,8 @@ export const makeSupervisor = (
       if (Result.isSuccess(a)) abandoned++
     }
     const requeued = queue.size
+    const reconciled = yield* Effect.promise(() => workspaces.reconcile())
+    if (reconciled.removed.length + reconciled.missing.length > 0) logger.log("info", "workspaces reconciled", { ...reconciled })
     caughtUp = true
     pump()
     logger.log("info", "recovery done", { abandoned, requeued })

@@ -985,9 +985,34 @@ const randomCommands = (seed: number, steps: number) => {
 
   const next = (): SessionCommand => {
     const sid = r.chance(0.03) ? r.pick([sessionIdsInTest.other, "bogus"]) : sessionId
-    const k = r.int(25)
+    const k = r.int(29)
     const base = { sessionId: sid }
+    const sha = () => r.pick(["a", "b", "c"]).repeat(40)
     switch (k) {
+      case 21:
+        return {
+          ...base,
+          kind: "RecordWorkspaceCreated",
+          data: { runId: runId(), repo: "/r", baseRef: "main", baseSha: sha(), branch: "agentlog/b", path: "/w", cwd: "/w" }
+        }
+      case 22:
+      case 23: {
+        const changed = r.chance(0.5)
+        const outcome = r.pick(["completed", "failed", "interrupted", "abandoned"] as const)
+        return {
+          ...base,
+          kind: "RecordWorkspaceCommitted",
+          data: { runId: runId(), sha: sha(), parentSha: sha(), changed, outcome, files: [], fileCount: 0, insertions: 0, deletions: 0 }
+        }
+      }
+      case 24: {
+        const which = r.int(3)
+        return which === 0
+          ? { ...base, kind: "RecordWorkspaceMerged", data: { into: "main", sha: sha(), fastForward: r.chance(0.5) } }
+          : which === 1
+            ? { ...base, kind: "RecordWorkspaceRebased", data: { onto: "main", ontoSha: sha(), sha: sha() } }
+            : { ...base, kind: "RecordWorkspaceDiscarded", data: { reason: "asked" } }
+      }
       case 0:
         return { ...base, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() }
       case 1:
@@ -1045,16 +1070,16 @@ const randomCommands = (seed: number, steps: number) => {
       case 19:
         return { ...base, kind: "RestoreDraft" }
       // Session controls: mode (a bypass with or without an end), its expiry, the model, questions.
-      case 21: {
+      case 25: {
         const mode = r.pick(["default", "acceptEdits", "plan", "bypassPermissions"] as const)
         const expiresAt = r.chance(0.8) === (mode === "bypassPermissions") ? r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]) : undefined
         return { ...base, kind: "ChangePermissionMode", mode, ...(expiresAt ? { expiresAt } : {}), changedBy: "user:prop" }
       }
-      case 22:
+      case 26:
         return { ...base, kind: "ExpireBypass", expiresAt: r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]) }
-      case 23:
+      case 27:
         return { ...base, kind: "ChangeModel", model: r.pick(["m-1", "m-2"]), changedBy: "user:prop" }
-      case 24: {
+      case 28: {
         if (r.chance(0.5)) {
           const id = r.uuid()
           approvalIds.push(id)
@@ -1123,7 +1148,7 @@ describe("property: random command sequences", () => {
     expect([...refusals].sort()).toEqual(
       ["ApprovalAlreadyDecided", "ApprovalNotFound", "InvalidAnswer", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
     )
-    expect(acceptedKinds.size).toBe(21)
+    expect(acceptedKinds.size).toBe(26)
   })
 
   it("accepts continue exactly when the last run ended, and interrupt exactly when a run is active and not yet interrupted", () => {

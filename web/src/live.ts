@@ -140,6 +140,11 @@ export const eventTypes = [
   "DraftEdited",
   "DraftDiscarded",
   "DraftRestored",
+  "WorkspaceCreated",
+  "WorkspaceCommitted",
+  "WorkspaceMerged",
+  "WorkspaceRebased",
+  "WorkspaceDiscarded",
   "PermissionModeChanged",
   "ModelChanged"
 ] as const
