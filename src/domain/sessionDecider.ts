@@ -257,16 +257,16 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
       return s.archived ? Result.succeed([event("SessionUnarchived", {})]) : refuse(s, command, "not archived")
     case "RenameSession":
       return Result.succeed([event("SessionRenamed", { title: command.title })])
+    case "ChangePermissionMode":
+    case "ExpireBypass":
+    case "ChangeModel":
+      return decideControl(command, s)
     case "RecordWorkspaceCreated":
     case "RecordWorkspaceCommitted":
     case "RecordWorkspaceMerged":
     case "RecordWorkspaceRebased":
     case "RecordWorkspaceDiscarded":
       return decideWorkspace(command, s)
-    case "ChangePermissionMode":
-    case "ExpireBypass":
-    case "ChangeModel":
-      return decideControl(command, s)
   }
 }
 

@@ -111,12 +111,12 @@ export interface Session {
   readonly totals: Totals
   /** Why the last failed run failed (kept after later runs). */
   readonly lastError: string | undefined
-  /** The session's git worktree, once made (absent in snapshots written before workspaces). */
-  readonly workspace?: WorkspaceState | undefined
   /** While in bypassPermissions: when agentlog switches it back (ISO 8601). */
   readonly bypassExpiresAt: string | undefined
   /** While in bypassPermissions: the mode it switches back to (undefined: "default"). */
   readonly modeBeforeBypass: PermissionMode | undefined
+  /** The session's git worktree, once made (absent in snapshots written before workspaces). */
+  readonly workspace?: WorkspaceState | undefined
 }
 
 /** null: the stream has no events, the session does not exist. */

@@ -34,9 +34,9 @@ import { RunQueue } from "./runQueue.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import { refusal, type RunPolicy } from "./sandbox.ts"
 import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
-import { makeWorkspaceProcess } from "../workspaces/workspaceProcess.ts"
 import { controlEventTypes, makeControlsReactor } from "./sessionControlsReactor.ts"
 import { bypassPermissionsUnavailable } from "./claudePreflight.ts"
+import { makeWorkspaceProcess } from "../workspaces/workspaceProcess.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
