@@ -53,6 +53,13 @@ export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly ty
   }
 }
 
+/** A follow-up id the session never queued. */
+export class FollowUpNotFound extends Data.TaggedError("FollowUpNotFound")<{ readonly sessionId: string; readonly followUpId: string }> {
+  override get message() {
+    return `session ${this.sessionId} has no follow-up ${this.followUpId}`
+  }
+}
+
 export type DomainError =
   | SessionNotFound
   | SessionAlreadyExists
@@ -61,3 +68,4 @@ export type DomainError =
   | ApprovalAlreadyDecided
   | InvalidEvent
   | InvalidStreamName
+  | FollowUpNotFound

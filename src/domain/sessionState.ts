@@ -44,6 +44,18 @@ export interface RunResult {
   readonly durationMs: number
 }
 
+/** A continue that waits for the active run (issue 12, item 6). */
+export interface FollowUp {
+  readonly followUpId: string
+  readonly runId: string
+  readonly query: string
+  readonly overrides: SessionOptions
+  readonly afterRunId: string
+  /** queued: starts when the run it waits for completes; held: that run did not complete (see reason), so it waits to be sent. */
+  readonly status: "queued" | "held" | "started" | "cancelled"
+  readonly reason: string | undefined
+}
+
 export interface Session {
   readonly sessionId: string
   /** The query the session was launched (or forked) with. */
@@ -78,6 +90,8 @@ export interface Session {
   readonly totals: Totals
   /** Why the last failed run failed (kept after later runs). */
   readonly lastError: string | undefined
+  /** Continues sent while a run was active, oldest first (absent: none, as in states folded before follow-ups existed). */
+  readonly followUps?: ReadonlyArray<FollowUp>
 }
 
 /** null: the stream has no events, the session does not exist. */
@@ -111,7 +125,12 @@ const newRun = (s: Session, runId: string, query: string, runOptions: SessionOpt
   pending: new Map()
 })
 
-const ended = (s: Session, status: SessionStatus): Session => ({ ...s, status, pending: new Map() })
+const ended = (s: Session, status: SessionStatus, why?: string): Session => ({
+  ...s,
+  status,
+  pending: new Map(),
+  ...(status === "completed" ? {} : holdFollowUps(s, why ?? `the run it waited for ended ${status}`))
+})
 
 const draft = (sessionId: string, query: string, options: SessionOptions): Session => ({
   sessionId,
@@ -203,11 +222,11 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "RunCompleted":
       return ended(state, "completed")
     case "RunFailed":
-      return { ...ended(state, "failed"), lastError: event.data.error }
+      return { ...ended(state, "failed", `the run it waited for failed: ${event.data.error}`), lastError: event.data.error }
     case "RunInterrupted":
-      return ended(state, "interrupted")
+      return ended(state, "interrupted", "the run it waited for was interrupted")
     case "RunAbandoned":
-      return ended(state, "abandoned")
+      return ended(state, "abandoned", `the run it waited for was abandoned: ${event.data.reason}`)
     case "SessionArchived":
       return { ...state, archived: true }
     case "SessionUnarchived":
@@ -222,6 +241,19 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return { ...state, status: "discarded" }
     case "DraftRestored":
       return { ...state, status: "draft" }
+    case "FollowUpQueued": {
+      const { followUpId, runId, query, overrides, afterRunId } = event.data
+      return {
+        ...state,
+        followUps: [...(state.followUps ?? []), { followUpId, runId, query, overrides, afterRunId, status: "queued", reason: undefined }]
+      }
+    }
+    case "FollowUpEdited":
+      return updateFollowUp(state, event.data.followUpId, { query: event.data.query, overrides: event.data.overrides })
+    case "FollowUpCancelled":
+      return updateFollowUp(state, event.data.followUpId, { status: "cancelled", reason: undefined })
+    case "FollowUpStarted":
+      return updateFollowUp(state, event.data.followUpId, { status: "started", reason: undefined })
     case "ClaudeSystemEvent":
     case "ClaudeAssistantMessage":
     case "ClaudeUserMessage":
@@ -229,6 +261,23 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return state
   }
 }
+
+// ---- follow-ups (issue 12, item 6) ----
+const updateFollowUp = (s: Session, followUpId: string, change: Partial<FollowUp>): Session => ({
+  ...s,
+  followUps: (s.followUps ?? []).map((f) => (f.followUpId === followUpId ? { ...f, ...change } : f))
+})
+
+/** A run that did not complete leaves its waiting follow-ups held, saying why: they start only when sent. */
+const holdFollowUps = (s: Session, reason: string): Partial<Session> =>
+  s.followUps?.some((f) => f.status === "queued")
+    ? { followUps: s.followUps.map((f) => (f.status === "queued" ? { ...f, status: "held" as const, reason } : f)) }
+    : {}
+
+/** The follow-ups still waiting (queued or held), oldest first. */
+export const waitingFollowUps = (s: Session): ReadonlyArray<FollowUp> =>
+  (s.followUps ?? []).filter((f) => f.status === "queued" || f.status === "held")
+// ---- end follow-ups ----
 
 export const fold = (events: Iterable<SessionEvent>, state: SessionState = initialState): SessionState => {
   let s = state

@@ -6,6 +6,7 @@ import { ApprovalNotFound, SessionNotFound } from "../domain/sessionErrors.ts"
 import { etagOf } from "./conditions.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
+import { waitingFollowUpsOf } from "./followUpRoutes.ts"
 import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
@@ -57,9 +58,10 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
       const queuePosition = row.status === "queued" ? supervisor.queuePosition(sessionId) : undefined
       const children = yield* readModels.children(sessionId)
+      const followUps = yield* waitingFollowUpsOf(readModels, sessionId)
       return {
         status: 200,
-        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition }) },
+        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition, followUps }) },
         headers: { ETag: etagOf(row.lastRevision) }
       } as const
     })

@@ -29,6 +29,7 @@ import { backoff } from "../backoff.ts"
 import { memoryCheckpoint, type Checkpoint } from "./checkpoint.ts"
 import { startClaude, type PermissionRequest, type RunHooks, type RunningClaude, type RunSpec } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
+import { FollowUpStarts } from "./followUpStarts.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import type { RunPolicy } from "./sandbox.ts"
 import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
@@ -175,6 +176,7 @@ export const makeSupervisor = (
   let cancelReady: (() => void) | undefined
   let cancelCheckpoint: (() => void) | undefined
   let written: Position | "start" | undefined
+  const followUpStarts = new FollowUpStarts()
 
   /**
    * The supervisor's own appends ride out a short store outage (see storeRetryMs), until
@@ -360,6 +362,29 @@ export const makeSupervisor = (
     return s !== null && s.runId === runId && s.status === "running" && s.runSupervisorId === me
   }
 
+  /**
+   * A completed run's session: its oldest queued follow-up becomes the next run. True when
+   * the attempt is over (started, or nothing to start); false leaves it for the next try
+   * (or, after a shutdown, for the replay at the next start).
+   */
+  const startFollowUp = async (sessionId: string, afterRunId: string): Promise<boolean> => {
+    // Read fresh: the cached state may predate the RunCompleted (another instance appended
+    // it), and "nothing to start" on a stale state would not be retried.
+    const r = await whileUnavailable(
+      "starting a follow-up",
+      sessionId,
+      commands.load(sessionId, { fresh: true }).pipe(
+        Effect.andThen(
+          handle({ kind: "StartNextFollowUp", sessionId, afterRunId }, supervisorCtx(afterRunId), persistent("starting a follow-up", sessionId))
+        )
+      )
+    )
+    if (Result.isSuccess(r)) return true
+    if (r.failure._tag !== "EventStoreUnavailable")
+      logger.log("error", "could not start a follow-up", { sessionId, afterRunId, error: errorText(r.failure) })
+    return r.failure._tag !== "EventStoreUnavailable"
+  }
+
   /** Stops the run's process once, however many times it is asked (an interrupt, a shutdown). */
   const stopProcess = (lr: LiveRun) => {
     lr.interrupted = true
@@ -496,6 +521,10 @@ export const makeSupervisor = (
   /** Starts queued runs, oldest first, while slots are free. */
   const pump = () => {
     if (!caughtUp || !accepting) return
+    for (const p of followUpStarts.drain(startFollowUp)) {
+      settled.add(p)
+      void p.finally(() => settled.delete(p))
+    }
     const at = now()
     while (busy < Math.max(1, config.maxRunning)) {
       const next = queue.take(at)
@@ -519,9 +548,9 @@ export const makeSupervisor = (
   /** Resume after this position: nothing before it belongs to a run still open. */
   const lowWater = (): Position | "start" => {
     let low: Position | "start" = lastSeen
-    for (const r of open.values()) {
-      if (r.before === "start") return "start"
-      if (low === "start" || comparePositions(r.before, low) < 0) low = r.before
+    for (const before of [...[...open.values()].map((r) => r.before), ...followUpStarts.befores()]) {
+      if (before === "start") return "start"
+      if (low === "start" || comparePositions(before, low) < 0) low = before
     }
     return low
   }
@@ -570,6 +599,7 @@ export const makeSupervisor = (
           if (open.get(sessionId)?.runId === ev.data.runId) open.delete(sessionId)
           queue.remove(sessionId)
           secrets.drop(ev.data.runId)
+          if (ev.type === "RunCompleted") followUpStarts.completed(sessionId, ev.data.runId, lastSeen)
           break
         case "InterruptRequested": {
           const lr = live.get(sessionId)

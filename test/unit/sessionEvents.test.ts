@@ -94,7 +94,11 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
   RunAbandoned: { runId, reason: "service restarted" },
   SessionArchived: {},
   SessionUnarchived: {},
-  SessionRenamed: { title: "a title" }
+  SessionRenamed: { title: "a title" },
+  FollowUpQueued: { followUpId: approvalId, runId: newId(), query: "then this", overrides: { model: "claude-haiku-4-5" }, afterRunId: runId },
+  FollowUpEdited: { followUpId: approvalId, query: "then that", overrides: {} },
+  FollowUpCancelled: { followUpId: approvalId, cancelledBy: "user:alice" },
+  FollowUpStarted: { followUpId: approvalId, runId, startedBy: "agentlog" }
 }
 
 const issueOf = (type: string, data: unknown): string => {
@@ -132,7 +136,11 @@ describe("the event catalog", () => {
         "DraftCreated",
         "DraftEdited",
         "DraftDiscarded",
-        "DraftRestored"
+        "DraftRestored",
+        "FollowUpQueued",
+        "FollowUpEdited",
+        "FollowUpCancelled",
+        "FollowUpStarted"
       ].sort()
     )
   })

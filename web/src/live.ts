@@ -139,7 +139,11 @@ export const eventTypes = [
   "DraftCreated",
   "DraftEdited",
   "DraftDiscarded",
-  "DraftRestored"
+  "DraftRestored",
+  "FollowUpQueued",
+  "FollowUpEdited",
+  "FollowUpCancelled",
+  "FollowUpStarted"
 ] as const
 
 // ---- the lists (sessions, approvals waiting) ----
