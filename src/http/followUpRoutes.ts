@@ -16,7 +16,7 @@ import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { derivedUuid } from "./idempotency.ts"
 import { notFound, validationFailed } from "./problem.ts"
-import { accepted, acceptedBody, awaitMinPosition, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
+import { accepted, acceptedBody, awaitMinPosition, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 /**
@@ -78,6 +78,7 @@ export const followUpRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   handle(routes.editFollowUp, ({ c, id: sessionId, body: b, ifMatch }) =>
     Effect.gen(function* () {
       const followUpId = followUpIdParam(c)
+      yield* checkDirectories(b)
       const { query, ...overrides } = b
       if (holdsSecrets(overrides))
         return yield* Effect.fail(

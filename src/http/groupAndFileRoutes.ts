@@ -12,13 +12,21 @@ import { notFound } from "./problem.ts"
 import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
-/** The ids of a launch with attempts: derived from the Idempotency-Key (so a retry completes the same group), else new. */
+/**
+ * The ids of a launch with attempts: derived from the Idempotency-Key (so a retry completes
+ * the same group), else new. Attempt 1 has the ids a launch without attempts derives from
+ * the same key, and is launched first: the key reused across the two kinds of launch meets
+ * the other's session and is refused (422) before anything else is launched.
+ */
 export const attemptIds = (key: string | undefined, of: number) => ({
   groupId: key === undefined ? randomUUID() : derivedUuid("launch", "group", key),
-  sessions: Array.from({ length: of }, (_, i) => ({
-    sessionId: key === undefined ? randomUUID() : derivedUuid("launch", "attempt", String(i + 1), "session", key),
-    runId: key === undefined ? randomUUID() : derivedUuid("launch", "attempt", String(i + 1), "run", key)
-  }))
+  sessions: Array.from({ length: of }, (_, i) => {
+    const part = i === 0 ? [] : ["attempt", String(i + 1)]
+    return {
+      sessionId: key === undefined ? randomUUID() : derivedUuid("launch", ...part, "session", key),
+      runId: key === undefined ? randomUUID() : derivedUuid("launch", ...part, "run", key)
+    }
+  })
 })
 
 export const groupAndFileRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {

@@ -87,7 +87,11 @@ describe("parallel attempts", () => {
     const group = await json(await h.fetch(`/v1/groups/${partial.groupId}`))
     expect(group.items.map((s: Json) => s.attempt)).toEqual([1, 2, 3])
     // The same key with another request is refused.
+    const head = await Effect.runPromise(h.store.headPosition())
     await expectProblem(await launch(h, { query: "try it", attempts: 2 }, { "Idempotency-Key": key }), 422, "idempotency-key-reused")
+    // A launch without attempts under the same key meets attempt 1 (it has that launch's ids).
+    await expectProblem(await launch(h, { query: "try it" }, { "Idempotency-Key": key }), 422, "idempotency-key-reused")
+    expect(await Effect.runPromise(h.store.headPosition())).toEqual(head)
   })
 
   it("refuses attempts outside 2..8 and an unknown group", async () => {
