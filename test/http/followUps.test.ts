@@ -80,6 +80,14 @@ describe("follow-ups", () => {
     await expectProblem(await h.fetch(`/v1/sessions/${sessionId}/follow-ups/${queued.followUpId}/send`, { method: "POST" }), 409, "invalid-transition")
     expect((await typesOf(h, sessionId)).slice(0, before.length)).toEqual(before)
     expect((await typesOf(h, sessionId)).filter((t) => t.startsWith("FollowUp"))).toEqual(["FollowUpQueued", "FollowUpEdited", "FollowUpStarted"])
+    // The transcript notes the follow-up where it was sent and shows its query as the next run's prompt.
+    await h.caughtUp()
+    const entries = (await json(await h.fetch(`/v1/sessions/${sessionId}/transcript`))).entries as Array<Json>
+    expect(entries.filter((e) => e.kind === "system").map((e) => [e.text, e.data.query])).toEqual([
+      ["follow_up_queued", "then run the tests"],
+      ["follow_up_edited", "then run all the tests"]
+    ])
+    expect(entries.filter((e) => e.kind === "user_text").map((e) => e.text).at(-1)).toBe("then run all the tests")
   })
 
   it("when the run fails the follow-up is held and says why; it is sent by hand, and another is cancelled", async () => {
