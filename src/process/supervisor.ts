@@ -3,7 +3,8 @@
 // SessionLaunched, SessionForked or ContinueRequested is claimed by appending RunStarted
 // with the stream's expected revision (so of several instances on one store exactly one
 // runs it) when this instance has a free slot; InterruptRequested stops the run's process;
-// ApprovalDecided releases the Claude process waiting on it. Nothing else hands it work:
+// ApprovalDecided releases the Claude process waiting on it; RunCompleted starts the
+// session's oldest queued follow-up (followUpStarts.ts). Nothing else hands it work:
 // HTTP handlers decide and append, and recovery after a restart is the same subscription
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
