@@ -9,7 +9,7 @@ import type { Projection } from "../projection.ts"
 import { arr, bool, json, obj, str, type JsonObject, type ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
 import { hunkBetween, hunksOfStructuredPatch } from "./diffHunks.ts"
-import { filesSchema } from "./schema.ts"
+import { filesQueryIndexes, filesSchema } from "./schema.ts"
 
 const actions: Readonly<Record<string, "read" | "edit" | "write">> = {
   Read: "read",
@@ -100,5 +100,6 @@ export const filesProjection: Projection = {
   version: 1,
   tables: ["file_touches"],
   schema: filesSchema,
-  apply
+  apply,
+  queryIndexes: (db) => db.exec(filesQueryIndexes)
 }

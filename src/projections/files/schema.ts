@@ -16,5 +16,9 @@ CREATE TABLE file_touches (
   result_revision INTEGER,
   PRIMARY KEY (session_id, tool_use_id)
 ) STRICT;
-CREATE INDEX file_touches_by_path ON file_touches (session_id, path, revision);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const filesQueryIndexes = `
+CREATE INDEX IF NOT EXISTS file_touches_by_path ON file_touches (session_id, path, revision);
 `

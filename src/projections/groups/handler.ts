@@ -5,7 +5,7 @@ import type { DatabaseSync } from "node:sqlite"
 import type { Projection } from "../projection.ts"
 import { num, obj, str, type ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
-import { groupsSchema } from "./schema.ts"
+import { groupsQueryIndexes, groupsSchema } from "./schema.ts"
 
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const sessionId = e.sessionId
@@ -37,5 +37,6 @@ export const groupsProjection: Projection = {
   version: 1,
   tables: ["attempt_groups", "attempt_group_sessions"],
   schema: groupsSchema,
-  apply
+  apply,
+  queryIndexes: (db) => db.exec(groupsQueryIndexes)
 }

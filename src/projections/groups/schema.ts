@@ -12,5 +12,9 @@ CREATE TABLE attempt_group_sessions (
   attempt    INTEGER NOT NULL,
   result     TEXT                  -- Claude's last result text
 ) STRICT;
-CREATE INDEX attempt_group_sessions_by_group ON attempt_group_sessions (group_id, attempt);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const groupsQueryIndexes = `
+CREATE INDEX IF NOT EXISTS attempt_group_sessions_by_group ON attempt_group_sessions (group_id, attempt);
 `
