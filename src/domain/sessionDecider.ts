@@ -7,13 +7,23 @@ import {
   ApprovalAlreadyDecided,
   ApprovalNotFound,
   type DomainError,
+  FollowUpNotFound,
   InvalidTransition,
   SessionAlreadyExists,
   SessionNotFound
 } from "./sessionErrors.ts"
 import { event, type EventOf, type SessionEvent, validateEvent } from "./sessionEvents.ts"
 import { redactOptions, type SessionOptions } from "./sessionOptions.ts"
-import { activeStatuses, endedStatuses, evolve, type Session, type SessionState, type SessionStatus } from "./sessionState.ts"
+import {
+  activeStatuses,
+  endedStatuses,
+  evolve,
+  type FollowUp,
+  type Session,
+  type SessionState,
+  type SessionStatus,
+  waitingFollowUps
+} from "./sessionState.ts"
 import { streamOf } from "./streamName.ts"
 import { checkAnswers, decideControl, type ControlCommand } from "./sessionControls.ts"
 import type { Answers, ApprovalKind } from "./sessionControlEvents.ts"
@@ -27,7 +37,14 @@ export type RunOutcome =
 
 /** Every command names the session it is for. */
 export type SessionCommand = { readonly sessionId: string } & (
-  | { readonly kind: "LaunchSession"; readonly runId: string; readonly query: string; readonly options: SessionOptions }
+  | {
+      readonly kind: "LaunchSession"
+      readonly runId: string
+      readonly query: string
+      readonly options: SessionOptions
+      /** One of parallel attempts: the group and which attempt of how many. */
+      readonly group?: { readonly groupId: string; readonly attempt: number; readonly of: number }
+    }
   | { readonly kind: "CreateDraft"; readonly query: string; readonly options: SessionOptions }
   /** The options given replace the draft's; the rest stay. */
   | { readonly kind: "EditDraft"; readonly query?: string; readonly options: SessionOptions }
@@ -75,7 +92,9 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly reason?: string
       readonly answers?: Answers
     }
-  | { readonly kind: "ContinueSession"; readonly runId: string; readonly query: string; readonly overrides: SessionOptions }
+  /** With followUpId, a continue that arrives while a run is active is queued as that follow-up instead of refused. */
+  | { readonly kind: "ContinueSession"; readonly runId: string; readonly query: string; readonly overrides: SessionOptions; readonly followUpId?: string }
+  | FollowUpCommand
   | { readonly kind: "RequestInterrupt"; readonly requestedBy: string }
   | { readonly kind: "FinishRun"; readonly runId: string; readonly outcome: RunOutcome }
   | { readonly kind: "AbandonRun"; readonly runId: string; readonly reason: string }
@@ -202,6 +221,7 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
       return Result.succeed([event("ApprovalDecided", { ...present(data), runId: pending.runId })])
     }
     case "ContinueSession":
+      if (command.followUpId !== undefined && isIn(s.status, activeStatuses)) return queueFollowUp(s, command, command.followUpId)
       if (!isIn(s.status, endedStatuses)) return refuse(s, command, "a run is still active")
       return Result.succeed([
         event("ContinueRequested", { runId: command.runId, query: command.query, overrides: redactOptions(command.overrides) })
@@ -267,6 +287,11 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "RecordWorkspaceRebased":
     case "RecordWorkspaceDiscarded":
       return decideWorkspace(command, s)
+    case "EditFollowUp":
+    case "CancelFollowUp":
+    case "SendFollowUp":
+    case "StartNextFollowUp":
+      return decideFollowUp(command, s)
   }
 }
 
@@ -297,6 +322,70 @@ const decideWorkspace = (command: WorkspaceCommand & { readonly sessionId: strin
   }
 }
 
+// ---- follow-ups (issue 12, item 6) ----
+export type FollowUpCommand =
+  /** The fields given replace the follow-up's; the rest stay. */
+  | { readonly kind: "EditFollowUp"; readonly followUpId: string; readonly query?: string; readonly overrides?: SessionOptions }
+  | { readonly kind: "CancelFollowUp"; readonly followUpId: string; readonly cancelledBy: string }
+  /** Starts a waiting (queued or held) follow-up now: only once no run is active. */
+  | { readonly kind: "SendFollowUp"; readonly followUpId: string; readonly startedBy: string }
+  /** The process manager's reaction to `afterRunId` completing: the oldest queued follow-up becomes the next run. */
+  | { readonly kind: "StartNextFollowUp"; readonly afterRunId: string }
+
+/** Waiting follow-ups a session may hold: each is a run's worth of query kept in the stream. */
+export const maxWaitingFollowUps = 20
+
+const queueFollowUp = (s: Session, command: SessionCommand & { readonly kind: "ContinueSession" }, followUpId: string): Decision => {
+  if ((s.followUps ?? []).some((f) => f.followUpId === followUpId || f.runId === command.runId))
+    return refuse(s, command, `follow-up ${followUpId} already exists`)
+  if (waitingFollowUps(s).length >= maxWaitingFollowUps)
+    return refuse(s, command, `${maxWaitingFollowUps} follow-ups already wait: send or cancel one first`)
+  return Result.succeed([
+    event("FollowUpQueued", {
+      followUpId,
+      runId: command.runId,
+      query: command.query,
+      overrides: redactOptions(command.overrides),
+      afterRunId: s.runId
+    })
+  ])
+}
+
+/** The follow-up as a run: FollowUpStarted and its ContinueRequested, in one append. */
+const startFollowUp = (f: FollowUp, startedBy: string): ReadonlyArray<SessionEvent> => [
+  event("FollowUpStarted", { followUpId: f.followUpId, runId: f.runId, startedBy }),
+  event("ContinueRequested", { runId: f.runId, query: f.query, overrides: f.overrides })
+]
+
+const decideFollowUp = (command: FollowUpCommand & { readonly sessionId: string }, s: Session): Decision => {
+  if (command.kind === "StartNextFollowUp") {
+    // Only right after that run completed: a replayed RunCompleted, or a second instance, finds the session moved on.
+    if (s.runId !== command.afterRunId || s.status !== "completed") return Result.succeed([])
+    const next = (s.followUps ?? []).find((f) => f.status === "queued")
+    return Result.succeed(next === undefined ? [] : startFollowUp(next, "agentlog"))
+  }
+  const f = (s.followUps ?? []).find((x) => x.followUpId === command.followUpId)
+  if (f === undefined) return Result.fail(new FollowUpNotFound({ sessionId: s.sessionId, followUpId: command.followUpId }))
+  if (f.status === "started" || f.status === "cancelled")
+    return refuse(s, command, `follow-up ${f.followUpId} was already ${f.status === "started" ? `started as run ${f.runId}` : "cancelled"}`)
+  switch (command.kind) {
+    case "EditFollowUp":
+      return Result.succeed([
+        event("FollowUpEdited", {
+          followUpId: f.followUpId,
+          query: command.query ?? f.query,
+          overrides: redactOptions({ ...f.overrides, ...command.overrides })
+        })
+      ])
+    case "CancelFollowUp":
+      return Result.succeed([event("FollowUpCancelled", { followUpId: f.followUpId, cancelledBy: command.cancelledBy })])
+    case "SendFollowUp":
+      if (isIn(s.status, activeStatuses)) return refuse(s, command, "a run is active: the follow-up starts when it completes")
+      return Result.succeed(startFollowUp(f, command.startedBy))
+  }
+}
+// ---- end follow-ups ----
+
 /** What a draft may be asked besides being edited: launched, discarded, archived, renamed. */
 const draftCommands: ReadonlySet<SessionCommand["kind"]> = new Set<SessionCommand["kind"]>([
   "LaunchDraft",
@@ -316,7 +405,8 @@ const decideNew = (command: SessionCommand): Decision => {
           sessionId: command.sessionId,
           runId: command.runId,
           query: command.query,
-          options: redactOptions(command.options)
+          options: redactOptions(command.options),
+          ...(command.group === undefined ? {} : { group: command.group })
         })
       ])
     case "CreateDraft":

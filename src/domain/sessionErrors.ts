@@ -60,6 +60,13 @@ export class InvalidAnswer extends Data.TaggedError("InvalidAnswer")<{ readonly 
   }
 }
 
+/** A follow-up id the session never queued. */
+export class FollowUpNotFound extends Data.TaggedError("FollowUpNotFound")<{ readonly sessionId: string; readonly followUpId: string }> {
+  override get message() {
+    return `session ${this.sessionId} has no follow-up ${this.followUpId}`
+  }
+}
+
 export type DomainError =
   | SessionNotFound
   | SessionAlreadyExists
@@ -69,3 +76,4 @@ export type DomainError =
   | InvalidEvent
   | InvalidStreamName
   | InvalidAnswer
+  | FollowUpNotFound

@@ -22,7 +22,18 @@ export const SessionLaunched = Schema.Struct({
   sessionId: Uuid,
   runId: Uuid,
   query: Text,
-  options: SessionOptions
+  options: SessionOptions,
+  /**
+   * One of several attempts launched by one request (`attempts: N`): the group they share
+   * and which one this is (1-based). Optional, so SessionLaunched stays at version 1.
+   */
+  group: Schema.optionalKey(
+    Schema.Struct({
+      groupId: Uuid,
+      attempt: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 8 })),
+      of: Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 8 }))
+    })
+  )
 })
 export const SessionForked = Schema.Struct({
   sessionId: Uuid,
@@ -161,6 +172,28 @@ export const WorkspaceRebased = Schema.Struct({ onto: Text, ontoSha: Id, sha: Id
 /** The worktree and its branch removed (`reason`: asked for, or the session archived). */
 export const WorkspaceDiscarded = Schema.Struct({ reason: Text })
 export const SessionArchived = Empty
+// ---- follow-ups (issue 12, item 6) ----
+/** A continue sent while a run was active: it waits, and starts as the next run when `afterRunId` completes. */
+export const FollowUpQueued = Schema.Struct({
+  followUpId: Uuid,
+  /** The run it becomes when it starts (its ContinueRequested carries this id). */
+  runId: Uuid,
+  query: Text,
+  overrides: SessionOptions,
+  /** The run that was active when it was queued. */
+  afterRunId: Uuid
+})
+/** The waiting follow-up's query and overrides as they now are (each edit replaces both whole). */
+export const FollowUpEdited = Schema.Struct({ followUpId: Uuid, query: Text, overrides: SessionOptions })
+export const FollowUpCancelled = Schema.Struct({ followUpId: Uuid, cancelledBy: Id })
+/** The follow-up became a run: appended together with its ContinueRequested, so neither exists without the other. */
+export const FollowUpStarted = Schema.Struct({
+  followUpId: Uuid,
+  runId: Uuid,
+  /** "agentlog" when the run it waited for completed, else the principal who sent it. */
+  startedBy: Id
+})
+// ---- end follow-ups ----
 export const SessionUnarchived = Empty
 export const SessionRenamed = Schema.Struct({ title: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) })
 
@@ -194,7 +227,11 @@ export const eventSchemas = {
   WorkspaceMerged,
   WorkspaceRebased,
   WorkspaceDiscarded,
-  ...controlEventSchemas
+  ...controlEventSchemas,
+  FollowUpQueued,
+  FollowUpEdited,
+  FollowUpCancelled,
+  FollowUpStarted
 } as const
 
 export type EventType = keyof typeof eventSchemas

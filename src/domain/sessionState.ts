@@ -77,6 +77,18 @@ export interface WorkspaceState {
   readonly merged?: { readonly into: string; readonly sha: string } | undefined
 }
 
+/** A continue that waits for the active run (issue 12, item 6). */
+export interface FollowUp {
+  readonly followUpId: string
+  readonly runId: string
+  readonly query: string
+  readonly overrides: SessionOptions
+  readonly afterRunId: string
+  /** queued: starts when the run it waits for completes; held: that run did not complete (see reason), so it waits to be sent. */
+  readonly status: "queued" | "held" | "started" | "cancelled"
+  readonly reason: string | undefined
+}
+
 export interface Session {
   readonly sessionId: string
   /** The query the session was launched (or forked) with. */
@@ -117,6 +129,8 @@ export interface Session {
   readonly modeBeforeBypass: PermissionMode | undefined
   /** The session's git worktree, once made (absent in snapshots written before workspaces). */
   readonly workspace?: WorkspaceState | undefined
+  /** Continues sent while a run was active, oldest first (absent: none, as in states folded before follow-ups existed). */
+  readonly followUps?: ReadonlyArray<FollowUp>
 }
 
 /** null: the stream has no events, the session does not exist. */
@@ -150,7 +164,12 @@ const newRun = (s: Session, runId: string, query: string, runOptions: SessionOpt
   pending: new Map()
 })
 
-const ended = (s: Session, status: SessionStatus): Session => ({ ...s, status, pending: new Map() })
+const ended = (s: Session, status: SessionStatus, why?: string): Session => ({
+  ...s,
+  status,
+  pending: new Map(),
+  ...(status === "completed" ? {} : holdFollowUps(s, why ?? `the run it waited for ended ${status}`))
+})
 
 const draft = (sessionId: string, query: string, options: SessionOptions): Session => ({
   sessionId,
@@ -251,11 +270,11 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "RunCompleted":
       return ended(state, "completed")
     case "RunFailed":
-      return { ...ended(state, "failed"), lastError: event.data.error }
+      return { ...ended(state, "failed", `the run it waited for failed: ${event.data.error}`), lastError: event.data.error }
     case "RunInterrupted":
-      return ended(state, "interrupted")
+      return ended(state, "interrupted", "the run it waited for was interrupted")
     case "RunAbandoned":
-      return ended(state, "abandoned")
+      return ended(state, "abandoned", `the run it waited for was abandoned: ${event.data.reason}`)
     case "WorkspaceCreated": {
       const { runId: _, ...w } = event.data
       return { ...state, workspace: { ...w, head: w.baseSha, status: "active", commits: [] } }
@@ -289,6 +308,19 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "PermissionModeChanged":
     case "ModelChanged":
       return evolveControl(state, event)
+    case "FollowUpQueued": {
+      const { followUpId, runId, query, overrides, afterRunId } = event.data
+      return {
+        ...state,
+        followUps: [...(state.followUps ?? []), { followUpId, runId, query, overrides, afterRunId, status: "queued", reason: undefined }]
+      }
+    }
+    case "FollowUpEdited":
+      return updateFollowUp(state, event.data.followUpId, { query: event.data.query, overrides: event.data.overrides })
+    case "FollowUpCancelled":
+      return updateFollowUp(state, event.data.followUpId, { status: "cancelled", reason: undefined })
+    case "FollowUpStarted":
+      return updateFollowUp(state, event.data.followUpId, { status: "started", reason: undefined })
     case "ClaudeSystemEvent":
     case "ClaudeAssistantMessage":
     case "ClaudeUserMessage":
@@ -296,6 +328,23 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return state
   }
 }
+
+// ---- follow-ups (issue 12, item 6) ----
+const updateFollowUp = (s: Session, followUpId: string, change: Partial<FollowUp>): Session => ({
+  ...s,
+  followUps: (s.followUps ?? []).map((f) => (f.followUpId === followUpId ? { ...f, ...change } : f))
+})
+
+/** A run that did not complete leaves its waiting follow-ups held, saying why: they start only when sent. */
+const holdFollowUps = (s: Session, reason: string): Partial<Session> =>
+  s.followUps?.some((f) => f.status === "queued")
+    ? { followUps: s.followUps.map((f) => (f.status === "queued" ? { ...f, status: "held" as const, reason } : f)) }
+    : {}
+
+/** The follow-ups still waiting (queued or held), oldest first. */
+export const waitingFollowUps = (s: Session): ReadonlyArray<FollowUp> =>
+  (s.followUps ?? []).filter((f) => f.status === "queued" || f.status === "held")
+// ---- end follow-ups ----
 
 export const fold = (events: Iterable<SessionEvent>, state: SessionState = initialState): SessionState => {
   let s = state

@@ -12,6 +12,8 @@ import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { hostGuard } from "./hostGuard.ts"
 import { eventRoutes } from "./eventRoutes.ts"
+import { followUpRoutes } from "./followUpRoutes.ts"
+import { groupAndFileRoutes } from "./groupAndFileRoutes.ts"
 import { methodNotAllowed, notFound, problemResponse, toProblem } from "./problem.ts"
 import { readRoutes } from "./readRoutes.ts"
 import { requestLog } from "./requestLog.ts"
@@ -68,6 +70,8 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   storeRoutes(app, deps)
   webhookRoutes(app, deps)
   workspaceRoutes(app, deps)
+  followUpRoutes(app, deps)
+  groupAndFileRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

@@ -14,7 +14,17 @@ const Query = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1_00
 
 const { title: _title, ...runOverrides } = SessionOptions.fields
 
-export const LaunchBody = Schema.Struct({ query: Query, ...SessionOptions.fields }).annotate({
+/** Parallel attempts (issue 12, item 7). */
+const Attempts = Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 8 })).annotate({
+  description:
+    "Launch this many sessions (2 to 8) of the same query and options at once, as one group (groupId in the answer; GET /v1/groups/{id} compares them)."
+})
+
+export const LaunchBody = Schema.Struct({
+  query: Query,
+  ...SessionOptions.fields,
+  attempts: Schema.optionalKey(Attempts)
+}).annotate({
   identifier: "LaunchSession",
   description: "Launches a new session: a query and the session's options."
 })

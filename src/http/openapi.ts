@@ -111,13 +111,17 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
   const paths: Record<string, Record<string, unknown>> = {}
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z]+)/g, "{$1}")
-    const pathParams = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({
-      name: m[1],
-      in: "path",
-      required: true,
-      description: "A UUID (anything else names nothing: 404).",
-      schema: { type: "string", format: "uuid" }
-    }))
+    const pathParams = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) =>
+      m[1] === "path"
+        ? { name: m[1], in: "path", required: true, description: "A file path, URL-encoded as one segment (/ as %2F).", schema: { type: "string" } }
+        : {
+            name: m[1],
+            in: "path",
+            required: true,
+            description: "A UUID (anything else names nothing: 404).",
+            schema: { type: "string", format: "uuid" }
+          }
+    )
     const operation = {
       operationId: r.operationId,
       summary: r.summary,

@@ -94,6 +94,8 @@ const mapping: Mapping = {
   HttpProblem: (e) => e,
   SessionNotFound: (e) => problem(404, "session-not-found", "Session not found", e.message, { sessionId: e.sessionId }),
   ApprovalNotFound: (e) => problem(404, "approval-not-found", "Approval not found", e.message, { approvalId: e.approvalId }),
+  FollowUpNotFound: (e) =>
+    problem(404, "follow-up-not-found", "Follow-up not found", e.message, { sessionId: e.sessionId, followUpId: e.followUpId }),
   InvalidStreamName: () => problem(404, "not-found", "Not found", "no such session"),
   StreamNotFound: () => problem(404, "session-not-found", "Session not found", "no such session"),
   InvalidTransition: (e) =>

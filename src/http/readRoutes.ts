@@ -6,6 +6,7 @@ import { ApprovalNotFound, SessionNotFound } from "../domain/sessionErrors.ts"
 import { etagOf } from "./conditions.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
+import { waitingFollowUpsOf } from "./followUpRoutes.ts"
 import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
@@ -59,9 +60,10 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const children = yield* readModels.children(sessionId)
       const folded = (yield* readModels.sessionSnapshot(sessionId))?.state
       const controls = defined({ permissionMode: folded?.options.permissionMode, bypassExpiresAt: folded?.bypassExpiresAt })
+      const followUps = yield* waitingFollowUpsOf(readModels, sessionId)
       return {
         status: 200,
-        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition }), ...controls },
+        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition, followUps }), ...controls },
         headers: { ETag: etagOf(row.lastRevision) }
       } as const
     })

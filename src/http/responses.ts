@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { sessionStatuses } from "../domain/sessionState.ts"
 import type { ApprovalRow, SessionRow, ToolCallRow, TranscriptEntry as TranscriptRow } from "../projections/readModels.ts"
 import { DateTime, Uuid } from "./bodies.ts"
+import { FollowUp } from "./queueSchemas.ts"
 
 /** Any JSON object (tool inputs, options, event data as recorded). */
 export const JsonObject = Schema.Record(Schema.String, Schema.Unknown).annotate({ description: "A JSON object." })
@@ -57,7 +58,16 @@ export const CommandAccepted = Schema.Struct({
   title: Schema.optionalKey(OptionalText),
   permissionMode: Schema.optionalKey(Schema.String.annotate({ description: "The session's permission mode after the command." })),
   bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." })),
-  model: Schema.optionalKey(Schema.String.annotate({ description: "The session's model after the command." }))
+  model: Schema.optionalKey(Schema.String.annotate({ description: "The session's model after the command." })),
+  followUpId: Schema.optionalKey(
+    Uuid.annotate({ description: "A continue sent while a run was active was queued as this follow-up; runId is the run it becomes." })
+  ),
+  groupId: Schema.optionalKey(Uuid.annotate({ description: "A launch with attempts: the group (GET /v1/groups/{id})." })),
+  sessions: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({ attempt: Count, sessionId: Uuid, runId: Schema.String, position: Schema.NullOr(Position), revision: Schema.NullOr(Revision) })
+    ).annotate({ description: "A launch with attempts: every session it started, by attempt (the answer's own ids are attempt 1's)." })
+  )
 }).annotate({ identifier: "CommandAccepted", description: "The command's events were appended." })
 
 export const BulkResult = Schema.Struct({
@@ -161,7 +171,10 @@ export const Session = Schema.Struct({
   permissionMode: Schema.optionalKey(
     Schema.String.annotate({ description: "The permission mode the session's runs use now (absent: Claude's default)." })
   ),
-  bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." }))
+  bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." })),
+  followUps: Schema.optionalKey(
+    Schema.Array(FollowUp).annotate({ description: "Follow-ups still waiting (queued or held), oldest first: GET /v1/sessions/{id}/follow-ups has them all." })
+  )
 }).annotate({ identifier: "Session", description: "A session with its totals, its stream revision and, while queued, its queue position." })
 
 export const SessionsPage = Schema.Struct({ items: Schema.Array(SessionSummary), nextCursor }).annotate({ identifier: "SessionsPage" })

@@ -6,6 +6,7 @@ import * as B from "./bodies.ts"
 import type { RequestHeaderName } from "./bodies.ts"
 import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
+import * as Q from "./queueSchemas.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
 import * as W from "./webhookSchemas.ts"
 import * as WS from "./workspaceSchemas.ts"
@@ -675,6 +676,93 @@ export const routes = {
     responses: { 204: { description: "Logged in: Set-Cookie carries the session." }, ...problems(400, 401, 403, 413, 415, 500) },
     role: "anyone"
   },
+  // ---- follow-ups, attempt groups, files touched (issue 12: 6, 7, 10) ----
+  listFollowUps: {
+    operationId: "listFollowUps",
+    method: "GET",
+    path: "/v1/sessions/:id/follow-ups",
+    summary: "The session's follow-ups: continues sent while a run was active",
+    description:
+      "A continue sent while a run is active is queued (FollowUpQueued) and starts as the next run when the active run completes; when that run fails or is interrupted it is held, says why, and waits to be sent or cancelled.",
+    tag: "sessions",
+    query: B.ReadQuery,
+    responses: { 200: { description: "Every follow-up, oldest first.", schema: Q.FollowUps }, ...readProblems },
+    role: "viewer"
+  },
+  editFollowUp: {
+    operationId: "editFollowUp",
+    method: "PATCH",
+    path: "/v1/sessions/:id/follow-ups/:followUpId",
+    summary: "Edit a waiting follow-up",
+    description: "Appends FollowUpEdited. Only while it waits (queued or held): 409 once it started or was cancelled.",
+    tag: "sessions",
+    body: Q.FollowUpEditBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  cancelFollowUp: {
+    operationId: "cancelFollowUp",
+    method: "POST",
+    path: "/v1/sessions/:id/follow-ups/:followUpId/cancel",
+    summary: "Cancel a waiting follow-up",
+    description: "Appends FollowUpCancelled. Only while it waits: 409 once it started or was cancelled.",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  sendFollowUp: {
+    operationId: "sendFollowUp",
+    method: "POST",
+    path: "/v1/sessions/:id/follow-ups/:followUpId/send",
+    summary: "Start a waiting follow-up now",
+    description:
+      "Appends FollowUpStarted and its ContinueRequested: the follow-up runs as a continue. For a held follow-up (its run failed or was interrupted), or a queued one; 409 while a run is active (it starts by itself when that run completes).",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  getGroup: {
+    operationId: "getGroup",
+    method: "GET",
+    path: "/v1/groups/:id",
+    summary: "Parallel attempts side by side",
+    description: "The sessions one launch with attempts started, by attempt: status, cost, tokens, turns and result.",
+    tag: "sessions",
+    query: B.ReadQuery,
+    responses: { 200: { description: "The group.", schema: Q.AttemptGroup }, ...readProblems },
+    role: "viewer"
+  },
+  listFiles: {
+    operationId: "listFiles",
+    method: "GET",
+    path: "/v1/sessions/:id/files",
+    summary: "Files the session read, edited or wrote",
+    description: "From the recorded Read, Edit, MultiEdit, Write and NotebookEdit tool calls and their results.",
+    tag: "sessions",
+    query: B.ReadQuery,
+    responses: { 200: { description: "The files, by path.", schema: Q.FilesTouched }, ...readProblems },
+    role: "viewer"
+  },
+  getFileHistory: {
+    operationId: "getFileHistory",
+    method: "GET",
+    path: "/v1/sessions/:id/files/:path/history",
+    summary: "One file's reads, edits and writes by the session, with what Claude saw and each change as a diff",
+    description: "path is the file's path as listed by GET /v1/sessions/{id}/files, URL-encoded as one segment (/ as %2F).",
+    tag: "sessions",
+    query: B.ReadQuery,
+    responses: { 200: { description: "The file's history, in order.", schema: Q.FileHistory }, ...readProblems },
+    role: "viewer"
+  },
+  // ---- end issue 12: 6, 7, 10 ----
   openapi: {
     operationId: "openapi",
     method: "GET",

@@ -26,6 +26,8 @@ import type { HttpEnv } from "./env.ts"
 import { derivedUuid, fingerprintOf } from "./idempotency.ts"
 import { type HttpProblem, idempotencyKeyReused, problem, toProblem, validationFailed } from "./problem.ts"
 import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
+import { followUpIdFor, followUpOf, queuedFollowUp } from "./followUpRoutes.ts"
+import { attemptIds } from "./groupAndFileRoutes.ts"
 import { accepted, acceptedBody, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { forkWorkspace, workspaceAtLaunch } from "./workspaceRoutes.ts"
@@ -92,11 +94,17 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
    * The first answer to a keyed request, when an earlier attempt already created its run:
    * the event that created it says where and at which revision; the command left it queued.
    */
-  const firstAnswer = (sessionId: string, runId: string, createdBy: string, k: Keyed | undefined, extra: Record<string, unknown> = {}) =>
+  const firstAnswer = (
+    sessionId: string,
+    runId: string,
+    createdBy: string | ReadonlyArray<string>,
+    k: Keyed | undefined,
+    extra: Record<string, unknown> = {}
+  ) =>
     Effect.gen(function* () {
       if (k === undefined) return null
       const found = yield* store.readStream(Result.getOrThrow(streamOf(sessionId))).pipe(
-        Stream.filter((e) => e.type === createdBy && (e.data as { runId?: unknown }).runId === runId),
+        Stream.filter((e) => [createdBy].flat().includes(e.type) && (e.data as { runId?: unknown }).runId === runId),
         Stream.runHead,
         Effect.catchTag("StreamNotFound", () => Effect.succeed(Option.none()))
       )
@@ -109,6 +117,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
         status: "queued" as const,
         position: encodePosition(found.value.position),
         revision: Number(found.value.revision),
+        ...followUpOf(found.value),
         ...extra
       }
     })
@@ -125,7 +134,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     run: {
       readonly command: SessionCommand & { readonly runId: string }
       readonly secrets: SessionOptions
-      readonly createdBy: string
+      readonly createdBy: string | ReadonlyArray<string>
       readonly expectedRevision?: bigint | undefined
       readonly extra?: Record<string, unknown>
       readonly lookFirst?: boolean
@@ -150,6 +159,12 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           )
         )
       if (!("state" in outcome)) return accepted(outcome, true)
+      const followUp = queuedFollowUp(outcome)
+      if (followUp !== undefined) {
+        // Nothing waits for a slot yet: the follow-up's run is queued when the active run completes.
+        if (mine) runSecrets.drop(command.runId)
+        return accepted(acceptedBody(outcome, { ...extra, ...followUp }))
+      }
       let queuePosition: number | undefined
       if (outcome.position !== null && (yield* supervisor.seen(outcome.position!, queueSightingMs)))
         queuePosition = supervisor.queuePosition(outcome.sessionId)
@@ -161,8 +176,9 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       yield* checkDirectories(b)
       yield* checkPermissionMode(deps, b.permissionMode)
       yield* queueHasRoom
-      const { query, ...asked } = b
-      const k = keyed(c, idempotencyKey, query, asked)
+      const { query, attempts, ...asked } = b
+      const k = keyed(c, idempotencyKey, query, asked, attempts === undefined ? {} : { attempts })
+      if (attempts !== undefined) return yield* launchAttempts(c, k, query, asked, attempts)
       const sessionId = k === undefined ? randomUUID() : derivedUuid("launch", "session", k.key)
       const runId = k === undefined ? randomUUID() : derivedUuid("launch", "run", k.key)
       const options = yield* workspaceAtLaunch(deps, sessionId, asked)
@@ -174,6 +190,37 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     })
   )
 
+  /**
+   * Parallel attempts (issue 12, item 7): N sessions of one query, each its own stream with
+   * its own SessionLaunched naming the group. N appends to N streams are not atomic: with an
+   * Idempotency-Key every id derives from the key and the attempt, so a retry after a crash
+   * mid-launch finds the sessions already there (answered from their events) and launches
+   * the rest. Without a key a crash can leave a smaller group.
+   */
+  const launchAttempts = (c: Ctx, k: Keyed | undefined, query: string, asked: SessionOptions, of: number) =>
+    Effect.gen(function* () {
+      const ids = attemptIds(k?.key, of)
+      const answers = []
+      for (const [i, { sessionId, runId }] of ids.sessions.entries()) {
+        const attempt = i + 1
+        // Each attempt its own worktree: a branch named in the request gets the attempt's number.
+        const w = asked.workspace
+        const own = w?.kind === "worktree" && w.branch !== undefined ? { ...asked, workspace: { ...w, branch: `${w.branch}-${attempt}` } } : asked
+        const options = yield* workspaceAtLaunch(deps, sessionId, own)
+        answers.push({
+          attempt,
+          ...(yield* queueRun(c, k, {
+            command: { kind: "LaunchSession", sessionId, runId, query, options, group: { groupId: ids.groupId, attempt, of } },
+            secrets: options,
+            createdBy: "SessionLaunched"
+          }))
+        })
+      }
+      const first = answers[0]!
+      const sessions = answers.map(({ attempt, body: a }) => ({ attempt, sessionId: a.sessionId, runId: a.runId ?? "", position: a.position, revision: a.revision }))
+      return accepted({ ...first.body, groupId: ids.groupId, sessions }, answers.every((a) => a.headers["Idempotent-Replayed"] === "true"))
+    })
+
   handle(routes.continueSession, ({ c, id: sessionId, body: b, ifMatch: expectedRevision, idempotencyKey }) =>
     Effect.gen(function* () {
       yield* checkDirectories(b)
@@ -183,9 +230,9 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const k = keyed(c, idempotencyKey, query, overrides)
       const runId = k === undefined ? randomUUID() : derivedUuid("continue", sessionId, k.key)
       return yield* queueRun(c, k, {
-        command: { kind: "ContinueSession", sessionId, runId, query, overrides },
+        command: { kind: "ContinueSession", sessionId, runId, query, overrides, ...followUpIdFor(sessionId, overrides, k?.key) },
         secrets: overrides,
-        createdBy: "ContinueRequested",
+        createdBy: ["ContinueRequested", "FollowUpQueued"],
         expectedRevision,
         lookFirst: true
       })

@@ -3,7 +3,8 @@
 // SessionLaunched, SessionForked or ContinueRequested is claimed by appending RunStarted
 // with the stream's expected revision (so of several instances on one store exactly one
 // runs it) when this instance has a free slot; InterruptRequested stops the run's process;
-// ApprovalDecided releases the Claude process waiting on it. Nothing else hands it work:
+// ApprovalDecided releases the Claude process waiting on it; RunCompleted starts the
+// session's oldest queued follow-up (followUpStarts.ts). Nothing else hands it work:
 // HTTP handlers decide and append, and recovery after a restart is the same subscription
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
@@ -31,6 +32,7 @@ import { backoff } from "../backoff.ts"
 import { memoryCheckpoint, type Checkpoint } from "./checkpoint.ts"
 import { startClaude, type PermissionRequest, type RunHooks, type RunningClaude, type RunSpec } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
+import { FollowUpStarts } from "./followUpStarts.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import { refusal, type RunPolicy } from "./sandbox.ts"
 import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
@@ -206,6 +208,7 @@ export const makeSupervisor = (
   let cancelReady: (() => void) | undefined
   let cancelCheckpoint: (() => void) | undefined
   let written: Position | "start" | undefined
+  const followUpStarts = new FollowUpStarts()
 
   /**
    * The supervisor's own appends ride out a short store outage (see storeRetryMs), until
@@ -429,6 +432,28 @@ export const makeSupervisor = (
   const bypassable =
     bypassPermissionsUnavailable(process.getuid?.(), config.env) === undefined &&
     (config.policy === undefined || refusal(config.policy, "bypassPermissions") === undefined)
+  /**
+   * A completed run's session: its oldest queued follow-up becomes the next run. True when
+   * the attempt is over (started, or nothing to start); false leaves it for the next try
+   * (or, after a shutdown, for the replay at the next start).
+   */
+  const startFollowUp = async (sessionId: string, afterRunId: string): Promise<boolean> => {
+    // Read fresh: the cached state may predate the RunCompleted (another instance appended
+    // it), and "nothing to start" on a stale state would not be retried.
+    const r = await whileUnavailable(
+      "starting a follow-up",
+      sessionId,
+      commands.load(sessionId, { fresh: true }).pipe(
+        Effect.andThen(
+          handle({ kind: "StartNextFollowUp", sessionId, afterRunId }, supervisorCtx(afterRunId), persistent("starting a follow-up", sessionId))
+        )
+      )
+    )
+    if (Result.isSuccess(r)) return true
+    if (r.failure._tag !== "EventStoreUnavailable")
+      logger.log("error", "could not start a follow-up", { sessionId, afterRunId, error: errorText(r.failure) })
+    return r.failure._tag !== "EventStoreUnavailable"
+  }
 
   /** Stops the run's process once, however many times it is asked (an interrupt, a shutdown). */
   const stopProcess = (lr: LiveRun) => {
@@ -578,6 +603,10 @@ export const makeSupervisor = (
   /** Starts queued runs, oldest first, while slots are free. */
   const pump = () => {
     if (!caughtUp || !accepting) return
+    for (const p of followUpStarts.drain(startFollowUp)) {
+      settled.add(p)
+      void p.finally(() => settled.delete(p))
+    }
     const at = now()
     while (busy < Math.max(1, config.maxRunning)) {
       const next = queue.take(at)
@@ -601,7 +630,7 @@ export const makeSupervisor = (
   /** Resume after this position: nothing before it belongs to a run still open. */
   const lowWater = (): Position | "start" => {
     let low: Position | "start" = lastSeen
-    for (const before of [...[...open.values()].map((r) => r.before), ...controls.holds()]) {
+    for (const before of [...[...open.values()].map((r) => r.before), ...controls.holds(), ...followUpStarts.befores()]) {
       if (before === "start") return "start"
       if (low === "start" || comparePositions(before, low) < 0) low = before
     }
@@ -656,6 +685,7 @@ export const makeSupervisor = (
           if (open.get(sessionId)?.runId === ev.data.runId) open.delete(sessionId)
           queue.remove(sessionId)
           secrets.drop(ev.data.runId)
+          if (ev.type === "RunCompleted") followUpStarts.completed(sessionId, ev.data.runId, lastSeen)
           break
         case "InterruptRequested": {
           const lr = live.get(sessionId)

@@ -6,6 +6,8 @@ import { Context, Effect, Layer } from "effect"
 import type { Session } from "../domain/sessionState.ts"
 import { approvalQueries, type ApprovalRow, type ApprovalsQuery } from "./approvals/queries.ts"
 import { eventsIndexQueries, type EventIndexRow, type EventsQuery } from "./eventsIndex/queries.ts"
+import { fileQueries, type FileHistoryRow, type FileTouchedRow } from "./files/queries.ts"
+import { type AttemptGroupRow, groupQueries } from "./groups/queries.ts"
 import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
 import { ReadDb, ReadDbError } from "./readDb.ts"
 import { type ListSessionsQuery, sessionQueries, type SessionRow } from "./sessions/queries.ts"
@@ -69,6 +71,12 @@ export interface ReadModelsShape {
   readonly sessionSnapshot: (sessionId: string) => Effect.Effect<{ readonly state: Session; readonly revision: number } | null, ReadModelError>
   /** The audit index over every session stream, in position order. */
   readonly events: (query?: EventsQuery) => Effect.Effect<Page<EventIndexRow>, ReadModelError>
+  /** Parallel attempts: one launch's sessions by attempt (null: no such group). */
+  readonly attemptGroup: (groupId: string) => Effect.Effect<AttemptGroupRow | null, ReadModelError>
+  /** Files a session read, edited or wrote, by path. */
+  readonly filesTouched: (sessionId: string) => Effect.Effect<ReadonlyArray<FileTouchedRow>, ReadModelError>
+  /** One file's reads, edits and writes by a session, in order. */
+  readonly fileHistory: (sessionId: string, path: string) => Effect.Effect<ReadonlyArray<FileHistoryRow>, ReadModelError>
 }
 
 export class ReadModels extends Context.Service<ReadModels, ReadModelsShape>()("agentlog/ReadModels") {}
@@ -79,7 +87,9 @@ export const makeReadModelQueries = (db: DatabaseSync) => ({
   ...transcriptQueries(db),
   ...toolCallQueries(db),
   ...approvalQueries(db),
-  ...eventsIndexQueries(db)
+  ...eventsIndexQueries(db),
+  ...groupQueries(db),
+  ...fileQueries(db)
 })
 
 /** The queries as Effects: InvalidQuery for bad input, ReadDbError when SQLite fails. */
@@ -107,7 +117,10 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     approval: lift(q.approval),
     approvalsInRange: lift(q.approvalsInRange),
     sessionSnapshot: lift(q.sessionSnapshot),
-    events: lift(q.events)
+    events: lift(q.events),
+    attemptGroup: lift(q.attemptGroup),
+    filesTouched: lift(q.filesTouched),
+    fileHistory: lift(q.fileHistory)
   }
 }
 

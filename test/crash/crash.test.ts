@@ -13,6 +13,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ClaudeEnv } from "../support/claudeEnv.ts"
 import type { FakeAnthropic, Turn } from "../support/fakeAnthropic.ts"
+import { attemptIds } from "../../src/http/groupAndFileRoutes.ts"
 import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
 import {
   accepted,
@@ -201,6 +202,79 @@ describe("kill -9 at many points, then restart", () => {
       expect(events.filter((e) => e.type === "PermissionModeChanged" && e.data.reason === "expired")).toHaveLength(1)
       await run.stopAndCheck("as a bypassPermissions falls due")
       expect(run.mismatches.slice(before)).toEqual([])
+    })
+
+    // ---- follow-ups (issue 12, item 6): nothing lost, nothing started twice ----
+    /** A session whose follow-up each kill leaves behind: at most one start, and a held one never starts by itself. */
+    const followUpSessions: Array<string> = []
+    cycle("while a follow-up waits for the active run", async (url) => {
+      fake.setScript([held()])
+      const { sessionId } = await launch(url, { query: "long job with a follow-up" })
+      await run.ledger.follow(url, sessionId)
+      await run.ledger.waitForFrames(0, patienceMs, ["ClaudeSystemEvent"])
+      run.ledger.answer("follow-up", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "then this" }))
+      followUpSessions.push(sessionId)
+      return [sessionId]
+    })
+    cycle("right after the run a follow-up waited for completed", async (url) => {
+      // Slow but not held: the follow-up is queued while it streams, then the run completes by itself.
+      fake.setScript([{ slow: { chunks: Array.from({ length: 10 }, (_, i) => `part ${i} `), delayMs: 100 } }, { text: "the follow-up's answer" }])
+      const { sessionId } = await launch(url, { query: "job, then a follow-up" })
+      await run.ledger.follow(url, sessionId)
+      await run.ledger.waitForFrames(0, patienceMs, ["ClaudeSystemEvent"])
+      run.ledger.answer("follow-up", await accepted(url, "POST", `/v1/sessions/${sessionId}/continue`, { query: "and then this" }))
+      await run.ledger.waitForFrames(0, patienceMs, ["RunCompleted"])
+      followUpSessions.push(sessionId)
+      return [sessionId]
+    })
+    it("after those kills each follow-up started at most once: the held one not at all, the other exactly once", async () => {
+      const events = await readAllEvents(dataDir)
+      const of = (sessionId: string) => events.filter((e) => e.stream === `session-${sessionId}`)
+      const [waiting, completing] = followUpSessions.map(of)
+      // Its run was cut by the kill (abandoned): the follow-up is held, never started by itself.
+      expect(waiting!.filter((e) => e.type === "FollowUpStarted")).toEqual([])
+      // Its run completed before the kill: the follow-up became exactly one run, started once.
+      const started = completing!.filter((e) => e.type === "FollowUpStarted")
+      expect(started).toHaveLength(1)
+      const runId = (started[0]!.data as { runId: string }).runId
+      const runOf = (type: string) => completing!.filter((e) => e.type === type && (e.data as { runId?: string }).runId === runId)
+      expect(runOf("ContinueRequested")).toHaveLength(1)
+      expect(runOf("RunStarted").length).toBeLessThanOrEqual(1)
+    })
+
+    // ---- parallel attempts (issue 12, item 7): a kill mid-launch, completed by a keyed retry ----
+    const attemptsKey = `crash-attempts-${Date.now()}`
+    const attemptsBody = () => ({ query: "four ways", attempts: 4, cwd: claude.cwd })
+    cycle("in the middle of a launch with attempts", async (url) => {
+      fake.setScript([])
+      const ids = attemptIds(attemptsKey, 4)
+      // The request is cut by the kill; its answer never comes.
+      void fetch(`${url}/v1/sessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "Idempotency-Key": attemptsKey },
+        body: JSON.stringify(attemptsBody())
+      }).catch(() => undefined)
+      const first = ids.sessions[0]!.sessionId
+      while ((await fetch(`${url}/v1/sessions/${first}`)).status !== 200) await sleep(1)
+      return []
+    })
+    it("a keyed retry after the kill mid-launch with attempts completes the group: four sessions, each launched once", async () => {
+      run.service ??= await startService(dataDir, claude)
+      const url = run.service.url
+      const answer = await call(url, "POST", "/v1/sessions", attemptsBody(), { "Idempotency-Key": attemptsKey })
+      expect(answer.status).toBe(202)
+      const retried = run.ledger.answer("attempts", answer.body)
+      const ids = attemptIds(attemptsKey, 4)
+      expect(retried.groupId).toBe(ids.groupId)
+      expect(retried.sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual(ids.sessions.map((s) => s.sessionId))
+      for (const s of ids.sessions) await waitForStatus(url, s.sessionId, ["completed", "failed", "interrupted", "abandoned"])
+      const group = (await call(url, "GET", `/v1/groups/${ids.groupId}?minPosition=${encodeURIComponent(retried.sessions[3].position)}`)).body
+      expect(group.items.map((s: { attempt: number }) => s.attempt)).toEqual([1, 2, 3, 4])
+      await run.stopAndCheck("after the keyed retry of a launch with attempts")
+      const events = await readAllEvents(dataDir)
+      for (const s of ids.sessions)
+        expect(events.filter((e) => e.stream === `session-${s.sessionId}` && e.type === "SessionLaunched")).toHaveLength(1)
+      expect(run.mismatches).toEqual([])
     }, 300_000)
 
     // ---- projection work: read.db deleted while stopped, the service killed while it rebuilds ----

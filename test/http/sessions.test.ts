@@ -267,11 +267,26 @@ describe("POST /v1/sessions/:id/continue", () => {
     await h.waitForStatus(sessionId, "failed")
   })
 
-  it("409 while a run is active, nothing appended", async () => {
+  it("while a run is active it is queued as a follow-up (202), the active run untouched (see followUps.test.ts)", async () => {
+    const h = await start()
+    const { sessionId, runId } = await h.seedRunning()
+    const before = (await h.events(sessionId)).length
+    const r = await h.fetch(`/v1/sessions/${sessionId}/continue`, { method: "POST", json: { query: "more" } })
+    expect(r.status).toBe(202)
+    expect(await r.json()).toMatchObject({ status: "running", followUpId: expect.any(String) })
+    const events = await h.events(sessionId)
+    expect(events.slice(before).map((e) => e.type)).toEqual(["FollowUpQueued"])
+    expect(events.at(-1)!.data).toMatchObject({ query: "more", afterRunId: runId })
+  })
+
+  it("409 while a run is active for a continue carrying an MCP secret (not queued), nothing appended", async () => {
     const h = await start()
     const { sessionId } = await h.seedRunning()
     const before = (await h.events(sessionId)).length
-    const r = await h.fetch(`/v1/sessions/${sessionId}/continue`, { method: "POST", json: { query: "more" } })
+    const r = await h.fetch(`/v1/sessions/${sessionId}/continue`, {
+      method: "POST",
+      json: { query: "more", mcpServers: { s: { command: "x", env: { TOKEN: "secret" } } } }
+    })
     expect(r.status).toBe(409)
     expect(await problemOf(r)).toMatchObject({ status: 409, sessionStatus: "running" })
     expect((await h.events(sessionId)).length).toBe(before)

@@ -25,23 +25,29 @@ describe("fuzzing the HTTP bodies", () => {
   let cwd: string
   let completed: string
   let approvalId: string
+  let running: string
+  let followUpId: string
 
   beforeAll(async () => {
     h = await startHarness({ config: { maxBodyBytes: 65_536 } })
     cwd = mkdtempSync(join(tmpdir(), "agentlog-fuzz-"))
     completed = (await h.seedCompleted()).sessionId
-    const running = await h.seedRunning()
+    const seeded = await h.seedRunning()
+    running = seeded.sessionId
     approvalId = randomUUID()
     await h.command({
       kind: "RequestApproval",
-      sessionId: running.sessionId,
-      runId: running.runId,
+      sessionId: seeded.sessionId,
+      runId: seeded.runId,
       approvalId,
       toolUseId: "toolu_fuzz",
       toolName: "Bash",
       input: {},
       suggestions: []
     })
+    // A follow-up waiting behind the seeded run (which nobody here completes): edited by the fuzz.
+    followUpId = randomUUID()
+    await h.command({ kind: "ContinueSession", sessionId: running, runId: randomUUID(), query: "later", overrides: {}, followUpId })
   })
 
   afterAll(async () => {
@@ -92,9 +98,10 @@ describe("fuzzing the HTTP bodies", () => {
         return JSON.stringify(body)
       })
   }
-  const launchBodies = shaped({ query: fc.string({ maxLength: 40 }) }, options)
+  const launchBodies = shaped({ query: fc.string({ maxLength: 40 }) }, { ...options, attempts: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.double()) })
   const draftBodies = shaped({}, { query: fc.string({ maxLength: 40 }), ...options })
   const continueBodies = shaped({ query: fc.string({ maxLength: 40 }) }, Object.fromEntries(Object.entries(options).filter(([k]) => k !== "title")))
+  const followUpEditBodies = shaped({}, { query: fc.string({ maxLength: 40 }), ...Object.fromEntries(Object.entries(options).filter(([k]) => k !== "title")) })
   const decisionBodies = shaped(
     { decision: fc.oneof(fc.constantFrom("allow", "deny"), fc.string()) },
     {
@@ -128,10 +135,10 @@ describe("fuzzing the HTTP bodies", () => {
     let inputs = 0
     let accepted = 0
     /** The property: asserted for every input, so fast-check reports (and shrinks) the first that breaks it. */
-    const send = async (path: string, body: string | Uint8Array) => {
+    const send = async (path: string, body: string | Uint8Array, method = "POST") => {
       const requestId = `fuzz-${randomUUID()}`
       // The harness checks every answer against the OpenAPI document (status, content type, body).
-      const r = await h.fetch(path, { method: "POST", body, headers: { "content-type": "application/json", "x-request-id": requestId } })
+      const r = await h.fetch(path, { method, body, headers: { "content-type": "application/json", "x-request-id": requestId } })
       const text = await r.text()
       inputs++
       expect(r.status, `${path} for ${String(body).slice(0, 200)}: ${text.slice(0, 300)}`).toBeLessThan(500)
@@ -146,21 +153,27 @@ describe("fuzzing the HTTP bodies", () => {
         accepted++
         // A decision leaves its (seeded, unsupervised) session running, a draft starts nothing;
         // launches and continues start runs.
-        if (!/\/(decision|permission-mode|model)$/.test(path) && path !== "/v1/drafts") sessions.add((JSON.parse(text) as { sessionId: string }).sessionId)
+        // A follow-up (queued behind the seeded run, or edited) starts nothing either, nor does a mode or model change.
+        const a = JSON.parse(text) as { sessionId: string; followUpId?: string; sessions?: ReadonlyArray<{ sessionId: string }> }
+        if (!/\/(decision|permission-mode|model)$/.test(path) && path !== "/v1/drafts" && a.followUpId === undefined)
+          for (const s of a.sessions ?? [a]) sessions.add(s.sessionId)
       }
     }
-    const routes: Array<[string, fc.Arbitrary<string | Uint8Array>]> = [
+    const routes: Array<[string, fc.Arbitrary<string | Uint8Array>, string?]> = [
       ["/v1/sessions", fc.oneof({ weight: 3, arbitrary: launchBodies }, { weight: 1, arbitrary: anything })],
       ["/v1/drafts", fc.oneof({ weight: 3, arbitrary: draftBodies }, { weight: 1, arbitrary: anything })],
       [`/v1/sessions/${completed}/continue`, fc.oneof({ weight: 3, arbitrary: continueBodies }, { weight: 1, arbitrary: anything })],
       [`/v1/approvals/${approvalId}/decision`, fc.oneof({ weight: 3, arbitrary: decisionBodies }, { weight: 1, arbitrary: anything })],
       [`/v1/sessions/${completed}/permission-mode`, fc.oneof({ weight: 3, arbitrary: permissionModeBodies }, { weight: 1, arbitrary: anything })],
-      [`/v1/sessions/${completed}/model`, fc.oneof({ weight: 3, arbitrary: modelBodies }, { weight: 1, arbitrary: anything })]
+      [`/v1/sessions/${completed}/model`, fc.oneof({ weight: 3, arbitrary: modelBodies }, { weight: 1, arbitrary: anything })],
+      // While a run is active a continue is queued as a follow-up (up to the limit, then 409).
+      [`/v1/sessions/${running}/continue`, fc.oneof({ weight: 3, arbitrary: continueBodies }, { weight: 1, arbitrary: anything })],
+      [`/v1/sessions/${running}/follow-ups/${followUpId}`, fc.oneof({ weight: 3, arbitrary: followUpEditBodies }, { weight: 1, arbitrary: anything }), "PATCH"]
     ]
-    for (const [i, [path, bodies]] of routes.entries()) {
+    for (const [i, [path, bodies, method]] of routes.entries()) {
       await fc.assert(
         fc.asyncProperty(bodies, async (body) => {
-          await send(path, body)
+          await send(path, body, method)
         }),
         { numRuns: 250, seed: seed + i }
       )

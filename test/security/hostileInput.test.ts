@@ -22,6 +22,8 @@ let completed: string
 let approvalId: string
 let replayKey: string
 let webhookId: string
+let runningId: string
+let followUpId: string
 
 /** The Host a client of this service sends (the guard refuses any other). */
 const authority = () => new URL(h.url).host
@@ -44,6 +46,10 @@ beforeAll(async () => {
     input: { command: "ls" },
     suggestions: []
   })
+  // A follow-up waiting behind that run.
+  runningId = running.sessionId
+  followUpId = randomUUID()
+  await h.command({ kind: "ContinueSession", sessionId: runningId, runId: randomUUID(), query: "later", overrides: {}, followUpId })
   // A launch with an idempotency key, whose run fails at once (there is no claude here).
   replayKey = `replay-${randomUUID()}`
   const first = await h.fetch("/v1/sessions", { method: "POST", json: { query: "first" }, headers: { "idempotency-key": replayKey } })
@@ -457,6 +463,29 @@ const corpus = (): Array<Case> => [
   { name: "a replayed key with another body", expect: [422], send: postJson(L, { query: "second" }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with another option", expect: [422], send: postJson(L, { query: "first", maxTurns: 2 }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with an invalid body", expect: [400], send: postJson(L, { query: 5 }, { "idempotency-key": replayKey }) },
+  // ---- follow-ups, attempts, files touched (issue 12) ----
+  ...['{"query":', "[]", "null", '{"query":5}', '{"query":""}', '{"title":"x"}', '{"surprise":1}', '{"maxTurns":"2"}', '{"cwd":"relative/dir"}', `{"cwd":"/no/such/dir"}`].map(
+    (body): Case => ({
+      name: `follow-up edit ${body}`,
+      expect: [400],
+      send: () => viaFetch(`/v1/sessions/${runningId}/follow-ups/${followUpId}`, { method: "PATCH", body, headers: { "content-type": "application/json" } })
+    })
+  ),
+  ...["not-a-uuid", "..%2F..%2Fetc%2Fpasswd", "%00", `${randomUUID()}x`].map(
+    (id): Case => ({ name: `follow-up ${id.slice(0, 20)}`, expect: [404], send: postJson(`/v1/sessions/${runningId}/follow-ups/${id}/cancel`, {}) })
+  ),
+  { name: "cancel an unknown follow-up", expect: [404], send: postJson(`/v1/sessions/${runningId}/follow-ups/${randomUUID()}/cancel`, {}) },
+  { name: "send a follow-up while its run is active", expect: [409], send: postJson(`/v1/sessions/${runningId}/follow-ups/${followUpId}/send`, {}) },
+  { name: "cancel a follow-up with a body", expect: [400], send: postJson(`/v1/sessions/${runningId}/follow-ups/${followUpId}/cancel`, { why: "x" }) },
+  { name: "edit a follow-up with a stale If-Match", expect: [412], send: () => viaFetch(`/v1/sessions/${runningId}/follow-ups/${followUpId}`, { method: "PATCH", json: { query: "x" }, headers: { "if-match": '"0"' } }) },
+  { name: "a follow-up edit with an MCP secret", expect: [400], send: () => viaFetch(`/v1/sessions/${runningId}/follow-ups/${followUpId}`, { method: "PATCH", json: { mcpServers: { s: { command: "x", env: { T: "secret" } } } } }) },
+  ...[0, 1, 9, -2, 2.5, "3", null, 1e308].map((attempts): Case => ({ name: `launch with attempts ${String(attempts)}`, expect: [400], send: postJson(L, { query: "x", attempts }) })),
+  { name: "a replayed key with attempts added", expect: [422], send: postJson(L, { query: "first", attempts: 2 }, { "idempotency-key": replayKey }) },
+  ...["not-a-uuid", "..%2F..", "%00"].map((id): Case => ({ name: `group ${id}`, expect: [404], send: get(`/v1/groups/${id}`) })),
+  ...["..%2F..%2F..%2Fetc%2Fpasswd", "%00", "%2Fetc%2Fshadow", "a".repeat(2000)].map(
+    (path): Case => ({ name: `file history ${path.slice(0, 24)}`, expect: [404], send: get(`/v1/sessions/${completed}/files/${path}/history`) })
+  ),
+  { name: "files of an unknown session", expect: [404], send: get(`/v1/sessions/${randomUUID()}/files`) },
   // ---- commands the session's state refuses ----
   { name: "interrupt a completed session", expect: [409], send: postJson(`/v1/sessions/${completed}/interrupt`, {}) },
   { name: "continue with a stale If-Match", expect: [412], send: postJson(C(), { query: "x" }, { "if-match": '"0"' }) },

@@ -930,6 +930,13 @@ const checkInvariants = (s: SessionState, where: string) => {
   // A draft (or a discarded one) has no run yet; every other session has had one.
   if (s.status === "draft" || s.status === "discarded") expect([s.runs, s.runId, s.pending.size], ctx).toEqual([0, "", 0])
   else expect(s.runs, ctx).toBeGreaterThanOrEqual(1)
+  // Follow-ups: a queued one waits only behind an active or just-completed run (else it is held), and each became at most one run.
+  for (const f of s.followUps ?? []) {
+    if (f.status === "queued") expect(["queued", "running", "waiting_approval", "completed"], ctx).toContain(s.status)
+    if (f.status === "held") expect(f.reason, ctx).toBeDefined()
+  }
+  const started = (s.followUps ?? []).filter((f) => f.status === "started").map((f) => f.runId)
+  expect(new Set(started).size, ctx).toBe(started.length)
 }
 
 const sessionIdsInTest = { main: newId(), other: newId() }
@@ -940,6 +947,8 @@ const randomCommands = (seed: number, steps: number) => {
   let state: SessionState = null
   const runIds: Array<string> = []
   const approvalIds: Array<string> = []
+  const followUpIds: Array<string> = []
+  const followUpId = (): string => (followUpIds.length > 0 && r.chance(0.8) ? r.pick(followUpIds) : r.uuid())
   const claudeIds = ["c-1", "c-2", "c-3"]
   const log: Array<{ command: SessionCommand; result: "accepted" | string; events: ReadonlyArray<SessionEvent> }> = []
 
@@ -985,7 +994,7 @@ const randomCommands = (seed: number, steps: number) => {
 
   const next = (): SessionCommand => {
     const sid = r.chance(0.03) ? r.pick([sessionIdsInTest.other, "bogus"]) : sessionId
-    const k = r.int(29)
+    const k = r.int(33)
     const base = { sessionId: sid }
     const sha = () => r.pick(["a", "b", "c"]).repeat(40)
     switch (k) {
@@ -1039,8 +1048,12 @@ const randomCommands = (seed: number, steps: number) => {
           ...(r.chance(0.3) ? { updatedInput: { n: 1 } } : {}),
           decidedBy: "user:prop"
         }
-      case 9:
-        return { ...base, kind: "ContinueSession", runId: r.uuid(), query: "q", overrides: options() }
+      case 9: {
+        // Half of them offer a follow-up id: queued while a run is active.
+        const id = r.uuid()
+        if (r.chance(0.5)) followUpIds.push(id)
+        return { ...base, kind: "ContinueSession", runId: r.uuid(), query: "q", overrides: options(), ...(followUpIds.at(-1) === id ? { followUpId: id } : {}) }
+      }
       case 10:
         return { ...base, kind: "RequestInterrupt", requestedBy: "user:prop" }
       case 11: {
@@ -1089,6 +1102,15 @@ const randomCommands = (seed: number, steps: number) => {
         const answers = r.pick<Record<string, string>>([{ "Which?": "a" }, { Other: "x" }, {}])
         return { ...base, kind: "DecideApproval", approvalId: approvalId(), decision: r.pick(["allow", "deny"] as const), answers, decidedBy: "user:prop" }
       }
+      // Follow-ups: edit, cancel, send, and the supervisor's start after a completed run.
+      case 29:
+        return { ...base, kind: "EditFollowUp", followUpId: followUpId(), ...(r.chance(0.5) ? { query: "q3" } : {}), overrides: options() }
+      case 30:
+        return { ...base, kind: "CancelFollowUp", followUpId: followUpId(), cancelledBy: "user:prop" }
+      case 31:
+        return { ...base, kind: "SendFollowUp", followUpId: followUpId(), startedBy: "user:prop" }
+      case 32:
+        return { ...base, kind: "StartNextFollowUp", afterRunId: runId() }
       default:
         return { ...base, kind: "RenameSession", title: r.pick(["", "a", "b"]) }
     }
@@ -1146,9 +1168,9 @@ describe("property: random command sequences", () => {
     // the generator explores the whole catalog and every kind of refusal
     expect([...emitted].sort()).toEqual([...eventTypes].sort())
     expect([...refusals].sort()).toEqual(
-      ["ApprovalAlreadyDecided", "ApprovalNotFound", "InvalidAnswer", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
+      ["ApprovalAlreadyDecided", "ApprovalNotFound", "FollowUpNotFound", "InvalidAnswer", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
     )
-    expect(acceptedKinds.size).toBe(26)
+    expect(acceptedKinds.size).toBe(30)
   })
 
   it("accepts continue exactly when the last run ended, and interrupt exactly when a run is active and not yet interrupted", () => {

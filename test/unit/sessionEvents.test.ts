@@ -111,7 +111,11 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
   WorkspaceRebased: { onto: "main", ontoSha: "d".repeat(40), sha: "e".repeat(40) },
   WorkspaceDiscarded: { reason: "done" },
   PermissionModeChanged: { mode: "bypassPermissions", previousMode: "acceptEdits", expiresAt: "2026-01-01T00:15:00.000Z", changedBy: "alice" },
-  ModelChanged: { model: "claude-opus-4-1", previousModel: "claude-sonnet-4-5", changedBy: "alice" }
+  ModelChanged: { model: "claude-opus-4-1", previousModel: "claude-sonnet-4-5", changedBy: "alice" },
+  FollowUpQueued: { followUpId: approvalId, runId: newId(), query: "then this", overrides: { model: "claude-haiku-4-5" }, afterRunId: runId },
+  FollowUpEdited: { followUpId: approvalId, query: "then that", overrides: {} },
+  FollowUpCancelled: { followUpId: approvalId, cancelledBy: "user:alice" },
+  FollowUpStarted: { followUpId: approvalId, runId, startedBy: "agentlog" }
 }
 
 const issueOf = (type: string, data: unknown): string => {
@@ -156,7 +160,11 @@ describe("the event catalog", () => {
         "WorkspaceRebased",
         "WorkspaceDiscarded",
         "PermissionModeChanged",
-        "ModelChanged"
+        "ModelChanged",
+        "FollowUpQueued",
+        "FollowUpEdited",
+        "FollowUpCancelled",
+        "FollowUpStarted"
       ].sort()
     )
   })

@@ -146,7 +146,11 @@ export const eventTypes = [
   "WorkspaceRebased",
   "WorkspaceDiscarded",
   "PermissionModeChanged",
-  "ModelChanged"
+  "ModelChanged",
+  "FollowUpQueued",
+  "FollowUpEdited",
+  "FollowUpCancelled",
+  "FollowUpStarted"
 ] as const
 
 // ---- the lists (sessions, approvals waiting) ----

@@ -271,6 +271,16 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
     case "ModelChanged":
       add(db, e, sessionId, { kind: "model", text: str(d.model), data: json(d) })
       break
+    // A follow-up is a system note where it was sent; its query becomes a user_text when it starts (ContinueRequested).
+    case "FollowUpQueued":
+    case "FollowUpEdited":
+    case "FollowUpCancelled":
+      add(db, e, sessionId, {
+        kind: "system",
+        text: e.type === "FollowUpQueued" ? "follow_up_queued" : e.type === "FollowUpEdited" ? "follow_up_edited" : "follow_up_cancelled",
+        data: json({ followUpId: d.followUpId, ...(e.type === "FollowUpCancelled" ? { cancelledBy: d.cancelledBy } : { query: d.query }) })
+      })
+      break
   }
 }
 
