@@ -6,6 +6,7 @@ import { join, resolve } from "node:path"
 import { parseAllowedHosts, parseCorsOrigins } from "./http/hostGuard.ts"
 import type { LogLevel } from "./log.ts"
 import { keysFileOf, makeKeyRing } from "./principals/keyRing.ts"
+import type { WebhooksConfig } from "./webhooks/webhooks.ts"
 
 export interface Config {
   readonly host: string
@@ -23,6 +24,8 @@ export interface Config {
   readonly maxRunning: number
   readonly claudePath: string | undefined
   readonly approvalTimeoutMs: number
+  /** The longest a bypassPermissions granted through the API may last. */
+  readonly bypassMaxMs: number
   readonly interruptGraceMs: number
   /** How long the supervisor retries its appends while the event store is unavailable. */
   readonly storeRetryMs: number
@@ -44,6 +47,8 @@ export interface Config {
   readonly maxQueued: number
   readonly maxConnections: number
   readonly maxConnectionsPerClient: number
+  /** Webhook delivery: AGENTLOG_WEBHOOK_* (src/webhooks/webhooks.ts). */
+  readonly webhooks: WebhooksConfig
   /** A launch that does not say where Claude works gets this workspace (AGENTLOG_WORKSPACE). */
   readonly workspace: "none" | "worktree"
   /** Where session worktrees go (AGENTLOG_WORKSPACE_ROOT); outside the data dir, which Claude is kept out of. */
@@ -105,6 +110,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     claudePath: env.AGENTLOG_CLAUDE_PATH || undefined,
     approvalTimeoutMs: int(env, "AGENTLOG_APPROVAL_TIMEOUT_MS", 600_000, 1, 86_400_000),
     interruptGraceMs: int(env, "AGENTLOG_INTERRUPT_GRACE_MS", 5_000, 0, 600_000),
+    bypassMaxMs: int(env, "AGENTLOG_BYPASS_MAX_MS", 3_600_000, 1_000, 86_400_000),
     storeRetryMs: int(env, "AGENTLOG_STORE_RETRY_MS", 15_000, 0, 3_600_000),
     maxBodyBytes: int(env, "AGENTLOG_MAX_BODY_BYTES", 1_048_576, 1024, 104_857_600),
     readWaitMs: int(env, "AGENTLOG_READ_WAIT_MS", 5_000, 0, 60_000),
@@ -118,6 +124,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     maxQueued: int(env, "AGENTLOG_MAX_QUEUED", 100, 0, 100_000),
     maxConnections: int(env, "AGENTLOG_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
     maxConnectionsPerClient: int(env, "AGENTLOG_MAX_CONNECTIONS_PER_CLIENT", 100, 1, 1_000_000),
+    webhooks: {
+      allowHttp: oneOf(env, "AGENTLOG_WEBHOOK_ALLOW_HTTP", ["0", "1"] as const) === "1",
+      retryBaseMs: int(env, "AGENTLOG_WEBHOOK_RETRY_BASE_MS", 1_000, 1, 3_600_000),
+      retryCapMs: int(env, "AGENTLOG_WEBHOOK_RETRY_CAP_MS", 300_000, 1, 86_400_000),
+      maxAttempts: int(env, "AGENTLOG_WEBHOOK_MAX_ATTEMPTS", 12, 1, 1_000),
+      timeoutMs: int(env, "AGENTLOG_WEBHOOK_TIMEOUT_MS", 10_000, 100, 600_000)
+    },
     workspace: oneOf(env, "AGENTLOG_WORKSPACE", ["none", "worktree"] as const),
     workspaceRoot: workspaceRootOf(env, dataDir)
   }

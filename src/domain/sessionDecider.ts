@@ -15,6 +15,8 @@ import { event, type EventOf, type SessionEvent, validateEvent } from "./session
 import { redactOptions, type SessionOptions } from "./sessionOptions.ts"
 import { activeStatuses, endedStatuses, evolve, type Session, type SessionState, type SessionStatus } from "./sessionState.ts"
 import { streamOf } from "./streamName.ts"
+import { checkAnswers, decideControl, type ControlCommand } from "./sessionControls.ts"
+import type { Answers, ApprovalKind } from "./sessionControlEvents.ts"
 
 type JsonObject = { readonly [k: string]: Schema.Json }
 
@@ -60,6 +62,8 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly input: Schema.Json
       readonly suggestions: ReadonlyArray<Schema.Json>
       readonly expiresAt?: string
+      readonly approvalKind?: ApprovalKind
+      readonly plan?: string
     }
   | {
       readonly kind: "DecideApproval"
@@ -69,6 +73,7 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly updatedInput?: JsonObject
       readonly decidedBy: string
       readonly reason?: string
+      readonly answers?: Answers
     }
   | { readonly kind: "ContinueSession"; readonly runId: string; readonly query: string; readonly overrides: SessionOptions }
   | { readonly kind: "RequestInterrupt"; readonly requestedBy: string }
@@ -78,7 +83,7 @@ export type SessionCommand = { readonly sessionId: string } & (
   | { readonly kind: "UnarchiveSession" }
   | { readonly kind: "RenameSession"; readonly title: string }
   | WorkspaceCommand
-)
+) | ControlCommand
 
 /** What the supervisor and the workspace routes record about a session's worktree. */
 export type WorkspaceCommand =
@@ -178,8 +183,8 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
       if (s.interruptRequested) return refuse(s, command, "an interrupt was requested")
       if (s.pending.has(command.approvalId) || s.decided.has(command.approvalId))
         return refuse(s, command, `approval ${command.approvalId} already exists`)
-      const { kind: _, sessionId: __, ...data } = command
-      return Result.succeed([event("ApprovalRequested", present(data))])
+      const { kind: _, sessionId: __, approvalKind, ...data } = command
+      return Result.succeed([event("ApprovalRequested", present({ ...data, kind: approvalKind }))])
     }
     case "DecideApproval": {
       const pending = s.pending.get(command.approvalId)
@@ -191,6 +196,8 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
             : new ApprovalNotFound({ approvalId: command.approvalId })
         )
       }
+      const answered = checkAnswers(pending, command.decision, command.answers)
+      if (Result.isFailure(answered)) return Result.fail(answered.failure)
       const { kind: _, sessionId: __, ...data } = command
       return Result.succeed([event("ApprovalDecided", { ...present(data), runId: pending.runId })])
     }
@@ -256,6 +263,10 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "RecordWorkspaceRebased":
     case "RecordWorkspaceDiscarded":
       return decideWorkspace(command, s)
+    case "ChangePermissionMode":
+    case "ExpireBypass":
+    case "ChangeModel":
+      return decideControl(command, s)
   }
 }
 

@@ -53,6 +53,13 @@ export class InvalidEvent extends Data.TaggedError("InvalidEvent")<{ readonly ty
   }
 }
 
+/** An answer that does not fit the approval (answers to something that is not a question, a question left unanswered). */
+export class InvalidAnswer extends Data.TaggedError("InvalidAnswer")<{ readonly approvalId: string; readonly reason: string }> {
+  override get message() {
+    return `approval ${this.approvalId}: ${this.reason}`
+  }
+}
+
 export type DomainError =
   | SessionNotFound
   | SessionAlreadyExists
@@ -61,3 +68,4 @@ export type DomainError =
   | ApprovalAlreadyDecided
   | InvalidEvent
   | InvalidStreamName
+  | InvalidAnswer

@@ -4,6 +4,7 @@
 import { Result, Schema } from "effect"
 import { InvalidEvent } from "./sessionErrors.ts"
 import { SessionOptions } from "./sessionOptions.ts"
+import { Answers, ApprovalKind, controlEventSchemas, PlanText } from "./sessionControlEvents.ts"
 
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
 const Uuid = Schema.String.check(Schema.isUUID())
@@ -93,7 +94,11 @@ export const ApprovalRequested = Schema.Struct({
   input: Schema.Json,
   suggestions: Schema.Array(Schema.Json),
   /** When the approval is denied if nobody answers (ISO 8601). */
-  expiresAt: Schema.optionalKey(Schema.String)
+  expiresAt: Schema.optionalKey(Schema.String),
+  /** A question or a plan rather than a tool's permission (absent: a tool's permission). */
+  kind: Schema.optionalKey(ApprovalKind),
+  /** kind plan: the plan to accept or reject. */
+  plan: Schema.optionalKey(PlanText)
 })
 export const Decision = Schema.Literals(["allow", "deny"])
 export const ApprovalDecided = Schema.Struct({
@@ -104,7 +109,9 @@ export const ApprovalDecided = Schema.Struct({
   updatedInput: Schema.optionalKey(Schema.Record(Schema.String, Schema.Json)),
   decidedBy: Id,
   /** Why the system decided, when no person did: "timeout", "interrupted", "abandoned", "run_ended". */
-  reason: Schema.optionalKey(Id)
+  reason: Schema.optionalKey(Id),
+  /** A question's answers, handed to Claude as the tool's input (`answers`). */
+  answers: Schema.optionalKey(Answers)
 })
 export const ContinueRequested = Schema.Struct({ runId: Uuid, query: Text, overrides: SessionOptions })
 export const InterruptRequested = Schema.Struct({ runId: Uuid, requestedBy: Id })
@@ -186,7 +193,8 @@ export const eventSchemas = {
   WorkspaceCommitted,
   WorkspaceMerged,
   WorkspaceRebased,
-  WorkspaceDiscarded
+  WorkspaceDiscarded,
+  ...controlEventSchemas
 } as const
 
 export type EventType = keyof typeof eventSchemas

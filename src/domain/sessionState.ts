@@ -3,6 +3,8 @@
 import type { Schema } from "effect"
 import type { EventType, SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
+import { evolveControl, questionTexts, type PermissionMode } from "./sessionControls.ts"
+import type { ApprovalKind } from "./sessionControlEvents.ts"
 
 export const sessionStatuses = [
   "draft",
@@ -25,6 +27,10 @@ export interface PendingApproval {
   readonly runId: string
   readonly toolUseId: string
   readonly toolName: string
+  /** A question or a plan (absent: a tool's permission). */
+  readonly kind?: ApprovalKind
+  /** kind question: the texts of its questions, each of which an allow answers. */
+  readonly questions?: ReadonlyArray<string>
 }
 
 /** What a session's runs cost, summed over its results (RunCompleted repeats a result's figures and is not counted again). */
@@ -107,6 +113,10 @@ export interface Session {
   readonly lastError: string | undefined
   /** The session's git worktree, once made (absent in snapshots written before workspaces). */
   readonly workspace?: WorkspaceState | undefined
+  /** While in bypassPermissions: when agentlog switches it back (ISO 8601). */
+  readonly bypassExpiresAt: string | undefined
+  /** While in bypassPermissions: the mode it switches back to (undefined: "default"). */
+  readonly modeBeforeBypass: PermissionMode | undefined
 }
 
 /** null: the stream has no events, the session does not exist. */
@@ -164,7 +174,9 @@ const draft = (sessionId: string, query: string, options: SessionOptions): Sessi
   decided: new Map(),
   lastTotalCostUsd: 0,
   totals: noTotals,
-  lastError: undefined
+  lastError: undefined,
+  bypassExpiresAt: undefined,
+  modeBeforeBypass: undefined
 })
 
 export const evolve = (state: SessionState, event: SessionEvent): SessionState => {
@@ -214,7 +226,14 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "ApprovalRequested": {
       const d = event.data
       const pending = new Map(state.pending)
-      pending.set(d.approvalId, { approvalId: d.approvalId, runId: d.runId, toolUseId: d.toolUseId, toolName: d.toolName })
+      pending.set(d.approvalId, {
+        approvalId: d.approvalId,
+        runId: d.runId,
+        toolUseId: d.toolUseId,
+        toolName: d.toolName,
+        ...(d.kind !== undefined ? { kind: d.kind } : {}),
+        ...(d.kind === "question" ? { questions: questionTexts(d.input) } : {})
+      })
       return { ...state, status: "waiting_approval", pending }
     }
     case "ApprovalDecided": {
@@ -267,6 +286,9 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return { ...state, status: "discarded" }
     case "DraftRestored":
       return { ...state, status: "draft" }
+    case "PermissionModeChanged":
+    case "ModelChanged":
+      return evolveControl(state, event)
     case "ClaudeSystemEvent":
     case "ClaudeAssistantMessage":
     case "ClaudeUserMessage":

@@ -18,10 +18,12 @@ import { requestLog } from "./requestLog.ts"
 import { allowedMethods } from "./routes.ts"
 import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
+import { sessionControlRoutes } from "./sessionControlRoutes.ts"
 import { storeRoutes } from "./storeRoutes.ts"
 import { workspaceRoutes } from "./workspaceRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
 import { webStatic } from "./webStatic.ts"
+import { webhookRoutes } from "./webhookRoutes.ts"
 
 export type { HttpConfig, HttpDeps } from "./deps.ts"
 
@@ -57,12 +59,14 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
 
   serviceRoutes(app, deps)
   sessionRoutes(app, deps)
+  sessionControlRoutes(app, deps)
   readRoutes(app, deps)
   eventRoutes(app, deps)
   approvalRoutes(app, deps)
   auditRoutes(app, deps)
   webSessionRoutes(app, deps, auth)
   storeRoutes(app, deps)
+  webhookRoutes(app, deps)
   workspaceRoutes(app, deps)
 
   app.notFound((c) => {

@@ -37,6 +37,7 @@ export const approvalRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           decision: b.decision,
           ...(b.message !== undefined ? { message: b.message } : {}),
           ...(b.updatedInput !== undefined ? { updatedInput: b.updatedInput } : {}),
+          ...(b.answers !== undefined ? { answers: b.answers } : {}),
           decidedBy: c.get("principal").name
         },
         commandContext(c)

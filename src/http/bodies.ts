@@ -2,6 +2,7 @@
 // Handlers validate with these and openapi.ts documents these, so the two cannot drift.
 import { Result, Schema, SchemaIssue } from "effect"
 import { SessionOptions } from "../domain/sessionOptions.ts"
+import { Answers } from "../domain/sessionControlEvents.ts"
 import { sessionStatuses } from "../domain/sessionState.ts"
 import { badRequest, validationFailed } from "./problem.ts"
 
@@ -66,14 +67,43 @@ export const RenameBody = Schema.Struct({
 export const DecisionBody = Schema.Struct({
   decision: Schema.Literals(["allow", "deny"]),
   message: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(1_000_000))),
-  updatedInput: Schema.optionalKey(Schema.Record(Schema.String, Schema.Json))
-}).annotate({ identifier: "ApprovalDecision", description: "Answers a pending approval." })
+  updatedInput: Schema.optionalKey(Schema.Record(Schema.String, Schema.Json)),
+  answers: Schema.optionalKey(
+    Answers.annotate({
+      description:
+        "A question (kind question, Claude's AskUserQuestion): each question's text to the chosen option's label (several labels comma separated, or free text). Required to allow a question; Claude reads them as the tool's answers."
+    })
+  )
+}).annotate({
+  identifier: "ApprovalDecision",
+  description: "Answers a pending approval. A plan (kind plan) is accepted with allow and rejected with deny; the message is what Claude reads as the reason."
+})
 export type DecisionBody = typeof DecisionBody.Type
 
 /** Commands without parameters take no body, or an empty JSON object. */
 export const EmptyBody = Schema.Record(Schema.String, Schema.Never).annotate({
   identifier: "Empty",
   description: "No fields: send no body or {}."
+})
+
+// ---- session controls (sessionControlRoutes.ts) ----
+
+export const PermissionModeBody = Schema.Struct({
+  mode: SessionOptions.fields.permissionMode.schema,
+  expiresInMs: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(1_000)).annotate({
+      description:
+        "bypassPermissions only: how long until agentlog switches the session back (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS)."
+    })
+  )
+}).annotate({
+  identifier: "ChangePermissionMode",
+  description: "The session's permission mode from now on: the live run's (if any) and the next runs'."
+})
+
+export const ModelBody = Schema.Struct({ model: SessionOptions.fields.model.schema }).annotate({
+  identifier: "ChangeModel",
+  description: "The session's model from now on: the live run's next requests (if any) and the next runs'."
 })
 
 // ---- query strings ----

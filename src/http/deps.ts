@@ -7,6 +7,7 @@ import type { RunSecrets } from "../process/runSecrets.ts"
 import type { SupervisorShape } from "../process/supervisor.ts"
 import type { ProjectionsShape } from "../projections/projectionsService.ts"
 import type { ReadModelsShape } from "../projections/readModels.ts"
+import type { WebhooksShape } from "../webhooks/webhooks.ts"
 import type { HostGuardConfig } from "./hostGuard.ts"
 
 export interface HttpConfig {
@@ -26,6 +27,8 @@ export interface HttpConfig {
   readonly sseStallMs?: number
   /** Set (to the reason) when Claude would refuse permissionMode bypassPermissions here: such runs are refused. */
   readonly bypassPermissionsUnavailable?: string | undefined
+  /** The longest a bypassPermissions may last before agentlog switches it back (default 1 hour). */
+  readonly bypassMaxMs?: number
   /** The data dir (the page's build check and the token file live beside it). */
   readonly dataDir: string
   /** The workspace a launch gets when it names none (AGENTLOG_WORKSPACE; default none). */
@@ -41,6 +44,8 @@ export interface HttpDeps {
   readonly store: EventStoreShape
   readonly projections: ProjectionsShape
   readonly readModels: ReadModelsShape
+  /** Webhook subscriptions' secrets and delivery state (the routes append; it delivers). */
+  readonly webhooks: WebhooksShape
   readonly config: HttpConfig
   readonly logger: Logger
 }

@@ -57,9 +57,11 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
       const queuePosition = row.status === "queued" ? supervisor.queuePosition(sessionId) : undefined
       const children = yield* readModels.children(sessionId)
+      const folded = (yield* readModels.sessionSnapshot(sessionId))?.state
+      const controls = defined({ permissionMode: folded?.options.permissionMode, bypassExpiresAt: folded?.bypassExpiresAt })
       return {
         status: 200,
-        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition }) },
+        body: { ...row, revision: row.lastRevision, children, ...defined({ queuePosition }), ...controls },
         headers: { ETag: etagOf(row.lastRevision) }
       } as const
     })

@@ -54,7 +54,10 @@ export const CommandAccepted = Schema.Struct({
   approvalId: Schema.optionalKey(Uuid),
   decision: Schema.optionalKey(Schema.Literals(["allow", "deny"])),
   archived: Schema.optionalKey(Schema.Boolean),
-  title: Schema.optionalKey(OptionalText)
+  title: Schema.optionalKey(OptionalText),
+  permissionMode: Schema.optionalKey(Schema.String.annotate({ description: "The session's permission mode after the command." })),
+  bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "The session's model after the command." }))
 }).annotate({ identifier: "CommandAccepted", description: "The command's events were appended." })
 
 export const BulkResult = Schema.Struct({
@@ -154,7 +157,11 @@ export const Session = Schema.Struct({
   queuePosition: Schema.optionalKey(Count.annotate({ description: "1-based place in the run queue, while queued." })),
   children: Schema.Array(
     Schema.Struct({ sessionId: Uuid, forkedAt: OptionalText, status: Schema.Literals(sessionStatuses), title: OptionalText })
-  ).annotate({ description: "Sessions forked from this one, oldest first (forkedAt null: from this session's end)." })
+  ).annotate({ description: "Sessions forked from this one, oldest first (forkedAt null: from this session's end)." }),
+  permissionMode: Schema.optionalKey(
+    Schema.String.annotate({ description: "The permission mode the session's runs use now (absent: Claude's default)." })
+  ),
+  bypassExpiresAt: Schema.optionalKey(DateTime.annotate({ description: "In bypassPermissions: when agentlog switches it back." }))
 }).annotate({ identifier: "Session", description: "A session with its totals, its stream revision and, while queued, its queue position." })
 
 export const SessionsPage = Schema.Struct({ items: Schema.Array(SessionSummary), nextCursor }).annotate({ identifier: "SessionsPage" })
@@ -170,6 +177,8 @@ export const transcriptKinds = [
   "error",
   "interrupted",
   "abandoned",
+  "permission_mode",
+  "model",
   "other"
 ] as const
 
@@ -234,7 +243,11 @@ export const ToolCall = Schema.Struct({
   requestedAt: DateTime,
   decidedAt: Schema.NullOr(DateTime),
   completedAt: Schema.NullOr(DateTime),
-  durationMs: Schema.NullOr(Schema.Number)
+  durationMs: Schema.NullOr(Schema.Number),
+  allowedBy: Schema.NullOr(Schema.String).annotate({
+    description:
+      "How the call was let through: approval (a person, or a rule, allowed it), or auto: <mode> when nobody was asked (auto: acceptEdits, auto: bypassPermissions, auto: default for what Claude's own rules allow). Null while pending, when denied, or when Claude refused it."
+  })
 }).annotate({ identifier: "ToolCall", description: "A tool call with its input, approval, result and timing." })
 
 export const ToolCallsPage = Schema.Struct({ items: Schema.Array(ToolCall), nextCursor }).annotate({ identifier: "ToolCallsPage" })

@@ -7,9 +7,10 @@ import type { RequestHeaderName } from "./bodies.ts"
 import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
-import * as W from "./workspaceSchemas.ts"
+import * as W from "./webhookSchemas.ts"
+import * as WS from "./workspaceSchemas.ts"
 
-export type Method = "GET" | "POST" | "PATCH"
+export type Method = "GET" | "POST" | "PATCH" | "DELETE"
 
 export type ResponseHeader = "ETag" | "Retry-After" | "Allow" | "Idempotent-Replayed" | "WWW-Authenticate"
 
@@ -35,7 +36,7 @@ export interface RouteSpec {
   readonly summary: string
   /** The rules a client must know beyond the schemas. */
   readonly description?: string
-  readonly tag: "sessions" | "events" | "audit" | "approvals" | "service"
+  readonly tag: "sessions" | "events" | "audit" | "approvals" | "service" | "webhooks"
   readonly body?: Schema.Top
   /** Every route refuses query parameters it does not declare (400). */
   readonly query: Schema.Top
@@ -187,6 +188,34 @@ export const routes = {
     summary: "Unarchive a session",
     tag: "sessions",
     body: B.EmptyBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
+  },
+  // ---- session controls (sessionControlRoutes.ts) ----
+  changePermissionMode: {
+    operationId: "changePermissionMode",
+    method: "POST",
+    path: "/v1/sessions/:id/permission-mode",
+    summary: "Switch the session's permission mode, while a run is active too",
+    description:
+      "Records PermissionModeChanged; the live run (if any) is switched through the SDK's setPermissionMode, and the next runs use the mode. bypassPermissions always ends: after expiresInMs (default 15 minutes, at most AGENTLOG_BYPASS_MAX_MS) agentlog switches the session back to the mode before it and records why (reason expired). A mode the session is already in is 409 (a bypass may be extended). A draft's mode is edited with its options.",
+    tag: "sessions",
+    body: B.PermissionModeBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: accepted(), ...commandProblems },
+    role: "approver"
+  },
+  changeModel: {
+    operationId: "changeModel",
+    method: "POST",
+    path: "/v1/sessions/:id/model",
+    summary: "Switch the session's model, while a run is active too",
+    description: "Records ModelChanged; the live run (if any) uses it for its next requests (the SDK's setModel), and the next runs use it.",
+    tag: "sessions",
+    body: B.ModelBody,
     query: B.NoQuery,
     requestHeaders: ["If-Match"],
     responses: { 202: accepted(), ...commandProblems },
@@ -442,7 +471,7 @@ export const routes = {
     tag: "approvals",
     body: B.DecisionBody,
     query: B.NoQuery,
-    responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    responses: { 202: accepted(), ...problems(400, 401, 403, 404, 409, 413, 415, 422, 500, 503) },
     role: "approver"
   },
   healthz: {
@@ -483,6 +512,83 @@ export const routes = {
     },
     role: "admin"
   },
+  registerWebhook: {
+    operationId: "registerWebhook",
+    method: "POST",
+    path: "/v1/webhooks",
+    summary: "Register a webhook: these events, signed with this secret, POSTed to this URL",
+    description:
+      "Recorded as WebhookRegistered in the stream agentlog-webhooks (without the secret). Deliveries start with the events recorded after it. See docs/webhooks.md for the signature.",
+    tag: "webhooks",
+    body: W.RegisterWebhookBody,
+    query: B.NoQuery,
+    responses: { 201: { description: "Registered.", schema: W.Webhook }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  listWebhooks: {
+    operationId: "listWebhooks",
+    method: "GET",
+    path: "/v1/webhooks",
+    summary: "Webhook subscriptions (removed ones are left out)",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The subscriptions.", schema: W.WebhookList }, ...problems(400, 401, 403, 500, 503) },
+    role: "admin"
+  },
+  getWebhook: {
+    operationId: "getWebhook",
+    method: "GET",
+    path: "/v1/webhooks/:id",
+    summary: "One webhook subscription, with its delivery state",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The subscription.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  removeWebhook: {
+    operationId: "removeWebhook",
+    method: "DELETE",
+    path: "/v1/webhooks/:id",
+    summary: "Remove a webhook subscription (recorded as WebhookRemoved; its secret is deleted)",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "Removed.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  pauseWebhook: {
+    operationId: "pauseWebhook",
+    method: "POST",
+    path: "/v1/webhooks/:id/pause",
+    summary: "Pause a webhook's deliveries (recorded as WebhookPaused)",
+    description: "409 when it is not active. Resume goes on from the last event delivered.",
+    tag: "webhooks",
+    body: W.PauseWebhookBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Paused.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  resumeWebhook: {
+    operationId: "resumeWebhook",
+    method: "POST",
+    path: "/v1/webhooks/:id/resume",
+    summary: "Resume a paused webhook from where it stopped (recorded as WebhookResumed)",
+    description: "409 when it is not paused. The event it stopped at is delivered first.",
+    tag: "webhooks",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Resumed.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  webhookDeliveries: {
+    operationId: "webhookDeliveries",
+    method: "GET",
+    path: "/v1/webhooks/:id/deliveries",
+    summary: "A webhook's latest delivery attempts, newest first",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The attempts.", schema: W.WebhookDeliveries }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
   sessionDiff: {
     operationId: "sessionDiff",
     method: "GET",
@@ -491,11 +597,11 @@ export const routes = {
     description:
       "Against the base, the worktree as it is now (new files included), so a running session's diff moves as Claude works. 404 when the session has no workspace or the run no commit; 400 for from without to, or a commit the repository does not have.",
     tag: "sessions",
-    query: W.DiffQuery,
+    query: WS.DiffQuery,
     responses: {
       200: {
         description: "Files and hunks; with Accept: text/x-diff, git's unified diff as text.",
-        schema: W.WorkspaceDiff,
+        schema: WS.WorkspaceDiff,
         alternatives: { "text/x-diff": "The unified diff, as `git diff` prints it." }
       },
       ...problems(400, 401, 403, 404, 409, 500, 503)
@@ -509,7 +615,7 @@ export const routes = {
     summary: "The session's worktree and each run's commit (files, insertions, deletions)",
     tag: "sessions",
     query: B.NoQuery,
-    responses: { 200: { description: "The commits, oldest first.", schema: W.WorkspaceCommits }, ...problems(400, 401, 403, 404, 500, 503) },
+    responses: { 200: { description: "The commits, oldest first.", schema: WS.WorkspaceCommits }, ...problems(400, 401, 403, 404, 500, 503) },
     role: "viewer"
   },
   mergeWorkspace: {
@@ -520,9 +626,9 @@ export const routes = {
     description:
       "409 with `files` when it does not merge cleanly (nothing is changed), when the base branch has uncommitted changes where it is checked out, or while a run is active.",
     tag: "sessions",
-    body: W.MergeBody,
+    body: WS.MergeBody,
     query: B.NoQuery,
-    responses: { 202: { description: "Merged and recorded (WorkspaceMerged).", schema: W.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
+    responses: { 202: { description: "Merged and recorded (WorkspaceMerged).", schema: WS.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
     role: "operator"
   },
   rebaseWorkspace: {
@@ -532,9 +638,9 @@ export const routes = {
     summary: "Replay the session's commits onto a newer base",
     description: "409 with `files` when it does not rebase cleanly (the rebase is undone), or while a run is active.",
     tag: "sessions",
-    body: W.RebaseBody,
+    body: WS.RebaseBody,
     query: B.NoQuery,
-    responses: { 202: { description: "Rebased and recorded (WorkspaceRebased).", schema: W.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
+    responses: { 202: { description: "Rebased and recorded (WorkspaceRebased).", schema: WS.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
     role: "operator"
   },
   discardWorkspace: {

@@ -31,6 +31,8 @@ export interface RunSpec {
   readonly env: Readonly<Record<string, string | undefined>>
   /** How the run is fenced in (the sandbox, private paths, which `${VAR}` may be named); none when absent. */
   readonly policy?: RunPolicy
+  /** The run may be switched to bypassPermissions while it runs (Claude must be told so at its start). */
+  readonly allowBypass?: boolean
 }
 
 export interface PermissionRequest {
@@ -62,6 +64,10 @@ export interface RunningClaude {
   /** Ends the process at once (used when interrupt does not end it in time). */
   readonly kill: () => void
   readonly done: Promise<RunEnd>
+  /** The live query's permission mode (the SDK's setPermissionMode); rejects where Claude refuses it. */
+  readonly setPermissionMode?: (mode: NonNullable<SessionOptions["permissionMode"]>) => Promise<unknown>
+  /** The live query's model for its next requests (the SDK's setModel). */
+  readonly setModel?: (model: string) => Promise<unknown>
 }
 
 const envRefsIn = (o: SessionOptions): ReadonlyArray<string> =>
@@ -112,7 +118,7 @@ export const sdkOptions = (spec: RunSpec): Options => {
     allowedTools: o.allowedTools && [...o.allowedTools],
     disallowedTools: [...(o.disallowedTools ?? []), ...fence.denyRules],
     permissionMode: o.permissionMode,
-    allowDangerouslySkipPermissions: o.permissionMode === "bypassPermissions" ? true : undefined,
+    allowDangerouslySkipPermissions: o.permissionMode === "bypassPermissions" || spec.allowBypass === true ? true : undefined,
     maxTurns: o.maxTurns,
     mcpServers: mcpServersFor(o, spec.env),
     // Over stdin, not on the command line where every local user's `ps` would show their secrets.
@@ -274,6 +280,8 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       abort.abort()
       killRun(pid, marker)
     },
-    done
+    done,
+    setPermissionMode: (mode) => q.setPermissionMode(mode),
+    setModel: (model) => q.setModel(model)
   }
 }

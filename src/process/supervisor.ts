@@ -32,9 +32,11 @@ import { memoryCheckpoint, type Checkpoint } from "./checkpoint.ts"
 import { startClaude, type PermissionRequest, type RunHooks, type RunningClaude, type RunSpec } from "./claudeRunner.ts"
 import { RunQueue } from "./runQueue.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
-import type { RunPolicy } from "./sandbox.ts"
+import { refusal, type RunPolicy } from "./sandbox.ts"
 import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
 import { makeWorkspaceProcess } from "../workspaces/workspaceProcess.ts"
+import { controlEventTypes, makeControlsReactor } from "./sessionControlsReactor.ts"
+import { bypassPermissionsUnavailable } from "./claudePreflight.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -102,7 +104,8 @@ export const processManagerEvents: ReadonlyArray<string> = [
   "InterruptRequested",
   "ApprovalDecided",
   ...closing,
-  "SessionArchived"
+  "SessionArchived",
+  ...controlEventTypes
 ]
 
 interface OpenRun {
@@ -125,6 +128,8 @@ interface LiveRun {
 
 interface Waiter {
   readonly sessionId: string
+  /** The tool's input as Claude asked: a question's answers are handed back added to it. */
+  readonly input: Record<string, unknown>
   readonly resolve: (r: PermissionResult) => void
   readonly cancelTimeout: () => void
 }
@@ -142,6 +147,26 @@ const resultError = (r: ClaudeMessage): string => {
   const text = typeof r.result === "string" && r.result.length > 0 ? r.result : errors.join("; ")
   const how = r.subtype === "success" || typeof r.subtype !== "string" ? "an error" : r.subtype
   return `Claude ended with ${how}${text ? `: ${text}` : ""}`
+}
+
+/** AskUserQuestion is a question to answer and ExitPlanMode a plan to accept or reject, not a tool's permission. */
+const questionOrPlan = (req: PermissionRequest, plans: ReadonlyMap<string, string>) => {
+  if (req.toolName === "AskUserQuestion") return { approvalKind: "question" as const }
+  if (req.toolName !== "ExitPlanMode") return {}
+  // Claude hands over the plan from its plan file when there is one; else the tool use has it.
+  const plan = typeof req.input.plan === "string" ? req.input.plan : plans.get(req.toolUseId)
+  return { approvalKind: "plan" as const, ...(plan !== undefined ? { plan } : {}) }
+}
+
+/** The plans of ExitPlanMode tool uses in an assistant message, by tool use id. */
+const plansIn = (message: ClaudeMessage): ReadonlyArray<readonly [string, string]> => {
+  const content = (message.message as { content?: unknown } | undefined)?.content
+  if (!Array.isArray(content)) return []
+  return content.flatMap((b: { type?: unknown; name?: unknown; id?: unknown; input?: { plan?: unknown } }) =>
+    b?.type === "tool_use" && b.name === "ExitPlanMode" && typeof b.id === "string" && typeof b.input?.plan === "string"
+      ? [[b.id, b.input.plan] as const]
+      : []
+  )
 }
 
 const instanceOf = (metadata: unknown): string | undefined => {
@@ -225,14 +250,22 @@ export const makeSupervisor = (
   }
 
   /** A decided approval releases the Claude process waiting on it, if it is one of ours. */
-  const release = (d: { readonly approvalId: string; readonly decision: string; readonly message?: string | undefined; readonly updatedInput?: unknown }) => {
+  const release = (d: {
+    readonly approvalId: string
+    readonly decision: string
+    readonly message?: string | undefined
+    readonly updatedInput?: unknown
+    readonly answers?: Readonly<Record<string, string>> | undefined
+  }) => {
     const w = waiters.get(d.approvalId)
     if (!w) return
     waiters.delete(d.approvalId)
     w.cancelTimeout()
+    // AskUserQuestion reads its answers from its input: the questions as asked, with `answers`.
+    const updatedInput = d.answers ? { ...w.input, answers: d.answers } : (d.updatedInput as Record<string, unknown> | undefined)
     w.resolve(
       d.decision === "allow"
-        ? { behavior: "allow", ...(d.updatedInput ? { updatedInput: d.updatedInput as Record<string, unknown> } : {}) }
+        ? { behavior: "allow", ...(updatedInput ? { updatedInput } : {}) }
         : { behavior: "deny", message: d.message ?? "denied" }
     )
   }
@@ -303,7 +336,7 @@ export const makeSupervisor = (
       })
   }
 
-  const askApproval = async (lr: LiveRun, req: PermissionRequest, timeoutMs: number): Promise<PermissionResult> => {
+  const askApproval = async (lr: LiveRun, req: PermissionRequest, timeoutMs: number, plans: ReadonlyMap<string, string>): Promise<PermissionResult> => {
     const approvalId = randomUUID()
     const expiresAt = new Date(now() + timeoutMs).toISOString()
     const answer = new Promise<PermissionResult>((resolve) => {
@@ -324,7 +357,7 @@ export const makeSupervisor = (
           persistent("recording an approval timeout", lr.sessionId)
         ).pipe(Effect.ignore)
       )
-      waiters.set(approvalId, { sessionId: lr.sessionId, resolve, cancelTimeout })
+      waiters.set(approvalId, { sessionId: lr.sessionId, input: req.input, resolve, cancelTimeout })
     })
     const requested = await run(
       handle(
@@ -337,7 +370,8 @@ export const makeSupervisor = (
           toolName: req.toolName,
           input: JSON.parse(JSON.stringify(req.input)),
           suggestions: JSON.parse(JSON.stringify(req.suggestions)),
-          expiresAt
+          expiresAt,
+          ...questionOrPlan(req, plans)
         },
         claudeCtx(lr.runId),
         persistent("recording an approval request", lr.sessionId)
@@ -382,6 +416,20 @@ export const makeSupervisor = (
     return s !== null && s.runId === runId && s.status === "running" && s.runSupervisorId === me
   }
 
+  const controls = makeControlsReactor({
+    logger,
+    now,
+    after,
+    handle,
+    persistent,
+    liveClaude: (sessionId) => live.get(sessionId)?.claude,
+    policy: config.policy
+  })
+  // Whether a run may be switched into bypassPermissions while it runs: Claude must be told at its start.
+  const bypassable =
+    bypassPermissionsUnavailable(process.getuid?.(), config.env) === undefined &&
+    (config.policy === undefined || refusal(config.policy, "bypassPermissions") === undefined)
+
   /** Stops the run's process once, however many times it is asked (an interrupt, a shutdown). */
   const stopProcess = (lr: LiveRun) => {
     lr.interrupted = true
@@ -409,7 +457,14 @@ export const makeSupervisor = (
     const s: Session = loaded.success.state
     // Not started while shutting down: it stays queued in the store for the next start.
     if (s.runId !== runId || s.status !== "queued" || !accepting) return
-    const options: SessionOptions = { ...s.runOptions, ...secrets.take(runId) }
+    // The session's mode and model as they are now (changed since the request left its options).
+    const { permissionMode, model } = s.runOptions
+    const options: SessionOptions = {
+      ...s.runOptions,
+      ...secrets.take(runId),
+      ...(permissionMode !== undefined ? { permissionMode } : {}),
+      ...(model !== undefined ? { model } : {})
+    }
     const missing = missingSecrets(options)
     if (missing.length > 0) {
       // Only the instance that accepted the request ever held these; another leaves the run to it.
@@ -446,6 +501,7 @@ export const makeSupervisor = (
     const timeoutMs = options.approvalTimeoutMs ?? config.approvalTimeoutMs
     let recordFailure: string | undefined
     let recordedResult: RunOutcome | undefined
+    const plans = new Map<string, string>()
     try {
       lr.claude = (config.startClaude ?? startClaude)(
         {
@@ -456,7 +512,8 @@ export const makeSupervisor = (
           resumeAt: s.claudeSessionBound ? undefined : s.forkedAt,
           claudePath: config.claudePath,
           env: config.env,
-          ...(config.policy ? { policy: config.policy } : {})
+          ...(config.policy ? { policy: config.policy } : {}),
+          allowBypass: bypassable
         },
         {
           onSpawn: (pid) => {
@@ -465,6 +522,7 @@ export const makeSupervisor = (
           },
           onMessage: async (message) => {
             if (recordFailure) return
+            if (message.type === "assistant") for (const [id, plan] of plansIn(message)) plans.set(id, plan)
             // Retried while the store is unavailable (Claude waits): the event ids derive from
             // the message's uuid, so a retried append is idempotent.
             const r = await run(
@@ -487,7 +545,7 @@ export const makeSupervisor = (
               lr.claude?.kill()
             }
           },
-          onPermission: (req) => askApproval(lr, req, timeoutMs),
+          onPermission: (req) => askApproval(lr, req, timeoutMs, plans),
           onStderr: (line) => logger.log("debug", "claude stderr", { sessionId, runId, line: line.trimEnd() })
         }
       )
@@ -543,9 +601,9 @@ export const makeSupervisor = (
   /** Resume after this position: nothing before it belongs to a run still open. */
   const lowWater = (): Position | "start" => {
     let low: Position | "start" = lastSeen
-    for (const r of open.values()) {
-      if (r.before === "start") return "start"
-      if (low === "start" || comparePositions(r.before, low) < 0) low = r.before
+    for (const before of [...[...open.values()].map((r) => r.before), ...controls.holds()]) {
+      if (before === "start") return "start"
+      if (low === "start" || comparePositions(before, low) < 0) low = before
     }
     return low
   }
@@ -568,6 +626,10 @@ export const makeSupervisor = (
     if (sessionId && decoded && Result.isSuccess(decoded)) {
       const ev = decoded.success
       switch (ev.type) {
+        case "PermissionModeChanged":
+        case "ModelChanged":
+          controls.react(sessionId, ev, lastSeen)
+          break
         case "SessionLaunched":
         case "SessionForked":
         case "ContinueRequested": {
@@ -713,6 +775,7 @@ export const makeSupervisor = (
     }
     yield* Effect.promise(() => Promise.allSettled([...settled]))
     if (subscription) yield* Fiber.interrupt(subscription)
+    controls.stop()
     cancelCheckpoint?.()
     saveCheckpoint()
     for (const w of seenWaiters) w.resolve(false)

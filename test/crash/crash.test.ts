@@ -16,6 +16,7 @@ import type { FakeAnthropic, Turn } from "../support/fakeAnthropic.ts"
 import { closeOfflineWorld, openOfflineWorld } from "../support/offlineWorld.ts"
 import {
   accepted,
+  call,
   checkReadModels,
   checkRuns,
   checkStore,
@@ -25,6 +26,7 @@ import {
   patienceMs,
   readAllEvents,
   readModelCheckpoint,
+  sessionOf,
   sleep,
   startService,
   waitForStatus
@@ -166,6 +168,40 @@ describe("kill -9 at many points, then restart", () => {
       run.ledger.answer("interrupt", await accepted(url, "POST", `/v1/sessions/${sessionId}/interrupt`))
       return [sessionId]
     })
+
+    // ---- a bypass's end: killed as it falls due; the next start-up records it, once ----
+    it("kill -9 as a bypassPermissions falls due", async () => {
+      const before = run.mismatches.length
+      let sessionId = ""
+      const mismatches = await run.cycle(
+        "as a bypassPermissions falls due",
+        async (url) => {
+          sessionId = await completedSession(url, "then bypass")
+          run.ledger.answer(
+            "permission mode",
+            await accepted(url, "POST", `/v1/sessions/${sessionId}/permission-mode`, { mode: "bypassPermissions", expiresInMs: 1_000 })
+          )
+          // Around the second it is due: the expiry's append may or may not have happened.
+          await sleep(900 + Math.floor(Math.random() * 200))
+          // Not continued by the cycle: a continue could start in bypass before the expiry lands.
+          return []
+        },
+        { chained: true }
+      )
+      expect(mismatches).toEqual([])
+      // The restarted service (the cycle leaves it up) ends the bypass if the killed one had not.
+      const deadline = Date.now() + patienceMs
+      let s = await sessionOf(run.service!.url, sessionId)
+      while (s?.permissionMode !== "default" && Date.now() < deadline) s = (await sleep(100), await sessionOf(run.service!.url, sessionId))
+      expect(s?.permissionMode).toBe("default")
+      const events = (await call(run.service!.url, "GET", `/v1/sessions/${sessionId}/events?limit=1000`)).body.items as Array<{
+        type: string
+        data: { reason?: string }
+      }>
+      expect(events.filter((e) => e.type === "PermissionModeChanged" && e.data.reason === "expired")).toHaveLength(1)
+      await run.stopAndCheck("as a bypassPermissions falls due")
+      expect(run.mismatches.slice(before)).toEqual([])
+    }, 300_000)
 
     // ---- projection work: read.db deleted while stopped, the service killed while it rebuilds ----
     // The history is first multiplied (valid copies of the sessions above) so that the

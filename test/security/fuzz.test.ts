@@ -97,8 +97,17 @@ describe("fuzzing the HTTP bodies", () => {
   const continueBodies = shaped({ query: fc.string({ maxLength: 40 }) }, Object.fromEntries(Object.entries(options).filter(([k]) => k !== "title")))
   const decisionBodies = shaped(
     { decision: fc.oneof(fc.constantFrom("allow", "deny"), fc.string()) },
-    { message: fc.string({ maxLength: 20 }), updatedInput: fc.oneof(fc.dictionary(fc.string({ maxLength: 5 }), json, { maxKeys: 3 }), json) }
+    {
+      message: fc.string({ maxLength: 20 }),
+      updatedInput: fc.oneof(fc.dictionary(fc.string({ maxLength: 5 }), json, { maxKeys: 3 }), json),
+      answers: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 2 }), json)
+    }
   )
+  const permissionModeBodies = shaped(
+    { mode: options.permissionMode! },
+    { expiresInMs: fc.oneof(fc.integer({ min: -1, max: 100_000_000 }), fc.double()) }
+  )
+  const modelBodies = shaped({ model: fc.oneof(name, fc.string({ maxLength: 30 })) }, {})
   /** Anything at all: arbitrary JSON, text, or bytes. */
   const anything: fc.Arbitrary<string | Uint8Array> = fc.oneof(
     json.map((v) => JSON.stringify(v)),
@@ -108,7 +117,7 @@ describe("fuzzing the HTTP bodies", () => {
 
   /** What a refusal of a body may say: each names the specific problem, never a generic one. */
   const refusalTypes = new Set(
-    ["validation-failed", "malformed-json", "bad-request", "unsupported-media-type", "payload-too-large", "invalid-transition", "approval-already-decided", "session-not-found"].map(
+    ["validation-failed", "malformed-json", "bad-request", "unsupported-media-type", "payload-too-large", "invalid-transition", "approval-already-decided", "session-not-found", "invalid-answer"].map(
       (slug) => `urn:agentlog:problem:${slug}`
     )
   )
@@ -137,14 +146,16 @@ describe("fuzzing the HTTP bodies", () => {
         accepted++
         // A decision leaves its (seeded, unsupervised) session running, a draft starts nothing;
         // launches and continues start runs.
-        if (!path.endsWith("/decision") && path !== "/v1/drafts") sessions.add((JSON.parse(text) as { sessionId: string }).sessionId)
+        if (!/\/(decision|permission-mode|model)$/.test(path) && path !== "/v1/drafts") sessions.add((JSON.parse(text) as { sessionId: string }).sessionId)
       }
     }
     const routes: Array<[string, fc.Arbitrary<string | Uint8Array>]> = [
       ["/v1/sessions", fc.oneof({ weight: 3, arbitrary: launchBodies }, { weight: 1, arbitrary: anything })],
       ["/v1/drafts", fc.oneof({ weight: 3, arbitrary: draftBodies }, { weight: 1, arbitrary: anything })],
       [`/v1/sessions/${completed}/continue`, fc.oneof({ weight: 3, arbitrary: continueBodies }, { weight: 1, arbitrary: anything })],
-      [`/v1/approvals/${approvalId}/decision`, fc.oneof({ weight: 3, arbitrary: decisionBodies }, { weight: 1, arbitrary: anything })]
+      [`/v1/approvals/${approvalId}/decision`, fc.oneof({ weight: 3, arbitrary: decisionBodies }, { weight: 1, arbitrary: anything })],
+      [`/v1/sessions/${completed}/permission-mode`, fc.oneof({ weight: 3, arbitrary: permissionModeBodies }, { weight: 1, arbitrary: anything })],
+      [`/v1/sessions/${completed}/model`, fc.oneof({ weight: 3, arbitrary: modelBodies }, { weight: 1, arbitrary: anything })]
     ]
     for (const [i, [path, bodies]] of routes.entries()) {
       await fc.assert(

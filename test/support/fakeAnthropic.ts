@@ -191,9 +191,19 @@ function systemText(body: any): string {
  * - side otherwise (tool-less helper calls with their own system prompt).
  * A test that uses a custom systemPrompt together with `tools: []` should pass `classify`.
  */
+/**
+ * The check claude makes of a model it is switched to (the SDK's setModel, `/model`): one
+ * user message "Hi", no tools, under the claude_code preset's system prompt.
+ */
+export function isModelCheck(body: any): boolean {
+  const msgs: any[] = Array.isArray(body?.messages) ? body.messages : []
+  return !(Array.isArray(body?.tools) && body.tools.length > 0) && msgs.length === 1 && lastUserText(body).trim() === "Hi"
+}
+
 export function classifyMessagesRequest(body: any): "main" | "side" {
   const text = lastUserText(body).trimStart()
   if (SIDE_QUERY_MARKERS.some((m) => text.startsWith(m))) return "side"
+  if (isModelCheck(body)) return "side"
   if (Array.isArray(body?.tools) && body.tools.length > 0) return "main"
   const sys = systemText(body)
   if (MAIN_SYSTEM_MARKERS.some((m) => sys.includes(m))) return "main"

@@ -925,6 +925,8 @@ const checkInvariants = (s: SessionState, where: string) => {
     expect(s.decided.has(p.approvalId), ctx).toBe(false)
   }
   expect(s.lastTotalCostUsd).toBeGreaterThanOrEqual(0)
+  // A bypass granted by a mode change always has its end; no other mode has one.
+  if (s.bypassExpiresAt !== undefined) expect(s.options.permissionMode, ctx).toBe("bypassPermissions")
   // A draft (or a discarded one) has no run yet; every other session has had one.
   if (s.status === "draft" || s.status === "discarded") expect([s.runs, s.runId, s.pending.size], ctx).toEqual([0, "", 0])
   else expect(s.runs, ctx).toBeGreaterThanOrEqual(1)
@@ -1067,6 +1069,26 @@ const randomCommands = (seed: number, steps: number) => {
         return { ...base, kind: "DiscardDraft" }
       case 19:
         return { ...base, kind: "RestoreDraft" }
+      // Session controls: mode (a bypass with or without an end), its expiry, the model, questions.
+      case 21: {
+        const mode = r.pick(["default", "acceptEdits", "plan", "bypassPermissions"] as const)
+        const expiresAt = r.chance(0.8) === (mode === "bypassPermissions") ? r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]) : undefined
+        return { ...base, kind: "ChangePermissionMode", mode, ...(expiresAt ? { expiresAt } : {}), changedBy: "user:prop" }
+      }
+      case 22:
+        return { ...base, kind: "ExpireBypass", expiresAt: r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]) }
+      case 23:
+        return { ...base, kind: "ChangeModel", model: r.pick(["m-1", "m-2"]), changedBy: "user:prop" }
+      case 24: {
+        if (r.chance(0.5)) {
+          const id = r.uuid()
+          approvalIds.push(id)
+          const input = { questions: [{ question: "Which?", header: "h", multiSelect: false, options: [{ label: "a" }, { label: "b" }] }] }
+          return { ...base, kind: "RequestApproval", runId: runId(), approvalId: id, toolUseId: "q", toolName: "AskUserQuestion", input, suggestions: [], approvalKind: "question" }
+        }
+        const answers = r.pick<Record<string, string>>([{ "Which?": "a" }, { Other: "x" }, {}])
+        return { ...base, kind: "DecideApproval", approvalId: approvalId(), decision: r.pick(["allow", "deny"] as const), answers, decidedBy: "user:prop" }
+      }
       default:
         return { ...base, kind: "RenameSession", title: r.pick(["", "a", "b"]) }
     }
@@ -1124,9 +1146,9 @@ describe("property: random command sequences", () => {
     // the generator explores the whole catalog and every kind of refusal
     expect([...emitted].sort()).toEqual([...eventTypes].sort())
     expect([...refusals].sort()).toEqual(
-      ["ApprovalAlreadyDecided", "ApprovalNotFound", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
+      ["ApprovalAlreadyDecided", "ApprovalNotFound", "InvalidAnswer", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
     )
-    expect(acceptedKinds.size).toBe(23)
+    expect(acceptedKinds.size).toBe(26)
   })
 
   it("accepts continue exactly when the last run ended, and interrupt exactly when a run is active and not yet interrupted", () => {

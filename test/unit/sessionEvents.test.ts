@@ -109,7 +109,9 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
   },
   WorkspaceMerged: { into: "main", sha: "c".repeat(40), fastForward: true },
   WorkspaceRebased: { onto: "main", ontoSha: "d".repeat(40), sha: "e".repeat(40) },
-  WorkspaceDiscarded: { reason: "done" }
+  WorkspaceDiscarded: { reason: "done" },
+  PermissionModeChanged: { mode: "bypassPermissions", previousMode: "acceptEdits", expiresAt: "2026-01-01T00:15:00.000Z", changedBy: "alice" },
+  ModelChanged: { model: "claude-opus-4-1", previousModel: "claude-sonnet-4-5", changedBy: "alice" }
 }
 
 const issueOf = (type: string, data: unknown): string => {
@@ -152,7 +154,9 @@ describe("the event catalog", () => {
         "WorkspaceCommitted",
         "WorkspaceMerged",
         "WorkspaceRebased",
-        "WorkspaceDiscarded"
+        "WorkspaceDiscarded",
+        "PermissionModeChanged",
+        "ModelChanged"
       ].sort()
     )
   })

@@ -22,6 +22,10 @@ export interface ApprovalState {
   readonly revision: number
   /** The ApprovalDecided event's revision. */
   readonly decidedRevision: number | null
+  /** A question (AskUserQuestion) or a plan (ExitPlanMode) rather than a tool's permission. */
+  readonly kind?: "question" | "plan"
+  /** A question's answers. */
+  readonly answers?: unknown
 }
 
 export interface Entry {
@@ -252,7 +256,8 @@ const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
         expiresAt: str(d.expiresAt),
         decidedAt: null,
         revision: e.revision,
-        decidedRevision: null
+        decidedRevision: null,
+        ...(d.kind === "question" || d.kind === "plan" ? { kind: d.kind } : {})
       }
       s.approvals.set(approval.approvalId, toolUseId)
       s.sources.approvals = [...s.sources.approvals, e.revision]
@@ -279,6 +284,7 @@ const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
                   message: str(d.message),
                   reason: str(d.reason),
                   updatedInput: d.updatedInput,
+                  ...(d.answers !== undefined ? { answers: d.answers } : {}),
                   decidedAt: e.created,
                   decidedRevision: e.revision
                 }
@@ -310,6 +316,21 @@ const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
       break
     case "SessionRenamed":
       s.title = str(d.title)
+      break
+    // A session's controls: a line where they changed.
+    case "PermissionModeChanged":
+      add(s, e, {
+        kind: "system",
+        text:
+          d.reason === "expired"
+            ? `permission mode ${str(d.mode) ?? ""}: bypassPermissions expired`
+            : `permission mode ${str(d.mode) ?? ""}${d.expiresAt ? ` until ${str(d.expiresAt) ?? ""}` : ""} (by ${str(d.changedBy) ?? ""})`,
+        data: d
+      })
+      break
+    case "ModelChanged":
+      s.model = str(d.model) ?? s.model
+      add(s, e, { kind: "system", text: `model ${str(d.model) ?? ""} (by ${str(d.changedBy) ?? ""})`, data: d })
       break
   }
 }

@@ -144,7 +144,9 @@ export const eventTypes = [
   "WorkspaceCommitted",
   "WorkspaceMerged",
   "WorkspaceRebased",
-  "WorkspaceDiscarded"
+  "WorkspaceDiscarded",
+  "PermissionModeChanged",
+  "ModelChanged"
 ] as const
 
 // ---- the lists (sessions, approvals waiting) ----

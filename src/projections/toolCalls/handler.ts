@@ -60,6 +60,54 @@ const user = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
       sessionId,
       toolUseId
     )
+    // Nobody was asked: the mode in force let it through (acceptEdits, bypassPermissions, or
+    // Claude's own rules in the others). A call Claude refused is taken back at its result.
+    sql(
+      db,
+      `UPDATE tool_calls SET allowed_by = 'auto: ' || coalesce((SELECT run_mode FROM tool_call_modes WHERE session_id = ?), 'default')
+       WHERE session_id = ? AND tool_use_id = ? AND approval_id IS NULL`
+    ).run(sessionId, sessionId, toolUseId)
+  }
+}
+
+/** The permission mode in force, per session: who let a call through that nobody was asked about. */
+const modes = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
+  const d = e.data
+  const set = (base: string | null, run: string | null) =>
+    sql(
+      db,
+      `INSERT INTO tool_call_modes (session_id, base_mode, run_mode) VALUES (?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET base_mode = excluded.base_mode, run_mode = excluded.run_mode`
+    ).run(sessionId, base, run)
+  const base = () =>
+    (sql(db, "SELECT base_mode FROM tool_call_modes WHERE session_id = ?").get(sessionId) as { base_mode: string | null } | undefined)
+      ?.base_mode ?? null
+  switch (e.type) {
+    case "SessionLaunched":
+    case "SessionForked": {
+      const mode = str(obj(d.options).permissionMode)
+      set(mode, mode)
+      break
+    }
+    case "ContinueRequested": {
+      const b = base()
+      set(b, str(obj(d.overrides).permissionMode) ?? b)
+      break
+    }
+    case "PermissionModeChanged":
+      set(str(d.mode), str(d.mode))
+      break
+    case "ClaudeResult":
+      // Refused by Claude's own rules (a mode, a deny rule) without asking anyone: not let through.
+      for (const raw of Array.isArray(d.permissionDenials) ? d.permissionDenials : []) {
+        const toolUseId = str(obj(raw).tool_use_id)
+        if (toolUseId !== null)
+          sql(db, "UPDATE tool_calls SET allowed_by = NULL WHERE session_id = ? AND tool_use_id = ? AND approval_id IS NULL").run(
+            sessionId,
+            toolUseId
+          )
+      }
+      break
   }
 }
 
@@ -67,6 +115,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const sessionId = e.sessionId
   if (sessionId === null) return
   const d = e.data
+  modes(db, e, sessionId)
   switch (e.type) {
     case "ClaudeAssistantMessage":
       assistant(db, e, sessionId)
@@ -92,7 +141,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
       sql(
         db,
         `UPDATE tool_calls SET decision = ?, decided_by = ?, decision_message = ?, decision_reason = ?,
-           updated_input = ?, decided_at = ?
+           updated_input = ?, decided_at = ?, allowed_by = ?
          WHERE session_id = ? AND approval_id = ?`
       ).run(
         str(d.decision) ?? "deny",
@@ -101,6 +150,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
         str(d.reason),
         json(d.updatedInput),
         e.at,
+        d.decision === "allow" ? "approval" : null,
         sessionId,
         approvalId
       )
@@ -111,8 +161,9 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
 
 export const toolCallsProjection: Projection = {
   name: "tool_calls",
-  version: 2,
-  tables: ["tool_calls"],
+  // 3: allowed_by (how a call was let through) and the modes it is worked out from.
+  version: 3,
+  tables: ["tool_calls", "tool_call_modes"],
   schema: toolCallsSchema,
   queryIndexes: (db) => db.exec(toolCallsQueryIndexes),
   apply

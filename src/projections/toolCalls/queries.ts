@@ -22,6 +22,8 @@ export interface ToolCallRow {
   readonly decidedAt: string | null
   readonly completedAt: string | null
   readonly durationMs: number | null
+  /** How it was let through: "approval", or "auto: <mode>" when nobody was asked; null while pending, or refused. */
+  readonly allowedBy: string | null
 }
 
 export interface ToolCallsQuery {
@@ -57,7 +59,8 @@ const toToolCall = (r: Row): ToolCallRow => ({
   requestedAt: r.requested_at as string,
   decidedAt: r.decided_at as string | null,
   completedAt: r.completed_at as string | null,
-  durationMs: r.duration_ms === null ? null : Number(r.duration_ms)
+  durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+  allowedBy: r.allowed_by as string | null
 })
 
 export const toolCallQueries = (db: DatabaseSync) => {

@@ -19,7 +19,15 @@ CREATE TABLE tool_calls (
   decided_at       TEXT,
   completed_at     TEXT,
   duration_ms      INTEGER,             -- requested_at -> completed_at
+  allowed_by       TEXT,                -- approval | auto: <the permission mode in force> (ran without asking)
   PRIMARY KEY (session_id, tool_use_id)
+) STRICT;
+-- The permission mode each session's current run is in (the session's, or a continue's override):
+-- a tool call that ran without asking was let through by it.
+CREATE TABLE tool_call_modes (
+  session_id TEXT PRIMARY KEY,
+  base_mode  TEXT,                      -- the session's (launch options, then each PermissionModeChanged)
+  run_mode   TEXT                       -- the current run's
 ) STRICT;
 CREATE INDEX tool_calls_by_approval ON tool_calls (approval_id);
 `

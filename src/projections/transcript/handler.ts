@@ -60,13 +60,39 @@ const toolCallSeq = (db: DatabaseSync, sessionId: string, toolUseId: string): nu
     ).get(sessionId, toolUseId) as { seq: number | null }
   ).seq ?? undefined
 
+/** What a question or a plan came to, in the words of each: never "approved" for a rejected plan. */
+const verdicts: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  plan: { pending: "pending", allow: "accepted", deny: "rejected" },
+  question: { pending: "pending", allow: "answered", deny: "declined" }
+}
+
+/** A question's or a plan's details on its tool call entry (`data`): the plan or the answers, and the verdict. */
+const questionOrPlan = (a: { kind: string | null; plan: string | null; answers: string | null; decision: string; message: string | null }) =>
+  a.kind === null
+    ? undefined
+    : JSON.stringify({
+        kind: a.kind,
+        verdict: verdicts[a.kind]?.[a.decision] ?? a.decision,
+        ...(a.plan !== null ? { plan: a.plan } : {}),
+        ...(a.answers !== null ? { answers: JSON.parse(a.answers) as unknown } : {}),
+        ...(a.decision === "deny" && a.message !== null ? { reason: a.message } : {})
+      })
+
 const linkApproval = (db: DatabaseSync, sessionId: string, toolUseId: string): void => {
   const a = sql(
     db,
-    `SELECT approval_id, decision, decided_by, message FROM transcript_approvals
+    `SELECT approval_id, decision, decided_by, message, kind, plan, answers FROM transcript_approvals
      WHERE session_id = ? AND tool_use_id = ? ORDER BY rowid DESC LIMIT 1`
   ).get(sessionId, toolUseId) as
-    | { approval_id: string; decision: string; decided_by: string | null; message: string | null }
+    | {
+        approval_id: string
+        decision: string
+        decided_by: string | null
+        message: string | null
+        kind: string | null
+        plan: string | null
+        answers: string | null
+      }
     | undefined
   // Most tool calls need no approval: then there is nothing to link and no seq to look up.
   if (a === undefined) return
@@ -76,6 +102,8 @@ const linkApproval = (db: DatabaseSync, sessionId: string, toolUseId: string): v
     db,
     "UPDATE transcript SET approval_id = ?, decision = ?, decided_by = ?, decision_message = ? WHERE session_id = ? AND seq = ?"
   ).run(a.approval_id, a.decision, a.decided_by, a.message, sessionId, seq)
+  const details = questionOrPlan(a)
+  if (details !== undefined) sql(db, "UPDATE transcript SET data = ? WHERE session_id = ? AND seq = ?").run(details, sessionId, seq)
 }
 
 const assistant = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
@@ -153,19 +181,20 @@ const approvalRequested = (db: DatabaseSync, d: JsonObject, sessionId: string): 
   if (approvalId === null || toolUseId === null) return
   sql(
     db,
-    `INSERT INTO transcript_approvals (approval_id, session_id, tool_use_id, decision) VALUES (?, ?, ?, 'pending')
+    `INSERT INTO transcript_approvals (approval_id, session_id, tool_use_id, decision, kind, plan) VALUES (?, ?, ?, 'pending', ?, ?)
      ON CONFLICT (approval_id) DO NOTHING`
-  ).run(approvalId, sessionId, toolUseId)
+  ).run(approvalId, sessionId, toolUseId, str(d.kind), str(d.plan))
   linkApproval(db, sessionId, toolUseId)
 }
 
 const approvalDecided = (db: DatabaseSync, d: JsonObject, sessionId: string): void => {
   const approvalId = str(d.approvalId)
   if (approvalId === null) return
-  sql(db, "UPDATE transcript_approvals SET decision = ?, decided_by = ?, message = ? WHERE approval_id = ?").run(
+  sql(db, "UPDATE transcript_approvals SET decision = ?, decided_by = ?, message = ?, answers = ? WHERE approval_id = ?").run(
     str(d.decision) ?? "deny",
     str(d.decidedBy),
     str(d.message),
+    json(d.answers),
     approvalId
   )
   const a = sql(db, "SELECT tool_use_id FROM transcript_approvals WHERE approval_id = ? AND session_id = ?").get(
@@ -227,13 +256,29 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
     case "RunAbandoned":
       add(db, e, sessionId, { kind: "abandoned", text: str(d.reason) })
       break
+    // A session's controls, where they changed in the conversation.
+    case "PermissionModeChanged": {
+      const mode = str(d.mode)
+      const text =
+        d.reason === "expired"
+          ? `${mode} (bypassPermissions expired)`
+          : d.expiresAt !== undefined
+            ? `${mode} until ${str(d.expiresAt)}`
+            : mode
+      add(db, e, sessionId, { kind: "permission_mode", text, data: json(d) })
+      break
+    }
+    case "ModelChanged":
+      add(db, e, sessionId, { kind: "model", text: str(d.model), data: json(d) })
+      break
   }
 }
 
 export const transcriptProjection: Projection = {
   name: "transcript",
   // 2: the full-text index (transcript_search) over the entries.
-  version: 2,
+  // 3: mode and model changes as entries; a question's or a plan's details on its tool call.
+  version: 3,
   tables: ["transcript", "transcript_approvals", "transcript_search"],
   schema: transcriptSchema,
   queryIndexes: transcriptSearchIndex,

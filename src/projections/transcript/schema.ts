@@ -35,7 +35,10 @@ CREATE TABLE transcript_approvals (
   tool_use_id TEXT NOT NULL,
   decision    TEXT NOT NULL,
   decided_by  TEXT,
-  message     TEXT
+  message     TEXT,
+  kind        TEXT,                       -- question | plan (NULL: a tool's permission)
+  plan        TEXT,                       -- kind plan: the plan
+  answers     TEXT                        -- kind question: JSON, the answers given
 ) STRICT;
 CREATE INDEX transcript_approvals_by_tool_use ON transcript_approvals (session_id, tool_use_id);
 -- Full-text search over what was said and done: the entry's text, the tool's name, its

@@ -143,6 +143,14 @@ const EntryView = memo(({ entry, interactive, keyboard, sessionId }: { entry: En
   }
 })
 
+/** A decision in the words of what was asked: a rejected plan is "Plan rejected", never "Allowed". */
+const verdict = (kind: "question" | "plan" | undefined, decision: "allow" | "deny"): string =>
+  kind === "plan"
+    ? decision === "allow" ? "Plan accepted" : "Plan rejected"
+    : kind === "question"
+      ? decision === "allow" ? "Answered" : "Question declined"
+      : decision === "allow" ? "Allowed" : "Denied"
+
 const ToolCall = ({ entry, interactive, keyboard, sessionId }: { entry: Entry; interactive: boolean; keyboard: boolean; sessionId: string }) => {
   const name = entry.toolName ?? "tool"
   const a = entry.approval
@@ -164,7 +172,7 @@ const ToolCall = ({ entry, interactive, keyboard, sessionId }: { entry: Entry; i
       )}
       {a && a.decision !== "pending" && (
         <p className={`decision ${a.decision}`}>
-          {a.decision === "allow" ? "Allowed" : "Denied"} by <span className="mono decider">{a.decidedBy}</span>
+          {verdict(a.kind, a.decision)} by <span className="mono decider">{a.decidedBy}</span>
           {a.reason ? ` (${a.reason})` : ""}
           {a.message ? `: “${a.message}”` : ""}
           {a.updatedInput ? " with edited input" : ""}
