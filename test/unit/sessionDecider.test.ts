@@ -985,7 +985,8 @@ const randomCommands = (seed: number, steps: number) => {
 
   const next = (): SessionCommand => {
     const sid = r.chance(0.03) ? r.pick([sessionIdsInTest.other, "bogus"]) : sessionId
-    const k = r.int(25)
+    // 20: RenameSession (default); 21-24 workspaces; 25-28 session controls.
+    const k = r.int(29)
     const base = { sessionId: sid }
     const sha = () => r.pick(["a", "b", "c"]).repeat(40)
     switch (k) {
@@ -1070,16 +1071,16 @@ const randomCommands = (seed: number, steps: number) => {
       case 19:
         return { ...base, kind: "RestoreDraft" }
       // Session controls: mode (a bypass with or without an end), its expiry, the model, questions.
-      case 21: {
+      case 25: {
         const mode = r.pick(["default", "acceptEdits", "plan", "bypassPermissions"] as const)
         const expiresAt = r.chance(0.8) === (mode === "bypassPermissions") ? r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]) : undefined
         return { ...base, kind: "ChangePermissionMode", mode, ...(expiresAt ? { expiresAt } : {}), changedBy: "user:prop" }
       }
-      case 22:
+      case 26:
         return { ...base, kind: "ExpireBypass", expiresAt: r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]) }
-      case 23:
+      case 27:
         return { ...base, kind: "ChangeModel", model: r.pick(["m-1", "m-2"]), changedBy: "user:prop" }
-      case 24: {
+      case 28: {
         if (r.chance(0.5)) {
           const id = r.uuid()
           approvalIds.push(id)
