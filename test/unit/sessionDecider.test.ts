@@ -994,6 +994,7 @@ const randomCommands = (seed: number, steps: number) => {
 
   const next = (): SessionCommand => {
     const sid = r.chance(0.03) ? r.pick([sessionIdsInTest.other, "bogus"]) : sessionId
+    // 20: RenameSession (default); 21-24 workspaces; 25-28 session controls; 29-32 follow-ups.
     const k = r.int(33)
     const base = { sessionId: sid }
     const sha = () => r.pick(["a", "b", "c"]).repeat(40)
