@@ -159,7 +159,7 @@ describe("the dashboard", () => {
     d.world.fake.setScript([{ text: "Forked: trying another way." }])
     await page.getByLabel("Fork into a new session").check()
     await page.getByLabel("Prompt for the fork").fill("Try another way")
-    await page.getByRole("button", { name: /^Fork/ }).click()
+    await page.getByRole("button", { name: /^Fork Ctrl/ }).click()
     await page.waitForURL((u) => !u.pathname.endsWith(deniedSession))
     const fork = sessionIdOf(page)
     expect(fork).not.toBe(deniedSession)
