@@ -1,7 +1,7 @@
 // The first screen: what needs you now (pending approvals, oldest first, with how long
 // they waited and how long they have left), then every session in a dense table that
 // changes as runs start, wait and end. j/k move through both, Enter opens.
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
+import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
 import { useVirtualizer } from "@tanstack/react-virtual"
 import { useEffect, useMemo, useRef, useState } from "react"
 import { client, command, ok, type SessionRow, type SessionStatus } from "../api.ts"
@@ -20,30 +20,26 @@ const rowHeight = 34
 export const sessionPath = (s: { sessionId: string; status: string }): string =>
   s.status === "draft" || s.status === "discarded" ? `/new?draft=${s.sessionId}` : `/sessions/${s.sessionId}`
 
-export const usePendingApprovals = () =>
-  useQuery({
+export const pendingApprovalsQuery = () =>
+  queryOptions({
     queryKey: ["approvals", "pending"],
     // Read again when the list feed (useListFeed) says something changed: no polling.
     queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status: "pending", limit: 200, minPosition: listPosition() } }, signal }))
   })
+export const usePendingApprovals = () => useQuery(pendingApprovalsQuery())
 
-export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLInputElement | null> }) => {
-  const [status, setStatus] = useState<SessionStatus | "">("")
-  const [archived, setArchived] = useState("false")
-  const [leaves, setLeaves] = useState(false)
-  const [q, setQ] = useState("")
-  const [query, setQuery] = useState("")
-  const [selected, setSelected] = useState(0)
-  const queryClient = useQueryClient()
-  useEffect(() => {
-    const t = setTimeout(() => setQuery(q.trim()), 150)
-    return () => clearTimeout(t)
-  }, [q])
+export interface ListFilters {
+  readonly status: SessionStatus | ""
+  readonly archived: string
+  readonly query: string
+  readonly leaves: boolean
+}
+/** The list as the first screen opens it. */
+export const firstFilters: ListFilters = { status: "", archived: "false", query: "", leaves: false }
 
-  const approvals = usePendingApprovals()
-  const pending = useMemo(() => [...(approvals.data?.items ?? [])].sort((x, y) => x.requestedAt.localeCompare(y.requestedAt)), [approvals.data])
-
-  const sessions = useInfiniteQuery({
+/** The session list's pages under these filters (main.tsx asks for the first one before React has drawn anything). */
+export const sessionsQuery = ({ status, archived, query, leaves }: ListFilters) =>
+  infiniteQueryOptions({
     queryKey: ["sessions", { status, archived, query, leaves }],
     queryFn: ({ pageParam, signal }) =>
       ok(
@@ -63,9 +59,26 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
         })
       ),
     initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    placeholderData: (prev) => prev
+    getNextPageParam: (last) => last.nextCursor ?? undefined
   })
+
+export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLInputElement | null> }) => {
+  const [status, setStatus] = useState<SessionStatus | "">("")
+  const [archived, setArchived] = useState("false")
+  const [leaves, setLeaves] = useState(false)
+  const [q, setQ] = useState("")
+  const [query, setQuery] = useState("")
+  const [selected, setSelected] = useState(0)
+  const queryClient = useQueryClient()
+  useEffect(() => {
+    const t = setTimeout(() => setQuery(q.trim()), 150)
+    return () => clearTimeout(t)
+  }, [q])
+
+  const approvals = usePendingApprovals()
+  const pending = useMemo(() => [...(approvals.data?.items ?? [])].sort((x, y) => x.requestedAt.localeCompare(y.requestedAt)), [approvals.data])
+
+  const sessions = useInfiniteQuery({ ...sessionsQuery({ status, archived, query, leaves }), placeholderData: (prev) => prev })
   const rows = useMemo(() => sessions.data?.pages.flatMap((p) => p.items) ?? [], [sessions.data])
   const titles = useMemo(() => new Map(rows.map((r) => [r.sessionId, r.title ?? r.query])), [rows])
 
