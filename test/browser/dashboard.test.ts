@@ -219,6 +219,12 @@ describe("the dashboard", () => {
     await expect.poll(async () => new Set(await rows.locator("td:nth-child(3)").allTextContents()), patience).toEqual(new Set(["ApprovalDecided"]))
     expect(new Set(await rows.locator("td.actor").allTextContents())).toEqual(new Set(["web"]))
     await expectAccessible(page, "the audit's events by who appended them")
+    // Approvals by who decided: the Bash call web denied is among them, and nobody else's.
+    await page.getByRole("button", { name: "approvals" }).click()
+    await page.getByLabel("Decided by").fill("web")
+    await expect.poll(async () => (await rows.allTextContents()).some((t) => t.includes("rm -rf build && npm test") && t.includes("keep build/, it is shared")), patience).toBe(true)
+    expect(new Set(await rows.locator(".decider").allTextContents())).toEqual(new Set(["web"]))
+    await expectAccessible(page, "the audit's approvals")
   })
 
   it("archives from the list with `e`, and finds it again by searching the archive", async () => {
