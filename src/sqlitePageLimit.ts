@@ -46,3 +46,9 @@ export const faultPageLimit = (db: DatabaseSync, file: string): void => {
   connections.set(db, { name: basename(file), usual })
   apply(control)
 }
+
+/** Applies the knob's file now, as SIGUSR2 does: for a test in the same process. */
+export const reapplyPageLimits = (): void => {
+  const control = process.env[pageLimitsVariable]
+  if (control) apply(control)
+}

@@ -342,7 +342,7 @@ export interface paths {
         };
         /**
          * Full-text search over every transcript
-         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
          *
          *     Needs role viewer or above (403 below it).
          */
@@ -354,7 +354,7 @@ export interface paths {
         options: operations["optionsV1Search"];
         /**
          * Full-text search over every transcript (headers only)
-         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Page with offset.
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
          *
          *     Needs role viewer or above (403 below it).
          */

@@ -15,6 +15,13 @@ export interface Projection {
   readonly schema: string
   readonly apply: (db: DatabaseSync, event: ProjectedEvent) => void
   /**
+   * Makes what only the queries need (secondary indexes, the search index), where it is
+   * missing: idempotent, run whenever the projections are prepared. A rebuild from zero
+   * runs it once at the end instead (one sort per index rather than an insert per row);
+   * so the handler must never need it.
+   */
+  readonly queryIndexes?: (db: DatabaseSync) => void
+  /**
    * Writes the handler held back during a batch (a row that every event of a session
    * updates is written once per batch, not once per event). The runner calls it at the
    * end of every batch, in the batch's transaction, before the checkpoint moves.

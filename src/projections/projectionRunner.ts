@@ -55,6 +55,8 @@ export interface ProjectionRunner {
   readonly checkpoints: () => ReadonlyArray<CheckpointInfo>
   /** Applies events in order, in transactions of at most `maxBatch` events. Throws on database failure. */
   readonly applyEvents: (events: ReadonlyArray<RecordedEvent>) => BatchResult
+  /** Makes every projection's missing query indexes, in one transaction (see deferQueryIndexes). */
+  readonly buildQueryIndexes: () => void
 }
 
 export interface RunnerOptions {
@@ -62,6 +64,11 @@ export interface RunnerOptions {
   readonly reset?: boolean
   /** Most events per transaction (default 1000). */
   readonly maxBatch?: number
+  /**
+   * Leave the rebuilt projections' query indexes for `buildQueryIndexes` (a bulk load). Until
+   * it runs, their queries are slow or (search) incomplete; a later prepare builds them.
+   */
+  readonly deferQueryIndexes?: boolean
 }
 
 interface CheckpointRow {
@@ -140,6 +147,7 @@ export const prepareProjections = (
       } else {
         checkpoints.set(p.name, positionOf(row))
       }
+      if (!(stale && options.deferQueryIndexes === true)) p.queryIndexes?.(db)
     }
   })
 
@@ -252,7 +260,8 @@ export const prepareProjections = (
     position,
     startFrom: () => position() ?? "start",
     checkpoints: () => projections.map((p) => ({ name: p.name, version: p.version, position: checkpoints.get(p.name) ?? null })),
-    applyEvents
+    applyEvents,
+    buildQueryIndexes: () => transaction(db, () => projections.forEach((p) => p.queryIndexes?.(db)))
   }
 }
 

@@ -56,11 +56,6 @@ const expectStrictlyIncreasing = (positions: ReadonlyArray<Position>) => {
 }
 
 /**
- * `outage`: the harness can take the store away (OpenedStore.outage). The embedded store
- * cannot be made unavailable from outside (it holds its file's lock exclusively), and one
- * test cannot stop a shared real server.
- */
-/**
  * Collects a subscription up to and including the first item `done` accepts, running
  * `onCaughtUp` (forked) when the CaughtUp marker arrives: "live" events are appended at
  * that moment, not after a guessed delay.
@@ -83,8 +78,12 @@ export const collectThroughCaughtUp = <E, E2>(
   })
 
 export interface ContractOptions {
-  /** The harness can take the store away and bring it back (OpenedStore.outage). */
-  readonly outage?: boolean
+  /**
+   * Opens a store the harness can take away and bring back (OpenedStore.outage): the
+   * stand-in server stopped and restarted, the embedded store's disk full and then not.
+   * Absent for a shared real server, which one test cannot stop.
+   */
+  readonly outage?: () => Promise<OpenedStore>
   /**
    * Opens a store with small limits: 64 KiB per event, 256 KiB per append, and (where the
    * store has one) a recent-id cache of about 4 KiB. Absent for a shared real server,
@@ -770,8 +769,8 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
         }
       })
 
-      it.runIf(options.outage)("while unavailable, appends fail as EventStoreUnavailable and write nothing; afterwards all resumes", async () => {
-        const own = await open()
+      it.runIf(options.outage !== undefined)("while unavailable, appends fail as EventStoreUnavailable and write nothing; afterwards all resumes", async () => {
+        const own = await options.outage!()
         try {
           const s = newStream()
           const first = events(2)
@@ -785,7 +784,8 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
             )
           )
           const restore = await own.outage!()
-          const refused = await failure(own.store.append(s, events(1), 1n))
+          // 32 KB: more than any free space a store's last pages may have left.
+          const refused = await failure(own.store.append(s, [event("ContractTested", { pad: "x".repeat(32 * 1024) })], 1n))
           expect(refused._tag).toBe("EventStoreUnavailable")
           await restore()
           expect((await run(own.store.append(s, later, 1n))).nextRevision).toBe(3n)

@@ -52,12 +52,27 @@ export const rebuild = async (
   return runner
 }
 
-/** Every table of the database, rows ordered by primary key, as one JSON string. */
+/**
+ * Every table of the database, rows ordered by primary key, as one JSON string. A full-text
+ * index is compared by what it holds (every term, row, column and offset, through
+ * fts5vocab), not by its shadow tables' bytes, whose segments depend on how the index was
+ * filled (row by row, or in one bulk build at the end of a rebuild).
+ */
 export const dump = (db: DatabaseSync): string => {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .all() as Array<{ name: string }>
-  const out: Record<string, unknown> = {}
+  const all = db
+    .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as Array<{ name: string; sql: string | null }>
+  const fts = all.filter((t) => /USING fts5/i.test(t.sql ?? "")).map((t) => t.name)
+  const shadow = new Set(fts.flatMap((f) => ["data", "idx", "docsize", "config", "content"].map((x) => `${f}_${x}`)))
+  const tables = all.filter((t) => !shadow.has(t.name))
+  const out: Record<string, unknown> = {
+    "(indexes and triggers)": db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE type IN ('index', 'trigger') ORDER BY name").all()
+  }
+  for (const f of fts) {
+    db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp."${f}_terms" USING fts5vocab(main, "${f}", instance)`)
+    out[`${f} (terms)`] = db.prepare(`SELECT * FROM temp."${f}_terms" ORDER BY term, doc, col, offset`).all()
+    db.exec(`DROP TABLE temp."${f}_terms"`)
+  }
   for (const { name } of tables) {
     const cols = db.prepare(`PRAGMA table_info("${name}")`).all() as Array<{ name: string; pk: number }>
     const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => `"${c.name}"`)

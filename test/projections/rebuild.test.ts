@@ -109,6 +109,27 @@ describe("rebuilds and resumes", () => {
     db.close()
   })
 
+  it("a bulk rebuild cut off before its indexes are built gets them at the next start", async () => {
+    const other = tempDir()
+    try {
+      let db = openReadDb(other.dir)
+      const runner = prepareProjections(db, allProjections, { reset: true, deferQueryIndexes: true })
+      await run(runSubscription(store, runner, { untilCaughtUp: true }))
+      const triggers = () => db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'trigger'").get()
+      expect(triggers()).toEqual({ n: 0 })
+      expect(dump(db)).not.toBe(incremental)
+      db.close()
+      // The process died here. The service's start prepares the projections as usual:
+      db = openReadDb(other.dir)
+      expect(prepareProjections(db, allProjections).rebuilt).toEqual([])
+      expect(dump(db)).toBe(incremental)
+      expect(queries(db).search({ q: "files", limit: 5 }).length).toBeGreaterThan(0)
+      db.close()
+    } finally {
+      other.remove()
+    }
+  })
+
   it("a changed projection version rebuilds that projection only", async () => {
     const db = openReadDb(tmp.dir)
     const bumped = allProjections.map((p) => (p.name === "transcript" ? { ...p, version: p.version + 1 } : p))

@@ -4,7 +4,7 @@ import type { DatabaseSync } from "node:sqlite"
 import type { Projection } from "../projection.ts"
 import { json, str, type ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
-import { approvalsSchema } from "./schema.ts"
+import { approvalsSchema, approvalsQueryIndexes } from "./schema.ts"
 
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const sessionId = e.sessionId
@@ -57,5 +57,6 @@ export const approvalsProjection: Projection = {
   version: 2,
   tables: ["approvals"],
   schema: approvalsSchema,
+  queryIndexes: (db) => db.exec(approvalsQueryIndexes),
   apply
 }

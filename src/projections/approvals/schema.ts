@@ -20,8 +20,12 @@ CREATE TABLE approvals (
   requested_revision INTEGER,          -- ApprovalRequested's revision in it,
   decided_revision   INTEGER           -- and ApprovalDecided's
 ) STRICT;
-CREATE INDEX approvals_by_time ON approvals (requested_at DESC, approval_id DESC);
-CREATE INDEX approvals_by_status ON approvals (status, requested_at DESC, approval_id DESC);
-CREATE INDEX approvals_by_session ON approvals (session_id, requested_at DESC, approval_id DESC);
-CREATE INDEX approvals_by_decider ON approvals (decided_by, requested_at DESC, approval_id DESC);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const approvalsQueryIndexes = `
+CREATE INDEX IF NOT EXISTS approvals_by_time ON approvals (requested_at DESC, approval_id DESC);
+CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, requested_at DESC, approval_id DESC);
+CREATE INDEX IF NOT EXISTS approvals_by_session ON approvals (session_id, requested_at DESC, approval_id DESC);
+CREATE INDEX IF NOT EXISTS approvals_by_decider ON approvals (decided_by, requested_at DESC, approval_id DESC);
 `

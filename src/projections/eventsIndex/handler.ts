@@ -6,7 +6,7 @@ import type { DatabaseSync } from "node:sqlite"
 import type { Projection } from "../projection.ts"
 import { isoTime, str, type ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
-import { eventsIndexSchema } from "./schema.ts"
+import { eventsIndexSchema, eventsIndexQueryIndexes } from "./schema.ts"
 
 const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const r = e.recorded
@@ -39,5 +39,6 @@ export const eventsIndexProjection: Projection = {
   version: 2,
   tables: ["events_index"],
   schema: eventsIndexSchema,
+  queryIndexes: (db) => db.exec(eventsIndexQueryIndexes),
   apply
 }

@@ -17,8 +17,12 @@ CREATE TABLE events_index (
   created_at       TEXT,                 -- the store's time
   PRIMARY KEY (commit_position, prepare_position)
 ) STRICT;
-CREATE INDEX events_index_by_type ON events_index (type, commit_position, prepare_position);
-CREATE INDEX events_index_by_session ON events_index (session_id, commit_position, prepare_position);
-CREATE INDEX events_index_by_time ON events_index (recorded_at);
-CREATE INDEX events_index_by_actor ON events_index (actor, commit_position, prepare_position);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const eventsIndexQueryIndexes = `
+CREATE INDEX IF NOT EXISTS events_index_by_type ON events_index (type, commit_position, prepare_position);
+CREATE INDEX IF NOT EXISTS events_index_by_session ON events_index (session_id, commit_position, prepare_position);
+CREATE INDEX IF NOT EXISTS events_index_by_time ON events_index (recorded_at);
+CREATE INDEX IF NOT EXISTS events_index_by_actor ON events_index (actor, commit_position, prepare_position);
 `

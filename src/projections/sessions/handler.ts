@@ -11,7 +11,7 @@ import { decodeSession, encodeSession, evolve, inertEventTypes, type Session } f
 import type { Projection } from "../projection.ts"
 import type { ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
-import { sessionsSchema, sessionsTable } from "./schema.ts"
+import { sessionsQueryIndexes, sessionsSchema, sessionsTable } from "./schema.ts"
 
 /** Sessions whose latest state is kept in memory, per read.db connection. */
 const rememberedLimit = 10_000
@@ -180,6 +180,7 @@ export const sessionsProjection: Projection = {
   version: 3,
   tables: [sessionsTable],
   schema: sessionsSchema,
+  queryIndexes: (db) => db.exec(sessionsQueryIndexes),
   apply,
   flush
 }

@@ -32,7 +32,11 @@ CREATE TABLE sessions (
   last_position         TEXT NOT NULL,       -- opaque cursor of the last event
   state                 TEXT NOT NULL        -- JSON: the domain's Session (encodeSession)
 ) STRICT;
-CREATE INDEX sessions_by_creation ON sessions (created_at DESC, session_id DESC);
-CREATE INDEX sessions_by_status ON sessions (status, created_at DESC, session_id DESC);
-CREATE INDEX sessions_by_parent ON sessions (parent_session_id);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const sessionsQueryIndexes = `
+CREATE INDEX IF NOT EXISTS sessions_by_creation ON sessions (created_at DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_status ON sessions (status, created_at DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_parent ON sessions (parent_session_id);
 `

@@ -6,7 +6,7 @@ import { contentBlocks, isToolUse, toolResultText } from "../claudeContent.ts"
 import type { Projection } from "../projection.ts"
 import { bool, json, msBetween, obj, str, type ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
-import { toolCallsSchema } from "./schema.ts"
+import { toolCallsSchema, toolCallsQueryIndexes } from "./schema.ts"
 
 /** Makes sure the row exists; the first event that mentions the tool call sets requested_at. */
 const ensure = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, toolUseId: string): void => {
@@ -114,5 +114,6 @@ export const toolCallsProjection: Projection = {
   version: 2,
   tables: ["tool_calls"],
   schema: toolCallsSchema,
+  queryIndexes: (db) => db.exec(toolCallsQueryIndexes),
   apply
 }

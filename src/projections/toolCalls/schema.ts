@@ -21,8 +21,12 @@ CREATE TABLE tool_calls (
   duration_ms      INTEGER,             -- requested_at -> completed_at
   PRIMARY KEY (session_id, tool_use_id)
 ) STRICT;
-CREATE INDEX tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
-CREATE INDEX tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
 CREATE INDEX tool_calls_by_approval ON tool_calls (approval_id);
-CREATE INDEX tool_calls_by_decider ON tool_calls (decided_by, requested_at DESC, session_id DESC, tool_use_id DESC);
+`
+
+/** Indexes only the queries use: a rebuild makes them once at the end (see Projection.queryIndexes). */
+export const toolCallsQueryIndexes = `
+CREATE INDEX IF NOT EXISTS tool_calls_by_time ON tool_calls (requested_at DESC, session_id DESC, tool_use_id DESC);
+CREATE INDEX IF NOT EXISTS tool_calls_by_tool ON tool_calls (tool_name, requested_at DESC);
+CREATE INDEX IF NOT EXISTS tool_calls_by_decider ON tool_calls (decided_by, requested_at DESC, session_id DESC, tool_use_id DESC);
 `

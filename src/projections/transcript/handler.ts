@@ -7,7 +7,7 @@ import { isToolUse, toolResultText } from "../claudeContent.ts"
 import type { Projection } from "../projection.ts"
 import { arr, bool, json, obj, str, type JsonObject, type ProjectedEvent } from "../projectedEvent.ts"
 import { sql } from "../readDb.ts"
-import { transcriptSchema } from "./schema.ts"
+import { transcriptSchema, transcriptSearchIndex } from "./schema.ts"
 
 interface Entry {
   readonly kind: string
@@ -236,5 +236,6 @@ export const transcriptProjection: Projection = {
   version: 2,
   tables: ["transcript", "transcript_approvals", "transcript_search"],
   schema: transcriptSchema,
+  queryIndexes: transcriptSearchIndex,
   apply
 }

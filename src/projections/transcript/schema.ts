@@ -1,3 +1,5 @@
+import type { DatabaseSync } from "node:sqlite"
+
 // The transcript read model's tables (see handler.ts for what fills them).
 export const transcriptSchema = `
 CREATE TABLE transcript (
@@ -38,12 +40,15 @@ CREATE TABLE transcript_approvals (
 CREATE INDEX transcript_approvals_by_tool_use ON transcript_approvals (session_id, tool_use_id);
 -- Full-text search over what was said and done: the entry's text, the tool's name, its
 -- input and its result. An external-content index of the transcript rows (by rowid, which
--- nothing renumbers: read.db is rebuilt, never vacuumed), kept in step by triggers, so the
--- handler writes each entry once.
+-- nothing renumbers: read.db is rebuilt, never vacuumed), kept in step by the triggers
+-- transcriptSearchIndex makes, so the handler writes each entry once.
 CREATE VIRTUAL TABLE transcript_search USING fts5(
   text, tool_name, input, result_text,
   content = 'transcript', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2'
 );
+`
+
+const triggers = `
 CREATE TRIGGER transcript_search_insert AFTER INSERT ON transcript BEGIN
   INSERT INTO transcript_search (rowid, text, tool_name, input, result_text)
   VALUES (new.rowid, new.text, new.tool_name, new.input, new.result_text);
@@ -59,3 +64,17 @@ CREATE TRIGGER transcript_search_update AFTER UPDATE OF text, tool_name, input, 
   VALUES (new.rowid, new.text, new.tool_name, new.input, new.result_text);
 END;
 `
+
+/**
+ * The search index's triggers. Only the queries need them, so a rebuild from zero fills
+ * the transcript without them and then fills the index with one FTS5 'rebuild' (a bulk
+ * build, about ten times cheaper than an index insert per row, and a delete plus an
+ * insert per merged tool result). The triggers' absence is what says the index is behind
+ * its rows: a rebuild interrupted before its end leaves them missing, and the next
+ * prepare of the projections makes the index whole before anything else is applied.
+ */
+export const transcriptSearchIndex = (db: DatabaseSync): void => {
+  if (db.prepare("SELECT 1 AS x FROM sqlite_schema WHERE type = 'trigger' AND name = 'transcript_search_insert'").get() !== undefined) return
+  db.exec("INSERT INTO transcript_search (transcript_search) VALUES ('rebuild')")
+  db.exec(triggers)
+}
