@@ -3,7 +3,7 @@
 // on the page, in Chromium against the real service, the real claude and the fake Messages API.
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { expectAccessible, expectStatus, openDashboard, sessionIdOf, type Dashboard } from "./support/dashboard.ts"
+import { expectAccessible, expectStatus, openDashboard, screenshot, sessionIdOf, type Dashboard } from "./support/dashboard.ts"
 
 const patience = { timeout: 30_000 }
 const slow = { timeout: 60_000 }
@@ -51,6 +51,7 @@ describe("forks from an earlier prompt", () => {
     await expectAccessible(page, "a session forking from an earlier prompt")
     d.world.fake.setScript([{ text: "branch answer" }])
     await box.fill("branch question")
+    await screenshot(page, "fork")
     await page.getByRole("button", { name: /^Fork Ctrl/ }).click()
     await page.waitForURL((u) => !u.pathname.endsWith(parent))
     branch = sessionIdOf(page)
@@ -113,6 +114,7 @@ describe("drafts", () => {
     await expect.poll(() => page.getByLabel("What should Claude do?").inputValue(), patience).toBe("Say hello later")
     expect(await page.getByLabel("Title").inputValue()).toBe("a draft")
     await expectAccessible(page, "a draft in the form")
+    await screenshot(page, "draft")
 
     d.world.fake.setScript([{ text: "Hello, from a draft." }])
     await page.getByLabel("What should Claude do?").fill("Say hello now")
