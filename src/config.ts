@@ -6,6 +6,7 @@ import { resolve } from "node:path"
 import { parseAllowedHosts, parseCorsOrigins } from "./http/hostGuard.ts"
 import type { LogLevel } from "./log.ts"
 import { keysFileOf, makeKeyRing } from "./principals/keyRing.ts"
+import type { WebhooksConfig } from "./webhooks/webhooks.ts"
 
 export interface Config {
   readonly host: string
@@ -44,6 +45,8 @@ export interface Config {
   readonly maxQueued: number
   readonly maxConnections: number
   readonly maxConnectionsPerClient: number
+  /** Webhook delivery: AGENTLOG_WEBHOOK_* (src/webhooks/webhooks.ts). */
+  readonly webhooks: WebhooksConfig
 }
 
 export class ConfigError extends Error {}
@@ -113,7 +116,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     mcpEnvAllow: (env.AGENTLOG_MCP_ENV_ALLOW ?? "").split(",").map((v) => v.trim()).filter((v) => v !== ""),
     maxQueued: int(env, "AGENTLOG_MAX_QUEUED", 100, 0, 100_000),
     maxConnections: int(env, "AGENTLOG_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
-    maxConnectionsPerClient: int(env, "AGENTLOG_MAX_CONNECTIONS_PER_CLIENT", 100, 1, 1_000_000)
+    maxConnectionsPerClient: int(env, "AGENTLOG_MAX_CONNECTIONS_PER_CLIENT", 100, 1, 1_000_000),
+    webhooks: {
+      allowHttp: oneOf(env, "AGENTLOG_WEBHOOK_ALLOW_HTTP", ["0", "1"] as const) === "1",
+      retryBaseMs: int(env, "AGENTLOG_WEBHOOK_RETRY_BASE_MS", 1_000, 1, 3_600_000),
+      retryCapMs: int(env, "AGENTLOG_WEBHOOK_RETRY_CAP_MS", 300_000, 1, 86_400_000),
+      maxAttempts: int(env, "AGENTLOG_WEBHOOK_MAX_ATTEMPTS", 12, 1, 1_000),
+      timeoutMs: int(env, "AGENTLOG_WEBHOOK_TIMEOUT_MS", 10_000, 100, 600_000)
+    }
   }
 }
 

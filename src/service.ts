@@ -25,6 +25,7 @@ import { makeSupervisor, Supervisor, type SupervisorConfig, type SupervisorShape
 import { startKeyRecorder } from "./principals/keyEvents.ts"
 import { makeKeyRing } from "./principals/keyRing.ts"
 import { Projections, ReadModels, ReadSideLive } from "./projections/readSide.ts"
+import { startWebhooks, Webhooks } from "./webhooks/webhooks.ts"
 
 /** What the program is started with: the configuration, where it logs, Claude's environment. */
 export interface AppSettings {
@@ -135,6 +136,15 @@ export const SupervisorLive = Layer.effect(
   })
 )
 
+/** Webhook delivery (src/webhooks): its fibers run until the layer is released. */
+export const WebhooksLive = Layer.effect(
+  Webhooks,
+  Effect.gen(function* () {
+    const { config, logger } = yield* App
+    return yield* startWebhooks({ store: yield* EventStore, logger, config: config.webhooks, dataDir: config.dataDir })
+  })
+)
+
 export const HttpLive = Layer.effect(
   Http,
   Effect.gen(function* () {
@@ -146,6 +156,7 @@ export const HttpLive = Layer.effect(
       store: yield* EventStore,
       projections: yield* Projections,
       readModels: yield* ReadModels,
+      webhooks: yield* Webhooks,
       config: {
         apiToken: config.apiToken,
         keysFile: config.keysFile,
@@ -202,7 +213,7 @@ export interface AppParts {
 
 /** Everything but HTTP: the store, both sides, the supervisor (the parts given replace the real ones). */
 export const coreLayer = (parts: AppParts = {}) =>
-  (parts.supervisor ?? SupervisorLive).pipe(
+  Layer.mergeAll(parts.supervisor ?? SupervisorLive, WebhooksLive).pipe(
     Layer.provideMerge(Layer.mergeAll(SessionCommandsLive.pipe(Layer.provideMerge(ReadSideAppLive)), RunSecretsLive)),
     Layer.provideMerge(parts.store ?? EventStoreLive),
     Layer.provide(EffectLogsLive)

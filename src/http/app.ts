@@ -21,6 +21,7 @@ import { sessionRoutes } from "./sessionRoutes.ts"
 import { storeRoutes } from "./storeRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
 import { webStatic } from "./webStatic.ts"
+import { webhookRoutes } from "./webhookRoutes.ts"
 
 export type { HttpConfig, HttpDeps } from "./deps.ts"
 
@@ -62,6 +63,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   auditRoutes(app, deps)
   webSessionRoutes(app, deps, auth)
   storeRoutes(app, deps)
+  webhookRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

@@ -7,6 +7,7 @@ import type { RunSecrets } from "../process/runSecrets.ts"
 import type { SupervisorShape } from "../process/supervisor.ts"
 import type { ProjectionsShape } from "../projections/projectionsService.ts"
 import type { ReadModelsShape } from "../projections/readModels.ts"
+import type { WebhooksShape } from "../webhooks/webhooks.ts"
 import type { HostGuardConfig } from "./hostGuard.ts"
 
 export interface HttpConfig {
@@ -39,6 +40,8 @@ export interface HttpDeps {
   readonly store: EventStoreShape
   readonly projections: ProjectionsShape
   readonly readModels: ReadModelsShape
+  /** Webhook subscriptions' secrets and delivery state (the routes append; it delivers). */
+  readonly webhooks: WebhooksShape
   readonly config: HttpConfig
   readonly logger: Logger
 }

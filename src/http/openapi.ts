@@ -194,7 +194,8 @@ export const buildOpenApi = (routes: ReadonlyArray<RouteSpec> = allRoutes, info:
       { name: "events" },
       { name: "audit" },
       { name: "approvals" },
-      { name: "service" }
+      { name: "service" },
+      { name: "webhooks" }
     ],
     paths,
     components: {

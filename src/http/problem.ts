@@ -3,6 +3,7 @@
 // Nothing here ever puts a stack trace or an internal message into a response.
 import type { CommandError } from "../commands/sessionCommands.ts"
 import type { ReadModelError } from "../projections/readModels.ts"
+import type { WebhookError } from "../webhooks/webhookEvents.ts"
 
 export interface Problem {
   readonly type: string
@@ -78,7 +79,7 @@ export interface ProblemContext {
 }
 
 /** Every failure a handler can meet: the services' tagged errors and the edge's own problems. */
-export type AppError = CommandError | ReadModelError | HttpProblem
+export type AppError = CommandError | ReadModelError | HttpProblem | WebhookError
 
 type Mapping = { readonly [T in AppError["_tag"]]: (e: Extract<AppError, { readonly _tag: T }>, ctx: ProblemContext) => HttpProblem | "internal" }
 
@@ -119,7 +120,10 @@ const mapping: Mapping = {
   EventStoreUnavailable: () =>
     problem(503, "event-store-unavailable", "Event store unavailable", "the event store is unavailable; retry later", {}, { "Retry-After": "1" }),
   EventStoreFailure: () => "internal",
-  ReadDbError: () => "internal"
+  ReadDbError: () => "internal",
+  WebhookNotFound: (e) => problem(404, "webhook-not-found", "Webhook not found", e.message, { webhookId: e.webhookId }),
+  WebhookStatusConflict: (e) =>
+    conflict("webhook-status-conflict", "Not allowed in the webhook's current status", e.message, { webhookId: e.webhookId, webhookStatus: e.status })
 }
 
 const appErrorTags = new Set<string>(Object.keys(mapping))

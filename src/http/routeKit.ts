@@ -86,7 +86,7 @@ export type Handle = <R extends RouteSpec>(route: R, handler: Handler<R>) => voi
 
 /** `handle(route, handler)` registers a handler for a route of the table: the only way a route is served. */
 export const router = (app: Hono<HttpEnv>, deps: HttpDeps): Handle => <R extends RouteSpec>(route: R, handler: Handler<R>) => {
-  const what = route.path.startsWith("/v1/approvals") ? "approval" : "session"
+  const what = route.path.startsWith("/v1/approvals") ? "approval" : route.path.startsWith("/v1/webhooks") ? "webhook" : "session"
   const takesIfMatch = route.requestHeaders?.includes("If-Match") === true
   app.on(route.method, route.path, async (c) => {
     requireRole(c, route)

@@ -7,8 +7,9 @@ import type { RequestHeaderName } from "./bodies.ts"
 import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
+import * as W from "./webhookSchemas.ts"
 
-export type Method = "GET" | "POST" | "PATCH"
+export type Method = "GET" | "POST" | "PATCH" | "DELETE"
 
 export type ResponseHeader = "ETag" | "Retry-After" | "Allow" | "Idempotent-Replayed" | "WWW-Authenticate"
 
@@ -34,7 +35,7 @@ export interface RouteSpec {
   readonly summary: string
   /** The rules a client must know beyond the schemas. */
   readonly description?: string
-  readonly tag: "sessions" | "events" | "audit" | "approvals" | "service"
+  readonly tag: "sessions" | "events" | "audit" | "approvals" | "service" | "webhooks"
   readonly body?: Schema.Top
   /** Every route refuses query parameters it does not declare (400). */
   readonly query: Schema.Top
@@ -480,6 +481,83 @@ export const routes = {
       200: { description: "The store's file (an SQLite database).", contentType: "application/vnd.sqlite3" },
       ...problems(400, 401, 403, 409, 500, 503)
     },
+    role: "admin"
+  },
+  registerWebhook: {
+    operationId: "registerWebhook",
+    method: "POST",
+    path: "/v1/webhooks",
+    summary: "Register a webhook: these events, signed with this secret, POSTed to this URL",
+    description:
+      "Recorded as WebhookRegistered in the stream agentlog-webhooks (without the secret). Deliveries start with the events recorded after it. See docs/webhooks.md for the signature.",
+    tag: "webhooks",
+    body: W.RegisterWebhookBody,
+    query: B.NoQuery,
+    responses: { 201: { description: "Registered.", schema: W.Webhook }, ...problems(400, 401, 403, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  listWebhooks: {
+    operationId: "listWebhooks",
+    method: "GET",
+    path: "/v1/webhooks",
+    summary: "Webhook subscriptions (removed ones are left out)",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The subscriptions.", schema: W.WebhookList }, ...problems(400, 401, 403, 500, 503) },
+    role: "admin"
+  },
+  getWebhook: {
+    operationId: "getWebhook",
+    method: "GET",
+    path: "/v1/webhooks/:id",
+    summary: "One webhook subscription, with its delivery state",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The subscription.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  removeWebhook: {
+    operationId: "removeWebhook",
+    method: "DELETE",
+    path: "/v1/webhooks/:id",
+    summary: "Remove a webhook subscription (recorded as WebhookRemoved; its secret is deleted)",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "Removed.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "admin"
+  },
+  pauseWebhook: {
+    operationId: "pauseWebhook",
+    method: "POST",
+    path: "/v1/webhooks/:id/pause",
+    summary: "Pause a webhook's deliveries (recorded as WebhookPaused)",
+    description: "409 when it is not active. Resume goes on from the last event delivered.",
+    tag: "webhooks",
+    body: W.PauseWebhookBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Paused.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  resumeWebhook: {
+    operationId: "resumeWebhook",
+    method: "POST",
+    path: "/v1/webhooks/:id/resume",
+    summary: "Resume a paused webhook from where it stopped (recorded as WebhookResumed)",
+    description: "409 when it is not paused. The event it stopped at is delivered first.",
+    tag: "webhooks",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    responses: { 200: { description: "Resumed.", schema: W.Webhook }, ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503) },
+    role: "admin"
+  },
+  webhookDeliveries: {
+    operationId: "webhookDeliveries",
+    method: "GET",
+    path: "/v1/webhooks/:id/deliveries",
+    summary: "A webhook's latest delivery attempts, newest first",
+    tag: "webhooks",
+    query: B.NoQuery,
+    responses: { 200: { description: "The attempts.", schema: W.WebhookDeliveries }, ...problems(400, 401, 403, 404, 500, 503) },
     role: "admin"
   },
   webSessionState: {

@@ -25,6 +25,7 @@ import type { ProjectionsShape } from "../../src/projections/projectionsService.
 import type { ReadModelsShape } from "../../src/projections/readModels.ts"
 import { Projections, ReadModels } from "../../src/projections/readSide.ts"
 import { App, type AppSettings, coreLayer, Http, HttpLive } from "../../src/service.ts"
+import type { WebhooksConfig } from "../../src/webhooks/webhooks.ts"
 import { checkResponse } from "../support/openApiCheck.ts"
 import { waitForEvents } from "../support/waitFor.ts"
 
@@ -75,6 +76,8 @@ export interface HarnessOptions {
   readonly wrap?: (deps: HttpDeps) => HttpDeps
   /** Another event store than the embedded one (closed with the harness). */
   readonly store?: EventStoreShape
+  /** Webhook delivery settings replacing the configured ones (short retries for tests). */
+  readonly webhooks?: Partial<WebhooksConfig>
 }
 
 const hangingClaude = (dir: string): string => {
@@ -99,7 +102,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
       claudePath: options.hangingClaude ? hangingClaude(dataDir) : join(dataDir, "no-such-claude"),
       approvalTimeoutMs: 60_000,
-      interruptGraceMs: 1_000
+      interruptGraceMs: 1_000,
+      ...(options.webhooks ? { webhooks: { ...loadConfig({ AGENTLOG_DATA_DIR: dataDir }).webhooks, ...options.webhooks } } : {})
     },
     logger,
     env: {},

@@ -4,7 +4,6 @@
 // stops working on the next request; the page's login with a key is that key's principal.
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
-import { existsSync, readFileSync } from "node:fs"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { allRoutes } from "../../src/http/routes.ts"
@@ -12,6 +11,7 @@ import { keysStream } from "../../src/principals/keyEvents.ts"
 import { addKey, readKeys, revokeKey } from "../../src/principals/keyFile.ts"
 import { permits, type Role, roles } from "../../src/principals/roles.ts"
 import { startHarness, type Harness } from "../http/httpHarness.ts"
+import { recordedText } from "../support/recordedText.ts"
 import { waitForEvents } from "../support/waitFor.ts"
 
 const token = "roles-test-token-0123456789"
@@ -20,6 +20,7 @@ const keyOf: Record<string, string> = {}
 let completed: string
 let running: string
 let approvalId: string
+let webhookId: string
 
 const keysFile = () => join(h.dataDir, "keys.json")
 
@@ -48,6 +49,8 @@ beforeAll(async () => {
     input: { command: "ls" },
     suggestions: []
   })
+  const hook = await h.fetch("/v1/webhooks", { method: "POST", json: { url: "http://127.0.0.1:9/hook", events: ["session.ended"], secret: "roles-webhook-secret-0123" } })
+  webhookId = ((await hook.json()) as { id: string }).id
   await h.caughtUp()
 })
 afterAll(async () => {
@@ -73,6 +76,7 @@ const request = (op: Operation): { path: string; json?: unknown } => {
     .replace(/^\/v1\/approvals\/\{id\}/, `/v1/approvals/${approvalId}`)
     .replace(/^\/v1\/sessions\/\{id\}\/interrupt/, `/v1/sessions/${running}/interrupt`)
     .replace(/^\/v1\/sessions\/\{id\}/, `/v1/sessions/${completed}`)
+    .replace(/^\/v1\/webhooks\/\{id\}/, `/v1/webhooks/${webhookId}`)
     .replace(/\{id\}/, randomUUID())
   if (op.method === "GET") return { path }
   const json =
@@ -86,7 +90,9 @@ const request = (op: Operation): { path: string; json?: unknown } => {
             ? { title: "renamed" }
             : op.template === "/v1/web/session"
               ? { token: keyOf.viewer }
-              : {}
+              : op.template === "/v1/webhooks"
+                ? { url: "http://127.0.0.1:9/hook", events: ["approval.requested"], secret: "roles-webhook-secret-4567" }
+                : {}
   return { path, json }
 }
 
@@ -195,17 +201,9 @@ describe("roles", () => {
   it("no key, and no key's hash, appears in a log line, an event or the read models", async () => {
     await h.caughtUp()
     const hashes = readKeys(keysFile()).map((k) => k.hash)
-    const logs = JSON.stringify(h.logs)
-    const events = JSON.stringify(
-      await Effect.runPromise(h.store.readAll({ maxCount: 100_000 }).pipe(Stream.runCollect)),
-      (_k, v) => (typeof v === "bigint" ? String(v) : v)
-    )
-    const readDb = ["read.db", "read.db-wal"]
-      .filter((f) => existsSync(join(h.dataDir, f)))
-      .map((f) => readFileSync(join(h.dataDir, f)).toString("latin1"))
-      .join("")
+    const texts = await recordedText(h.store, h.dataDir, h.logs)
     for (const secret of [...Object.values(keyOf), ...hashes, token])
-      for (const [where, text] of [["log", logs], ["events", events], ["read.db", readDb]] as const)
+      for (const [where, text] of texts)
         expect(text.includes(secret), `${secret.slice(0, 6)}… in ${where}`).toBe(false)
     // The logs do say who called.
     expect(h.logs.some((l) => l.fields.principal === "approver-person")).toBe(true)

@@ -21,6 +21,7 @@ let scratch: string
 let completed: string
 let approvalId: string
 let replayKey: string
+let webhookId: string
 
 /** The Host a client of this service sends (the guard refuses any other). */
 const authority = () => new URL(h.url).host
@@ -48,6 +49,8 @@ beforeAll(async () => {
   const first = await h.fetch("/v1/sessions", { method: "POST", json: { query: "first" }, headers: { "idempotency-key": replayKey } })
   expect(first.status).toBe(202)
   await h.waitForStatus(((await first.json()) as { sessionId: string }).sessionId, "failed")
+  const hook = await h.fetch("/v1/webhooks", { method: "POST", json: { url: "http://127.0.0.1:9/hook", events: ["approval.decided"], secret: "hostile-webhook-secret-01" } })
+  webhookId = ((await hook.json()) as { id: string }).id
   await h.caughtUp()
 })
 
@@ -367,6 +370,52 @@ const corpus = (): Array<Case> => [
   ),
   { name: "the page's login with a made-up key", expect: [401], send: () => viaFetch("/v1/web/session", { method: "POST", json: { token: `al_${"B".repeat(43)}` }, token: null }) },
   { name: "a forged key cookie", expect: [401], send: () => viaFetch(L, { token: null, headers: { cookie: `agentlog_session=k.000000000000.${"C".repeat(43)}` } }) },
+  // ---- webhooks ----
+  ...((hook = { url: "https://127.0.0.1:9/hook", events: ["session.ended"], secret: "s".repeat(20) }) => [
+    { name: "malformed JSON on a webhook", expect: [400], send: post("/v1/webhooks", "{") },
+    ...["[]", "null", '"url"', "42"].map((body): Case => ({ name: `webhook body ${body}`, expect: [400], send: post("/v1/webhooks", body) })),
+    ...[
+      {},
+      { ...hook, url: 1 },
+      { url: hook.url, events: hook.events },
+      { ...hook, secret: "short" },
+      { ...hook, secret: "s".repeat(300) },
+      { ...hook, events: "session.ended" },
+      { ...hook, events: [] },
+      { ...hook, events: [""] },
+      { ...hook, events: ["approval.*"] },
+      { ...hook, events: ["__proto__"] },
+      { ...hook, events: Array.from({ length: 101 }, () => "session.ended") },
+      { ...hook, url: "javascript:alert(1)" },
+      { ...hook, url: "file:///etc/passwd" },
+      { ...hook, url: "gopher://127.0.0.1:70/x" },
+      { ...hook, url: "https://user:pass@127.0.0.1/x" },
+      { ...hook, url: "http://169.254.169.254/latest/meta-data" },
+      { ...hook, url: "http://10.0.0.1/x" },
+      { ...hook, url: "//127.0.0.1/x" },
+      { ...hook, url: "https://127.0.0.1/x#frag" },
+      { ...hook, url: `https://127.0.0.1/${"u".repeat(2_100)}` },
+      { ...hook, description: "d".repeat(1_001) },
+      { ...hook, secretRef: "x" },
+      { ...hook, status: "paused" }
+    ].map((json): Case => ({ name: `webhook ${JSON.stringify(json).slice(0, 90)}`, expect: [400], send: postJson("/v1/webhooks", json) })),
+    { name: "webhook objects nested 10,000 deep", expect: [400], send: post("/v1/webhooks", `{"url":"https://127.0.0.1/x","secret":"${"s".repeat(20)}","events":${nested(10_000, "[", "]")}}`) },
+    { name: "a webhook body over the limit", expect: [413], send: postJson("/v1/webhooks", { ...hook, description: "x".repeat(70_000) }) },
+    { name: "a webhook list with a query", expect: [400], send: get("/v1/webhooks?secret=1") },
+    ...["/v1/webhooks/not-a-uuid", "/v1/webhooks/%00", `/v1/webhooks/${randomUUID()}`, `/v1/webhooks/${randomUUID()}/deliveries`].map(
+      (path): Case => ({ name: `GET ${path}`, expect: [404], send: get(path) })
+    ),
+    { name: "DELETE an unknown webhook", expect: [404], send: () => viaFetch(`/v1/webhooks/${randomUUID()}`, { method: "DELETE" }) },
+    { name: "resume an unknown webhook", expect: [404], send: postJson(`/v1/webhooks/${randomUUID()}/resume`, {}) },
+    { name: "resume with a starting point", expect: [400], send: postJson(`/v1/webhooks/${webhookId}/resume`, { from: "start" }) },
+    { name: "resume an active webhook", expect: [409], send: postJson(`/v1/webhooks/${webhookId}/resume`, {}) },
+    { name: "pause with a number for a reason", expect: [400], send: postJson(`/v1/webhooks/${webhookId}/pause`, { reason: 5 }) },
+    { name: "pause with an empty reason", expect: [400], send: postJson(`/v1/webhooks/${webhookId}/pause`, { reason: "" }) },
+    { name: "PUT a webhook", expect: [405], send: () => viaFetch(`/v1/webhooks/${webhookId}`, { method: "PUT", json: hook }) },
+    { name: "PATCH a webhook", expect: [405], send: () => viaFetch(`/v1/webhooks/${webhookId}`, { method: "PATCH", json: { url: hook.url } }) },
+    { name: "register a webhook without the token", expect: [401], send: () => viaFetch("/v1/webhooks", { method: "POST", json: hook, token: null }) },
+    { name: "register a webhook from another Origin", expect: [403], send: postJson("/v1/webhooks", hook, { origin: "http://attacker.example.com" }) }
+  ])(),
   // ---- replayed idempotency keys ----
   { name: "a replayed key with another body", expect: [422], send: postJson(L, { query: "second" }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with another option", expect: [422], send: postJson(L, { query: "first", maxTurns: 2 }, { "idempotency-key": replayKey }) },
