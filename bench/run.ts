@@ -4,7 +4,7 @@
 //   BENCH_SEED=7       seed of every generated message and dataset (same seed, same data)
 //   BENCH_DIR=.bench-data   where data goes (gitignored); the dataset is deleted at the end
 //   BENCH_KEEP=1       keep the dataset (BENCH_DIR/dataset) for a look afterwards
-//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,web-live,stalled-sse,data,webhooks   run only some
+//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,web-live,stalled-sse,data,webhooks,workspaces   run only some
 //   BENCH_PROFILE=1    --cpu-prof the service and the rebuild (BENCH_DIR/profiles; see bench/profileSummary.ts)
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -20,6 +20,7 @@ import { runSupervisorBench } from "./supervisor.ts"
 import { runWebBench } from "./webBench.ts"
 import { runWebLive } from "./webLive.ts"
 import { runWebhooksBench } from "./webhooks.ts"
+import { runWorkspacesBench } from "./workspaces.ts"
 import { renderTable, type Row } from "./table.ts"
 
 const env = process.env
@@ -27,7 +28,7 @@ const scale = Number(env.BENCH_SCALE ?? "1")
 if (!(scale > 0 && scale <= 10)) throw new Error(`BENCH_SCALE must be in (0, 10], got ${env.BENCH_SCALE}`)
 const seed = Number(env.BENCH_SEED ?? "7")
 const dir = resolve(env.BENCH_DIR ?? ".bench-data")
-const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,web-live,stalled-sse,data,webhooks").split(",").map((s) => s.trim()))
+const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,web-live,stalled-sse,data,webhooks,workspaces").split(",").map((s) => s.trim()))
 const profile = env.BENCH_PROFILE === "1"
 const keep = env.BENCH_KEEP === "1"
 mkdirSync(dir, { recursive: true })
@@ -119,6 +120,8 @@ await section("stalled-sse", () => runStalledSse({ dir, clients: 200, durationMs
 await section("data", () => runDataBench({ dir, seed, events: n(200_000, 20_000), sessions: n(2_000, 200), log }))
 // Issue 14: a webhook whose receiver takes a second per delivery, against none.
 await section("webhooks", () => runWebhooksBench({ dir, requests: n(2_000, 300), log }))
+// Issue 13: making a session's worktree against git worktree add alone.
+await section("workspaces", () => runWorkspacesBench({ dir, files: 10_000, rounds: n(9, 5), log }))
 if (!keep) rmSync(join(dir, "dataset"), { recursive: true, force: true })
 for (const d of ["empty"]) rmSync(join(dir, d), { recursive: true, force: true })
 

@@ -2,7 +2,7 @@
 // service with a message naming the variable, never a silent default.
 import { readFileSync, statSync } from "node:fs"
 import { isIP } from "node:net"
-import { resolve } from "node:path"
+import { join, resolve } from "node:path"
 import { parseAllowedHosts, parseCorsOrigins } from "./http/hostGuard.ts"
 import type { LogLevel } from "./log.ts"
 import { keysFileOf, makeKeyRing } from "./principals/keyRing.ts"
@@ -47,6 +47,10 @@ export interface Config {
   readonly maxConnectionsPerClient: number
   /** Webhook delivery: AGENTLOG_WEBHOOK_* (src/webhooks/webhooks.ts). */
   readonly webhooks: WebhooksConfig
+  /** A launch that does not say where Claude works gets this workspace (AGENTLOG_WORKSPACE). */
+  readonly workspace: "none" | "worktree"
+  /** Where session worktrees go (AGENTLOG_WORKSPACE_ROOT); outside the data dir, which Claude is kept out of. */
+  readonly workspaceRoot: string
 }
 
 export class ConfigError extends Error {}
@@ -123,8 +127,21 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       retryCapMs: int(env, "AGENTLOG_WEBHOOK_RETRY_CAP_MS", 300_000, 1, 86_400_000),
       maxAttempts: int(env, "AGENTLOG_WEBHOOK_MAX_ATTEMPTS", 12, 1, 1_000),
       timeoutMs: int(env, "AGENTLOG_WEBHOOK_TIMEOUT_MS", 10_000, 100, 600_000)
-    }
+    },
+    workspace: oneOf(env, "AGENTLOG_WORKSPACE", ["none", "worktree"] as const),
+    workspaceRoot: workspaceRootOf(env, dataDir)
   }
+}
+
+/**
+ * Beside the data dir by default (`<data dir>-workspaces`): Claude's sandbox and deny rules
+ * keep it out of the data dir, so a worktree inside it could not be worked in.
+ */
+const workspaceRootOf = (env: NodeJS.ProcessEnv, dataDir: string): string => {
+  const root = resolve(env.AGENTLOG_WORKSPACE_ROOT || `${dataDir}-workspaces`)
+  if (root === dataDir || root.startsWith(join(dataDir, "/")))
+    throw new ConfigError(`AGENTLOG_WORKSPACE_ROOT must be outside the data dir ${dataDir}: Claude is kept out of the data dir`)
+  return root
 }
 
 /** The first choice is the default. */

@@ -121,6 +121,7 @@ export const SupervisorLive = Layer.effect(
         },
         pidFiles: makeRunPidFiles(join(config.dataDir, "runs")),
         checkpoint: fileCheckpoint(join(config.dataDir, "supervisor-checkpoint.json")),
+        workspaceRoot: config.workspaceRoot,
         ...overrides
       },
       logger,
@@ -166,7 +167,8 @@ export const HttpLive = Layer.effect(
         heartbeatMs: config.heartbeatMs,
         sseStallMs: config.sseStallMs,
         bypassPermissionsUnavailable: bypassPermissionsUnavailable(process.getuid?.(), claudeEnv(env ?? process.env)),
-        dataDir: config.dataDir
+        dataDir: config.dataDir,
+        workspaceDefault: config.workspace
       },
       logger
     }

@@ -11,7 +11,7 @@ import {
   SessionAlreadyExists,
   SessionNotFound
 } from "./sessionErrors.ts"
-import { event, type SessionEvent, validateEvent } from "./sessionEvents.ts"
+import { event, type EventOf, type SessionEvent, validateEvent } from "./sessionEvents.ts"
 import { redactOptions, type SessionOptions } from "./sessionOptions.ts"
 import { activeStatuses, endedStatuses, evolve, type Session, type SessionState, type SessionStatus } from "./sessionState.ts"
 import { streamOf } from "./streamName.ts"
@@ -77,7 +77,16 @@ export type SessionCommand = { readonly sessionId: string } & (
   | { readonly kind: "ArchiveSession" }
   | { readonly kind: "UnarchiveSession" }
   | { readonly kind: "RenameSession"; readonly title: string }
+  | WorkspaceCommand
 )
+
+/** What the supervisor and the workspace routes record about a session's worktree. */
+export type WorkspaceCommand =
+  | { readonly kind: "RecordWorkspaceCreated"; readonly data: EventOf<"WorkspaceCreated">["data"] }
+  | { readonly kind: "RecordWorkspaceCommitted"; readonly data: EventOf<"WorkspaceCommitted">["data"] }
+  | { readonly kind: "RecordWorkspaceMerged"; readonly data: EventOf<"WorkspaceMerged">["data"] }
+  | { readonly kind: "RecordWorkspaceRebased"; readonly data: EventOf<"WorkspaceRebased">["data"] }
+  | { readonly kind: "RecordWorkspaceDiscarded"; readonly data: EventOf<"WorkspaceDiscarded">["data"] }
 
 export type Decision = Result.Result<ReadonlyArray<SessionEvent>, DomainError>
 
@@ -241,6 +250,39 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
       return s.archived ? Result.succeed([event("SessionUnarchived", {})]) : refuse(s, command, "not archived")
     case "RenameSession":
       return Result.succeed([event("SessionRenamed", { title: command.title })])
+    case "RecordWorkspaceCreated":
+    case "RecordWorkspaceCommitted":
+    case "RecordWorkspaceMerged":
+    case "RecordWorkspaceRebased":
+    case "RecordWorkspaceDiscarded":
+      return decideWorkspace(command, s)
+  }
+}
+
+const decideWorkspace = (command: WorkspaceCommand & { readonly sessionId: string }, s: Session): Decision => {
+  const w = s.workspace
+  switch (command.kind) {
+    case "RecordWorkspaceCreated":
+      if (command.data.runId !== s.runId || s.status !== "running") return refuse(s, command, `run ${command.data.runId} is not running`)
+      if (w && w.status === "active") return refuse(s, command, "the session already has a workspace")
+      return Result.succeed([event("WorkspaceCreated", command.data)])
+    case "RecordWorkspaceCommitted":
+      // Recorded before the run's end (so a reader that sees the end finds the commit).
+      if (command.data.runId !== s.runId || !isIn(s.status, activeStatuses))
+        return refuse(s, command, `run ${command.data.runId} is not active`)
+      if (!w || w.status !== "active") return refuse(s, command, "the session has no workspace")
+      return Result.succeed([event("WorkspaceCommitted", command.data)])
+    case "RecordWorkspaceMerged":
+    case "RecordWorkspaceRebased":
+    case "RecordWorkspaceDiscarded": {
+      if (!w) return refuse(s, command, "the session has no workspace")
+      if (w.status !== "active") return refuse(s, command, "the workspace was discarded")
+      // While a run works in the worktree its branch is not finished: it would move under it.
+      if (isIn(s.status, activeStatuses)) return refuse(s, command, "a run is active in the workspace")
+      if (command.kind === "RecordWorkspaceMerged") return Result.succeed([event("WorkspaceMerged", command.data)])
+      if (command.kind === "RecordWorkspaceRebased") return Result.succeed([event("WorkspaceRebased", command.data)])
+      return Result.succeed([event("WorkspaceDiscarded", command.data)])
+    }
   }
 }
 

@@ -119,6 +119,40 @@ export const RunCompleted = Schema.Struct({
 export const RunFailed = Schema.Struct({ runId: Uuid, error: Text, exitCode: Schema.optionalKey(Schema.Int) })
 export const RunInterrupted = Schema.Struct({ runId: Uuid })
 export const RunAbandoned = Schema.Struct({ runId: Uuid, reason: Text })
+/** The session's worktree, made for the run that first needed it (src/workspaces/). */
+export const WorkspaceCreated = Schema.Struct({
+  runId: Uuid,
+  /** The repository's top level. */
+  repo: Text,
+  baseRef: Text,
+  baseSha: Id,
+  branch: Text,
+  path: Text,
+  /** Where Claude runs: the launch's cwd, translated into the worktree. */
+  cwd: Text
+})
+export const WorkspaceFile = Schema.Struct({ path: Text, insertions: Count, deletions: Count, binary: Schema.Boolean })
+/**
+ * What a run left in the worktree, committed when it ended (`outcome` says how it ended; an
+ * abandoned run's partial changes are committed by the recovery that abandons it).
+ * `changed: false`: the run changed nothing and `sha` is the branch's head as it was.
+ */
+export const WorkspaceCommitted = Schema.Struct({
+  runId: Uuid,
+  sha: Id,
+  parentSha: Id,
+  changed: Schema.Boolean,
+  outcome: Schema.Literals(["completed", "failed", "interrupted", "abandoned"]),
+  /** At most the first 1,000 files; `fileCount` is all of them. */
+  files: Schema.Array(WorkspaceFile).check(Schema.isMaxLength(1000)),
+  fileCount: Count,
+  insertions: Count,
+  deletions: Count
+})
+export const WorkspaceMerged = Schema.Struct({ into: Text, sha: Id, fastForward: Schema.Boolean })
+export const WorkspaceRebased = Schema.Struct({ onto: Text, ontoSha: Id, sha: Id })
+/** The worktree and its branch removed (`reason`: asked for, or the session archived). */
+export const WorkspaceDiscarded = Schema.Struct({ reason: Text })
 export const SessionArchived = Empty
 export const SessionUnarchived = Empty
 export const SessionRenamed = Schema.Struct({ title: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)) })
@@ -147,7 +181,12 @@ export const eventSchemas = {
   RunAbandoned,
   SessionArchived,
   SessionUnarchived,
-  SessionRenamed
+  SessionRenamed,
+  WorkspaceCreated,
+  WorkspaceCommitted,
+  WorkspaceMerged,
+  WorkspaceRebased,
+  WorkspaceDiscarded
 } as const
 
 export type EventType = keyof typeof eventSchemas

@@ -40,6 +40,22 @@ export type McpServer = typeof McpServer.Type
 
 export const PermissionMode = Schema.Literals(["default", "acceptEdits", "bypassPermissions", "plan", "dontAsk"])
 
+/**
+ * Where Claude works: in `cwd` itself ("none"), or in a git worktree of cwd's repository on a
+ * branch of the session's own ("worktree", see src/workspaces/). `startAt` is the commit to
+ * branch from when it is not baseRef's (a fork's: its parent's commit at the fork point).
+ */
+export const WorkspaceOption = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("none") }),
+  Schema.Struct({
+    kind: Schema.Literal("worktree"),
+    baseRef: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(250), noControl)),
+    branch: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(250), noControl)),
+    startAt: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[0-9a-f]{40}([0-9a-f]{24})?$/u, { expected: "a full commit sha" })))
+  })
+])
+export type WorkspaceOption = typeof WorkspaceOption.Type
+
 export const SessionOptions = Schema.Struct({
   model: Schema.optionalKey(Name),
   cwd: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(4096))),
@@ -58,7 +74,8 @@ export const SessionOptions = Schema.Struct({
   /** Record partial token deltas (stream_event messages) for this session. */
   includePartialMessages: Schema.optionalKey(Schema.Boolean),
   /** How long an approval may wait before it is denied, in milliseconds. */
-  approvalTimeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 86_400_000 })))
+  approvalTimeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 86_400_000 }))),
+  workspace: Schema.optionalKey(WorkspaceOption)
 })
 export type SessionOptions = typeof SessionOptions.Type
 

@@ -44,6 +44,33 @@ export interface RunResult {
   readonly durationMs: number
 }
 
+/** One run's commit on the session's branch (or the head it left unchanged). */
+export interface WorkspaceCommit {
+  readonly runId: string
+  readonly sha: string
+  readonly parentSha: string
+  readonly changed: boolean
+  readonly outcome: string
+}
+
+/** The session's worktree as recorded: where it is, its base, its head after the last run. */
+export interface WorkspaceState {
+  /** The repository's top-level directory. */
+  readonly repo: string
+  readonly baseRef: string
+  readonly baseSha: string
+  readonly branch: string
+  readonly path: string
+  /** Where Claude runs: the launch's cwd at the same place inside the worktree. */
+  readonly cwd: string
+  readonly head: string
+  /** "discarded": the worktree and branch are gone; nothing more runs in it. */
+  readonly status: "active" | "discarded"
+  readonly commits: ReadonlyArray<WorkspaceCommit>
+  /** The last merge of the branch: into which branch, as which commit. */
+  readonly merged?: { readonly into: string; readonly sha: string } | undefined
+}
+
 export interface Session {
   readonly sessionId: string
   /** The query the session was launched (or forked) with. */
@@ -78,6 +105,8 @@ export interface Session {
   readonly totals: Totals
   /** Why the last failed run failed (kept after later runs). */
   readonly lastError: string | undefined
+  /** The session's git worktree, once made (absent in snapshots written before workspaces). */
+  readonly workspace?: WorkspaceState | undefined
 }
 
 /** null: the stream has no events, the session does not exist. */
@@ -208,6 +237,22 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return ended(state, "interrupted")
     case "RunAbandoned":
       return ended(state, "abandoned")
+    case "WorkspaceCreated": {
+      const { runId: _, ...w } = event.data
+      return { ...state, workspace: { ...w, head: w.baseSha, status: "active", commits: [] } }
+    }
+    case "WorkspaceCommitted": {
+      const w = state.workspace
+      if (!w) return state
+      const { runId, sha, parentSha, changed, outcome } = event.data
+      return { ...state, workspace: { ...w, head: sha, commits: [...w.commits, { runId, sha, parentSha, changed, outcome }] } }
+    }
+    case "WorkspaceRebased":
+      return state.workspace ? { ...state, workspace: { ...state.workspace, head: event.data.sha, baseSha: event.data.ontoSha } } : state
+    case "WorkspaceMerged":
+      return state.workspace ? { ...state, workspace: { ...state.workspace, merged: { into: event.data.into, sha: event.data.sha } } } : state
+    case "WorkspaceDiscarded":
+      return state.workspace ? { ...state, workspace: { ...state.workspace, status: "discarded" } } : state
     case "SessionArchived":
       return { ...state, archived: true }
     case "SessionUnarchived":

@@ -857,6 +857,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the session's worktree changed: against its base, one run's commit (?run=), or between two commits (?from=&to=)
+         * @description Against the base, the worktree as it is now (new files included), so a running session's diff moves as Claude works. 404 when the session has no workspace or the run no commit; 400 for from without to, or a commit the repository does not have.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        get: operations["sessionDiff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/sessions/{id}/diff allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1SessionsIdDiff"];
+        /**
+         * What the session's worktree changed: against its base, one run's commit (?run=), or between two commits (?from=&to=) (headers only)
+         * @description Against the base, the worktree as it is now (new files included), so a running session's diff moves as Claude works. 404 when the session has no workspace or the run no commit; 400 for from without to, or a commit the repository does not have.
+         *
+         *     Needs role viewer or above (403 below it).
+         */
+        head: operations["sessionDiffHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/commits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's worktree and each run's commit (files, insertions, deletions)
+         * @description Needs role viewer or above (403 below it).
+         */
+        get: operations["sessionCommits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** The methods /v1/sessions/{id}/commits allows (GET, HEAD, OPTIONS) */
+        options: operations["optionsV1SessionsIdCommits"];
+        /**
+         * The session's worktree and each run's commit (files, insertions, deletions) (headers only)
+         * @description Needs role viewer or above (403 below it).
+         */
+        head: operations["sessionCommitsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/workspace/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge the session's branch into its base branch (fast-forward, or a merge commit)
+         * @description 409 with `files` when it does not merge cleanly (nothing is changed), when the base branch has uncommitted changes where it is checked out, or while a run is active.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["mergeWorkspace"];
+        delete?: never;
+        /** The methods /v1/sessions/{id}/workspace/merge allows (POST, OPTIONS) */
+        options: operations["optionsV1SessionsIdWorkspaceMerge"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/workspace/rebase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay the session's commits onto a newer base
+         * @description 409 with `files` when it does not rebase cleanly (the rebase is undone), or while a run is active.
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["rebaseWorkspace"];
+        delete?: never;
+        /** The methods /v1/sessions/{id}/workspace/rebase allows (POST, OPTIONS) */
+        options: operations["optionsV1SessionsIdWorkspaceRebase"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/workspace/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove the session's worktree and branch (its commits stay named in the record)
+         * @description Needs role operator or above (403 below it).
+         */
+        post: operations["discardWorkspace"];
+        delete?: never;
+        /** The methods /v1/sessions/{id}/workspace/discard allows (POST, OPTIONS) */
+        options: operations["optionsV1SessionsIdWorkspaceDiscard"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/web/session": {
         parameters: {
             query?: never;
@@ -950,6 +1071,16 @@ export interface components {
             title?: string;
             includePartialMessages?: boolean;
             approvalTimeoutMs?: number;
+            workspace?: {
+                /** @enum {string} */
+                kind: "none";
+            } | {
+                /** @enum {string} */
+                kind: "worktree";
+                baseRef?: string;
+                branch?: string;
+                startAt?: string;
+            };
         };
         /** @description The command's events were appended. */
         CommandAccepted: {
@@ -1126,6 +1257,16 @@ export interface components {
             };
             includePartialMessages?: boolean;
             approvalTimeoutMs?: number;
+            workspace?: {
+                /** @enum {string} */
+                kind: "none";
+            } | {
+                /** @enum {string} */
+                kind: "worktree";
+                baseRef?: string;
+                branch?: string;
+                startAt?: string;
+            };
         };
         /** @description Forks the conversation into a new session; options given override the parent's. */
         ForkSession: {
@@ -1164,6 +1305,16 @@ export interface components {
             title?: string;
             includePartialMessages?: boolean;
             approvalTimeoutMs?: number;
+            workspace?: {
+                /** @enum {string} */
+                kind: "none";
+            } | {
+                /** @enum {string} */
+                kind: "worktree";
+                baseRef?: string;
+                branch?: string;
+                startAt?: string;
+            };
         };
         /** @description No fields: send no body or {}. */
         Empty: Record<string, never>;
@@ -1202,6 +1353,16 @@ export interface components {
             title?: string;
             includePartialMessages?: boolean;
             approvalTimeoutMs?: number;
+            workspace?: {
+                /** @enum {string} */
+                kind: "none";
+            } | {
+                /** @enum {string} */
+                kind: "worktree";
+                baseRef?: string;
+                branch?: string;
+                startAt?: string;
+            };
         };
         BulkArchive: {
             /** @description The sessions to archive or unarchive (1 to 500), each by its own event. */
@@ -1515,6 +1676,101 @@ export interface components {
         /** @description The latest attempts (up to 100), newest first, made by this instance since it started. */
         WebhookDeliveries: {
             items: components["schemas"]["WebhookDelivery"][];
+        };
+        DiffFile: {
+            oldPath: string | null;
+            newPath: string | null;
+            /** @enum {string} */
+            status: "added" | "deleted" | "modified" | "renamed";
+            binary: boolean;
+            hunks: {
+                header: string;
+                oldStart: number;
+                oldLines: number;
+                newStart: number;
+                newLines: number;
+                lines: {
+                    /** @enum {string} */
+                    kind: "context" | "add" | "del";
+                    text: string;
+                }[];
+            }[];
+        };
+        /** @description What changed, per file, as hunks of lines. */
+        WorkspaceDiff: {
+            /** Format: uuid */
+            sessionId: string;
+            /** @description The commit the diff starts from. */
+            from: string;
+            /** @description The commit it goes to, or `worktree`: the worktree as it is now (a run may be changing it). */
+            to: string;
+            files: components["schemas"]["DiffFile"][];
+        };
+        /** @description The session's worktree and each run's commit, oldest first. */
+        WorkspaceCommits: {
+            /** Format: uuid */
+            sessionId: string;
+            workspace: {
+                repo: string;
+                baseRef: string;
+                baseSha: string;
+                branch: string;
+                path: string;
+                head: string;
+                /** @enum {string} */
+                status: "active" | "discarded";
+            } | null;
+            commits: {
+                /** Format: uuid */
+                runId: string;
+                sha: string;
+                parentSha: string;
+                changed: boolean;
+                outcome: string;
+                files: {
+                    path: string;
+                    insertions: number;
+                    deletions: number;
+                    binary: boolean;
+                }[];
+                fileCount: number;
+                insertions: number;
+                deletions: number;
+            }[];
+        };
+        MergeWorkspace: {
+            /** @description The branch to merge into (default the workspace's base branch). */
+            into?: string;
+        };
+        /** @description Done, and recorded in the session's stream. */
+        WorkspaceAccepted: {
+            /** Format: uuid */
+            sessionId: string;
+            runId?: string | null;
+            /**
+             * @description The session's status right after the command (superseded: a later run replaced the one this request created).
+             * @enum {string}
+             */
+            status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned" | "superseded";
+            position: string | null;
+            revision: number | null;
+            /** @description 1-based place in the run queue while the run waits for a slot. */
+            queuePosition?: number;
+            /** Format: uuid */
+            parentSessionId?: string;
+            /** Format: uuid */
+            approvalId?: string;
+            /** @enum {string} */
+            decision?: "allow" | "deny";
+            archived?: boolean;
+            title?: string | null;
+            /** @description The commit the branch (merge: the target branch) is at now. */
+            sha: string;
+            fastForward?: boolean;
+        };
+        RebaseWorkspace: {
+            /** @description What to rebase onto (default the workspace's base branch as it is now). */
+            onto?: string;
         };
         WebSessionState: {
             /** @description The service has a token: the page must log in. */
@@ -8897,6 +9153,1049 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    sessionDiff: {
+        parameters: {
+            query?: {
+                /** @description One run's commit: what that run changed. */
+                run?: string;
+                /** @description From this commit (with `to`). */
+                from?: string;
+                /** @description To this commit (with `from`). */
+                to?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Files and hunks; with Accept: text/x-diff, git's unified diff as text. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceDiff"];
+                    "text/x-diff": string;
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdDiff: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sessionDiffHead: {
+        parameters: {
+            query?: {
+                /** @description One run's commit: what that run changed. */
+                run?: string;
+                /** @description From this commit (with `to`). */
+                from?: string;
+                /** @description To this commit (with `from`). */
+                to?: string;
+            };
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Files and hunks; with Accept: text/x-diff, git's unified diff as text. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sessionCommits: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The commits, oldest first. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceCommits"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdCommits: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sessionCommitsHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The commits, oldest first. */
+            200: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    mergeWorkspace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeWorkspace"];
+            };
+        };
+        responses: {
+            /** @description Merged and recorded (WorkspaceMerged). */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdWorkspaceMerge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rebaseWorkspace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RebaseWorkspace"];
+            };
+        };
+        responses: {
+            /** @description Rebased and recorded (WorkspaceRebased). */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdWorkspaceRebase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discardWorkspace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Empty"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the command's events were appended. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdWorkspaceDiscard: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

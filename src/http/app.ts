@@ -19,6 +19,7 @@ import { allowedMethods } from "./routes.ts"
 import { serviceRoutes } from "./serviceRoutes.ts"
 import { sessionRoutes } from "./sessionRoutes.ts"
 import { storeRoutes } from "./storeRoutes.ts"
+import { workspaceRoutes } from "./workspaceRoutes.ts"
 import { webSessionRoutes } from "./webSession.ts"
 import { webStatic } from "./webStatic.ts"
 import { webhookRoutes } from "./webhookRoutes.ts"
@@ -64,6 +65,7 @@ export const createApp = (deps: HttpDeps): HonoType<HttpEnv> => {
   webSessionRoutes(app, deps, auth)
   storeRoutes(app, deps)
   webhookRoutes(app, deps)
+  workspaceRoutes(app, deps)
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path)

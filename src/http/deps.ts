@@ -29,6 +29,8 @@ export interface HttpConfig {
   readonly bypassPermissionsUnavailable?: string | undefined
   /** The data dir (the page's build check and the token file live beside it). */
   readonly dataDir: string
+  /** The workspace a launch gets when it names none (AGENTLOG_WORKSPACE; default none). */
+  readonly workspaceDefault?: "none" | "worktree"
 }
 
 export interface HttpDeps {

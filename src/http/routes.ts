@@ -8,6 +8,7 @@ import type { RouteRole } from "./auth.ts"
 import * as R from "./responses.ts"
 import { WebLoginBody, WebSessionState } from "./webCookie.ts"
 import * as W from "./webhookSchemas.ts"
+import * as WS from "./workspaceSchemas.ts"
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE"
 
@@ -559,6 +560,71 @@ export const routes = {
     query: B.NoQuery,
     responses: { 200: { description: "The attempts.", schema: W.WebhookDeliveries }, ...problems(400, 401, 403, 404, 500, 503) },
     role: "admin"
+  },
+  sessionDiff: {
+    operationId: "sessionDiff",
+    method: "GET",
+    path: "/v1/sessions/:id/diff",
+    summary: "What the session's worktree changed: against its base, one run's commit (?run=), or between two commits (?from=&to=)",
+    description:
+      "Against the base, the worktree as it is now (new files included), so a running session's diff moves as Claude works. 404 when the session has no workspace or the run no commit; 400 for from without to, or a commit the repository does not have.",
+    tag: "sessions",
+    query: WS.DiffQuery,
+    responses: {
+      200: {
+        description: "Files and hunks; with Accept: text/x-diff, git's unified diff as text.",
+        schema: WS.WorkspaceDiff,
+        alternatives: { "text/x-diff": "The unified diff, as `git diff` prints it." }
+      },
+      ...problems(400, 401, 403, 404, 409, 500, 503)
+    },
+    role: "viewer"
+  },
+  sessionCommits: {
+    operationId: "sessionCommits",
+    method: "GET",
+    path: "/v1/sessions/:id/commits",
+    summary: "The session's worktree and each run's commit (files, insertions, deletions)",
+    tag: "sessions",
+    query: B.NoQuery,
+    responses: { 200: { description: "The commits, oldest first.", schema: WS.WorkspaceCommits }, ...problems(400, 401, 403, 404, 500, 503) },
+    role: "viewer"
+  },
+  mergeWorkspace: {
+    operationId: "mergeWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/merge",
+    summary: "Merge the session's branch into its base branch (fast-forward, or a merge commit)",
+    description:
+      "409 with `files` when it does not merge cleanly (nothing is changed), when the base branch has uncommitted changes where it is checked out, or while a run is active.",
+    tag: "sessions",
+    body: WS.MergeBody,
+    query: B.NoQuery,
+    responses: { 202: { description: "Merged and recorded (WorkspaceMerged).", schema: WS.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
+    role: "operator"
+  },
+  rebaseWorkspace: {
+    operationId: "rebaseWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/rebase",
+    summary: "Replay the session's commits onto a newer base",
+    description: "409 with `files` when it does not rebase cleanly (the rebase is undone), or while a run is active.",
+    tag: "sessions",
+    body: WS.RebaseBody,
+    query: B.NoQuery,
+    responses: { 202: { description: "Rebased and recorded (WorkspaceRebased).", schema: WS.WorkspaceAccepted, headers: ["ETag"] }, ...commandProblems },
+    role: "operator"
+  },
+  discardWorkspace: {
+    operationId: "discardWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/discard",
+    summary: "Remove the session's worktree and branch (its commits stay named in the record)",
+    tag: "sessions",
+    body: B.EmptyBody,
+    query: B.NoQuery,
+    responses: { 202: accepted(), ...commandProblems },
+    role: "operator"
   },
   webSessionState: {
     operationId: "webSessionState",

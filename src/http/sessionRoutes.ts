@@ -28,6 +28,7 @@ import { type HttpProblem, idempotencyKeyReused, problem, toProblem, validationF
 import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
 import { accepted, acceptedBody, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
+import { forkWorkspace, workspaceAtLaunch } from "./workspaceRoutes.ts"
 
 const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> => {
   const { [key]: _, ...rest } = a
@@ -160,10 +161,11 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       yield* checkDirectories(b)
       yield* checkPermissionMode(deps, b.permissionMode)
       yield* queueHasRoom
-      const { query, ...options } = b
-      const k = keyed(c, idempotencyKey, query, options)
+      const { query, ...asked } = b
+      const k = keyed(c, idempotencyKey, query, asked)
       const sessionId = k === undefined ? randomUUID() : derivedUuid("launch", "session", k.key)
       const runId = k === undefined ? randomUUID() : derivedUuid("launch", "run", k.key)
+      const options = yield* workspaceAtLaunch(deps, sessionId, asked)
       return yield* queueRun(c, k, {
         command: { kind: "LaunchSession", sessionId, runId, query, options },
         secrets: options,
@@ -215,7 +217,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const resumed = atMessage === undefined ? source.success : yield* forkPoint(parentSessionId, atMessage)
       // The fork runs as the parent's current run did, under its own title.
       const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
-      const options: SessionOptions = { ...inherited, ...overrides }
+      const options = yield* workspaceAtLaunch(deps, sessionId, forkWorkspace(parent.state, { ...inherited, ...overrides }, overrides))
       yield* checkPermissionMode(deps, options.permissionMode)
       return yield* queueRun(c, k, {
         command: {
@@ -279,8 +281,11 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   handle(routes.createDraft, ({ c, body: b, idempotencyKey }) =>
     Effect.gen(function* () {
       yield* checkDirectories(b)
-      const { query = "", ...options } = b
-      yield* checkDraftSecrets(options)
+      const { query = "", ...asked } = b
+      yield* checkDraftSecrets(asked)
+      // The service's default is recorded with the draft (checked against the repository at launch).
+      const options: SessionOptions =
+        asked.workspace === undefined && deps.config.workspaceDefault === "worktree" ? { ...asked, workspace: { kind: "worktree" } } : asked
       const k = keyed(c, idempotencyKey, query, options)
       const sessionId = k === undefined ? randomUUID() : derivedUuid("draft", "session", k.key)
       const outcome = yield* commands
@@ -331,6 +336,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       if (draft.status === "draft") {
         yield* checkDirectories(draft.options)
         yield* checkPermissionMode(deps, draft.options.permissionMode)
+        yield* workspaceAtLaunch(deps, sessionId, draft.options)
         yield* queueHasRoom
       }
       const k = keyed(c, idempotencyKey, draft.query, draft.options)

@@ -7,6 +7,8 @@
 // HTTP handlers decide and append, and recovery after a restart is the same subscription
 // replayed from the checkpoint.
 import { randomUUID } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
 import { Cause, Clock, Context, Deferred, Effect, Fiber, Result, Stream } from "effect"
 import type {
@@ -32,6 +34,7 @@ import { RunQueue } from "./runQueue.ts"
 import { noPidFiles, type RunPidFiles } from "./runPidFiles.ts"
 import type { RunPolicy } from "./sandbox.ts"
 import { makeRunSecrets, missingSecrets, type RunSecrets } from "./runSecrets.ts"
+import { makeWorkspaceProcess } from "../workspaces/workspaceProcess.ts"
 
 export interface SupervisorConfig {
   readonly maxRunning: number
@@ -64,6 +67,8 @@ export interface SupervisorConfig {
    * free slot, and any instance with a free slot does when it has not.
    */
   readonly foreignClaimDelayMs?: number
+  /** Where session worktrees are made (default: under the system's temporary directory). */
+  readonly workspaceRoot?: string
   /** Test seam: starts a run's process (default: the claude binary through the Agent SDK). */
   readonly startClaude?: (spec: RunSpec, hooks: RunHooks) => RunningClaude
 }
@@ -96,7 +101,8 @@ export const processManagerEvents: ReadonlyArray<string> = [
   "RunStarted",
   "InterruptRequested",
   "ApprovalDecided",
-  ...closing
+  ...closing,
+  "SessionArchived"
 ]
 
 interface OpenRun {
@@ -266,7 +272,23 @@ export const makeSupervisor = (
       )
     )
 
+  const workspaces = makeWorkspaceProcess({
+    root: config.workspaceRoot ?? join(tmpdir(), "agentlog-workspaces"),
+    logger,
+    load: async (sessionId) => {
+      const r = await run(commands.load(sessionId, { fresh: true }))
+      return Result.isSuccess(r) ? r.success.state : null
+    },
+    record: (sessionId, runId, command) =>
+      whileUnavailable("recording a workspace", sessionId, handle(command, supervisorCtx(runId), persistent("recording a workspace", sessionId))),
+    recorded: async () => {
+      const r = await run(Stream.runCollect(store.readAll({ filter: { eventTypes: ["WorkspaceCreated"] } })))
+      return Result.isSuccess(r) ? [...new Set(r.success.flatMap((e) => sessionIdOf(e.stream) ?? []))] : []
+    }
+  })
+
   const finish = async (sessionId: string, runId: string, outcome: RunOutcome) => {
+    await workspaces.settle(sessionId, runId, outcome.kind)
     const r = await whileUnavailable(
       "recording the end of a run",
       sessionId,
@@ -405,7 +427,9 @@ export const makeSupervisor = (
     try {
       // Another instance started it, or it was interrupted while queued: not ours to run.
       if (!(await claim(sessionId, runId, resume))) return
-      await runClaude(lr, s, options, resume)
+      const workspace = await workspaces.prepare(s)
+      if ("error" in workspace) return await finish(sessionId, runId, { kind: "failed", error: workspace.error })
+      await runClaude(lr, s, workspace.cwd === undefined ? options : { ...options, cwd: workspace.cwd }, resume)
     } finally {
       pidFiles.forget(runId)
       if (live.get(sessionId) === lr) live.delete(sessionId)
@@ -582,6 +606,13 @@ export const makeSupervisor = (
         case "ApprovalDecided":
           release(ev.data)
           break
+        case "SessionArchived":
+          // A replay of old archives is left to the reconcile at start.
+          if (caughtUp)
+            workspaces.archived(sessionId).catch((e: unknown) =>
+              logger.log("warn", "could not remove an archived session's worktree", { sessionId, error: errorText(e) })
+            )
+          break
         default:
           break
       }
@@ -601,6 +632,7 @@ export const makeSupervisor = (
     let abandoned = 0
     for (const [sessionId, r] of [...open]) {
       if (!r.started || (r.startedBy !== undefined && r.startedBy !== me) || live.has(sessionId)) continue
+      yield* Effect.promise(() => workspaces.settle(sessionId, r.runId, "abandoned"))
       const a = yield* Effect.result(
         handle(
           { kind: "AbandonRun", sessionId, runId: r.runId, reason: "the service stopped while this run was in flight; its process is gone" },
@@ -611,6 +643,8 @@ export const makeSupervisor = (
       if (Result.isSuccess(a)) abandoned++
     }
     const requeued = queue.size
+    const reconciled = yield* Effect.promise(() => workspaces.reconcile())
+    if (reconciled.removed.length + reconciled.missing.length > 0) logger.log("info", "workspaces reconciled", { ...reconciled })
     caughtUp = true
     pump()
     logger.log("info", "recovery done", { abandoned, requeued })

@@ -4,6 +4,7 @@
 import { access, constants, mkdir, rm, stat } from "node:fs/promises"
 import { dirname, relative, resolve } from "node:path"
 import { Data, Effect } from "effect"
+import type { WorkspaceState } from "../domain/sessionState.ts"
 import { git, GitFailed, gitRaw } from "./git.ts"
 
 export type WorkspaceRefusal =
@@ -35,21 +36,15 @@ export interface WorkspaceSpec {
   readonly cwd: string
   /** The commit-ish to branch from; default the branch checked out in the repository. */
   readonly baseRef?: string | undefined
+  /** The commit to branch from, when not baseRef's (a fork starts at its parent's commit). */
+  readonly startAt?: string | undefined
   readonly branch: string
   /** Where the worktree goes (a directory agentlog owns; it must not exist yet). */
   readonly path: string
 }
 
-export interface Workspace {
-  /** The repository's top-level directory. */
-  readonly repo: string
-  readonly baseRef: string
-  readonly baseSha: string
-  readonly branch: string
-  readonly path: string
-  /** The asked cwd translated into the worktree (same place relative to the top level). */
-  readonly cwd: string
-}
+/** What was made: as WorkspaceCreated records it (repo is the top level, cwd the asked one translated into the worktree). */
+export type Workspace = Pick<WorkspaceState, "repo" | "baseRef" | "baseSha" | "branch" | "path" | "cwd">
 
 const refused = (reason: WorkspaceRefusal, detail: string, files?: ReadonlyArray<string>) =>
   Effect.fail(new WorkspaceRefused(files ? { reason, detail, files } : { reason, detail }))
@@ -111,11 +106,19 @@ export const discardWorkspace = (repo: string, path: string, branch: string): Ef
     yield* gitRaw(repo, ["branch", "-D", "--end-of-options", branch])
   })
 
+/** What a workspace would be made from, every refusal checked (nothing is made). */
+export interface WorkspacePlan {
+  readonly repo: string
+  readonly baseRef: string
+  readonly baseSha: string
+  readonly branch: string
+}
+
 /**
- * Creates the session's worktree on a new branch. Checked first, so a refusal leaves the
- * repository untouched; if git fails half way, what it made is removed again.
+ * The checks of a creation, on their own: the HTTP edge runs them to refuse a launch with a
+ * 4xx, and creation runs them again (the repository may have changed in between).
  */
-export const createWorkspace = (spec: WorkspaceSpec): Effect.Effect<Workspace, WorkspaceError> =>
+export const checkWorkspace = (spec: Omit<WorkspaceSpec, "path">): Effect.Effect<WorkspacePlan, WorkspaceError> =>
   Effect.gen(function* () {
     const repo = yield* repositoryOf(spec.cwd)
     const commonDir = resolve(repo, (yield* git(repo, ["rev-parse", "--git-common-dir"])).trim())
@@ -124,11 +127,12 @@ export const createWorkspace = (spec: WorkspaceSpec): Effect.Effect<Workspace, W
     }
     const checkedOut = yield* currentBranch(repo)
     const baseRef = spec.baseRef ?? checkedOut
-    const baseSha = yield* commitOf(repo, baseRef)
-    if (baseSha === undefined) return yield* refused("ref_not_found", `baseRef ${baseRef} names no commit in ${repo}`)
-    // Uncommitted changes on the branch being based on would silently not be in the workspace.
+    const baseSha = yield* commitOf(repo, spec.startAt ?? baseRef)
+    if (baseSha === undefined) return yield* refused("ref_not_found", `baseRef ${spec.startAt ?? baseRef} names no commit in ${repo}`)
+    // Uncommitted changes on the branch being based on would silently not be in the workspace
+    // (a fork starts from a recorded commit, which they cannot be part of).
     const headSha = yield* commitOf(repo, "HEAD")
-    if ((baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha) && (yield* isDirty(repo))) {
+    if (spec.startAt === undefined && (baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha) && (yield* isDirty(repo))) {
       return yield* refused(
         "dirty_base",
         `${repo} has uncommitted changes on ${baseRef}: commit or stash them, or name another baseRef`
@@ -140,6 +144,16 @@ export const createWorkspace = (spec: WorkspaceSpec): Effect.Effect<Workspace, W
     }
     const branchExists = yield* gitRaw(repo, ["show-ref", "--verify", "--quiet", `refs/heads/${spec.branch}`])
     if (branchExists.code === 0) return yield* refused("branch_exists", `branch ${spec.branch} already exists in ${repo}`)
+    return { repo, baseRef, baseSha, branch: spec.branch }
+  })
+
+/**
+ * Creates the session's worktree on a new branch. Checked first, so a refusal leaves the
+ * repository untouched; if git fails half way, what it made is removed again.
+ */
+export const createWorkspace = (spec: WorkspaceSpec): Effect.Effect<Workspace, WorkspaceError> =>
+  Effect.gen(function* () {
+    const { repo, baseRef, baseSha } = yield* checkWorkspace(spec)
     if (yield* exists(spec.path)) return yield* refused("path_exists", `${spec.path} already exists`)
 
     yield* Effect.promise(() => mkdir(dirname(spec.path), { recursive: true, mode: 0o700 }))

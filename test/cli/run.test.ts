@@ -2,13 +2,14 @@
 // (started with `agentlog serve`), the real `claude` and the fake Messages API: what is
 // printed, approvals answered on stdin (allow, deny with a reason, edit the input),
 // Ctrl-C to detach or interrupt, and the exit code for each way a run ends.
-import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { basename, join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { accepted, waitForStatus } from "../crash/crashHarness.ts"
 import { toolResultsOf } from "../support/fakeAnthropic.ts"
 import { openOfflineWorld } from "../support/offlineWorld.ts"
 import { startServiceProcess } from "../support/serviceProcess.ts"
+import { sh } from "../workspaces/gitFixture.ts"
 import { cli, cliTs, finished, perTest } from "./cliProcess.ts"
 
 const opened = perTest()
@@ -73,9 +74,11 @@ describe("agentlog run, attach and fork --follow", { timeout: 240_000 }, () => {
     expect(failed.code).toBe(3)
     expect(failed.out.split("\n").at(-1)).toMatch(/^✗ failed: .*the fake model rejects this.* · \d+\.\ds$/)
 
-    const worktree = await finished(url, ["run", "x", "--worktree"])
-    expect(worktree.code).toBe(2)
-    expect(worktree.stderr).toMatch(/^agentlog: --worktree: workspaces are not available yet/)
+    // --worktree in a directory that is no git repository: refused by the service before anything is launched.
+    const worktree = await finished(url, ["run", "x", "--worktree", "--cwd", world.claude.cwd])
+    expect(worktree.code).toBe(1)
+    expect(worktree.stderr).toMatch(/^agentlog: 400: .* is not inside a git repository/)
+    expect((await finished(url, ["run", "x", "--branch", "b"])).code).toBe(2)
     const mode = await finished(url, ["run", "x", "--permission-mode", "yolo"])
     expect(mode.code).toBe(2)
     expect(mode.stderr).toContain("--permission-mode must be one of default, acceptEdits, bypassPermissions, plan, dontAsk")
@@ -83,6 +86,22 @@ describe("agentlog run, attach and fork --follow", { timeout: 240_000 }, () => {
     expect((await finished(url, ["run"])).code).toBe(1)
     const sessions = JSON.parse((await finished(url, ["ls", "--json"])).out).items
     expect(sessions).toHaveLength(1) // only the failed run: nothing refused was launched
+
+    // --worktree in a repository: Claude works on a branch of its own, the checkout stays as it was.
+    const repo = join(world.dataDir, "..", `${basename(world.dataDir)}-repo`)
+    mkdirSync(repo)
+    sh(repo, "init", "--quiet", "--initial-branch=main")
+    sh(repo, "commit", "--quiet", "--allow-empty", "-m", "base")
+    world.fake.setScript([{ toolUse: { name: "Bash", input: { command: "printf 'hi\\n' > made.txt" } } }, { text: "Made." }])
+    const inTree = await finished(url, ["run", "make a file", "--worktree", "--branch", "cli/made", "--cwd", repo, "--permission-mode", "bypassPermissions"])
+    try {
+      expect(inTree.code, inTree.stderr).toBe(0)
+      expect(existsSync(join(repo, "made.txt"))).toBe(false)
+      expect(sh(repo, "show", "cli/made:made.txt")).toBe("hi")
+    } finally {
+      rmSync(repo, { recursive: true, force: true })
+      rmSync(`${world.dataDir}-workspaces`, { recursive: true, force: true })
+    }
   })
 
   it("attach shows a waiting approval; Ctrl-C detaches and the session keeps waiting; attach again answers it", async () => {

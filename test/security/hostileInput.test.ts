@@ -147,7 +147,12 @@ const corpus = (): Array<Case> => [
     { query: "x", mcpServers: { s: { type: "http", url: "javascript:alert(1)" } } },
     { query: "x", mcpServers: { s: { type: "sse", url: "http://x y" } } },
     { query: "x", mcpServers: { s: { command: "x", env: { K: 1 } } } },
-    { query: "x", title: "" }
+    { query: "x", title: "" },
+    { query: "x", workspace: { kind: "svn" } },
+    { query: "x", workspace: { kind: "worktree", baseRef: "" } },
+    { query: "x", workspace: { kind: "worktree", branch: "a\u0000b" } },
+    { query: "x", workspace: { kind: "worktree", startAt: "--upload-pack=x" } },
+    { query: "x", workspace: { kind: "worktree", extra: 1 } }
   ].map((json): Case => ({ name: `launch ${JSON.stringify(json).slice(0, 80)}`, expect: [400], send: postJson(L, json) })),
   ...[{}, { query: 1 }, { query: "x", title: "renamed in a continue" }].map(
     (json): Case => ({ name: `continue ${JSON.stringify(json)}`, expect: [400], send: postJson(C(), json) })
@@ -157,6 +162,16 @@ const corpus = (): Array<Case> => [
   ),
   { name: "rename with a number", expect: [400], send: () => viaFetch(`/v1/sessions/${completed}`, { method: "PATCH", json: { title: 7 } }) },
   { name: "archive with a body", expect: [400], send: postJson(`/v1/sessions/${completed}/archive`, { force: true }) },
+  ...[{ into: "" }, { into: "-f" }, { into: 1 }, { onto: "x" }].map(
+    (json): Case => ({ name: `merge ${JSON.stringify(json)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/merge`, json) })
+  ),
+  ...[{ onto: "--exec=x" }, { into: "main" }].map(
+    (json): Case => ({ name: `rebase ${JSON.stringify(json)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/rebase`, json) })
+  ),
+  { name: "discard with a body", expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/discard`, { force: true }) },
+  ...["?from=--output=x&to=abc1234", "?run=nope", "?bogus=1"].map(
+    (q): Case => ({ name: `diff ${q}`, expect: [400], send: () => viaFetch(`/v1/sessions/${completed}/diff${q}`) })
+  ),
   // ---- unknown fields, prototype keys ----
   ...[
     '{"query":"x","bogus":1}',

@@ -983,9 +983,34 @@ const randomCommands = (seed: number, steps: number) => {
 
   const next = (): SessionCommand => {
     const sid = r.chance(0.03) ? r.pick([sessionIdsInTest.other, "bogus"]) : sessionId
-    const k = r.int(21)
+    const k = r.int(25)
     const base = { sessionId: sid }
+    const sha = () => r.pick(["a", "b", "c"]).repeat(40)
     switch (k) {
+      case 21:
+        return {
+          ...base,
+          kind: "RecordWorkspaceCreated",
+          data: { runId: runId(), repo: "/r", baseRef: "main", baseSha: sha(), branch: "agentlog/b", path: "/w", cwd: "/w" }
+        }
+      case 22:
+      case 23: {
+        const changed = r.chance(0.5)
+        const outcome = r.pick(["completed", "failed", "interrupted", "abandoned"] as const)
+        return {
+          ...base,
+          kind: "RecordWorkspaceCommitted",
+          data: { runId: runId(), sha: sha(), parentSha: sha(), changed, outcome, files: [], fileCount: 0, insertions: 0, deletions: 0 }
+        }
+      }
+      case 24: {
+        const which = r.int(3)
+        return which === 0
+          ? { ...base, kind: "RecordWorkspaceMerged", data: { into: "main", sha: sha(), fastForward: r.chance(0.5) } }
+          : which === 1
+            ? { ...base, kind: "RecordWorkspaceRebased", data: { onto: "main", ontoSha: sha(), sha: sha() } }
+            : { ...base, kind: "RecordWorkspaceDiscarded", data: { reason: "asked" } }
+      }
       case 0:
         return { ...base, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() }
       case 1:
@@ -1101,7 +1126,7 @@ describe("property: random command sequences", () => {
     expect([...refusals].sort()).toEqual(
       ["ApprovalAlreadyDecided", "ApprovalNotFound", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
     )
-    expect(acceptedKinds.size).toBe(18)
+    expect(acceptedKinds.size).toBe(23)
   })
 
   it("accepts continue exactly when the last run ended, and interrupt exactly when a run is active and not yet interrupted", () => {

@@ -94,7 +94,22 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
   RunAbandoned: { runId, reason: "service restarted" },
   SessionArchived: {},
   SessionUnarchived: {},
-  SessionRenamed: { title: "a title" }
+  SessionRenamed: { title: "a title" },
+  WorkspaceCreated: { runId, repo: "/r", baseRef: "main", baseSha: "a".repeat(40), branch: "agentlog/x", path: "/w/x", cwd: "/w/x" },
+  WorkspaceCommitted: {
+    runId,
+    sha: "b".repeat(40),
+    parentSha: "a".repeat(40),
+    changed: true,
+    outcome: "completed",
+    files: [{ path: "a.txt", insertions: 1, deletions: 0, binary: false }],
+    fileCount: 1,
+    insertions: 1,
+    deletions: 0
+  },
+  WorkspaceMerged: { into: "main", sha: "c".repeat(40), fastForward: true },
+  WorkspaceRebased: { onto: "main", ontoSha: "d".repeat(40), sha: "e".repeat(40) },
+  WorkspaceDiscarded: { reason: "done" }
 }
 
 const issueOf = (type: string, data: unknown): string => {
@@ -132,7 +147,12 @@ describe("the event catalog", () => {
         "DraftCreated",
         "DraftEdited",
         "DraftDiscarded",
-        "DraftRestored"
+        "DraftRestored",
+        "WorkspaceCreated",
+        "WorkspaceCommitted",
+        "WorkspaceMerged",
+        "WorkspaceRebased",
+        "WorkspaceDiscarded"
       ].sort()
     )
   })
@@ -416,7 +436,8 @@ describe("stored events come back through one decode-and-upcast step", () => {
 
 describe("inert event types", () => {
   it("are exactly the ones evolve leaves the state alone for (folds skip reading them)", () => {
-    const s = runningSession().state
+    // With a workspace, so the workspace events have one to move.
+    const s = evolve(runningSession().state, { type: "WorkspaceCreated", data: samples.WorkspaceCreated } as SessionEvent)
     for (const t of eventTypes) {
       const e = { type: t, data: samples[t] } as SessionEvent
       expect(evolve(s, e) === s, t).toBe(inertEventTypes.has(t))

@@ -1,11 +1,12 @@
 // The workspace operations on real repositories made here with Debian's git: isolation,
 // a commit per run, merges (fast-forward, merge commit, conflict), rebase, reset, discard,
 // and every refusal leaving the repository as it was.
-import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { execFileSync } from "node:child_process"
 import { Effect, Exit } from "effect"
+import { sh } from "./gitFixture.ts"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { diffCommits, diffWorkingTree, parseUnifiedDiff } from "../../src/workspaces/diff.ts"
 import {
@@ -22,12 +23,6 @@ import {
 let root: string
 let repo: string
 
-const sh = (cwd: string, ...args: Array<string>) =>
-  execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" }
-  }).trim()
 
 const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
 

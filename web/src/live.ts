@@ -139,7 +139,12 @@ export const eventTypes = [
   "DraftCreated",
   "DraftEdited",
   "DraftDiscarded",
-  "DraftRestored"
+  "DraftRestored",
+  "WorkspaceCreated",
+  "WorkspaceCommitted",
+  "WorkspaceMerged",
+  "WorkspaceRebased",
+  "WorkspaceDiscarded"
 ] as const
 
 // ---- the lists (sessions, approvals waiting) ----
