@@ -18,7 +18,7 @@ import { makeSqliteEventStore } from "../src/eventstore/sqliteEventStore.ts"
 import { makeProjections } from "../src/projections/projectionsService.ts"
 import { openReadDb } from "../src/projections/readDb.ts"
 import { makeReadModelQueries } from "../src/projections/readModels.ts"
-import { claudeMessage, nextKind, type MessageContext, type MessageKind } from "./messages.ts"
+import { streamMessages, type MessageContext } from "./messages.ts"
 import { Rng } from "./rng.ts"
 import { fmt, percentile, type Row } from "./table.ts"
 
@@ -84,33 +84,19 @@ const measure = async (dir: string, seed: number, sessions: number, durationMs: 
   }
   const started = performance.now()
   const deadline = started + durationMs
-  await Promise.all(
-    ids.map(async (s, i) => {
-      const r = new Rng(seed * 1000 + i)
-      let kind: MessageKind | undefined
-      // Messages are due at fixed (jittered) times, whatever the previous one cost, so the
-      // offered load is sessions / intervalMs whatever the machine does.
-      let due = started + r.float() * intervalMs
-      for (;;) {
-        await sleep(due - performance.now())
-        if (performance.now() >= deadline) break
-        kind = nextKind(r, kind)
-        const message = claudeMessage(r, s.claude, kind, r.int(1024, 4096))
-        const outcome = await Effect.runPromise(
-          commands.handle({ kind: "RecordClaudeMessage", sessionId: s.sessionId, runId: s.runId, message }, { correlationId: s.runId, source: "claude" })
-        )
-        events += outcome.events.length
-        const position = outcome.position!
-        const t0 = issuedAt.get(position.commit)!
-        issuedAt.delete(position.commit)
-        const revision = Number(outcome.revision)
-        if (!(await Effect.runPromise(projections.waitForPosition(position, 5_000)))) throw new Error("projections did not catch up in 5 s")
-        while (!shows(s.sessionId, revision)) await sleep(1)
-        lags.push(performance.now() - t0)
-        due += intervalMs * (0.5 + r.float())
-      }
-    })
-  )
+  await streamMessages(ids, seed, started, deadline, intervalMs, async (s, _i, message) => {
+    const outcome = await Effect.runPromise(
+      commands.handle({ kind: "RecordClaudeMessage", sessionId: s.sessionId, runId: s.runId, message }, { correlationId: s.runId, source: "claude" })
+    )
+    events += outcome.events.length
+    const position = outcome.position!
+    const t0 = issuedAt.get(position.commit)!
+    issuedAt.delete(position.commit)
+    const revision = Number(outcome.revision)
+    if (!(await Effect.runPromise(projections.waitForPosition(position, 5_000)))) throw new Error("projections did not catch up in 5 s")
+    while (!shows(s.sessionId, revision)) await sleep(1)
+    lags.push(performance.now() - t0)
+  })
   const ms = performance.now() - started
   await Effect.runPromise(Scope.close(scope, Exit.void))
   db.close()

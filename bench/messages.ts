@@ -1,7 +1,7 @@
 // Realistic Claude stream messages (as the Agent SDK emits them, see
 // test/support/CLAUDE_PROTOCOL_NOTES.md) of a chosen size, for the append and lag benches.
 import type { EventData } from "../src/eventstore/eventStore.ts"
-import { code, prose, type Rng } from "./rng.ts"
+import { code, prose, Rng } from "./rng.ts"
 
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [k: string]: Json }
 export type ClaudeMessage = { readonly [k: string]: Json }
@@ -104,6 +104,36 @@ export const nextKind = (rng: Rng, previous: MessageKind | undefined): MessageKi
     ["thinking", 15]
   ])
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)))
+
+/**
+ * Each session sends a conversation-like run of messages (1–4 KB) until `deadline`, one every
+ * `intervalMs` on average. Messages are due at fixed (jittered) times, whatever the previous
+ * one cost, so the offered load is sessions / intervalMs whatever the machine does.
+ */
+export const streamMessages = <S extends { readonly claude: MessageContext }>(
+  sessions: ReadonlyArray<S>,
+  seed: number,
+  started: number,
+  deadline: number,
+  intervalMs: number,
+  send: (session: S, index: number, message: ClaudeMessage) => Promise<void>
+): Promise<unknown> =>
+  Promise.all(
+    sessions.map(async (s, i) => {
+      const r = new Rng(seed * 1000 + i)
+      let kind: MessageKind | undefined
+      let due = started + r.float() * intervalMs
+      for (;;) {
+        await sleep(due - performance.now())
+        if (performance.now() >= deadline) break
+        kind = nextKind(r, kind)
+        await send(s, i, claudeMessage(r, s.claude, kind, r.int(1024, 4096)))
+        due += intervalMs * (0.5 + r.float())
+      }
+    })
+  )
 
 /** The event SessionCommands would append for a Claude message, with the same metadata. */
 export const claudeEvent = (rng: Rng, runId: string, message: ClaudeMessage, recordedAt: string): EventData => {

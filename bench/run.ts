@@ -4,7 +4,7 @@
 //   BENCH_SEED=7       seed of every generated message and dataset (same seed, same data)
 //   BENCH_DIR=.bench-data   where data goes (gitignored); the dataset is deleted at the end
 //   BENCH_KEEP=1       keep the dataset (BENCH_DIR/dataset) for a look afterwards
-//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,stalled-sse,data,webhooks,workspaces   run only some
+//   BENCH_SECTIONS=supervisor,append,commands,lag,scale,web,web-live,stalled-sse,data,webhooks,workspaces   run only some
 //   BENCH_PROFILE=1    --cpu-prof the service and the rebuild (BENCH_DIR/profiles; see bench/profileSummary.ts)
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -18,6 +18,7 @@ import { runScale } from "./scale.ts"
 import { runStalledSse } from "./stalledSse.ts"
 import { runSupervisorBench } from "./supervisor.ts"
 import { runWebBench } from "./webBench.ts"
+import { runWebLive } from "./webLive.ts"
 import { runWebhooksBench } from "./webhooks.ts"
 import { runWorkspacesBench } from "./workspaces.ts"
 import { renderTable, type Row } from "./table.ts"
@@ -27,7 +28,7 @@ const scale = Number(env.BENCH_SCALE ?? "1")
 if (!(scale > 0 && scale <= 10)) throw new Error(`BENCH_SCALE must be in (0, 10], got ${env.BENCH_SCALE}`)
 const seed = Number(env.BENCH_SEED ?? "7")
 const dir = resolve(env.BENCH_DIR ?? ".bench-data")
-const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,stalled-sse,data,webhooks,workspaces").split(",").map((s) => s.trim()))
+const sections = new Set((env.BENCH_SECTIONS ?? "supervisor,append,commands,lag,scale,web,web-live,stalled-sse,data,webhooks,workspaces").split(",").map((s) => s.trim()))
 const profile = env.BENCH_PROFILE === "1"
 const keep = env.BENCH_KEEP === "1"
 mkdirSync(dir, { recursive: true })
@@ -108,6 +109,10 @@ await section("scale", () =>
 )
 await section("web", () =>
   runWebBench({ dir, seed, sessions: n(100_000, 500), transcriptEvents: n(16_000, 2_000), rounds: 3, log, profile })
+)
+// Issue 11: the page's live lag, 20 sessions streaming.
+await section("web-live", () =>
+  runWebLive({ dir, seed, sessions: 20, watched: 2, durationMs: n(15_000, 5_000), intervalMs: 250, log })
 )
 // Issue 16: 200 SSE clients that never read, 10 minutes at scale 1 (2 more for the baseline).
 await section("stalled-sse", () => runStalledSse({ dir, clients: 200, durationMs: n(600_000, 30_000), log }))

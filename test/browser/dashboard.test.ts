@@ -159,7 +159,7 @@ describe("the dashboard", () => {
     d.world.fake.setScript([{ text: "Forked: trying another way." }])
     await page.getByLabel("Fork into a new session").check()
     await page.getByLabel("Prompt for the fork").fill("Try another way")
-    await page.getByRole("button", { name: /^Fork/ }).click()
+    await page.getByRole("button", { name: /^Fork Ctrl/ }).click()
     await page.waitForURL((u) => !u.pathname.endsWith(deniedSession))
     const fork = sessionIdOf(page)
     expect(fork).not.toBe(deniedSession)
@@ -204,6 +204,27 @@ describe("the dashboard", () => {
     const file = await (await download).path()
     const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l))
     expect(lines).toMatchObject([{ toolName: "Bash", decision: "deny", decidedBy: "web" }])
+
+    // Who decided is the API's filter (it reaches past the rows shown): web decided it, agentlog did not.
+    const asked = page.waitForRequest((r) => new URL(r.url()).pathname === "/v1/tool-calls" && new URL(r.url()).searchParams.get("decidedBy") === "agentlog")
+    await page.getByLabel("Decided by").fill("agentlog")
+    await asked
+    await expect.poll(() => rows.count(), patience).toBe(0)
+    await page.getByLabel("Decided by").fill("web")
+    await expect.poll(() => rows.count(), patience).toBe(1)
+    // Events by who appended them: the page's decisions are web's, Claude's messages are not.
+    await page.getByRole("button", { name: "events" }).click()
+    await page.getByLabel("Appended by").fill("web")
+    await page.getByLabel("Types").fill("ApprovalDecided,ClaudeAssistantMessage")
+    await expect.poll(async () => new Set(await rows.locator("td:nth-child(3)").allTextContents()), patience).toEqual(new Set(["ApprovalDecided"]))
+    expect(new Set(await rows.locator("td.actor").allTextContents())).toEqual(new Set(["web"]))
+    await expectAccessible(page, "the audit's events by who appended them")
+    // Approvals by who decided: the Bash call web denied is among them, and nobody else's.
+    await page.getByRole("button", { name: "approvals" }).click()
+    await page.getByLabel("Decided by").fill("web")
+    await expect.poll(async () => (await rows.allTextContents()).some((t) => t.includes("rm -rf build && npm test") && t.includes("keep build/, it is shared")), patience).toBe(true)
+    expect(new Set(await rows.locator(".decider").allTextContents())).toEqual(new Set(["web"]))
+    await expectAccessible(page, "the audit's approvals")
   })
 
   it("archives from the list with `e`, and finds it again by searching the archive", async () => {
@@ -216,6 +237,22 @@ describe("the dashboard", () => {
     await page.getByLabel("Show").selectOption("true")
     await expect.poll(() => page.locator("table.sessions tbody tr[data-session]").count(), patience).toBe(1)
     await expect.poll(() => page.locator("table.sessions tbody tr[data-session]").textContent(), patience).toContain("archived")
+  })
+
+  it("search finds what was said inside a transcript (full text), and a hit opens the session at that revision", async () => {
+    await page.goto(d.url())
+    await page.getByLabel("Search sessions").fill("alone")
+    // Not in any title or first prompt: only Claude's answer in the denied session says it.
+    await expect.poll(() => page.locator("table.sessions tbody tr[data-session]").count(), patience).toBe(0)
+    const hit = page.locator(`.hits li[data-hit="${deniedSession}"]`).first()
+    await expect.poll(() => hit.locator("mark").first().textContent(), patience).toBe("alone")
+    await expectAccessible(page, "the list with transcript hits")
+    await hit.locator("a").click()
+    await page.waitForURL((u) => u.pathname === `/sessions/${deniedSession}` && u.searchParams.get("tab") === "history")
+    const rev = Number(new URL(page.url()).searchParams.get("rev"))
+    const events = (await d.call("GET", `/v1/sessions/${deniedSession}/events?limit=1000`)).body.items as Array<{ type: string; revision: number; data: unknown }>
+    expect(events.find((e) => e.revision === rev)?.type).toBe("ClaudeAssistantMessage")
+    expect(JSON.stringify(events.find((e) => e.revision === rev)?.data)).toContain("I left build/ alone")
   })
 
   it("after the service restarts under it, the live transcript resumes without losing or repeating an entry", async () => {

@@ -79,6 +79,41 @@ describe("the session fold", () => {
     ])
   })
 
+  it("marks each later prompt with Claude's last main-conversation message before it, where a fork from that prompt branches", () => {
+    const events = session()
+    const msg = (type: string, uuid: string, extra: Record<string, unknown> = {}) =>
+      ev(type, { runId, message: { type: type === "ClaudeUserMessage" ? "user" : "assistant", uuid, session_id: "c1", parent_tool_use_id: null, message: { content: [{ type: "text", text: uuid }] }, ...extra } })
+    const more = [
+      msg("ClaudeAssistantMessage", "u-answer"),
+      msg("ClaudeAssistantMessage", "u-subagent", { parent_tool_use_id: "tu9" }),
+      ev("ContinueRequested", { runId: "r2", query: "again" }),
+      msg("ClaudeAssistantMessage", "u-second"),
+      ev("ContinueRequested", { runId: "r3", query: "once more" })
+    ]
+    const f = fold(emptyFold, [...events, ...more])
+    const prompts = f.entries.filter((e) => e.kind === "user_text")
+    // The first prompt has nothing before it; a sub-agent's message is not a fork point.
+    expect(prompts.map((e) => [e.text, e.forkAt])).toEqual([
+      ["clean up", undefined],
+      ["again", "u-answer"],
+      ["once more", "u-second"]
+    ])
+  })
+
+  it("folds a draft: its options until launched, discarded and restored, then the launch on the same stream", () => {
+    rev = 0
+    const f = fold(emptyFold, [
+      ev("DraftCreated", { sessionId: "s", query: "", options: { title: "later", cwd: "/w" } }),
+      ev("DraftEdited", { query: "do it", options: { title: "later, edited", cwd: "/w" } })
+    ])
+    expect(f).toMatchObject({ status: "draft", title: "later, edited", cwd: "/w", entries: [] })
+    const discarded = fold(f, [ev("DraftDiscarded", {})])
+    expect(discarded.status).toBe("discarded")
+    const launched = fold(discarded, [ev("DraftRestored", {}), ev("SessionLaunched", { sessionId: "s", runId, query: "do it", options: { title: "later, edited" } })])
+    expect(launched.status).toBe("queued")
+    expect(launched.entries.map((e) => [e.kind, e.text])).toEqual([["user_text", "do it"]])
+  })
+
   it("counts repeated notices", () => {
     expect(mergeNotice("init · a", "a")).toBe("init · a ×2")
     expect(mergeNotice("init · a ×2", "a")).toBe("init · a ×3")

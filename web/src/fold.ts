@@ -52,6 +52,13 @@ export interface Entry {
   readonly result?: { readonly text: string; readonly isError: boolean; readonly at: string; readonly revision: number }
   readonly approval?: ApprovalState
   readonly data?: Record<string, unknown>
+  /**
+   * A prompt after the first: the uuid of Claude's last message before it (the main
+   * conversation's, not a sub-agent's). A fork at that message (`atMessage`) is the
+   * conversation as it stood when this prompt was sent, with another prompt in its place
+   * (Claude does not echo prompts, so the prompt itself has no uuid to fork at).
+   */
+  readonly forkAt?: string
 }
 
 export interface Totals {
@@ -91,6 +98,8 @@ export interface Folded {
   readonly toolIndex: ReadonlyMap<string, number>
   /** approvalId -> toolUseId. */
   readonly approvals: ReadonlyMap<string, string>
+  /** The uuid of Claude's last main-conversation message so far (a fork point). */
+  readonly lastMessageUuid: string | null
 }
 
 export const emptyFold: Folded = {
@@ -106,7 +115,8 @@ export const emptyFold: Folded = {
   sources: { results: [], runs: [], approvals: [], status: -1 },
   entries: [],
   toolIndex: new Map(),
-  approvals: new Map()
+  approvals: new Map(),
+  lastMessageUuid: null
 }
 
 type Obj = Record<string, unknown>
@@ -192,7 +202,24 @@ const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
     case "ContinueRequested":
       s.status = "queued"
       s.runId = str(d.runId)
-      add(s, e, { kind: "user_text", text: str(d.query) ?? "" })
+      add(s, e, { kind: "user_text", text: str(d.query) ?? "", ...(s.lastMessageUuid !== null ? { forkAt: s.lastMessageUuid } : {}) })
+      break
+    // A draft shows as its options; its prompt becomes the first entry when it is launched
+    // (SessionLaunched on the same stream).
+    case "DraftCreated":
+    case "DraftEdited": {
+      const o = obj(d.options)
+      if (e.type === "DraftCreated") s.status = "draft"
+      s.title = str(o.title)
+      s.model = str(o.model)
+      s.cwd = str(o.cwd)
+      break
+    }
+    case "DraftDiscarded":
+      s.status = "discarded"
+      break
+    case "DraftRestored":
+      s.status = "draft"
       break
     case "RunStarted":
       s.status = "running"
@@ -214,9 +241,11 @@ const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
     }
     case "ClaudeAssistantMessage":
       assistant(s, e, obj(d.message))
+      forkPoint(s, obj(d.message))
       break
     case "ClaudeUserMessage":
       user(s, e, obj(d.message))
+      forkPoint(s, obj(d.message))
       break
     case "ClaudeResult": {
       const m = obj(d.message)
@@ -370,6 +399,12 @@ const user = (s: Draft, e: EventView, m: Obj): void => {
       updateTool(s, str(b.tool_use_id) ?? "", (t) => ({ ...t, result }))
     } else if (b.type === "text") add(s, e, { kind: "user_text", text: str(b.text) ?? "", parentToolUseId }, n)
   })
+}
+
+/** The API forks at a message of Claude's session (it resumes that session up to it): main conversation only. */
+const forkPoint = (s: Draft, m: Obj): void => {
+  const uuid = str(m.uuid)
+  if (uuid !== null && m.isReplay !== true && str(m.parent_tool_use_id) === null && str(m.session_id)) s.lastMessageUuid = uuid
 }
 
 /** "a · b ×2" + "b" -> "a · b ×3". */

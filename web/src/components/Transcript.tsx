@@ -16,9 +16,11 @@ export interface TranscriptProps {
   readonly interactive: boolean
   /** For the links from a figure or a decision to its event. */
   readonly sessionId: string
+  /** Offers "Fork from here" on the prompts that have a fork point (the live view). */
+  readonly onFork?: (entry: Entry) => void
 }
 
-export const Transcript = ({ entries, interactive, sessionId }: TranscriptProps) => {
+export const Transcript = ({ entries, interactive, sessionId, onFork }: TranscriptProps) => {
   const scrollRef = useRef<HTMLDivElement>(null)
   const [follow, setFollow] = useState(true)
   const firstPending = interactive ? entries.find((e) => e.approval?.decision === "pending")?.key : undefined
@@ -62,7 +64,7 @@ export const Transcript = ({ entries, interactive, sessionId }: TranscriptProps)
               className="entry-slot"
               style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${v.start}px)` }}
             >
-              <EntryView entry={entry} interactive={interactive} keyboard={entry.key === firstPending} sessionId={sessionId} />
+              <EntryView entry={entry} interactive={interactive} keyboard={entry.key === firstPending} sessionId={sessionId} onFork={onFork} />
             </div>
           )
         })}
@@ -76,13 +78,21 @@ export const Transcript = ({ entries, interactive, sessionId }: TranscriptProps)
   )
 }
 
-const EntryView = memo(({ entry, interactive, keyboard, sessionId }: { entry: Entry; interactive: boolean; keyboard: boolean; sessionId: string }) => {
+type EntryProps = { entry: Entry; interactive: boolean; keyboard: boolean; sessionId: string; onFork?: ((entry: Entry) => void) | undefined }
+const EntryView = memo(({ entry, interactive, keyboard, sessionId, onFork }: EntryProps) => {
   const nested = entry.parentToolUseId ? " nested" : ""
   switch (entry.kind) {
     case "user_text":
       return (
         <article className={`entry user${nested}`} data-kind="user_text" data-revision={entry.revision}>
-          <h3 className="who">You</h3>
+          <h3 className="who">
+            You
+            {onFork && entry.forkAt && (
+              <button type="button" className="quiet small fork-here" onClick={() => onFork(entry)} title="A new session with the conversation as it was before this prompt, and your prompt in its place">
+                Fork from here
+              </button>
+            )}
+          </h3>
           <Markdown text={entry.text ?? ""} />
         </article>
       )
@@ -95,7 +105,7 @@ const EntryView = memo(({ entry, interactive, keyboard, sessionId }: { entry: En
       )
     case "thinking":
       return (
-        <details className={`entry thinking${nested}`} data-kind="thinking">
+        <details className={`entry thinking${nested}`} data-kind="thinking" data-revision={entry.revision}>
           <summary>Thinking</summary>
           <p className="pre">{entry.text}</p>
         </details>
@@ -118,25 +128,25 @@ const EntryView = memo(({ entry, interactive, keyboard, sessionId }: { entry: En
     }
     case "system":
       return (
-        <p className="entry notice" data-kind="system">
+        <p className="entry notice" data-kind="system" data-revision={entry.revision}>
           system: {entry.text}
         </p>
       )
     case "error":
       return (
-        <p className="entry notice error" data-kind="error" role="status">
+        <p className="entry notice error" data-kind="error" role="status" data-revision={entry.revision}>
           Run failed: {entry.text}
         </p>
       )
     case "interrupted":
       return (
-        <p className="entry notice" data-kind="interrupted">
+        <p className="entry notice" data-kind="interrupted" data-revision={entry.revision}>
           Interrupted
         </p>
       )
     case "abandoned":
       return (
-        <p className="entry notice" data-kind="abandoned">
+        <p className="entry notice" data-kind="abandoned" data-revision={entry.revision}>
           Abandoned: {entry.text}
         </p>
       )
@@ -157,7 +167,7 @@ const ToolCall = ({ entry, interactive, keyboard, sessionId }: { entry: Entry; i
   const state = a?.decision === "pending" ? "waiting" : a?.decision === "deny" ? "denied" : entry.result ? (entry.result.isError ? "error" : "done") : "running"
   const lines = entry.result?.text.split("\n").length ?? 0
   return (
-    <article className={`entry tool${entry.parentToolUseId ? " nested" : ""}`} data-kind="tool_call" data-tool={name} data-state={state}>
+    <article className={`entry tool${entry.parentToolUseId ? " nested" : ""}`} data-kind="tool_call" data-tool={name} data-state={state} data-revision={entry.revision}>
       <h3 className="who">
         <span className="mono tool-name">{name}</span> <span className="mono summary">{toolSummary(name, entry.input)}</span>{" "}
         <span className={`chip ${state}`}>{state}</span>

@@ -47,40 +47,41 @@ export const AuditScreen = () => {
   const [tool, setTool] = useState("")
   const [decision, setDecision] = useState<ToolCallQuery["decision"]>(undefined)
   const [decider, setDecider] = useState("")
+  const [actor, setActor] = useState("")
   const [status, setStatus] = useState<ApprovalQuery["status"]>(undefined)
   const [type, setType] = useState("")
   const [after, setAfter] = useState("")
   const [before, setBefore] = useState("")
 
+  // Who decided / who appended: the API's filters (exact names), so they reach past the page shown.
+  const decidedBy = decider.trim() || undefined
+  const appendedBy = actor.trim() || undefined
   const toolCalls = useQuery({
-    queryKey: ["audit", "tool-calls", tool, decision, after, before],
+    queryKey: ["audit", "tool-calls", tool, decision, decidedBy, after, before],
     queryFn: ({ signal }) =>
-      ok(client.GET("/v1/tool-calls", { params: { query: { tool: tool || undefined, decision, after: iso(after), before: iso(before), limit: 200 } }, signal })),
+      ok(client.GET("/v1/tool-calls", { params: { query: { tool: tool || undefined, decision, decidedBy, after: iso(after), before: iso(before), limit: 200 } }, signal })),
     enabled: tab === "tool-calls",
     refetchInterval: 5000
   })
   const approvals = useQuery({
-    queryKey: ["audit", "approvals", status],
-    queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status, limit: 200 } }, signal })),
+    queryKey: ["audit", "approvals", status, decidedBy],
+    queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status, decidedBy, limit: 200 } }, signal })),
     enabled: tab === "approvals",
     refetchInterval: 5000
   })
   const events = useQuery({
-    queryKey: ["audit", "events", type, after, before],
-    queryFn: ({ signal }) => ok(client.GET("/v1/events", { params: { query: { type: type || undefined, after: iso(after), before: iso(before), limit: 500 } }, signal })),
+    queryKey: ["audit", "events", type, appendedBy, after, before],
+    queryFn: ({ signal }) =>
+      ok(client.GET("/v1/events", { params: { query: { type: type || undefined, actor: appendedBy, after: iso(after), before: iso(before), limit: 500 } }, signal })),
     enabled: tab === "events",
     refetchInterval: 5000
   })
 
-  // "Who decided" is not an API filter: it narrows the page the API returned.
-  const byDecider = <R extends { decidedBy: string | null }>(rows: ReadonlyArray<R>) =>
-    decider.trim() === "" ? rows : rows.filter((r) => (r.decidedBy ?? "").toLowerCase().includes(decider.trim().toLowerCase()))
   const rows = useMemo((): Rows => {
-    if (tab === "tool-calls") return { tab, rows: byDecider(toolCalls.data?.items ?? []) }
-    if (tab === "approvals") return { tab, rows: byDecider(approvals.data?.items ?? []) }
+    if (tab === "tool-calls") return { tab, rows: toolCalls.data?.items ?? [] }
+    if (tab === "approvals") return { tab, rows: approvals.data?.items ?? [] }
     return { tab, rows: events.data?.items ?? [] }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tab, toolCalls.data, approvals.data, events.data, decider])
+  }, [tab, toolCalls.data, approvals.data, events.data])
   const q = tab === "tool-calls" ? toolCalls : tab === "approvals" ? approvals : events
 
   return (
@@ -124,13 +125,18 @@ export const AuditScreen = () => {
         )}
         {tab !== "events" && (
           <label>
-            Decided by <input value={decider} onChange={(e) => setDecider(e.target.value)} placeholder="web, api, system" className="mono" />
+            Decided by <input value={decider} onChange={(e) => setDecider(e.target.value)} placeholder="web, api, agentlog" className="mono" />
           </label>
         )}
         {tab === "events" && (
-          <label>
-            Types <input value={type} onChange={(e) => setType(e.target.value)} placeholder="ApprovalDecided,RunFailed" className="mono" />
-          </label>
+          <>
+            <label>
+              Types <input value={type} onChange={(e) => setType(e.target.value)} placeholder="ApprovalDecided,RunFailed" className="mono" />
+            </label>
+            <label>
+              Appended by <input value={actor} onChange={(e) => setActor(e.target.value)} placeholder="web, supervisor, claude" className="mono" />
+            </label>
+          </>
         )}
         {tab !== "approvals" && (
           <>
@@ -252,6 +258,7 @@ const EventsTable = ({ rows }: { rows: ReadonlyArray<EventView> }) => (
         <th scope="col">recorded</th>
         <th scope="col">session @ revision</th>
         <th scope="col">type</th>
+        <th scope="col">appended by</th>
         <th scope="col">position</th>
       </tr>
     </thead>
@@ -261,6 +268,7 @@ const EventsTable = ({ rows }: { rows: ReadonlyArray<EventView> }) => (
           <td>{new Date(r.created).toLocaleString()}</td>
           <td>{r.sessionId ? <SessionLink id={r.sessionId} rev={r.revision} /> : r.stream}</td>
           <td className="mono">{r.type}</td>
+          <td className="mono actor">{typeof r.metadata.actor === "string" ? r.metadata.actor : typeof r.metadata.source === "string" ? r.metadata.source : ""}</td>
           <td className="mono muted">{r.position}</td>
         </tr>
       ))}

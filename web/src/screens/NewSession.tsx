@@ -1,9 +1,11 @@
 // Launch a session: the query and the options of POST /v1/sessions. Ctrl/⌘+Enter launches;
 // the API's field errors (problem+json `errors[].path`) show under the field they name.
-import { useQuery } from "@tanstack/react-query"
+// The same form writes a draft (POST /v1/drafts) and, at /new?draft=<id>, edits, launches,
+// discards or restores one.
+import { useQuery, useQueryClient } from "@tanstack/react-query"
 import { useEffect, useMemo, useRef, useState } from "react"
 import { ApiError, client, ok, type Schemas } from "../api.ts"
-import { navigate } from "../router.ts"
+import { navigate, useLocation } from "../router.ts"
 
 type LaunchBody = Schemas["LaunchSession"]
 type Mode = NonNullable<LaunchBody["permissionMode"]>
@@ -53,6 +55,25 @@ export const launchBody = (f: Form): LaunchBody => {
   return body
 }
 
+/** A recorded draft (GET /v1/sessions/{id}) as the form's fields. */
+export const formOf = (d: Schemas["Session"]): Form => {
+  const o: Partial<Record<string, unknown>> = d.options !== null && typeof d.options === "object" && !Array.isArray(d.options) ? { ...d.options } : {}
+  const text = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "")
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((t) => typeof t === "string").join(", ") : "")
+  return {
+    query: d.query,
+    cwd: d.cwd ?? "",
+    title: d.title ?? "",
+    model: d.model ?? "",
+    permissionMode: text(o.permissionMode),
+    maxTurns: text(o.maxTurns),
+    systemPrompt: text(o.systemPrompt),
+    appendSystemPrompt: text(o.appendSystemPrompt),
+    allowedTools: list(o.allowedTools),
+    disallowedTools: list(o.disallowedTools)
+  }
+}
+
 /** Field errors by field name (`/cwd` -> cwd); the rest stay for the form. */
 export const errorsByField = (e: ApiError): { fields: Partial<Record<keyof Form, string>>; other: Array<string> } => {
   const fields: Partial<Record<keyof Form, string>> = {}
@@ -67,12 +88,32 @@ export const errorsByField = (e: ApiError): { fields: Partial<Record<keyof Form,
 }
 
 export const NewSessionScreen = () => {
+  const { params } = useLocation()
+  const draftId = params.get("draft")
   const [form, setForm] = useState<Form>(emptyForm)
   const [errors, setErrors] = useState<{ fields: Partial<Record<keyof Form, string>>; other: Array<string> }>({ fields: {}, other: [] })
   const [sending, setSending] = useState(false)
+  const [saved, setSaved] = useState<string | null>(null)
   const idempotencyKey = useMemo(() => crypto.randomUUID(), [])
   const queryRef = useRef<HTMLTextAreaElement>(null)
+  const queryClient = useQueryClient()
   useEffect(() => queryRef.current?.focus(), [])
+
+  // A draft: read at the position of the last command on it, so what is shown is never older.
+  const [position, setPosition] = useState<string | undefined>(undefined)
+  const draft = useQuery({
+    queryKey: ["sessions", "draft", draftId, position],
+    queryFn: ({ signal }) => ok(client.GET("/v1/sessions/{id}", { params: { path: { id: draftId ?? "" }, query: { minPosition: position } }, signal })),
+    enabled: draftId !== null
+  })
+  const [filledFrom, setFilledFrom] = useState<string | null>(null)
+  useEffect(() => {
+    if (draft.data && draft.data.sessionId !== filledFrom) {
+      setForm(formOf(draft.data))
+      setFilledFrom(draft.data.sessionId)
+    }
+  }, [draft.data, filledFrom])
+  const status = draftId === null ? null : (draft.data?.status ?? null)
 
   // The directories of recent sessions, offered for the working directory.
   const recent = useQuery({
@@ -83,23 +124,66 @@ export const NewSessionScreen = () => {
 
   const set = (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) => setForm((f) => ({ ...f, [k]: e.target.value }))
 
+  const failed = (e: unknown) => {
+    setSending(false)
+    setErrors(e instanceof ApiError ? errorsByField(e) : { fields: {}, other: [String(e)] })
+    const first = e instanceof ApiError ? Object.keys(errorsByField(e).fields)[0] : undefined
+    if (first) document.getElementById(`f-${first}`)?.focus()
+  }
+  /** Runs a command of the form: errors under their fields, the lists read again after. */
+  const act = async (f: () => Promise<void>) => {
+    setSending(true)
+    setSaved(null)
+    setErrors({ fields: {}, other: [] })
+    try {
+      await f()
+      setSending(false)
+      void queryClient.invalidateQueries({ queryKey: ["sessions"] })
+    } catch (e) {
+      failed(e)
+    }
+  }
+
   const submit = async () => {
     if (form.query.trim() === "") {
       setErrors({ fields: { query: "Say what Claude should do." }, other: [] })
       queryRef.current?.focus()
       return
     }
-    setSending(true)
-    try {
+    if (draftId !== null)
+      return act(async () => {
+        // The form as shown is what launches: the edits first, then the launch of the draft.
+        await ok(client.PATCH("/v1/drafts/{id}", { params: { path: { id: draftId } }, body: launchBody(form) }))
+        const r = await ok(client.POST("/v1/drafts/{id}/launch", { params: { path: { id: draftId }, header: { "Idempotency-Key": idempotencyKey } } }))
+        navigate(`/sessions/${r.sessionId}`)
+      })
+    return act(async () => {
       const r = await ok(client.POST("/v1/sessions", { body: launchBody(form), params: { header: { "Idempotency-Key": idempotencyKey } } }))
       navigate(`/sessions/${r.sessionId}`)
-    } catch (e) {
-      setSending(false)
-      setErrors(e instanceof ApiError ? errorsByField(e) : { fields: {}, other: [String(e)] })
-      const first = e instanceof ApiError ? Object.keys(errorsByField(e).fields)[0] : undefined
-      if (first) document.getElementById(`f-${first}`)?.focus()
-    }
+    })
   }
+
+  /** Save as a draft (a new one, or the edits of the one shown). */
+  const saveDraft = () =>
+    act(async () => {
+      const body: Schemas["Draft"] = launchBody(form)
+      const r =
+        draftId === null
+          ? await ok(client.POST("/v1/drafts", { body, params: { header: { "Idempotency-Key": crypto.randomUUID() } } }))
+          : await ok(client.PATCH("/v1/drafts/{id}", { params: { path: { id: draftId } }, body }))
+      setPosition(r.position ?? undefined)
+      setFilledFrom(r.sessionId)
+      setSaved(`Draft saved at ${new Date().toLocaleTimeString()}.`)
+      if (draftId === null) navigate(`/new?draft=${r.sessionId}`, true)
+    })
+  const housekeeping = (what: "discard" | "restore") =>
+    act(async () => {
+      if (draftId === null) return
+      const init = { params: { path: { id: draftId } } }
+      const r = await ok(what === "discard" ? client.POST("/v1/drafts/{id}/discard", init) : client.POST("/v1/drafts/{id}/restore", init))
+      if (what === "discard") navigate("/")
+      else setPosition(r.position ?? undefined)
+    })
 
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -132,9 +216,34 @@ export const NewSessionScreen = () => {
     "aria-describedby": `f-${k}-error`
   })
 
+  if (draftId !== null && draft.error)
+    return (
+      <main className="new-session">
+        <h2>Draft</h2>
+        <p className="error" role="alert">
+          Could not read the draft: {draft.error.message}
+        </p>
+      </main>
+    )
+  const discarded = status === "discarded"
+  const launched = status !== null && status !== "draft" && !discarded
   return (
     <main className="new-session">
-      <h2>New session</h2>
+      <h2>{draftId === null ? "New session" : discarded ? "Draft (discarded)" : "Draft"}</h2>
+      {launched && (
+        <p className="muted" role="status">
+          This draft was launched:{" "}
+          <a href={`/sessions/${draftId}`} onClick={(e) => (e.preventDefault(), navigate(`/sessions/${draftId}`))}>
+            open the session
+          </a>
+          .
+        </p>
+      )}
+      {discarded && (
+        <p className="muted" role="status">
+          This draft was discarded. Restore it to edit or launch it.
+        </p>
+      )}
       <form
         onSubmit={(e) => {
           e.preventDefault()
@@ -187,12 +296,33 @@ export const NewSessionScreen = () => {
           </div>
         )}
         <div className="actions">
-          <button type="submit" className="primary" disabled={sending}>
-            {sending ? "Launching…" : "Launch"} <kbd>Ctrl/⌘+Enter</kbd>
-          </button>
+          {discarded ? (
+            <button type="button" className="primary" disabled={sending} onClick={() => void housekeeping("restore")}>
+              Restore the draft
+            </button>
+          ) : (
+            <>
+              <button type="submit" className="primary" disabled={sending || launched}>
+                {sending ? "Sending…" : draftId === null ? "Launch" : "Launch the draft"} <kbd>Ctrl/⌘+Enter</kbd>
+              </button>
+              <button type="button" disabled={sending || launched} onClick={() => void saveDraft()}>
+                {draftId === null ? "Save as draft" : "Save the draft"}
+              </button>
+              {draftId !== null && (
+                <button type="button" className="quiet" disabled={sending || launched} onClick={() => void housekeeping("discard")}>
+                  Discard the draft
+                </button>
+              )}
+            </>
+          )}
           <button type="button" className="quiet" onClick={() => navigate("/")}>
             Cancel
           </button>
+          {saved && (
+            <span className="muted" role="status">
+              {saved}
+            </span>
+          )}
         </div>
       </form>
     </main>

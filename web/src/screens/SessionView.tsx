@@ -1,12 +1,12 @@
 // One session, live: its transcript folded from the events as they stream in, the
 // connection state, the totals, and what can be done to it (continue, fork, interrupt,
 // archive, rename). History (with the replay scrubber) and Timeline read the same events.
-import { useQueryClient } from "@tanstack/react-query"
-import { useEffect, useMemo, useRef, useState } from "react"
+import { useQuery, useQueryClient } from "@tanstack/react-query"
+import { useCallback, useEffect, useMemo, useRef, useState } from "react"
 import { client, command, failureText, ok, type EventView } from "../api.ts"
 import { RevisionLink, Traced } from "../components/Trace.tsx"
 import { Transcript } from "../components/Transcript.tsx"
-import { foldUntil, type Folded } from "../fold.ts"
+import { foldUntil, type Entry, type Folded } from "../fold.ts"
 import { tokens, usd } from "../format.ts"
 import { useKeys } from "../keys.ts"
 import { Alert } from "../components/Alert.tsx"
@@ -15,7 +15,7 @@ import { ConnectionState } from "../components/Connection.tsx"
 import { navigate, useLocation } from "../router.ts"
 import { usePaletteActions } from "../palette.tsx"
 import { History } from "./History.tsx"
-import { link, StatusBadge } from "./Sessions.tsx"
+import { link, sessionPath, StatusBadge } from "./Sessions.tsx"
 import { Timeline } from "./Timeline.tsx"
 
 const active = (status: string) => status === "queued" || status === "running" || status === "waiting_approval"
@@ -50,7 +50,19 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
   })
 
   const loaded = folded.revision >= 0
+  // A draft is edited and launched in the form.
+  useEffect(() => {
+    if (folded.status === "draft" || folded.status === "discarded") navigate(sessionPath({ sessionId, status: folded.status }), true)
+  }, [folded.status, sessionId])
   const [forkWanted, setForkWanted] = useState(0)
+  const [forkFrom, setForkFrom] = useState<Entry | null>(null)
+  const onFork = useCallback(
+    (entry: Entry) => {
+      setForkFrom(entry)
+      setTimeout(() => promptRef.current?.focus(), 0)
+    },
+    [promptRef]
+  )
   usePaletteActions([
     ...(active(folded.status) ? [{ id: "s:interrupt", group: "Session", label: "Interrupt the run", keys: "i", run: () => void interrupt() }] : []),
     ...(loaded ? [{ id: "s:archive", group: "Session", label: folded.archived ? "Unarchive this session" : "Archive this session", run: () => void archive() }] : []),
@@ -86,11 +98,7 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
           <span className="mono" title="working directory">{folded.cwd ?? "(service's directory)"}</span>
           <span className="mono">{folded.model ?? ""}</span>
           <Figures sessionId={sessionId} folded={folded} events={events} open={params.get("trace")} />
-          {folded.parentSessionId && (
-            <a href={`/sessions/${folded.parentSessionId}`} onClick={link(`/sessions/${folded.parentSessionId}`)}>
-              forked from {folded.parentSessionId.slice(0, 8)}
-            </a>
-          )}
+          <Family sessionId={sessionId} parentSessionId={folded.parentSessionId} />
           <span className="spacer" />
           <button type="button" onClick={() => void interrupt()} disabled={!active(folded.status)}>
             Interrupt <kbd>i</kbd>
@@ -114,8 +122,8 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
         <Timeline events={events} />
       ) : (
         <>
-          <Transcript entries={folded.entries} interactive sessionId={sessionId} />
-          <Prompt sessionId={sessionId} folded={folded} promptRef={promptRef} forkWanted={forkWanted} />
+          <Transcript entries={folded.entries} interactive sessionId={sessionId} onFork={onFork} />
+          <Prompt sessionId={sessionId} folded={folded} promptRef={promptRef} forkWanted={forkWanted} forkFrom={forkFrom} onForkFromDone={() => setForkFrom(null)} />
         </>
       )}
     </main>
@@ -159,6 +167,44 @@ const Figures = ({ sessionId, folded, events, open }: { sessionId: string; folde
       <RevisionLink sessionId={sessionId} revision={folded.revision}>
         rev {folded.revision}
       </RevisionLink>
+    </>
+  )
+}
+
+/**
+ * Where this session sits among its forks: the parent it was forked from (at one of its
+ * messages, or at its end) and the sessions forked from it, as the API answers them
+ * (`forkedAt`, `children`); read again with the lists when a lifecycle event arrives.
+ */
+const Family = ({ sessionId, parentSessionId }: { sessionId: string; parentSessionId: string | null }) => {
+  const one = useQuery({
+    queryKey: ["sessions", "one", sessionId],
+    queryFn: ({ signal }) => ok(client.GET("/v1/sessions/{id}", { params: { path: { id: sessionId } }, signal }))
+  })
+  const children = one.data?.children ?? []
+  const parent = parentSessionId ?? one.data?.parentSessionId ?? null
+  return (
+    <>
+      {parent && (
+        <a href={`/sessions/${parent}`} onClick={link(`/sessions/${parent}`)} className="parent">
+          forked from {parent.slice(0, 8)}
+          {one.data?.forkedAt ? " (at an earlier message)" : ""}
+        </a>
+      )}
+      {children.length > 0 && (
+        <span className="forks">
+          {children.length} {children.length === 1 ? "fork" : "forks"}:{" "}
+          {children.map((c, i) => (
+            <span key={c.sessionId}>
+              {i > 0 && ", "}
+              <a href={`/sessions/${c.sessionId}`} onClick={link(`/sessions/${c.sessionId}`)} title={c.forkedAt ? "forked from an earlier message" : "forked from the end"}>
+                {c.title ?? c.sessionId.slice(0, 8)}
+              </a>
+              {c.forkedAt ? " (from a message)" : ""}
+            </span>
+          ))}
+        </span>
+      )}
     </>
   )
 }
@@ -209,10 +255,25 @@ const Title = ({ sessionId, title, fallback, onError }: { sessionId: string; tit
   )
 }
 
-/** Continue (a new run in this session) or fork (a new session from this conversation). */
-const Prompt = ({ sessionId, folded, promptRef, forkWanted }: { sessionId: string; folded: Folded; promptRef: React.RefObject<HTMLTextAreaElement | null>; forkWanted: number }) => {
+interface PromptProps {
+  readonly sessionId: string
+  readonly folded: Folded
+  readonly promptRef: React.RefObject<HTMLTextAreaElement | null>
+  readonly forkWanted: number
+  /** A prompt of the transcript to fork from (its place taken by this box's text). */
+  readonly forkFrom: Entry | null
+  readonly onForkFromDone: () => void
+}
+
+/** Continue (a new run in this session) or fork (a new session from this conversation, or from before one of its prompts). */
+const Prompt = ({ sessionId, folded, promptRef, forkWanted, forkFrom, onForkFromDone }: PromptProps) => {
   const [text, setText] = useState("")
-  const [fork, setFork] = useState(false)
+  const [forkChecked, setFork] = useState(false)
+  const fork = forkChecked || forkFrom !== null
+  // Forking from a prompt starts from that prompt's words, to be changed.
+  useEffect(() => {
+    if (forkFrom !== null) setText(forkFrom.text ?? "")
+  }, [forkFrom])
   // The palette's "Fork into a new session": the box set to fork, ready for the prompt.
   useEffect(() => {
     if (forkWanted === 0) return
@@ -227,10 +288,17 @@ const Prompt = ({ sessionId, folded, promptRef, forkWanted }: { sessionId: strin
     setSending(true)
     setError(null)
     try {
-      const init = { params: { path: { id: sessionId }, header: { "Idempotency-Key": crypto.randomUUID() } }, body: { query: text } }
-      const r = await ok(fork ? client.POST("/v1/sessions/{id}/fork", init) : client.POST("/v1/sessions/{id}/continue", init))
+      const params = { path: { id: sessionId }, header: { "Idempotency-Key": crypto.randomUUID() } }
+      const r = await ok(
+        fork
+          ? client.POST("/v1/sessions/{id}/fork", { params, body: { query: text, ...(forkFrom?.forkAt ? { atMessage: forkFrom.forkAt } : {}) } })
+          : client.POST("/v1/sessions/{id}/continue", { params, body: { query: text } })
+      )
       setText("")
-      if (fork) navigate(`/sessions/${r.sessionId}`)
+      if (fork) {
+        onForkFromDone()
+        navigate(`/sessions/${r.sessionId}`)
+      }
     } catch (e) {
       setError(failureText(e))
     } finally {
@@ -246,8 +314,16 @@ const Prompt = ({ sessionId, folded, promptRef, forkWanted }: { sessionId: strin
         void send()
       }}
     >
+      {forkFrom && (
+        <p className="fork-from">
+          Forking from before “{(forkFrom.text ?? "").slice(0, 80)}” (revision {forkFrom.revision}): the new session has the conversation up to there, and this prompt in its place.{" "}
+          <button type="button" className="quiet small" onClick={onForkFromDone}>
+            Cancel the fork
+          </button>
+        </p>
+      )}
       <label htmlFor="prompt-text" className="sr-only">
-        {fork ? "Prompt for the fork" : "Prompt to continue"}
+        {forkFrom ? "Prompt for the fork from that message" : fork ? "Prompt for the fork" : "Prompt to continue"}
       </label>
       <textarea
         id="prompt-text"
@@ -265,7 +341,7 @@ const Prompt = ({ sessionId, folded, promptRef, forkWanted }: { sessionId: strin
       />
       <div className="actions">
         <label className="inline">
-          <input type="checkbox" checked={fork} onChange={(e) => setFork(e.target.checked)} /> Fork into a new session
+          <input type="checkbox" checked={fork} disabled={forkFrom !== null} onChange={(e) => setFork(e.target.checked)} /> Fork into a new session
         </label>
         <button type="submit" className="primary" disabled={disabled}>
           {fork ? "Fork" : "Continue"} <kbd>Ctrl/⌘+Enter</kbd>

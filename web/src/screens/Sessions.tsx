@@ -1,7 +1,7 @@
 // The first screen: what needs you now (pending approvals, oldest first, with how long
 // they waited and how long they have left), then every session in a dense table that
 // changes as runs start, wait and end. j/k move through both, Enter opens.
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
+import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query"
 import { useVirtualizer } from "@tanstack/react-virtual"
 import { useEffect, useMemo, useRef, useState } from "react"
 import { client, command, ok, type SessionRow, type SessionStatus } from "../api.ts"
@@ -12,20 +12,60 @@ import { usePaletteActions } from "../palette.tsx"
 import { listPosition } from "../live.ts"
 import { navigate } from "../router.ts"
 
-const statuses: ReadonlyArray<SessionStatus> = ["queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned"]
+const statuses: ReadonlyArray<SessionStatus> = ["draft", "queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned", "discarded"]
 const isStatus = (s: string): s is SessionStatus => statuses.some((x) => x === s)
 const rowHeight = 34
 
-export const usePendingApprovals = () =>
-  useQuery({
+/** Where a session opens: a draft (or a discarded one) in the form that edits and launches it. */
+export const sessionPath = (s: { sessionId: string; status: string }): string =>
+  s.status === "draft" || s.status === "discarded" ? `/new?draft=${s.sessionId}` : `/sessions/${s.sessionId}`
+
+export const pendingApprovalsQuery = () =>
+  queryOptions({
     queryKey: ["approvals", "pending"],
     // Read again when the list feed (useListFeed) says something changed: no polling.
     queryFn: ({ signal }) => ok(client.GET("/v1/approvals", { params: { query: { status: "pending", limit: 200, minPosition: listPosition() } }, signal }))
+  })
+export const usePendingApprovals = () => useQuery(pendingApprovalsQuery())
+
+export interface ListFilters {
+  readonly status: SessionStatus | ""
+  readonly archived: string
+  readonly query: string
+  readonly leaves: boolean
+}
+/** The list as the first screen opens it. */
+export const firstFilters: ListFilters = { status: "", archived: "false", query: "", leaves: false }
+
+/** The session list's pages under these filters (main.tsx asks for the first one before React has drawn anything). */
+export const sessionsQuery = ({ status, archived, query, leaves }: ListFilters) =>
+  infiniteQueryOptions({
+    queryKey: ["sessions", { status, archived, query, leaves }],
+    queryFn: ({ pageParam, signal }) =>
+      ok(
+        client.GET("/v1/sessions", {
+          params: {
+            query: {
+              ...(status !== "" ? { status } : {}),
+              ...(archived !== "all" ? { archived: archived === "true" } : {}),
+              ...(query !== "" ? { q: query } : {}),
+              ...(leaves ? { leaves: true } : {}),
+              ...(pageParam !== undefined ? { cursor: pageParam } : {}),
+              limit: 100,
+              minPosition: listPosition()
+            }
+          },
+          signal
+        })
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined
   })
 
 export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLInputElement | null> }) => {
   const [status, setStatus] = useState<SessionStatus | "">("")
   const [archived, setArchived] = useState("false")
+  const [leaves, setLeaves] = useState(false)
   const [q, setQ] = useState("")
   const [query, setQuery] = useState("")
   const [selected, setSelected] = useState(0)
@@ -38,28 +78,7 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
   const approvals = usePendingApprovals()
   const pending = useMemo(() => [...(approvals.data?.items ?? [])].sort((x, y) => x.requestedAt.localeCompare(y.requestedAt)), [approvals.data])
 
-  const sessions = useInfiniteQuery({
-    queryKey: ["sessions", { status, archived, query }],
-    queryFn: ({ pageParam, signal }) =>
-      ok(
-        client.GET("/v1/sessions", {
-          params: {
-            query: {
-              ...(status !== "" ? { status } : {}),
-              ...(archived !== "all" ? { archived: archived === "true" } : {}),
-              ...(query !== "" ? { q: query } : {}),
-              ...(pageParam !== undefined ? { cursor: pageParam } : {}),
-              limit: 100,
-              minPosition: listPosition()
-            }
-          },
-          signal
-        })
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    placeholderData: (prev) => prev
-  })
+  const sessions = useInfiniteQuery({ ...sessionsQuery({ status, archived, query, leaves }), placeholderData: (prev) => prev })
   const rows = useMemo(() => sessions.data?.pages.flatMap((p) => p.items) ?? [], [sessions.data])
   const titles = useMemo(() => new Map(rows.map((r) => [r.sessionId, r.title ?? r.query])), [rows])
 
@@ -91,8 +110,8 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
     ArrowDown: () => move(1),
     ArrowUp: () => move(-1),
     Enter: () => {
-      const id = selectedApproval?.sessionId ?? selectedSession?.sessionId
-      if (id) navigate(`/sessions/${id}`)
+      if (selectedApproval) navigate(`/sessions/${selectedApproval.sessionId}`)
+      else if (selectedSession) navigate(sessionPath(selectedSession))
     },
     c: () => navigate("/new"),
     e: () => selectedSession && void archive(selectedSession),
@@ -102,12 +121,13 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
   usePaletteActions([
     ...(selectedSession
       ? [
-          { id: "l:open", group: "Sessions", label: `Open the selected session`, keys: "Enter", run: () => navigate(`/sessions/${selectedSession.sessionId}`) },
+          { id: "l:open", group: "Sessions", label: `Open the selected session`, keys: "Enter", run: () => navigate(sessionPath(selectedSession)) },
           { id: "l:archive", group: "Sessions", label: selectedSession.archived ? "Unarchive the selected session" : "Archive the selected session", keys: "e", run: () => void archive(selectedSession) }
         ]
       : []),
     { id: "l:waiting", group: "Sessions", label: "Show sessions waiting for approval", run: () => setStatus("waiting_approval") },
     { id: "l:running", group: "Sessions", label: "Show running sessions", run: () => setStatus("running") },
+    { id: "l:drafts", group: "Sessions", label: "Show drafts", run: () => setStatus("draft") },
     { id: "l:any", group: "Sessions", label: "Show sessions in any status", run: () => setStatus("") },
     { id: "l:archived", group: "Sessions", label: "Show archived sessions", run: () => setArchived("true") },
     { id: "l:active", group: "Sessions", label: "Show active sessions", run: () => setArchived("false") }
@@ -185,7 +205,11 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
               <option value="all">all</option>
             </select>
           </label>
+          <label title="Only sessions that no fork continues from their end">
+            <input type="checkbox" checked={leaves} onChange={(e) => setLeaves(e.target.checked)} /> Leaves only
+          </label>
         </div>
+        {query.length >= 2 && <TranscriptHits q={query} titles={titles} />}
         {sessions.error ? (
           <p className="error" role="alert">
             Could not load the sessions: {sessions.error.message}
@@ -222,14 +246,14 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
                     data-session={s.sessionId}
                     style={{ height: rowHeight }}
                     onClick={() => setSelected(v.index + pending.length)}
-                    onDoubleClick={() => navigate(`/sessions/${s.sessionId}`)}
+                    onDoubleClick={() => navigate(sessionPath(s))}
                   >
                     <td>
                       <StatusBadge status={s.status} />
                     </td>
                     <td className="title">
-                      <a href={`/sessions/${s.sessionId}`} onClick={link(`/sessions/${s.sessionId}`)}>
-                        {s.title ?? s.query.slice(0, 80)}
+                      <a href={sessionPath(s)} onClick={link(sessionPath(s))}>
+                        {s.title ?? (s.query.slice(0, 80) || "(no prompt yet)")}
                       </a>
                       {s.archived && <span className="chip">archived</span>}
                     </td>
@@ -277,6 +301,52 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
     </main>
   )
 }
+
+/**
+ * What the search words match inside transcripts (GET /v1/search: full text over what was
+ * said and done), beside the list's own match on titles and first prompts. Each hit opens
+ * its session's history at the revision it came from.
+ */
+const TranscriptHits = ({ q, titles }: { q: string; titles: ReadonlyMap<string, string> }) => {
+  const hits = useQuery({
+    queryKey: ["sessions", "search", q],
+    queryFn: ({ signal }) => ok(client.GET("/v1/search", { params: { query: { q, limit: 20, minPosition: listPosition() } }, signal })),
+    placeholderData: (prev) => prev
+  })
+  const items = hits.data?.items ?? []
+  return (
+    <details className="hits" open>
+      <summary>
+        In transcripts <span className="count">({hits.isPending ? "…" : items.length === 20 ? "20+" : items.length})</span>
+      </summary>
+      {hits.error ? <p className="error">Search failed: {hits.error.message}</p> : null}
+      {items.length === 0 && hits.isSuccess ? <p className="muted">Nothing said or done in a session matches.</p> : null}
+      <ul>
+        {items.map((h) => {
+          const to = `/sessions/${h.sessionId}?tab=history&rev=${h.revision}`
+          return (
+            <li key={`${h.sessionId}/${h.seq}`} data-hit={h.sessionId}>
+              <a href={to} onClick={link(to)}>
+                {titles.get(h.sessionId) ?? shortId(h.sessionId)}
+              </a>{" "}
+              <span className="muted mono">
+                {h.toolName ?? h.kind.replace("_", " ")} @{h.revision}
+              </span>{" "}
+              <Snippet text={h.snippet} />
+            </li>
+          )
+        })}
+      </ul>
+    </details>
+  )
+}
+
+/** The search's snippet, what matched (in [brackets]) marked. */
+const Snippet = ({ text }: { text: string }) => (
+  <span className="snippet">
+    {text.split(/\[([^[\]]*)\]/).map((part, i) => (i % 2 === 1 ? <mark key={i}>{part}</mark> : part))}
+  </span>
+)
 
 export const StatusBadge = ({ status }: { status: string }) => <span className={`status status-${status}`}>{status.replace("_", " ")}</span>
 
