@@ -1,6 +1,7 @@
 // One pending approval: what Claude wants to run, who is waiting and for how long, the
 // time left, and the three answers: allow, deny (a reason is required: Claude reads it),
-// and edit-then-allow (the input as JSON, checked before it is sent).
+// and edit-then-allow (the input as JSON, checked before it is sent). A question Claude asks
+// (AskUserQuestion) is answered instead: an option chosen for each of its questions.
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useId, useRef, useState } from "react"
 import { decide, failureText } from "../api.ts"
@@ -29,6 +30,77 @@ export const parseInput = (text: string): { ok: true; value: Record<string, unkn
   return { ok: true, value: v as Record<string, unknown> }
 }
 
+export interface Question {
+  readonly question: string
+  readonly header?: string
+  readonly multiSelect?: boolean
+  readonly options: ReadonlyArray<{ readonly label: string; readonly description?: string }>
+}
+
+/** AskUserQuestion's questions, when the input is shaped as Claude sends them. */
+export const questionsOf = (toolName: string, input: unknown): ReadonlyArray<Question> | undefined => {
+  if (toolName !== "AskUserQuestion") return undefined
+  const qs = (input as { questions?: unknown } | null)?.questions
+  if (!Array.isArray(qs)) return undefined
+  const ok = qs.every(
+    (q) => typeof q?.question === "string" && Array.isArray(q.options) && q.options.every((o: { label?: unknown }) => typeof o?.label === "string")
+  )
+  return ok ? (qs as ReadonlyArray<Question>) : undefined
+}
+
+/** The API's answers: each question's text to its chosen labels (several comma separated). */
+export const answersOf = (questions: ReadonlyArray<Question>, chosen: Readonly<Record<string, ReadonlyArray<string>>>): Record<string, string> | undefined => {
+  const out: Record<string, string> = {}
+  for (const q of questions) {
+    const labels = chosen[q.question] ?? []
+    if (labels.length === 0) return undefined
+    out[q.question] = labels.join(", ")
+  }
+  return out
+}
+
+const QuestionForm = ({
+  questions,
+  chosen,
+  onChange,
+  idBase
+}: {
+  questions: ReadonlyArray<Question>
+  chosen: Readonly<Record<string, ReadonlyArray<string>>>
+  onChange: (question: string, labels: ReadonlyArray<string>) => void
+  idBase: string
+}) => (
+  <div className="questions">
+    {questions.map((q, i) => (
+      <fieldset key={q.question} className="field">
+        <legend>{q.question}</legend>
+        {q.options.map((o, j) => {
+          const id = `${idBase}-q${i}-o${j}`
+          const on = (chosen[q.question] ?? []).includes(o.label)
+          return (
+            <div key={o.label} className="option">
+              <input
+                id={id}
+                type={q.multiSelect ? "checkbox" : "radio"}
+                name={`${idBase}-q${i}`}
+                checked={on}
+                onChange={() => {
+                  const now = chosen[q.question] ?? []
+                  onChange(q.question, q.multiSelect ? (on ? now.filter((l) => l !== o.label) : [...now, o.label]) : [o.label])
+                }}
+              />
+              <label htmlFor={id}>
+                {o.label}
+                {o.description && <span className="muted"> — {o.description}</span>}
+              </label>
+            </div>
+          )
+        })}
+      </fieldset>
+    ))}
+  </div>
+)
+
 export const Waiting = ({ requestedAt, expiresAt }: { requestedAt: string; expiresAt: string | null }) => {
   const now = useNow()
   const left = expiresAt ? Date.parse(expiresAt) - now : undefined
@@ -49,6 +121,9 @@ export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApprova
   const reasonRef = useRef<HTMLTextAreaElement>(null)
   const editRef = useRef<HTMLTextAreaElement>(null)
   const id = useId()
+  const questions = questionsOf(approval.toolName, approval.input)
+  const [chosen, setChosen] = useState<Record<string, ReadonlyArray<string>>>({})
+  const answers = questions && answersOf(questions, chosen)
 
   const send = async (body: Parameters<typeof decide>[1]) => {
     setMode("sending")
@@ -62,7 +137,12 @@ export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApprova
       setError(failureText(e))
     }
   }
-  const allow = () => void send({ decision: "allow" })
+  const allow = () => {
+    if (!questions) return void send({ decision: "allow" })
+    // Claude asked: allowing is answering, every question.
+    if (answers === undefined) return setError("Choose an answer to each question.")
+    void send({ decision: "allow", answers })
+  }
   const deny = () => {
     if (reason.trim() === "") {
       setError("Say why: Claude reads the reason.")
@@ -107,7 +187,11 @@ export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApprova
         <strong className="needs-you">Needs you</strong> Claude wants to use <span className="mono tool-name">{approval.toolName}</span>{" "}
         <Waiting requestedAt={approval.requestedAt} expiresAt={approval.expiresAt} />
       </header>
-      <ToolInput toolName={approval.toolName} input={approval.input} />
+      {questions ? (
+        <QuestionForm questions={questions} chosen={chosen} onChange={(q, labels) => setChosen((c) => ({ ...c, [q]: labels }))} idBase={id} />
+      ) : (
+        <ToolInput toolName={approval.toolName} input={approval.input} />
+      )}
       {mode === "deny" && (
         <div className="field">
           <label htmlFor={`${id}-reason`}>Reason for denying (sent to Claude)</label>
@@ -154,7 +238,7 @@ export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApprova
           </button>
         ) : (
           <button type="button" className="primary" onClick={allow} disabled={mode === "sending"}>
-            Allow <kbd>a</kbd>
+            {questions ? "Answer" : "Allow"} <kbd>a</kbd>
           </button>
         )}
         {mode === "deny" ? (
@@ -166,7 +250,7 @@ export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApprova
             Deny… <kbd>d</kbd>
           </button>
         )}
-        {mode !== "edit" && (
+        {mode !== "edit" && !questions && (
           <button type="button" onClick={() => setMode("edit")} disabled={mode === "sending"}>
             Edit, then allow… <kbd>E</kbd>
           </button>

@@ -56,6 +56,34 @@ describe("the approval panel", () => {
   })
 })
 
+describe("a question Claude asks", () => {
+  const question = {
+    approvalId: "q1",
+    toolName: "AskUserQuestion",
+    input: {
+      questions: [
+        { question: "Which color?", header: "Color", multiSelect: false, options: [{ label: "Red" }, { label: "Blue", description: "calmer" }] },
+        { question: "Which sizes?", header: "Size", multiSelect: true, options: [{ label: "S" }, { label: "M" }, { label: "L" }] }
+      ]
+    },
+    requestedAt: new Date().toISOString(),
+    expiresAt: null
+  }
+  it("is answered, one choice per question (several where it allows), never allowed bare", async () => {
+    const fetch = vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response("{}", { status: 202, headers: { "content-type": "application/json" } }))
+    withQuery(<ApprovalPanel approval={question} keyboard />)
+    expect(screen.queryByRole("button", { name: /Edit, then allow/ })).toBeNull()
+    fireEvent.click(screen.getByLabelText(/Blue/))
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: /Answer/ })))
+    expect(fetch).not.toHaveBeenCalled()
+    expect(screen.getByRole("alert").textContent).toMatch(/each question/)
+    fireEvent.click(screen.getByLabelText("S"))
+    fireEvent.click(screen.getByLabelText("L"))
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: /Answer/ })))
+    expect(await sent(fetch).json()).toEqual({ decision: "allow", answers: { "Which color?": "Blue", "Which sizes?": "S, L" } })
+  })
+})
+
 describe("the new session form", () => {
   it("sends only what was filled in, tools as lists", () => {
     const f = { query: "q", cwd: " /w ", title: "", model: "", permissionMode: "plan", maxTurns: "3", systemPrompt: "", appendSystemPrompt: "", allowedTools: "Read, Grep", disallowedTools: "" }
