@@ -10,6 +10,7 @@ import type { Terminal } from "./command.ts"
 import { followEvents } from "./events.ts"
 import { contentOf, money, num, obj, oneLine, text, toolResultLine, toolUseLine } from "./format.ts"
 import { makePrompter } from "./prompt.ts"
+import { answerOf, type Question, questionsOf } from "./questions.ts"
 
 type Event = Schemas["Event"]
 type Ended = "completed" | "failed" | "interrupted" | "abandoned"
@@ -124,6 +125,29 @@ export const followRun = async (setup: FollowSetup): Promise<number> => {
     }
   }
 
+  /** Claude asked: each question with its options numbered, answered by number(s) or in words. */
+  const answerQuestions = async (approvalId: string, questions: ReadonlyArray<Question>, signal: AbortSignal): Promise<void> => {
+    const answers: Record<string, string> = {}
+    for (const q of questions) {
+      ask([`  ${q.question}`, ...q.options.map((o, i) => `    ${i + 1}. ${o}`), ""].join("\n"))
+      for (;;) {
+        const typed = await prompter.line(q.multiSelect ? "  numbers (1,3), or your own answer › " : "  number, or your own answer › ", signal)
+        if (signal.aborted) return
+        if (typed === null) {
+          ask(`  left for someone else: agentlog approve ${approvalId} --answer "QUESTION=ANSWER"\n`)
+          return
+        }
+        const a = answerOf(q, typed)
+        if (a !== undefined) {
+          answers[q.question] = a
+          break
+        }
+        ask(`  choose ${q.multiSelect ? "numbers" : "a number"} from 1 to ${q.options.length}, or type an answer\n`)
+      }
+    }
+    await decide(approvalId, { decision: "allow", answers })
+  }
+
   const askApproval = async (e: Event): Promise<void> => {
     const approvalId = text(e.data.approvalId)
     if (ended || detach.signal.aborted || decided.has(approvalId)) return
@@ -145,6 +169,8 @@ export const followRun = async (setup: FollowSetup): Promise<number> => {
           ""
         ].join("\n")
       )
+      const questions = questionsOf(text(e.data.toolName), input)
+      if (questions) return await answerQuestions(approvalId, questions, abort.signal)
       for (;;) {
         const key = await prompter.choose("  [a]llow / [d]eny with reason / [e]dit input / [s]kip › ", "ades", abort.signal)
         if (abort.signal.aborted) {
