@@ -114,6 +114,26 @@ describe("the session fold", () => {
     expect(launched.entries.map((e) => [e.kind, e.text])).toEqual([["user_text", "do it"]])
   })
 
+  it("shows a follow-up where it was sent, edited and cancelled, and its query as the prompt of the run it became", () => {
+    const f = fold(emptyFold, [
+      ...session().slice(0, 3),
+      ev("FollowUpQueued", { followUpId: "f1", runId: "r2", query: "then this", overrides: {}, afterRunId: runId }),
+      ev("FollowUpEdited", { followUpId: "f1", query: "then that", overrides: {} }),
+      ev("FollowUpQueued", { followUpId: "f2", runId: "r3", query: "and more", overrides: {}, afterRunId: runId }),
+      ev("FollowUpCancelled", { followUpId: "f2", cancelledBy: "alice" }),
+      ev("RunCompleted", { runId, totalCostUsd: 0, runCostUsd: 0, usage: {}, numTurns: 1, durationMs: 1 }),
+      ev("FollowUpStarted", { followUpId: "f1", runId: "r2", startedBy: "agentlog" }),
+      ev("ContinueRequested", { runId: "r2", query: "then that", overrides: {} })
+    ])
+    expect(f.entries.filter((e) => e.kind === "system" && e.text?.startsWith("follow-up")).map((e) => e.text)).toEqual([
+      "follow-up queued: then this",
+      "follow-up edited: then that",
+      "follow-up queued: and more",
+      "follow-up cancelled (by alice)"
+    ])
+    expect(f.entries.filter((e) => e.kind === "user_text").map((e) => e.text)).toEqual(["clean up", "then that"])
+  })
+
   it("counts repeated notices", () => {
     expect(mergeNotice("init · a", "a")).toBe("init · a ×2")
     expect(mergeNotice("init · a ×2", "a")).toBe("init · a ×3")

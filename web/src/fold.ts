@@ -361,6 +361,17 @@ const applyEvent = (s: Draft, e: EventView, d: Obj): void => {
       s.model = str(d.model) ?? s.model
       add(s, e, { kind: "system", text: `model ${str(d.model) ?? ""} (by ${str(d.changedBy) ?? ""})`, data: d })
       break
+    // A continue sent during a run: a line where it was sent; its query is the prompt of the
+    // run it becomes (ContinueRequested), once it starts.
+    case "FollowUpQueued":
+      add(s, e, { kind: "system", text: `follow-up queued: ${str(d.query) ?? ""}`, data: d })
+      break
+    case "FollowUpEdited":
+      add(s, e, { kind: "system", text: `follow-up edited: ${str(d.query) ?? "(same query, new options)"}`, data: d })
+      break
+    case "FollowUpCancelled":
+      add(s, e, { kind: "system", text: `follow-up cancelled (by ${str(d.cancelledBy) ?? ""})`, data: d })
+      break
   }
 }
 
