@@ -2,14 +2,14 @@
 // (started with `agentlog serve`), the real `claude` and the fake Messages API: what is
 // printed, approvals answered on stdin (allow, deny with a reason, edit the input),
 // Ctrl-C to detach or interrupt, and the exit code for each way a run ends.
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import { basename, join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { accepted, waitForStatus } from "../crash/crashHarness.ts"
 import { toolResultsOf } from "../support/fakeAnthropic.ts"
 import { openOfflineWorld } from "../support/offlineWorld.ts"
 import { startServiceProcess } from "../support/serviceProcess.ts"
-import { sh } from "../workspaces/gitFixture.ts"
+import { initRepo, sh } from "../workspaces/gitFixture.ts"
 import { cli, cliTs, finished, perTest } from "./cliProcess.ts"
 
 const opened = perTest()
@@ -89,9 +89,7 @@ describe("agentlog run, attach and fork --follow", { timeout: 240_000 }, () => {
 
     // --worktree in a repository: Claude works on a branch of its own, the checkout stays as it was.
     const repo = join(world.dataDir, "..", `${basename(world.dataDir)}-repo`)
-    mkdirSync(repo)
-    sh(repo, "init", "--quiet", "--initial-branch=main")
-    sh(repo, "commit", "--quiet", "--allow-empty", "-m", "base")
+    initRepo(repo, {})
     world.fake.setScript([{ toolUse: { name: "Bash", input: { command: "printf 'hi\\n' > made.txt" } } }, { text: "Made." }])
     const inTree = await finished(url, ["run", "make a file", "--worktree", "--branch", "cli/made", "--cwd", repo, "--permission-mode", "bypassPermissions"])
     try {

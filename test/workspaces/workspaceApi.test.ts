@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startOfflineService, type OfflineService } from "../support/offlineService.ts"
 import { waitFor } from "../support/waitFor.ts"
-import { sh } from "./gitFixture.ts"
+import { initRepo, sh } from "./gitFixture.ts"
 
 let svc: OfflineService
 let root: string
@@ -19,11 +19,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "agentlog-wsapi-"))
   repo = join(root, "repo")
   wsRoot = join(root, "workspaces")
-  mkdirSync(repo)
-  sh(repo, "init", "--quiet", "--initial-branch=main")
-  writeFileSync(join(repo, "shared.txt"), "base\n")
-  sh(repo, "add", "-A")
-  sh(repo, "commit", "--quiet", "-m", "base")
+  initRepo(repo, { "shared.txt": "base\n" })
   svc = await startOfflineService("wsapi", { AGENTLOG_WORKSPACE_ROOT: wsRoot })
 }, 60_000)
 

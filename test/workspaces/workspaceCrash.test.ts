@@ -1,13 +1,13 @@
 // kill -9 of the service while a run is changing its worktree, then a restart: the run is
 // abandoned, and what it had changed is committed on its branch as an abandoned run's
 // commit (recorded before RunAbandoned), not lost and not mixed into any other session.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { accepted, call, startService, waitForStatus } from "../crash/crashHarness.ts"
 import { closeOfflineWorld, openOfflineWorld, type OfflineWorld } from "../support/offlineWorld.ts"
 import type { ServiceProcess } from "../support/serviceProcess.ts"
-import { sh } from "./gitFixture.ts"
+import { initRepo, sh } from "./gitFixture.ts"
 
 let world: OfflineWorld | undefined
 let service: ServiceProcess | undefined
@@ -28,11 +28,7 @@ describe("a workspace through a crash", () => {
   it("commits an abandoned run's partial changes at the restart, on its own branch only", async () => {
     world = await openOfflineWorld("ws-crash")
     repo = `${world.dataDir}-repo`
-    mkdirSync(repo)
-    sh(repo, "init", "--quiet", "--initial-branch=main")
-    writeFileSync(join(repo, "shared.txt"), "base\n")
-    sh(repo, "add", "-A")
-    sh(repo, "commit", "--quiet", "-m", "base")
+    initRepo(repo, { "shared.txt": "base\n" })
     const main = sh(repo, "rev-parse", "main")
     world.fake.setScript([
       bash("printf 'b\\n' > b.txt"),

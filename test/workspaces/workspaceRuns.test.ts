@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { sh } from "./gitFixture.ts"
+import { initRepo, sh } from "./gitFixture.ts"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { WorkspaceOption } from "../../src/domain/sessionOptions.ts"
 import { waitFor } from "../support/waitFor.ts"
@@ -24,11 +24,7 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "agentlog-wsrun-"))
   repo = join(root, "repo")
   wsRoot = join(root, "workspaces")
-  mkdirSync(repo)
-  sh(repo, "init", "--quiet", "--initial-branch=main")
-  writeFileSync(join(repo, "shared.txt"), "base\n")
-  sh(repo, "add", "-A")
-  sh(repo, "commit", "--quiet", "-m", "base")
+  initRepo(repo, { "shared.txt": "base\n" })
 })
 
 afterEach(async () => {

@@ -1,12 +1,12 @@
 // The workspace operations on real repositories made here with Debian's git: isolation,
 // a commit per run, merges (fast-forward, merge commit, conflict), rebase, reset, discard,
 // and every refusal leaving the repository as it was.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { execFileSync } from "node:child_process"
 import { Effect, Exit } from "effect"
-import { sh } from "./gitFixture.ts"
+import { initRepo, sh } from "./gitFixture.ts"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { diffCommits, diffWorkingTree, parseUnifiedDiff } from "../../src/workspaces/diff.ts"
 import {
@@ -41,12 +41,7 @@ const repoState = () => [sh(repo, "for-each-ref"), sh(repo, "worktree", "list", 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "agentlog-ws-"))
   repo = join(root, "repo")
-  mkdirSync(join(repo, "src"), { recursive: true })
-  sh(repo, "init", "--quiet", "--initial-branch=main")
-  writeFileSync(join(repo, "a.txt"), "one\ntwo\nthree\n")
-  writeFileSync(join(repo, "src", "b.txt"), "b\n")
-  sh(repo, "add", "-A")
-  sh(repo, "commit", "--quiet", "-m", "base")
+  initRepo(repo, { "a.txt": "one\ntwo\nthree\n", "src/b.txt": "b\n" })
 })
 
 afterEach(() => rmSync(root, { recursive: true, force: true }))
