@@ -9,6 +9,7 @@ import {
   type DomainError,
   FollowUpNotFound,
   InvalidTransition,
+  RunWithoutCommit,
   SessionAlreadyExists,
   SessionNotFound
 } from "./sessionErrors.ts"
@@ -111,6 +112,19 @@ export type WorkspaceCommand =
   | { readonly kind: "RecordWorkspaceMerged"; readonly data: EventOf<"WorkspaceMerged">["data"] }
   | { readonly kind: "RecordWorkspaceRebased"; readonly data: EventOf<"WorkspaceRebased">["data"] }
   | { readonly kind: "RecordWorkspaceDiscarded"; readonly data: EventOf<"WorkspaceDiscarded">["data"] }
+  /**
+   * "Retry from here": back to the state after `toRunId` and on with a new run (`runId`,
+   * `query`). The edge finds Claude's message to resume at (`atMessage` in `claudeSessionId`).
+   */
+  | {
+      readonly kind: "ResetToRun"
+      readonly toRunId: string
+      readonly runId: string
+      readonly query: string
+      readonly atMessage?: string | undefined
+      readonly claudeSessionId?: string | undefined
+      readonly by: string
+    }
 
 export type Decision = Result.Result<ReadonlyArray<SessionEvent>, DomainError>
 
@@ -286,6 +300,7 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "RecordWorkspaceMerged":
     case "RecordWorkspaceRebased":
     case "RecordWorkspaceDiscarded":
+    case "ResetToRun":
       return decideWorkspace(command, s)
     case "EditFollowUp":
     case "CancelFollowUp":
@@ -318,6 +333,20 @@ const decideWorkspace = (command: WorkspaceCommand & { readonly sessionId: strin
       if (command.kind === "RecordWorkspaceMerged") return Result.succeed([event("WorkspaceMerged", command.data)])
       if (command.kind === "RecordWorkspaceRebased") return Result.succeed([event("WorkspaceRebased", command.data)])
       return Result.succeed([event("WorkspaceDiscarded", command.data)])
+    }
+    case "ResetToRun": {
+      if (!w) return refuse(s, command, "the session has no workspace")
+      if (w.status !== "active") return refuse(s, command, "the workspace was discarded")
+      if (!isIn(s.status, endedStatuses)) return refuse(s, command, "a run is active in the workspace")
+      const commit = w.commits.find((c) => c.runId === command.toRunId)
+      if (!commit) return Result.fail(new RunWithoutCommit({ sessionId: s.sessionId, runId: command.toRunId }))
+      // One ref per reset, named by the session and its count: what is reset away stays reachable.
+      const keptAs = `refs/agentlog/reset/${s.sessionId}/${(w.resets?.length ?? 0) + 1}`
+      const { toRunId, runId, query, atMessage, claudeSessionId, by } = command
+      return Result.succeed([
+        event("WorkspaceReset", present({ runId: toRunId, sha: commit.sha, previousSha: w.head, keptAs, atMessage, claudeSessionId, by })),
+        event("ContinueRequested", { runId, query, overrides: {} })
+      ])
     }
   }
 }

@@ -67,6 +67,13 @@ export class FollowUpNotFound extends Data.TaggedError("FollowUpNotFound")<{ rea
   }
 }
 
+/** A reset to a run that left no commit in the session's workspace (it failed before the worktree was made). */
+export class RunWithoutCommit extends Data.TaggedError("RunWithoutCommit")<{ readonly sessionId: string; readonly runId: string }> {
+  override get message() {
+    return `run ${this.runId} of session ${this.sessionId} has no commit in its workspace to reset to`
+  }
+}
+
 export type DomainError =
   | SessionNotFound
   | SessionAlreadyExists
@@ -77,3 +84,4 @@ export type DomainError =
   | InvalidStreamName
   | InvalidAnswer
   | FollowUpNotFound
+  | RunWithoutCommit

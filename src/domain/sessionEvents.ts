@@ -171,6 +171,23 @@ export const WorkspaceMerged = Schema.Struct({ into: Text, sha: Id, fastForward:
 export const WorkspaceRebased = Schema.Struct({ onto: Text, ontoSha: Id, sha: Id })
 /** The worktree and its branch removed (`reason`: asked for, or the session archived). */
 export const WorkspaceDiscarded = Schema.Struct({ reason: Text })
+/**
+ * "Retry from here": the session goes on from the state after an earlier run (`runId`):
+ * its worktree back at that run's commit `sha`, Claude resumed at `atMessage` (the last
+ * message of its conversation up to that run's end, in the Claude session
+ * `claudeSessionId`; both absent when there was none yet). The head it leaves,
+ * `previousSha`, stays reachable as the ref `keptAs`. A ContinueRequested follows in the
+ * same append; the supervisor moves the worktree when it starts that run.
+ */
+export const WorkspaceReset = Schema.Struct({
+  runId: Uuid,
+  sha: Id,
+  previousSha: Id,
+  keptAs: Text,
+  atMessage: Schema.optionalKey(Id),
+  claudeSessionId: Schema.optionalKey(Id),
+  by: Text
+})
 export const SessionArchived = Empty
 // ---- follow-ups (issue 12, item 6) ----
 /** A continue sent while a run was active: it waits, and starts as the next run when `afterRunId` completes. */
@@ -227,6 +244,7 @@ export const eventSchemas = {
   WorkspaceMerged,
   WorkspaceRebased,
   WorkspaceDiscarded,
+  WorkspaceReset,
   ...controlEventSchemas,
   FollowUpQueued,
   FollowUpEdited,

@@ -75,6 +75,16 @@ export interface WorkspaceState {
   readonly commits: ReadonlyArray<WorkspaceCommit>
   /** The last merge of the branch: into which branch, as which commit. */
   readonly merged?: { readonly into: string; readonly sha: string } | undefined
+  /** Each reset to an earlier run, oldest first (absent: none). */
+  readonly resets?: ReadonlyArray<WorkspaceResetState>
+}
+
+/** A reset to an earlier run: the branch moved from previousSha back to sha, previousSha kept as the ref keptAs. */
+export interface WorkspaceResetState {
+  readonly runId: string
+  readonly sha: string
+  readonly previousSha: string
+  readonly keptAs: string
 }
 
 /** A continue that waits for the active run (issue 12, item 6). */
@@ -131,6 +141,8 @@ export interface Session {
   readonly workspace?: WorkspaceState | undefined
   /** Continues sent while a run was active, oldest first (absent: none, as in states folded before follow-ups existed). */
   readonly followUps?: ReadonlyArray<FollowUp>
+  /** After a reset to an earlier run: the Claude message the next run resumes at (as a fork), until it binds its own session. */
+  readonly resumeAt?: string | undefined
 }
 
 /** null: the stream has no events, the session does not exist. */
@@ -220,7 +232,7 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "RunStarted":
       return { ...state, status: "running", runSupervisorId: event.data.supervisorId }
     case "ClaudeSessionBound":
-      return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true }
+      return { ...state, claudeSessionId: event.data.claudeSessionId, claudeSessionBound: true, resumeAt: undefined }
     case "ClaudeResult": {
       const d = event.data
       const { isError, totalCostUsd, runCostUsd, usage, numTurns, durationMs } = d
@@ -291,6 +303,18 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
       return state.workspace ? { ...state, workspace: { ...state.workspace, merged: { into: event.data.into, sha: event.data.sha } } } : state
     case "WorkspaceDiscarded":
       return state.workspace ? { ...state, workspace: { ...state.workspace, status: "discarded" } } : state
+    case "WorkspaceReset": {
+      const w = state.workspace
+      if (!w) return state
+      const { runId, sha, previousSha, keptAs, atMessage, claudeSessionId } = event.data
+      return {
+        ...state,
+        workspace: { ...w, head: sha, resets: [...(w.resets ?? []), { runId, sha, previousSha, keptAs }] },
+        // The conversation as it was at that run's end (none: the next run starts a new one).
+        claudeSessionId,
+        resumeAt: atMessage
+      }
+    }
     case "SessionArchived":
       return { ...state, archived: true }
     case "SessionUnarchived":

@@ -1024,6 +1024,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/workspace/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Go on from the state after an earlier run (retry from here): its commit, Claude resumed at its end, and a new run
+         * @description Records WorkspaceReset (the head it leaves is kept under the ref `keptAs`) and a ContinueRequested with `query`; the worktree is moved when the new run starts. 404 when the session has no workspace or never had the run; 409 while a run is active, or when the run left no commit (run-without-commit).
+         *
+         *     Needs role operator or above (403 below it).
+         */
+        post: operations["resetWorkspace"];
+        delete?: never;
+        /** The methods /v1/sessions/{id}/workspace/reset allows (POST, OPTIONS) */
+        options: operations["optionsV1SessionsIdWorkspaceReset"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/web/session": {
         parameters: {
             query?: never;
@@ -2113,6 +2136,72 @@ export interface components {
         RebaseWorkspace: {
             /** @description What to rebase onto (default the workspace's base branch as it is now). */
             onto?: string;
+        };
+        ResetWorkspace: {
+            /**
+             * Format: uuid
+             * @description The run to go back to: the session goes on from the state after it (its commit, Claude's conversation at its end).
+             */
+            run: string;
+            /** @description The prompt for Claude. */
+            query: string;
+        };
+        /** @description Recorded (WorkspaceReset, ContinueRequested); runId is the new run. */
+        WorkspaceResetAccepted: {
+            /** Format: uuid */
+            sessionId: string;
+            runId?: string | null;
+            /**
+             * @description The session's status right after the command (superseded: a later run replaced the one this request created).
+             * @enum {string}
+             */
+            status: "draft" | "discarded" | "queued" | "running" | "waiting_approval" | "completed" | "failed" | "interrupted" | "abandoned" | "superseded";
+            position: string | null;
+            revision: number | null;
+            /** @description 1-based place in the run queue while the run waits for a slot. */
+            queuePosition?: number;
+            /** Format: uuid */
+            parentSessionId?: string;
+            /** Format: uuid */
+            approvalId?: string;
+            /** @enum {string} */
+            decision?: "allow" | "deny";
+            archived?: boolean;
+            title?: string | null;
+            /** @description The session's permission mode after the command. */
+            permissionMode?: string;
+            /**
+             * Format: date-time
+             * @description In bypassPermissions: when agentlog switches it back.
+             */
+            bypassExpiresAt?: string;
+            /** @description The session's model after the command. */
+            model?: string;
+            /**
+             * Format: uuid
+             * @description A continue sent while a run was active was queued as this follow-up; runId is the run it becomes.
+             */
+            followUpId?: string;
+            /**
+             * Format: uuid
+             * @description A launch with attempts: the group (GET /v1/groups/{id}).
+             */
+            groupId?: string;
+            /** @description A launch with attempts: every session it started, by attempt (the answer's own ids are attempt 1's). */
+            sessions?: {
+                attempt: number;
+                /** Format: uuid */
+                sessionId: string;
+                runId: string;
+                position: string | null;
+                revision: number | null;
+            }[];
+            /** @description The commit the worktree goes back to (the run's). */
+            sha: string;
+            /** @description The head it leaves. */
+            previousSha: string;
+            /** @description The ref that keeps previousSha reachable. */
+            keptAs: string;
         };
         WebSessionState: {
             /** @description The service has a token: the page must log in. */
@@ -11029,6 +11118,196 @@ export interface operations {
         };
     };
     optionsV1SessionsIdWorkspaceDiscard: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content; Allow lists the methods. */
+            204: {
+                headers: {
+                    /** @description The methods the path supports, comma separated. */
+                    Allow?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A foreign Host, or a CORS preflight from an origin not in AGENTLOG_CORS_ORIGINS. */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resetWorkspace: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply only if the session is still at this revision: exactly one strong ETag `"<revision>"` (the ETag of GET /v1/sessions/{id} or of the last command's answer), or `*`. 412 when the session has moved on; a list or a weak ETag is 400. */
+                "If-Match"?: string;
+                /** @description Your id for this request (1-128 of A-Z a-z 0-9 . _ : -); echoed back. Anything else is replaced by a new UUID. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A UUID (anything else names nothing: 404). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetWorkspace"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the new run is queued. */
+            202: {
+                headers: {
+                    /** @description The session's revision as a strong ETag, `"<revision>"`: send it back in If-Match. */
+                    ETag?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceResetAccepted"];
+                };
+            };
+            /** @description The request is not valid: body, query parameters (unknown ones included), headers, a cursor or position this API did not issue, or a cwd that is not an absolute path to an existing directory. */
+            400: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong bearer token. */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agentlog"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is below the one the operation needs (forbidden), or a Host this service does not answer to (DNS rebinding), or a command or live stream from another site's Origin (see AGENTLOG_ALLOWED_HOSTS, AGENTLOG_CORS_ORIGINS). */
+            403: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such session or approval (an id that is not a UUID names nothing). */
+            404: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed in the session's current status, or changed concurrently (retry). */
+            409: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision the session has moved past (see currentRevision). */
+            412: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the service's limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; the service log has it under the request id. */
+            500: {
+                headers: {
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is unavailable, or the read models did not reach minPosition in time: retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optionsV1SessionsIdWorkspaceReset: {
         parameters: {
             query?: never;
             header?: {

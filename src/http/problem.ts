@@ -118,6 +118,8 @@ const mapping: Mapping = {
     problem(400, "validation-failed", "The request is not valid", e.message, {
       errors: [{ path: `?${e.field}`, message: e.reason }]
     }),
+  RunWithoutCommit: (e) =>
+    conflict("run-without-commit", "The run has no commit to reset to", e.message, { sessionId: e.sessionId, runId: e.runId }),
   InvalidAnswer: (e) =>
     problem(422, "invalid-answer", "The answer does not fit the approval", e.message, { approvalId: e.approvalId }),
   InvalidEvent: (e) => problem(400, "invalid-event", "The request would record an invalid event", e.message),

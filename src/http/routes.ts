@@ -655,6 +655,20 @@ export const routes = {
     responses: { 202: accepted(), ...commandProblems },
     role: "operator"
   },
+  resetWorkspace: {
+    operationId: "resetWorkspace",
+    method: "POST",
+    path: "/v1/sessions/:id/workspace/reset",
+    summary: "Go on from the state after an earlier run (retry from here): its commit, Claude resumed at its end, and a new run",
+    description:
+      "Records WorkspaceReset (the head it leaves is kept under the ref `keptAs`) and a ContinueRequested with `query`; the worktree is moved when the new run starts. 404 when the session has no workspace or never had the run; 409 while a run is active, or when the run left no commit (run-without-commit).",
+    tag: "sessions",
+    body: WS.ResetBody,
+    query: B.NoQuery,
+    requestHeaders: ["If-Match"],
+    responses: { 202: { description: "Recorded; the new run is queued.", schema: WS.WorkspaceResetAccepted, headers: ["ETag"] }, ...commandProblems },
+    role: "operator"
+  },
   webSessionState: {
     operationId: "webSessionState",
     method: "GET",

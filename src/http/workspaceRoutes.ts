@@ -4,6 +4,7 @@
 // Merge and rebase change the repository first and are recorded after (their answer is
 // the result); discard is recorded first and done after, so a crash in between leaves a
 // record that says what the start-up reconcile finishes.
+import { randomUUID } from "node:crypto"
 import { stat } from "node:fs/promises"
 import type { Hono } from "hono"
 import { Effect, Result, Stream } from "effect"
@@ -27,6 +28,7 @@ import {
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { badRequest, type HttpProblem, notFound, problem } from "./problem.ts"
+import type { RecordedEvent } from "../eventstore/eventStore.ts"
 import { accepted, acceptedBody, commandContext, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
@@ -93,6 +95,37 @@ export const forkWorkspace = (parent: Session | null, options: SessionOptions, o
 const exists = (p: string) => Effect.promise(() => stat(p).then(() => true, () => false))
 
 const wantsText = (accept: string | undefined) => /\btext\/x-diff\b|\btext\/plain\b/.test(accept ?? "")
+
+const opensRun = new Set(["SessionLaunched", "SessionForked", "ContinueRequested"])
+
+/** Where Claude's conversation was when a run ended: its last main-conversation message, and the run's existence. */
+interface ResetPoint {
+  readonly found: boolean
+  readonly after: boolean
+  readonly atMessage?: string
+  readonly claudeSessionId?: string
+}
+
+/**
+ * Folds a session's stream up to the end of run `runId`: the last message of Claude's main
+ * conversation so far (not a subagent's, not a replay), as the page's "fork from here" picks
+ * it. A fork from a message starts at that message of its parent.
+ */
+const resetPointStep = (runId: string) => (p: ResetPoint, e: RecordedEvent): ResetPoint => {
+  if (p.after) return p
+  const d = e.data as Record<string, unknown>
+  if (opensRun.has(e.type)) {
+    if (d.runId === runId) {
+      const seeded = e.type === "SessionForked" && typeof d.atMessage === "string"
+      return seeded ? { found: true, after: false, atMessage: d.atMessage as string, claudeSessionId: d.parentClaudeSessionId as string } : { ...p, found: true }
+    }
+    return p.found ? { ...p, after: true } : p
+  }
+  if (e.type !== "ClaudeAssistantMessage" && e.type !== "ClaudeUserMessage") return p
+  const m = d.message as { uuid?: unknown; session_id?: unknown; isReplay?: unknown; parent_tool_use_id?: unknown } | undefined
+  if (typeof m?.uuid !== "string" || typeof m.session_id !== "string" || m.isReplay === true || (m.parent_tool_use_id ?? null) !== null) return p
+  return { ...p, atMessage: m.uuid, claudeSessionId: m.session_id }
+}
 
 export const workspaceRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { commands, store } = deps
@@ -224,6 +257,33 @@ export const workspaceRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
         Effect.catch((e) => Effect.sync(() => deps.logger.log("error", "could not remove a discarded workspace", { sessionId, error: e.message })))
       )
       return accepted(acceptedBody(outcome))
+    })
+  )
+
+  handle(routes.resetWorkspace, ({ c, id: sessionId, body, ifMatch }) =>
+    Effect.gen(function* () {
+      const { revision } = yield* workspaceOf(sessionId)
+      const point = yield* store.readStream(Result.getOrThrow(streamOf(sessionId))).pipe(
+        Stream.runFold((): ResetPoint => ({ found: false, after: false }), resetPointStep(body.run))
+      )
+      if (!point.found)
+        return yield* Effect.fail(problem(404, "run-not-found", "Run not found", `session ${sessionId} has no run ${body.run}`, { sessionId, runId: body.run }))
+      const outcome = yield* commands.handle(
+        {
+          kind: "ResetToRun",
+          sessionId,
+          toRunId: body.run,
+          runId: randomUUID(),
+          query: body.query,
+          // Without a message of Claude's up to that run, the next run starts a new conversation.
+          ...(point.atMessage !== undefined ? { atMessage: point.atMessage, claudeSessionId: point.claudeSessionId } : {}),
+          by: c.get("principal").name
+        },
+        commandContext(c),
+        { expectedRevision: ifMatch ?? revision ?? undefined }
+      )
+      const reset = outcome.state.workspace?.resets?.at(-1)
+      return accepted(acceptedBody(outcome, { sha: reset?.sha ?? "", previousSha: reset?.previousSha ?? "", keptAs: reset?.keptAs ?? "" }))
     })
   )
 }

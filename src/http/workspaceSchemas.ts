@@ -2,7 +2,7 @@
 // apart from the route table so that the table and the handlers can both import them.
 import { Schema } from "effect"
 import { WorkspaceFile } from "../domain/sessionEvents.ts"
-import { Uuid } from "./bodies.ts"
+import { ContinueBody, Uuid } from "./bodies.ts"
 import { CommandAccepted } from "./responses.ts"
 
 const Sha = Schema.String.check(Schema.isPattern(/^[0-9a-f]{7,64}$/u, { expected: "a commit sha (hex)" }))
@@ -25,6 +25,11 @@ export const MergeBody = Schema.Struct({
 export const RebaseBody = Schema.Struct({
   onto: Schema.optionalKey(BranchName.annotate({ description: "What to rebase onto (default the workspace's base branch as it is now)." }))
 }).annotate({ identifier: "RebaseWorkspace" })
+
+export const ResetBody = Schema.Struct({
+  run: Uuid.annotate({ description: "The run to go back to: the session goes on from the state after it (its commit, Claude's conversation at its end)." }),
+  query: ContinueBody.fields.query
+}).annotate({ identifier: "ResetWorkspace" })
 
 const DiffLine = Schema.Struct({ kind: Schema.Literals(["context", "add", "del"]), text: Schema.String })
 const DiffHunk = Schema.Struct({
@@ -83,3 +88,10 @@ export const WorkspaceAccepted = Schema.Struct({
   sha: Schema.String.annotate({ description: "The commit the branch (merge: the target branch) is at now." }),
   fastForward: Schema.optionalKey(Schema.Boolean)
 }).annotate({ identifier: "WorkspaceAccepted", description: "Done, and recorded in the session's stream." })
+
+export const WorkspaceResetAccepted = Schema.Struct({
+  ...CommandAccepted.fields,
+  sha: Schema.String.annotate({ description: "The commit the worktree goes back to (the run's)." }),
+  previousSha: Schema.String.annotate({ description: "The head it leaves." }),
+  keptAs: Schema.String.annotate({ description: "The ref that keeps previousSha reachable." })
+}).annotate({ identifier: "WorkspaceResetAccepted", description: "Recorded (WorkspaceReset, ContinueRequested); runId is the new run." })

@@ -533,8 +533,9 @@ export const makeSupervisor = (
           query: s.runQuery,
           options,
           resume,
-          forkSession: s.parentSessionId !== undefined && !s.claudeSessionBound,
-          resumeAt: s.claudeSessionBound ? undefined : s.forkedAt,
+          // A reset to an earlier run resumes there as a fork: the conversation reset away stays as it was.
+          forkSession: (s.parentSessionId !== undefined && !s.claudeSessionBound) || s.resumeAt !== undefined,
+          resumeAt: s.resumeAt ?? (s.claudeSessionBound ? undefined : s.forkedAt),
           claudePath: config.claudePath,
           env: config.env,
           ...(config.policy ? { policy: config.policy } : {}),

@@ -10,10 +10,10 @@ import { readdir, rm, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { Effect, Result } from "effect"
 import type { SessionCommand } from "../domain/sessionDecider.ts"
-import type { Session } from "../domain/sessionState.ts"
+import type { Session, WorkspaceState } from "../domain/sessionState.ts"
 import { errorText, type Logger } from "../log.ts"
 import { git, gitRaw } from "./git.ts"
-import { commitRun, createWorkspace, discardWorkspace, listWorktrees, parseNumstat, repositoryOf } from "./worktree.ts"
+import { applyReset, commitRun, createWorkspace, discardWorkspace, listWorktrees, parseNumstat, repositoryOf } from "./worktree.ts"
 
 export type RunEnd = "completed" | "failed" | "interrupted" | "abandoned"
 
@@ -84,6 +84,18 @@ export const makeWorkspaceProcess = (deps: WorkspaceProcessDeps): WorkspaceProce
     if (Result.isFailure(r)) throw r.failure
   }
 
+  /**
+   * A reset recorded since the last commit (the record's head is the reset's sha) is carried
+   * out here, by the instance that runs the session's next run, before Claude starts in it.
+   */
+  const pendingReset = async (sessionId: string, w: WorkspaceState) => {
+    const last = w.resets?.at(-1)
+    if (!last || w.head !== last.sha) return
+    const r = await runPromise(applyReset(w.path, w.resets ?? []))
+    if (Result.isFailure(r)) throw r.failure
+    if (r.success) logger.log("info", "workspace reset to an earlier run", { sessionId, runId: last.runId, sha: last.sha, keptAs: last.keptAs })
+  }
+
   const prepare: WorkspaceProcess["prepare"] = async (s) => {
     const runId = s.runId
     const w = s.workspace
@@ -93,6 +105,11 @@ export const makeWorkspaceProcess = (deps: WorkspaceProcessDeps): WorkspaceProce
         await restore(w.repo, w.path, w.branch)
       } catch (e) {
         return { error: `the workspace ${w.path} cannot be checked out again: ${errorText(e)}` }
+      }
+      try {
+        await pendingReset(s.sessionId, w)
+      } catch (e) {
+        return { error: `the workspace ${w.path} cannot be reset: ${errorText(e)}` }
       }
       return { cwd: w.cwd }
     }
@@ -129,6 +146,10 @@ export const makeWorkspaceProcess = (deps: WorkspaceProcessDeps): WorkspaceProce
       logger.log("warn", "a run's workspace is gone; nothing to commit", { sessionId, runId, path: w.path })
       return
     }
+    // A crash between the claim and the reset: what the run would have started from is what it leaves.
+    await pendingReset(sessionId, w).catch((e: unknown) =>
+      logger.log("error", "could not carry out a recorded reset", { sessionId, runId, error: errorText(e) })
+    )
     const title = (s.title ?? s.runQuery).split("\n")[0]!.slice(0, 72)
     const message = `${title}\n\nagentlog session ${sessionId}, run ${runId} (${end})\n\n${s.runQuery}`
     const committed = await runPromise(

@@ -4,7 +4,7 @@
 import { access, constants, mkdir, rm, stat } from "node:fs/promises"
 import { dirname, relative, resolve } from "node:path"
 import { Data, Effect } from "effect"
-import type { WorkspaceState } from "../domain/sessionState.ts"
+import type { WorkspaceResetState, WorkspaceState } from "../domain/sessionState.ts"
 import { git, GitFailed, gitRaw } from "./git.ts"
 
 export type WorkspaceRefusal =
@@ -278,4 +278,29 @@ export const resetWorkspace = (path: string, sha: string): Effect.Effect<void, W
     if (found === undefined) return yield* refused("ref_not_found", `${sha} names no commit in the workspace`)
     yield* git(path, ["reset", "--hard", "--quiet", found])
     yield* git(path, ["clean", "-fdq"])
+  })
+
+/**
+ * Carries out the last recorded reset (WorkspaceReset) in the worktree, if it is not done yet.
+ * Safe to repeat after a crash at any step. Before the branch moves, every recorded reset's
+ * `keptAs` ref is made if missing (so what each reset left stays reachable, even one whose
+ * run never started), a head nobody recorded is kept as `<keptAs>-worktree`, and changes
+ * left uncommitted as `<keptAs>-uncommitted`. True when it moved the worktree.
+ */
+export const applyReset = (path: string, resets: ReadonlyArray<WorkspaceResetState>): Effect.Effect<boolean, WorkspaceError> =>
+  Effect.gen(function* () {
+    const last = resets.at(-1)
+    if (!last) return false
+    const head = (yield* git(path, ["rev-parse", "HEAD"])).trim()
+    if (head === last.sha) return false
+    // "" as the old value: made only where missing, so a ref is never moved once it names something.
+    for (const r of resets) yield* gitRaw(path, ["update-ref", r.keptAs, r.previousSha, ""])
+    if (head !== last.previousSha) yield* gitRaw(path, ["update-ref", `${last.keptAs}-worktree`, head, ""])
+    if (yield* isDirty(path)) {
+      yield* git(path, ["add", "--all"])
+      const stash = (yield* git(path, ["stash", "create", `uncommitted before ${last.keptAs}`])).trim()
+      if (stash) yield* gitRaw(path, ["update-ref", `${last.keptAs}-uncommitted`, stash, ""])
+    }
+    yield* resetWorkspace(path, last.sha)
+    return true
   })

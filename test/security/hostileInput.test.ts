@@ -197,6 +197,16 @@ const corpus = (): Array<Case> => [
     (json): Case => ({ name: `rebase ${JSON.stringify(json)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/rebase`, json) })
   ),
   { name: "discard with a body", expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/discard`, { force: true }) },
+  ...[
+    {},
+    { query: "x" },
+    { run: "not-a-uuid", query: "x" },
+    { run: "00000000-0000-4000-8000-000000000000" },
+    { run: "00000000-0000-4000-8000-000000000000", query: "" },
+    { run: "00000000-0000-4000-8000-000000000000", query: "x", sha: "HEAD~1" },
+    { run: "--hard", query: "x" },
+    { run: ["00000000-0000-4000-8000-000000000000"], query: "x" }
+  ].map((json): Case => ({ name: `reset ${JSON.stringify(json)}`, expect: [400], send: postJson(`/v1/sessions/${completed}/workspace/reset`, json) })),
   ...["?from=--output=x&to=abc1234", "?run=nope", "?bogus=1"].map(
     (q): Case => ({ name: `diff ${q}`, expect: [400], send: () => viaFetch(`/v1/sessions/${completed}/diff${q}`) })
   ),

@@ -110,6 +110,15 @@ const samples: { [K in EventType]: EventOf<K>["data"] } = {
   WorkspaceMerged: { into: "main", sha: "c".repeat(40), fastForward: true },
   WorkspaceRebased: { onto: "main", ontoSha: "d".repeat(40), sha: "e".repeat(40) },
   WorkspaceDiscarded: { reason: "done" },
+  WorkspaceReset: {
+    runId,
+    sha: "a".repeat(40),
+    previousSha: "b".repeat(40),
+    keptAs: "refs/agentlog/reset/x/1",
+    atMessage: "m1",
+    claudeSessionId: "c1",
+    by: "alice"
+  },
   PermissionModeChanged: { mode: "bypassPermissions", previousMode: "acceptEdits", expiresAt: "2026-01-01T00:15:00.000Z", changedBy: "alice" },
   ModelChanged: { model: "claude-opus-4-1", previousModel: "claude-sonnet-4-5", changedBy: "alice" },
   FollowUpQueued: { followUpId: approvalId, runId: newId(), query: "then this", overrides: { model: "claude-haiku-4-5" }, afterRunId: runId },
@@ -159,6 +168,7 @@ describe("the event catalog", () => {
         "WorkspaceMerged",
         "WorkspaceRebased",
         "WorkspaceDiscarded",
+        "WorkspaceReset",
         "PermissionModeChanged",
         "ModelChanged",
         "FollowUpQueued",

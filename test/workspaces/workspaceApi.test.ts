@@ -7,8 +7,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startOfflineService, type OfflineService } from "../support/offlineService.ts"
-import { waitFor } from "../support/waitFor.ts"
 import { initRepo, sh } from "./gitFixture.ts"
+import { serviceCalls } from "./serviceCalls.ts"
 
 let svc: OfflineService
 let root: string
@@ -28,27 +28,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 
-const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-  const r = await fetch(`${svc.service.url}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  const text = await r.text()
-  const type = r.headers.get("content-type") ?? ""
-  return { status: r.status, type, text, body: type.includes("json") ? (JSON.parse(text) as Record<string, any>) : undefined }
-}
-
-const ended = ["completed", "failed", "interrupted", "abandoned"]
-const settled = (sessionId: string, runs = 1) =>
-  waitFor(
-    `session ${sessionId} run ${runs} to end`,
-    async () => {
-      const r = await call("GET", `/v1/sessions/${sessionId}`)
-      return r.status === 200 && ended.includes(r.body!.status) && r.body!.runs === runs ? r.body! : undefined
-    },
-    { timeoutMs: 60_000 }
-  )
+const { call, settled } = serviceCalls(() => svc.service.url)
 
 /** A run that writes `content` to `file` in its own directory with Bash (no path: only the worktree is its cwd). */
 const writes = (file: string, content: string) => [

@@ -47,3 +47,64 @@ describe("the workspace's record", () => {
     for (const c of [merged, discarded]) expect(h.refuse(c)).toMatchObject({ reason: "the workspace was discarded" })
   })
 })
+
+describe("a reset to an earlier run", () => {
+  const reset = (toRunId: string, runId = "00000000-0000-4000-8000-00000000000f") =>
+    ({ kind: "ResetToRun", toRunId, runId, query: "again", atMessage: "m-1", claudeSessionId: "claude-1", by: "alice" }) as const
+
+  it("records what it resets away under a ref of its own, then queues the next run resumed at the run's end", () => {
+    const h = new Harness()
+    h.launch({ workspace: { kind: "worktree" } })
+    h.start()
+    const run1 = h.runId
+    h.run(created(run1))
+    h.run(committed(run1, "b"))
+    h.complete()
+    h.continue("second")
+    h.start()
+    h.run(committed(h.runId, "c"))
+    const run2 = h.runId
+    expect(h.refuse(reset(run1))).toMatchObject({ _tag: "InvalidTransition", reason: "a run is active in the workspace" })
+    h.complete()
+    const events = h.run(reset(run1))
+    expect(events.map((e) => e.type)).toEqual(["WorkspaceReset", "ContinueRequested"])
+    expect(events[0]!.data).toEqual({
+      runId: run1,
+      sha: sha("b"),
+      previousSha: sha("c"),
+      keptAs: `refs/agentlog/reset/${h.session.sessionId}/1`,
+      atMessage: "m-1",
+      claudeSessionId: "claude-1",
+      by: "alice"
+    })
+    expect(h.session).toMatchObject({ status: "queued", runId: "00000000-0000-4000-8000-00000000000f", claudeSessionId: "claude-1", resumeAt: "m-1" })
+    expect(h.session.workspace).toMatchObject({ head: sha("b"), resets: [{ runId: run1, sha: sha("b"), previousSha: sha("c") }] })
+    // Claude names the forked conversation: the next runs resume it from its end.
+    h.start()
+    h.claude({ type: "system", subtype: "init", session_id: "claude-2", uuid: "u-1" })
+    expect(h.session).toMatchObject({ claudeSessionId: "claude-2", resumeAt: undefined })
+    h.complete()
+    // Each reset its own ref.
+    expect(h.run(reset(run2, "00000000-0000-4000-8000-00000000001f"))[0]!.data).toMatchObject({
+      keptAs: `refs/agentlog/reset/${h.session.sessionId}/2`,
+      previousSha: sha("b")
+    })
+    expect(h.refold()).toEqual(h.state)
+  })
+
+  it("refuses a run without a commit, a session without a workspace, and a discarded workspace", () => {
+    const bare = new Harness()
+    bare.launch()
+    bare.start()
+    bare.complete()
+    expect(bare.refuse(reset(bare.runId))).toMatchObject({ reason: "the session has no workspace" })
+    const h = new Harness()
+    h.launch({ workspace: { kind: "worktree" } })
+    h.start()
+    h.run(created(h.runId))
+    h.fail()
+    expect(h.refuse(reset(h.runId))).toMatchObject({ _tag: "RunWithoutCommit", runId: h.runId })
+    h.run(discarded)
+    expect(h.refuse(reset(h.runId))).toMatchObject({ reason: "the workspace was discarded" })
+  })
+})

@@ -10,6 +10,7 @@ import { initRepo, sh } from "./gitFixture.ts"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { diffCommits, diffWorkingTree, parseUnifiedDiff } from "../../src/workspaces/diff.ts"
 import {
+  applyReset,
   commitRun,
   createWorkspace,
   discardWorkspace,
@@ -254,5 +255,31 @@ describe("finishing", () => {
     expect((await run(listWorktrees(repo))).length).toBe(1)
     // Discarding again (a retry after a crash) is no error.
     await run(discardWorkspace(repo, ws.path, "agentlog/x"))
+  })
+
+  it("carries out a recorded reset once, keeping every head it leaves and what was left uncommitted; a repeat changes nothing", async () => {
+    const ws = await make("agentlog/r")
+    writeFileSync(join(ws.path, "a.txt"), "run 1\n")
+    const c1 = await run(commitRun(ws.path, "r1"))
+    writeFileSync(join(ws.path, "a.txt"), "run 2\n")
+    const c2 = await run(commitRun(ws.path, "r2"))
+    // A reset whose run never started, then another: the worktree is still at run 2's commit.
+    const resets = [
+      { runId: "r2", sha: c2.sha, previousSha: c2.sha, keptAs: "refs/agentlog/reset/s/1" },
+      { runId: "r1", sha: c1.sha, previousSha: c2.sha, keptAs: "refs/agentlog/reset/s/2" }
+    ]
+    writeFileSync(join(ws.path, "a.txt"), "edited by hand\n")
+    writeFileSync(join(ws.path, "new.txt"), "untracked\n")
+    expect(await run(applyReset(ws.path, resets))).toBe(true)
+    expect(sh(ws.path, "rev-parse", "HEAD")).toBe(c1.sha)
+    expect(readFileSync(join(ws.path, "a.txt"), "utf8")).toBe("run 1\n")
+    expect(existsSync(join(ws.path, "new.txt"))).toBe(false)
+    expect(sh(repo, "rev-parse", "refs/agentlog/reset/s/1", "refs/agentlog/reset/s/2")).toBe(`${c2.sha}\n${c2.sha}`)
+    const kept = "refs/agentlog/reset/s/2-uncommitted"
+    expect(sh(repo, "show", `${kept}:a.txt`)).toBe("edited by hand")
+    expect(sh(repo, "show", `${kept}:new.txt`)).toBe("untracked")
+    const refs = sh(repo, "for-each-ref")
+    expect(await run(applyReset(ws.path, resets))).toBe(false)
+    expect(sh(repo, "for-each-ref")).toBe(refs)
   })
 })

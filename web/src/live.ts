@@ -145,6 +145,7 @@ export const eventTypes = [
   "WorkspaceMerged",
   "WorkspaceRebased",
   "WorkspaceDiscarded",
+  "WorkspaceReset",
   "PermissionModeChanged",
   "ModelChanged",
   "FollowUpQueued",
