@@ -998,6 +998,13 @@ const randomCommands = (seed: number, steps: number) => {
     const k = r.int(33)
     const base = { sessionId: sid }
     const sha = () => r.pick(["a", "b", "c"]).repeat(40)
+    const committed = state?.workspace?.commits ?? []
+    const reset = (): SessionCommand => {
+      const toRunId = committed.length > 0 && r.chance(0.8) ? r.pick(committed).runId : runId()
+      return { ...base, kind: "ResetToRun", toRunId, runId: r.uuid(), query: "q", atMessage: "m", claudeSessionId: "c-1", by: "user:prop" }
+    }
+    // Workspaces with commits are rare in random sequences: once one has ended, a reset is tried more often.
+    if (committed.length > 0 && state !== null && endedStatuses.includes(state.status) && r.chance(0.2)) return reset()
     switch (k) {
       case 21:
         return {
@@ -1016,7 +1023,8 @@ const randomCommands = (seed: number, steps: number) => {
         }
       }
       case 24: {
-        const which = r.int(3)
+        const which = r.int(4)
+        if (which === 3) return reset()
         return which === 0
           ? { ...base, kind: "RecordWorkspaceMerged", data: { into: "main", sha: sha(), fastForward: r.chance(0.5) } }
           : which === 1
@@ -1169,9 +1177,9 @@ describe("property: random command sequences", () => {
     // the generator explores the whole catalog and every kind of refusal
     expect([...emitted].sort()).toEqual([...eventTypes].sort())
     expect([...refusals].sort()).toEqual(
-      ["ApprovalAlreadyDecided", "ApprovalNotFound", "FollowUpNotFound", "InvalidAnswer", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "SessionAlreadyExists", "SessionNotFound"].sort()
+      ["ApprovalAlreadyDecided", "ApprovalNotFound", "FollowUpNotFound", "InvalidAnswer", "InvalidEvent", "InvalidStreamName", "InvalidTransition", "RunWithoutCommit", "SessionAlreadyExists", "SessionNotFound"].sort()
     )
-    expect(acceptedKinds.size).toBe(30)
+    expect(acceptedKinds.size).toBe(31)
   })
 
   it("accepts continue exactly when the last run ended, and interrupt exactly when a run is active and not yet interrupted", () => {
