@@ -36,10 +36,11 @@ const gitEnv = (): NodeJS.ProcessEnv => ({
 export const gitRaw = (
   cwd: string,
   args: ReadonlyArray<string>,
-  env: Readonly<Record<string, string>> = {}
+  env: Readonly<Record<string, string>> = {},
+  stdin?: string
 ): Effect.Effect<GitOutput, GitFailed> =>
   Effect.callback<GitOutput, GitFailed>((resume) => {
-    execFile(
+    const child = execFile(
       "git",
       ["-c", "core.quotePath=false", "-c", "commit.gpgSign=false", ...args],
       { cwd, env: { ...gitEnv(), ...env }, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
@@ -51,6 +52,11 @@ export const gitRaw = (
         resume(Effect.succeed({ stdout, stderr, code: error ? (error.code as number) : 0 }))
       }
     )
+    if (stdin !== undefined) {
+      // A git that exits before reading it all answers by its exit code, not by EPIPE.
+      child.stdin?.on("error", () => {})
+      child.stdin?.end(stdin)
+    }
   })
 
 /** Runs git and wants exit 0. */

@@ -13,7 +13,7 @@ import type { SessionCommand } from "../domain/sessionDecider.ts"
 import type { Session, WorkspaceState } from "../domain/sessionState.ts"
 import { errorText, type Logger } from "../log.ts"
 import { git, gitRaw } from "./git.ts"
-import { applyReset, commitRun, createWorkspace, discardWorkspace, listWorktrees, parseNumstat, repositoryOf } from "./worktree.ts"
+import { applyReset, commitRun, createWorkspace, discardWorkspace, listWorktrees, repositoryOf } from "./worktree.ts"
 
 export type RunEnd = "completed" | "failed" | "interrupted" | "abandoned"
 
@@ -152,14 +152,7 @@ export const makeWorkspaceProcess = (deps: WorkspaceProcessDeps): WorkspaceProce
     )
     const title = (s.title ?? s.runQuery).split("\n")[0]!.slice(0, 72)
     const message = `${title}\n\nagentlog session ${sessionId}, run ${runId} (${end})\n\n${s.runQuery}`
-    const committed = await runPromise(
-      Effect.gen(function* () {
-        const c = yield* commitRun(w.path, message)
-        // Against the head recorded before the run: commits Claude made itself count too.
-        const files = c.sha === w.head ? [] : parseNumstat(yield* git(w.path, ["diff", "--numstat", "--no-renames", w.head, c.sha, "--"]))
-        return { sha: c.sha, files }
-      })
-    )
+    const committed = await runPromise(commitRun(w.path, message, w.head))
     if (Result.isFailure(committed)) {
       logger.log("error", "could not commit a run's workspace; its changes stay uncommitted in the worktree", {
         sessionId,

@@ -120,30 +120,43 @@ export interface WorkspacePlan {
  */
 export const checkWorkspace = (spec: Omit<WorkspaceSpec, "path">): Effect.Effect<WorkspacePlan, WorkspaceError> =>
   Effect.gen(function* () {
-    const repo = yield* repositoryOf(spec.cwd)
-    const commonDir = resolve(repo, (yield* git(repo, ["rev-parse", "--git-common-dir"])).trim())
-    if (!(yield* writable(commonDir))) {
+    // As few git processes as the checks allow: a launch pays for each (see the bench).
+    const top = yield* gitRaw(spec.cwd, ["rev-parse", "--show-toplevel", "--git-common-dir"]).pipe(
+      Effect.catchTag("GitFailed", () => Effect.succeed({ code: 128, stdout: "", stderr: "" }))
+    )
+    if (top.code !== 0) {
+      // Which refusal it is (not a repository, or another user's).
+      yield* repositoryOf(spec.cwd)
+      return yield* refused("not_a_repository", `${spec.cwd} is not inside a git repository`)
+    }
+    const [repo = "", common = ""] = lines(top.stdout)
+    if (!(yield* writable(resolve(spec.cwd, common)))) {
       return yield* refused("not_writable", `the repository ${repo} is not writable by the service's user`)
     }
     const checkedOut = yield* currentBranch(repo)
     const baseRef = spec.baseRef ?? checkedOut
-    const baseSha = yield* commitOf(repo, spec.startAt ?? baseRef)
-    if (baseSha === undefined) return yield* refused("ref_not_found", `baseRef ${spec.startAt ?? baseRef} names no commit in ${repo}`)
+    const base = spec.startAt ?? baseRef
+    if (spec.branch.startsWith("-") || /[\n\r]/.test(base + spec.branch)) {
+      return yield* refused(/[\n\r]/.test(base) ? "ref_not_found" : "bad_branch_name", `${/[\n\r]/.test(base) ? base : spec.branch} is not a valid name`)
+    }
+    // One process answers all three: the base's commit, HEAD's, and whether the branch exists.
+    const found = lines(
+      (yield* gitRaw(repo, ["cat-file", "--batch-check=%(objectname) %(objecttype)"], {}, `${base}^{commit}\nHEAD^{commit}\nrefs/heads/${spec.branch}\n`)).stdout
+    ).map((l) => (/ (commit|tree|blob|tag)$/.test(l) ? l.split(" ")[0] : undefined))
+    const [baseSha, headSha, branchSha] = found
+    if (baseSha === undefined) return yield* refused("ref_not_found", `baseRef ${base} names no commit in ${repo}`)
     // Uncommitted changes on the branch being based on would silently not be in the workspace
-    // (a fork starts from a recorded commit, which they cannot be part of).
-    const headSha = yield* commitOf(repo, "HEAD")
-    if (spec.startAt === undefined && (baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha) && (yield* isDirty(repo))) {
-      return yield* refused(
-        "dirty_base",
-        `${repo} has uncommitted changes on ${baseRef}: commit or stash them, or name another baseRef`
-      )
+    // (a fork starts from a recorded commit, which they cannot be part of). Untracked files
+    // are not on any branch, so they are no reason to refuse (and looking for them costs a
+    // walk of the whole checkout).
+    if (spec.startAt === undefined && (baseRef === checkedOut || baseRef === "HEAD" || baseSha === headSha)) {
+      const changed = yield* git(repo, ["status", "--porcelain", "--untracked-files=no"])
+      if (changed.trim().length > 0)
+        return yield* refused("dirty_base", `${repo} has uncommitted changes on ${baseRef}: commit or stash them, or name another baseRef`)
     }
     const nameOk = yield* gitRaw(repo, ["check-ref-format", "--branch", spec.branch])
-    if (nameOk.code !== 0 || spec.branch.startsWith("-")) {
-      return yield* refused("bad_branch_name", `${spec.branch} is not a valid branch name`)
-    }
-    const branchExists = yield* gitRaw(repo, ["show-ref", "--verify", "--quiet", `refs/heads/${spec.branch}`])
-    if (branchExists.code === 0) return yield* refused("branch_exists", `branch ${spec.branch} already exists in ${repo}`)
+    if (nameOk.code !== 0) return yield* refused("bad_branch_name", `${spec.branch} is not a valid branch name`)
+    if (branchSha !== undefined) return yield* refused("branch_exists", `branch ${spec.branch} already exists in ${repo}`)
     return { repo, baseRef, baseSha, branch: spec.branch }
   })
 
@@ -194,19 +207,24 @@ const totals = (files: ReadonlyArray<FileChange>) => ({
   deletions: files.reduce((n, f) => n + f.deletions, 0)
 })
 
-/** Commits everything the run left in the worktree (new, changed and deleted files). */
-export const commitRun = (path: string, message: string): Effect.Effect<RunCommit, GitFailed> =>
+/**
+ * Commits everything the run left in the worktree (new, changed and deleted files). The
+ * files are counted since `since` (default the commit's parent): the head recorded before
+ * the run, so commits Claude made itself count too.
+ */
+export const commitRun = (path: string, message: string, since?: string): Effect.Effect<RunCommit, GitFailed> =>
   Effect.gen(function* () {
     yield* git(path, ["add", "--all"])
     const staged = yield* gitRaw(path, ["diff", "--cached", "--quiet"])
-    if (staged.code === 0) {
-      const head = (yield* git(path, ["rev-parse", "HEAD"])).trim()
-      return { sha: head, changed: false, files: [], insertions: 0, deletions: 0 }
+    let sha: string
+    if (staged.code === 0) sha = (yield* git(path, ["rev-parse", "HEAD"])).trim()
+    else {
+      yield* git(path, ["commit", "--quiet", "--no-verify", "-m", message])
+      sha = (yield* git(path, ["rev-parse", "HEAD"])).trim()
     }
-    yield* git(path, ["commit", "--quiet", "--no-verify", "-m", message])
-    const sha = (yield* git(path, ["rev-parse", "HEAD"])).trim()
-    const files = parseNumstat(yield* git(path, ["show", "--numstat", "--format=", sha]))
-    return { sha, changed: true, files, ...totals(files) }
+    const from = since ?? (staged.code === 0 ? sha : `${sha}^`)
+    const files = from === sha ? [] : parseNumstat(yield* git(path, ["diff", "--numstat", "--no-renames", from, sha, "--"]))
+    return { sha, changed: staged.code !== 0, files, ...totals(files) }
   })
 
 export interface MergeResult {
