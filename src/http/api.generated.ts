@@ -6665,7 +6665,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats. */
+            /** @description text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats. While a run works in the session's worktree, `event: workspace-changed` (no `id:`, `data: {"sessionId": …}`) says the worktree changed, at most once a second: a live notice to fetch the diff again, never a stored event. */
             200: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */
@@ -6819,7 +6819,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats. */
+            /** @description text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats. While a run works in the session's worktree, `event: workspace-changed` (no `id:`, `data: {"sessionId": …}`) says the worktree changed, at most once a second: a live notice to fetch the diff again, never a stored event. */
             200: {
                 headers: {
                     /** @description The request's id (the sane X-Request-Id sent, else a new UUID): in the log, in problems, and the correlationId of what a command appends. */

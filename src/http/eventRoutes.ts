@@ -15,6 +15,7 @@ import { conflict } from "./problem.ts"
 import { awaitMinPosition, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { type SseEvent, sseBody, sseHeaders } from "./sse.ts"
+import { workspaceWatchOf } from "./workspaceRoutes.ts"
 
 /** A recorded event as the API shows it: its data upcast to the current version. */
 export const eventView = (stored: RecordedEvent) => {
@@ -172,6 +173,7 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     // Replay what the client has not seen, then follow the stream after the last revision
     // delivered (subscriptions start after it, exclusive): nothing missed, nothing twice.
     let delivered = from - 1n
+    const watch = yield* workspaceWatchOf(deps, sessionId)
     const replay = store.readStream(stream, { fromRevision: from })
     const live = Stream.suspend(() =>
       store.subscribeStream(stream, delivered < 0n ? "start" : delivered).pipe(
@@ -183,11 +185,12 @@ export const eventRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       Stream.tap((e) =>
         Effect.sync(() => {
           delivered = e.revision
+          watch.observe(e)
         })
       ),
-      Stream.map((e) => ({ id: String(e.revision), event: e.type, data: JSON.stringify(eventView(e)) }))
+      Stream.map((e): SseEvent => ({ id: String(e.revision), event: e.type, data: JSON.stringify(eventView(e)) }))
     )
-    return sseResponse(c, events, { sessionId })
+    return sseResponse(c, Stream.merge(events, watch.notices, { haltStrategy: "left" }), { sessionId })
   }))
 
   handle(routes.followAllEvents, ({ c, query: q }) => Effect.gen(function* () {

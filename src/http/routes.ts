@@ -374,7 +374,8 @@ export const routes = {
     requestHeaders: ["Last-Event-ID"],
     responses: {
       200: {
-        description: "text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats.",
+        description:
+          "text/event-stream: `id:` is the event's revision, `event:` its type, `data:` the Event (schema Event) as JSON; comments are heartbeats. While a run works in the session's worktree, `event: workspace-changed` (no `id:`, `data: {\"sessionId\": …}`) says the worktree changed, at most once a second: a live notice to fetch the diff again, never a stored event.",
         contentType: "text/event-stream"
       },
       ...readProblems,

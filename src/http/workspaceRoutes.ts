@@ -16,6 +16,7 @@ import { streamOf } from "../domain/streamName.ts"
 import { diffCommits, diffWorkingTree, parseUnifiedDiff } from "../workspaces/diff.ts"
 import { git, gitRaw } from "../workspaces/git.ts"
 import { defaultBranch } from "../workspaces/workspaceProcess.ts"
+import { makeWorkspaceWatch } from "../workspaces/workspaceWatch.ts"
 import {
   checkWorkspace,
   discardWorkspace,
@@ -91,6 +92,24 @@ export const forkWorkspace = (parent: Session | null, options: SessionOptions, o
   }
   return options
 }
+
+/**
+ * A session's live stream carries `workspace-changed` frames (no id) while a run works in its
+ * worktree: the watch starts from the session as it is now and follows the events streamed.
+ */
+export const workspaceWatchOf = (deps: HttpDeps, sessionId: string) =>
+  Effect.gen(function* () {
+    const loaded = yield* deps.commands.load(sessionId)
+    const s = loaded.state
+    const w = s?.workspace
+    const watch = yield* makeWorkspaceWatch({
+      path: w?.status === "active" ? w.path : undefined,
+      active: s?.status === "running" || s?.status === "waiting_approval",
+      revision: loaded.revision ?? -1n
+    })
+    const frame = { event: "workspace-changed", data: JSON.stringify({ sessionId }) }
+    return { observe: watch.observe, notices: Stream.map(watch.notices, () => frame) }
+  })
 
 const exists = (p: string) => Effect.promise(() => stat(p).then(() => true, () => false))
 
