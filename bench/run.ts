@@ -120,8 +120,8 @@ await section("stalled-sse", () => runStalledSse({ dir, clients: 200, durationMs
 await section("data", () => runDataBench({ dir, seed, events: n(200_000, 20_000), sessions: n(2_000, 200), log }))
 // Issue 14: a webhook whose receiver takes a second per delivery, against none.
 await section("webhooks", () => runWebhooksBench({ dir, requests: n(2_000, 300), log }))
-// Issue 13: making a session's worktree against git worktree add alone.
-await section("workspaces", () => runWorkspacesBench({ dir, files: 10_000, rounds: n(9, 5), log }))
+// Issue 13: making a session's worktree against git worktree add alone; a run's commit against the scripted session.
+await section("workspaces", () => runWorkspacesBench({ dir, files: 10_000, rounds: n(9, 5), sessions: n(6, 4), log }))
 if (!keep) rmSync(join(dir, "dataset"), { recursive: true, force: true })
 for (const d of ["empty"]) rmSync(join(dir, d), { recursive: true, force: true })
 

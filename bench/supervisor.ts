@@ -18,15 +18,15 @@ export interface SupervisorBenchOptions {
   readonly log: (line: string) => void
 }
 
-const prompt = "List the files, then count them."
-const script: Array<Turn> = [
+export const prompt = "List the files, then count them."
+export const script: Array<Turn> = [
   { text: "Let me look at the directory.", toolUse: { name: "Bash", input: { command: "ls -la" } } },
   { text: "Now let me count them.", toolUse: { name: "Bash", input: { command: "ls | wc -l" } } },
   { text: "There are a few files here; the listing above shows each of them." }
 ]
 
 /** Reads SSE frames from a response body until `until` says stop; returns that event's data. */
-const waitForSse = async (res: Response, until: (event: string) => boolean): Promise<Record<string, unknown>> => {
+export const waitForSse = async (res: Response, until: (event: string) => boolean): Promise<Record<string, unknown>> => {
   const reader = res.body!.getReader()
   const decoder = new TextDecoder()
   let buffer = ""
@@ -49,7 +49,8 @@ const waitForSse = async (res: Response, until: (event: string) => boolean): Pro
   }
 }
 
-export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Array<Row>> => {
+/** The service in this process, the real claude against the fake Messages API, on a data dir of its own. */
+export const startBenchService = async (extraEnv: Record<string, string> = {}) => {
   const fake = await startFakeAnthropic([], { defaultText: "ok" })
   const claude = makeClaudeEnv(fake.url, { prefix: "agentlog-bench-" })
   const dataDir = mkdtempSync(join(tmpdir(), "agentlog-bench-data-"))
@@ -60,9 +61,21 @@ export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Arr
     AGENTLOG_PORT: "0",
     AGENTLOG_HOST: "127.0.0.1",
     AGENTLOG_CLAUDE_PATH: claudeBinaryPath,
-    AGENTLOG_LOG_LEVEL: "warn"
+    AGENTLOG_LOG_LEVEL: "warn",
+    ...extraEnv
   })
   const service = await startService({ config, logger: makeLogger("warn"), env })
+  const close = async () => {
+    await service.stop()
+    await fake.close()
+    claude.cleanup()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  return { fake, claude, env, service, close }
+}
+
+export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Array<Row>> => {
+  const { fake, claude, env, service, close } = await startBenchService()
 
   const throughAgentlog = async (): Promise<number> => {
     fake.setScript(script)
@@ -133,10 +146,7 @@ export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Arr
       o.log(`  run ${i + 1}: direct ${fmt.ms(directMs.at(-1)!)} agentlog ${fmt.ms(agentlogMs.at(-1)!)}`)
     }
   } finally {
-    await service.stop()
-    await fake.close()
-    claude.cleanup()
-    rmSync(dataDir, { recursive: true, force: true })
+    await close()
   }
   const a = median(agentlogMs)
   const d = median(directMs)

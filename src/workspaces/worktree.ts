@@ -214,17 +214,20 @@ const totals = (files: ReadonlyArray<FileChange>) => ({
  */
 export const commitRun = (path: string, message: string, since?: string): Effect.Effect<RunCommit, GitFailed> =>
   Effect.gen(function* () {
+    // One pass over the worktree (add); the commit is made from the index with plumbing,
+    // which does not look at the worktree again as `git commit` would, and runs no hooks.
     yield* git(path, ["add", "--all"])
-    const staged = yield* gitRaw(path, ["diff", "--cached", "--quiet"])
-    let sha: string
-    if (staged.code === 0) sha = (yield* git(path, ["rev-parse", "HEAD"])).trim()
-    else {
-      yield* git(path, ["commit", "--quiet", "--no-verify", "-m", message])
-      sha = (yield* git(path, ["rev-parse", "HEAD"])).trim()
+    const tree = (yield* git(path, ["write-tree"])).trim()
+    const [head = "", headTree] = lines(yield* git(path, ["rev-parse", "HEAD", "HEAD^{tree}"]))
+    const changed = tree !== headTree
+    let sha = head
+    if (changed) {
+      sha = (yield* git(path, ["commit-tree", tree, "-p", head, "-m", message])).trim()
+      yield* git(path, ["update-ref", "-m", "agentlog: a run's commit", "HEAD", sha, head])
     }
-    const from = since ?? (staged.code === 0 ? sha : `${sha}^`)
+    const from = since ?? head
     const files = from === sha ? [] : parseNumstat(yield* git(path, ["diff", "--numstat", "--no-renames", from, sha, "--"]))
-    return { sha, changed: staged.code !== 0, files, ...totals(files) }
+    return { sha, changed, files, ...totals(files) }
   })
 
 export interface MergeResult {

@@ -56,9 +56,9 @@ describe("reset to a run", () => {
     })
     const id = launched.body!.sessionId as string
     const run1 = launched.body!.runId as string
-    expect((await settled(id, 1)).status).toBe("completed")
+    expect(await settled(id, 1)).toMatchObject({ status: "completed" })
     const run2 = (await call("POST", `/v1/sessions/${id}/continue`, { query: "second question" })).body!.runId as string
-    expect((await settled(id, 2)).status).toBe("completed")
+    expect(await settled(id, 2)).toMatchObject({ status: "completed" })
     const { workspace: w, commits } = (await call("GET", `/v1/sessions/${id}/commits`)).body!
     const [c1, c2] = commits as Array<{ runId: string; sha: string }>
     expect([c1!.runId, c2!.runId]).toEqual([run1, run2])
@@ -70,7 +70,7 @@ describe("reset to a run", () => {
     const keptAs = `refs/agentlog/reset/${id}/1`
     expect(reset.body).toMatchObject({ sessionId: id, status: "queued", sha: c1!.sha, previousSha: c2!.sha, keptAs })
     const run3 = reset.body!.runId as string
-    expect((await settled(id, 3)).status).toBe("completed")
+    expect(await settled(id, 3)).toMatchObject({ status: "completed" })
 
     // The worktree: run 1's content, then the new run's edits; nothing of run 2.
     expect(readFileSync(join(w.path, "notes.txt"), "utf8")).toBe("one\nthree\n")
@@ -108,7 +108,7 @@ describe("reset to a run", () => {
     // The next run goes on from the new conversation's end.
     svc.fake.setScript([{ text: "fourth answer" }])
     await call("POST", `/v1/sessions/${id}/continue`, { query: "fourth question" })
-    expect((await settled(id, 4)).status).toBe("completed")
+    expect(await settled(id, 4)).toMatchObject({ status: "completed" })
     const fourth = JSON.stringify(svc.fake.mainRequests().at(-1)!.body.messages)
     expect(fourth).toContain("third answer")
     expect(fourth).not.toContain("second answer")

@@ -3,7 +3,7 @@
 // end, the worktree's making and discarding, and stops with the stream; and, over real HTTP,
 // a file written in a running session's worktree reaches its live stream as a notice.
 import { randomUUID } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Fiber, Layer, Stream } from "effect"
@@ -100,9 +100,10 @@ describe("the workspace-changed notice over HTTP", () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it("reaches a running session's live stream when a file in its worktree changes, without an id", async () => {
-    h = await startHarness()
+  it("reaches a running session's live stream when a file deep in its worktree changes, without an id", async () => {
+    h = await startHarness({ config: { heartbeatMs: 100 } })
     dir = mkdtempSync(join(tmpdir(), "agentlog-wswatch-"))
+    mkdirSync(join(dir, "src", "lib"), { recursive: true })
     const { sessionId, runId } = await h.seedRunning({ workspace: { kind: "worktree" } })
     await h.command({
       kind: "RecordWorkspaceCreated",
@@ -113,8 +114,19 @@ describe("the workspace-changed notice over HTTP", () => {
     try {
       const replayed = (await h.events(sessionId)).length
       await sse.waitForFrames(replayed)
-      writeFileSync(join(dir, `${randomUUID()}.txt`), "changed\n")
-      const [notice] = (await sse.waitForFrames(replayed + 1, 30_000)).slice(replayed)
+      const arrived = sse.waitForFrames(replayed + 1, 30_000)
+      let done = false
+      void arrived.then(() => (done = true), () => (done = true))
+      // The watch is set up as the stream starts, without a signal of its own: a file is
+      // written at each heartbeat until the notice comes.
+      const heartbeats = () => sse.comments.filter((c) => c === "heartbeat").length
+      while (!done) {
+        // Deep in the worktree: every directory is watched, not only its top.
+        writeFileSync(join(dir, "src", "lib", `${randomUUID()}.txt`), "changed\n")
+        const seen = heartbeats()
+        await sse.waitForComment(() => heartbeats() > seen).catch(() => undefined)
+      }
+      const [notice] = (await arrived).slice(replayed)
       expect(notice).toEqual({ event: "workspace-changed", data: JSON.stringify({ sessionId }) })
     } finally {
       sse.close()
