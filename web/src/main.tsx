@@ -1,3 +1,5 @@
+// First: the first screen's reads leave before the rest is evaluated.
+import "./boot.ts"
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query"
 import { StrictMode } from "react"
 import { createRoot } from "react-dom/client"
