@@ -6,6 +6,7 @@
 // skips revisions it has seen, so a resume can neither lose nor repeat an entry.
 import { useQueryClient, type QueryClient } from "@tanstack/react-query"
 import { startTransition, useEffect, useRef, useState } from "react"
+import { flushSync } from "react-dom"
 import { client, ok, parseEvent, type EventView, type Schemas } from "./api.ts"
 import { emptyFold, fold, type Folded } from "./fold.ts"
 import { addEvents, fillIn, firstRead, nothingLoaded, tailStart, type Loaded } from "./sessionLoad.ts"
@@ -130,12 +131,16 @@ export const useSessionEvents = (sessionId: string): SessionLive => {
     let attempts = 0
     const reads = new AbortController()
 
-    // Many events can arrive at once (a replay after a reconnect): fold them once per frame.
+    // An event after a quiet spell is drawn at once; the many that arrive together (a replay
+    // after a reconnect) are folded once per frame. Either way the DOM changes in that call
+    // (flushSync), not in a render React would run later.
+    let lastFlush = 0
     const flush = () => {
       frame = undefined
+      lastFlush = performance.now()
       const batch = pending
       pending = []
-      if (batch.length > 0) setLive((l) => addEvents(l, batch))
+      if (batch.length > 0) flushSync(() => setLive((l) => addEvents(l, batch)))
     }
     const setConnection = (connection: Connection) => setLive((l) => (l.connection === connection ? l : { ...l, connection }))
 
@@ -154,7 +159,8 @@ export const useSessionEvents = (sessionId: string): SessionLive => {
         if (e.revision <= lastRevision) return
         lastRevision = e.revision
         pending.push(e)
-        frame ??= requestAnimationFrame(flush)
+        if (frame === undefined && performance.now() - lastFlush > 16) flush()
+        else frame ??= requestAnimationFrame(flush)
       }
       // Each event arrives under its type as the SSE event name (never as "message").
       for (const type of eventTypes) es.addEventListener(type, onEvent)
