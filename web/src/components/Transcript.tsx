@@ -97,12 +97,8 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
   )
 }
 
-/** Lines of text at about the transcript's width. */
-const textLines = (text: string): number => {
-  let lines = 0
-  for (const para of text.split("\n")) lines += Math.max(1, Math.ceil(para.length / 110))
-  return lines
-}
+/** Lines of text at about the transcript's width (its line breaks, and its length wrapped), counted up to 60. */
+const textLines = (text: string): number => Math.min(60, countLines(text, 60) + Math.floor(text.length / 110))
 
 // The virtualizer asks again for every entry after the one whose size it corrected.
 const estimates = new WeakMap<Entry, number>()
@@ -118,7 +114,7 @@ const estimateOf = (entry: Entry): number => {
   switch (entry.kind) {
     case "user_text":
     case "assistant_text":
-      return 44 + 20 * Math.min(textLines(entry.text ?? ""), 60)
+      return 44 + 20 * textLines(entry.text ?? "")
     case "tool_call": {
       const out = entry.result ? countLines(entry.result.text, openLines + 1) : 0
       return 104 + (entry.result ? 26 + (out <= openLines ? 18 * out : 0) : 0)
