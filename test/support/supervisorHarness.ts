@@ -19,7 +19,8 @@ import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstor
 import { silentLogger, type Logger } from "../../src/log.ts"
 import type { RunSecrets as RunSecretsShape } from "../../src/process/runSecrets.ts"
 import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
-import { App, coreLayer, RunSecrets, SupervisorLive } from "../../src/service.ts"
+import { App, coreLayer, RunSecrets } from "../../src/service.ts"
+import { testClockRuntime } from "./testClockRuntime.ts"
 import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "./claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic, type Turn } from "./fakeAnthropic.ts"
 import { waitForEvents } from "./waitFor.ts"
@@ -81,11 +82,7 @@ export const startSupervisorHarness = async (
     const eventStore = Layer.succeed(EventStore)(store)
     const app = Layer.succeed(App)(settings(overrides))
     if (!parts.testClock) return ManagedRuntime.make(coreLayer({ store: eventStore }).pipe(Layer.provide(app)))
-    // One TestClock for the supervisor and for adjust(): a layer is built once per runtime.
-    const clock = TestClock.layer({ warningDelay: "1 hour" })
-    return ManagedRuntime.make(
-      Layer.merge(coreLayer({ store: eventStore, supervisor: SupervisorLive.pipe(Layer.provide(clock)) }), clock).pipe(Layer.provide(app))
-    )
+    return testClockRuntime(store, settings(overrides))
   }
   let runtime = build({})
   const services = () =>
