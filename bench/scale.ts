@@ -250,16 +250,17 @@ export const runScale = async (o: ScaleOptions): Promise<Array<Row>> => {
       const n = replayRows()
       replay.push((n / (performance.now() - t)) * 1000)
     }
+    // The list's own key (creation, then id), which its index serves.
     const pageQuery = read.prepare(
-      "SELECT * FROM sessions WHERE (updated_at < ? OR (updated_at = ? AND session_id < ?)) ORDER BY updated_at DESC, session_id DESC LIMIT 51"
+      "SELECT * FROM sessions WHERE (created_at < ? OR (created_at = ? AND session_id < ?)) ORDER BY created_at DESC, session_id DESC LIMIT 51"
     )
-    const firstPage = read.prepare("SELECT * FROM sessions ORDER BY updated_at DESC, session_id DESC LIMIT 51")
+    const firstPage = read.prepare("SELECT * FROM sessions ORDER BY created_at DESC, session_id DESC LIMIT 51")
     const pages: Array<number> = []
     for (let round = 0; round < 20; round++) {
       let last: any
       for (let p = 0; p < 10; p++) {
         const t = performance.now()
-        const r = (last === undefined ? firstPage.all() : pageQuery.all(last.updated_at, last.updated_at, last.session_id)) as Array<any>
+        const r = (last === undefined ? firstPage.all() : pageQuery.all(last.created_at, last.created_at, last.session_id)) as Array<any>
         pages.push(performance.now() - t)
         last = r[49]
       }

@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { query, type SDKUserMessage } from "@anthropic-ai/claude-agent-sdk"
 import { loadConfig } from "../src/config.ts"
 import { makeLogger } from "../src/log.ts"
+import { openPolicy, protectionFor, sandboxOptions } from "../src/process/sandbox.ts"
 import { startService } from "../src/service.ts"
 import { claudeBinaryPath, makeClaudeEnv } from "../test/support/claudeEnv.ts"
 import { startFakeAnthropic, type Turn } from "../test/support/fakeAnthropic.ts"
@@ -63,6 +64,10 @@ export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Arr
     AGENTLOG_LOG_LEVEL: "warn"
   })
   const service = await startService({ config, logger: makeLogger("warn"), env })
+  // The baseline gets the fence agentlog gives every run (Claude Code's sandbox when it can
+  // run here: bubblewrap around each command), so the ratio is agentlog's own cost.
+  const protection = protectionFor(config.sandbox)
+  const fence = sandboxOptions({ ...openPolicy, protection, privatePaths: [dataDir] })
 
   const throughAgentlog = async (): Promise<number> => {
     fake.setScript(script)
@@ -98,6 +103,8 @@ export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Arr
       options: {
         cwd: claude.cwd,
         allowedTools: ["Bash"],
+        disallowedTools: fence.denyRules,
+        ...(fence.sandbox === undefined ? {} : { sandbox: fence.sandbox }),
         includePartialMessages: false,
         pathToClaudeCodeExecutable: claudeBinaryPath,
         env: { ...env },
@@ -145,7 +152,7 @@ export const runSupervisorBench = async (o: SupervisorBenchOptions): Promise<Arr
   return [
     {
       item: 4,
-      what: `scripted session (3 turns, 2 tool calls), median of ${o.repetitions}`,
+      what: `scripted session (3 turns, 2 tool calls), median of ${o.repetitions}; both ${protection.enabled ? "sandboxed" : "unsandboxed"}`,
       figure: `agentlog ${fmt.ms(a)}`,
       baseline: `SDK query() ${fmt.ms(d)}`,
       ratio: `${fmt.ratio(ratio)} (${fmt.pct(ratio - 1)})`,

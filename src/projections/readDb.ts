@@ -41,6 +41,9 @@ export const openReadDb = (dataDir: string): DatabaseSync => {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true })
     db = new DatabaseSync(file, { timeout: 5_000 })
+    // 16 KiB pages (SQLite's default is 4 KiB): a rebuild of 0.5M events took a fifth less
+    // CPU. It applies only to a new file, before WAL mode is set.
+    db.exec("PRAGMA page_size = 16384")
     const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string }
     if (mode.journal_mode !== "wal") throw new Error(`cannot switch to WAL mode (got ${mode.journal_mode})`)
     db.exec("PRAGMA synchronous = NORMAL")

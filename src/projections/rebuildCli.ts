@@ -35,6 +35,10 @@ const rate = (n: number, ms: number) => Math.round(n / Math.max(ms / 1000, 0.001
 const program = Effect.gen(function* () {
   const store = yield* Effect.acquireRelease(makeSqliteEventStore(dataDir), (s) => s.close())
   const head = yield* store.headPosition()
+  // Everything in read.db is rebuilt, so it starts as a new file: one that takes the page
+  // size openReadDb gives new files, whatever an older agentlog made it with. (Only now:
+  // holding the store's lock says no service is using read.db.)
+  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(readDbFile(dataDir) + suffix, { force: true })
   const db = yield* Effect.acquireRelease(
     Effect.try({
       try: () => openReadDb(dataDir),

@@ -2,6 +2,7 @@
 // size), a resume after real crashes (SIGKILL mid-transaction) and a version bump all
 // leave read.db byte for byte the same.
 import { spawnSync } from "node:child_process"
+import { DatabaseSync } from "node:sqlite"
 import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -204,15 +205,35 @@ describe("rebuilds and resumes", () => {
     try {
       await copyStore(store, cliDir.dir)
       const expected = await rebuiltDump(cliDir.dir)
-      const r = spawnSync(node, [join(root, "src/projections/rebuildCli.ts")], {
-        cwd: root,
-        encoding: "utf8",
-        env: { ...process.env, AGENTLOG_DATA_DIR: cliDir.dir }
-      })
+      // A read.db as an older agentlog left it: 4 KiB pages, and a table no projection has.
+      const old = new DatabaseSync(join(cliDir.dir, "read.db"))
+      old.exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE left_behind (x INTEGER)")
+      old.close()
+      const rebuildCli = () =>
+        spawnSync(node, [join(root, "src/projections/rebuildCli.ts")], {
+          cwd: root,
+          encoding: "utf8",
+          env: { ...process.env, AGENTLOG_DATA_DIR: cliDir.dir }
+        })
+
+      // While something holds the store (a running service), read.db is left alone.
+      const holder = await openStore(cliDir.dir)
+      const refused = rebuildCli()
+      await run(holder.close())
+      expect(refused.status).toBe(1)
+      expect(refused.stderr).toContain("locked by another process")
+      const untouched = new DatabaseSync(join(cliDir.dir, "read.db"))
+      expect(untouched.prepare("SELECT name FROM sqlite_schema WHERE name = 'left_behind'").get()).toBeDefined()
+      untouched.close()
+
+      const r = rebuildCli()
       expect(r.status, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/done: \d+ events in [\d.]+s \([\d,]+ events\/s\)/)
       const db = openReadDb(cliDir.dir)
       expect(dump(db)).toBe(expected)
+      // A new file: the page size new read.db files get, and nothing the old one had.
+      expect(db.prepare("PRAGMA page_size").get()).toEqual({ page_size: 16384 })
+      expect(db.prepare("SELECT name FROM sqlite_schema WHERE name = 'left_behind'").get()).toBeUndefined()
       db.close()
 
       const missing = spawnSync(node, [join(root, "src/projections/rebuildCli.ts")], {
