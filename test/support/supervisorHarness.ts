@@ -121,6 +121,10 @@ export const startSupervisorHarness = async (
     return (await run(s.commands.handle(command, api))).position!
   }
 
+  /** A run in bypass carries its end, as the HTTP edge gives it (15 minutes). */
+  const grant = (o: SessionOptions) =>
+    o.permissionMode === "bypassPermissions" ? { bypass: { expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(), grantedBy: "api" } } : {}
+
   const harness: SupervisorHarness = {
     fake,
     claude,
@@ -139,12 +143,12 @@ export const startSupervisorHarness = async (
       const sessionId = randomUUID()
       const runId = randomUUID()
       const opts = { cwd: claude.cwd, ...options }
-      const position = await queueRun(runId, opts, { kind: "LaunchSession", sessionId, runId, query, options: opts })
+      const position = await queueRun(runId, opts, { kind: "LaunchSession", sessionId, runId, query, options: opts, ...grant(opts) })
       return { sessionId, runId, position }
     },
     async continueSession(sessionId, query, overrides = {}) {
       const runId = randomUUID()
-      await queueRun(runId, overrides, { kind: "ContinueSession", sessionId, runId, query, overrides })
+      await queueRun(runId, overrides, { kind: "ContinueSession", sessionId, runId, query, overrides, ...grant(overrides) })
       return runId
     },
     async fork(parentSessionId, query, atMessage) {
@@ -159,7 +163,8 @@ export const startSupervisorHarness = async (
         parentClaudeSessionId: parent.claudeSessionId!,
         ...(atMessage === undefined ? {} : { atMessage }),
         query,
-        options: parent.options
+        options: parent.options,
+        ...grant(parent.options)
       })
       return { sessionId, runId }
     },
