@@ -4,9 +4,13 @@
 // command has --help; --json prints what the API answered, one JSON document (or one
 // event per line), for scripts. One file per command under commands/; a new command is
 // its file and one line in the table below.
+import { enableCompileCache } from "node:module"
 import { CliError, type Client, makeClient } from "./client.ts"
 import type { Command, Terminal } from "./command.ts"
 import { pad } from "./format.ts"
+
+// The commands below load on use; compiled once, each starts from Node's compile cache (see src/main.ts).
+enableCompileCache()
 
 // Loaded on use, so a command starts without loading what the others need.
 const commands: Record<string, () => Promise<Command>> = {

@@ -4,13 +4,7 @@
 // next one is read, so nothing Claude says can outrun the store.
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import {
-  type CanUseTool,
-  type Options,
-  type PermissionResult,
-  query,
-  type SDKUserMessage
-} from "@anthropic-ai/claude-agent-sdk"
+import type { CanUseTool, Options, PermissionResult, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk"
 import type { SessionOptions } from "../domain/sessionOptions.ts"
 import { isEnvReference } from "../domain/sessionOptions.ts"
 import type { ClaudeMessage } from "../domain/claudeMessages.ts"
@@ -147,6 +141,10 @@ const runSecrets = (spec: RunSpec): Array<string> => [
 
 const exitWaitMs = 5_000
 
+/** The Agent SDK, loaded by the first run: loading it was a sixth of the service's start-up. */
+let sdk: Promise<typeof import("@anthropic-ai/claude-agent-sdk")> | undefined
+const loadSdk = () => (sdk ??= import("@anthropic-ai/claude-agent-sdk"))
+
 /** A run that may not start: it ends at once with the reason, and no process is spawned. */
 const refused = (error: string): RunningClaude => ({
   interrupt: async () => {},
@@ -201,7 +199,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       signal: opts.signal
     })
 
-  const q = query({
+  const started = loadSdk().then(({ query }) => query({
     prompt: prompt(),
     options: {
       ...sdkOptions(spec),
@@ -235,12 +233,14 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
         return child
       }
     }
-  })
+  }))
 
   const done = (async (): Promise<RunEnd> => {
     let result: ClaudeMessage | undefined
     let error: string | undefined
+    let q: Awaited<typeof started> | undefined
     try {
+      q = await started
       for await (const m of q) {
         const message = asJson(m)
         await hooks.onMessage(message)
@@ -253,7 +253,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       error = e instanceof Error ? e.message : String(e)
     } finally {
       finishInput()
-      q.close()
+      q?.close()
     }
     // Without a result, Claude's last words on stderr are the only account of why it stopped.
     const said = result === undefined ? stderr.text() : ""
@@ -270,7 +270,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
   return {
     interrupt: async () => {
       try {
-        await q.interrupt()
+        await (await started).interrupt()
       } catch {
         // The process may be gone already; the caller's deadline falls back to kill.
       }
@@ -281,7 +281,7 @@ export const startClaude = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
       killRun(pid, marker)
     },
     done,
-    setPermissionMode: (mode) => q.setPermissionMode(mode),
-    setModel: (model) => q.setModel(model)
+    setPermissionMode: async (mode) => (await started).setPermissionMode(mode),
+    setModel: async (model) => (await started).setModel(model)
   }
 }
