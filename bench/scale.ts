@@ -87,9 +87,9 @@ export const startService = async (
   const url = `http://127.0.0.1:${port}`
   for (;;) {
     if (exited !== undefined) throw new Error(`the service exited (${exited}) before it was ready; see ${logFile}`)
-    if (performance.now() - started > 120_000) {
+    if (performance.now() - started > 600_000) {
       child.kill("SIGKILL")
-      throw new Error(`the service was not ready after 120 s; see ${logFile}`)
+      throw new Error(`the service was not ready after 600 s; see ${logFile}`)
     }
     try {
       const r = await fetch(`${url}/readyz`)

@@ -73,6 +73,35 @@ export const decideControl = (command: ControlCommand, s: Session): Decision => 
   }
 }
 
+/** A bypass asked for with a run (launch, fork, draft launch, continue, follow-up): its end, worked out at the edge, and who asked. */
+export interface BypassGrant {
+  readonly expiresAt: string
+  readonly grantedBy: string
+}
+
+/**
+ * A run opened in bypassPermissions records the grant after its opening event, in the same
+ * append: the same PermissionModeChanged with its end that the permission-mode route records,
+ * so one timer (the supervisor's, from that event) expires every bypass and a restart times it
+ * again. `before` is the session's mode before the run (undefined for a new session).
+ */
+export const grantWithRun = (
+  mode: PermissionMode | undefined,
+  before: PermissionMode | undefined,
+  grant: BypassGrant | undefined
+): Result.Result<ReadonlyArray<SessionEvent>, string> => {
+  if (mode !== "bypassPermissions") return grant === undefined ? Result.succeed([]) : Result.fail("only bypassPermissions has an expiry")
+  if (grant === undefined) return Result.fail("bypassPermissions needs an expiry")
+  return Result.succeed([
+    event("PermissionModeChanged", {
+      mode,
+      ...(before !== undefined ? { previousMode: before } : {}),
+      expiresAt: grant.expiresAt,
+      changedBy: grant.grantedBy
+    })
+  ])
+}
+
 /** The session's options and the current run's both take the change: the live run is told too. */
 const withOption = (s: Session, o: SessionOptions): Session => ({ ...s, options: { ...s.options, ...o }, runOptions: { ...s.runOptions, ...o } })
 

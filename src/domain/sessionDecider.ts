@@ -26,7 +26,7 @@ import {
   waitingFollowUps
 } from "./sessionState.ts"
 import { streamOf } from "./streamName.ts"
-import { checkAnswers, decideControl, type ControlCommand } from "./sessionControls.ts"
+import { type BypassGrant, checkAnswers, decideControl, grantWithRun, type ControlCommand } from "./sessionControls.ts"
 import type { Answers, ApprovalKind } from "./sessionControlEvents.ts"
 
 type JsonObject = { readonly [k: string]: Schema.Json }
@@ -45,12 +45,14 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly options: SessionOptions
       /** One of parallel attempts: the group and which attempt of how many. */
       readonly group?: { readonly groupId: string; readonly attempt: number; readonly of: number }
+      /** Required when the options ask for bypassPermissions, refused otherwise. */
+      readonly bypass?: BypassGrant
     }
   | { readonly kind: "CreateDraft"; readonly query: string; readonly options: SessionOptions }
   /** The options given replace the draft's; the rest stay. */
   | { readonly kind: "EditDraft"; readonly query?: string; readonly options: SessionOptions }
   /** Launches the draft as it is recorded (its query and options, read from the state). */
-  | { readonly kind: "LaunchDraft"; readonly runId: string }
+  | { readonly kind: "LaunchDraft"; readonly runId: string; readonly bypass?: BypassGrant }
   | { readonly kind: "DiscardDraft" }
   | { readonly kind: "RestoreDraft" }
   | {
@@ -61,6 +63,7 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly atMessage?: string
       readonly query: string
       readonly options: SessionOptions
+      readonly bypass?: BypassGrant
     }
   | {
       readonly kind: "StartRun"
@@ -94,7 +97,15 @@ export type SessionCommand = { readonly sessionId: string } & (
       readonly answers?: Answers
     }
   /** With followUpId, a continue that arrives while a run is active is queued as that follow-up instead of refused. */
-  | { readonly kind: "ContinueSession"; readonly runId: string; readonly query: string; readonly overrides: SessionOptions; readonly followUpId?: string }
+  | {
+      readonly kind: "ContinueSession"
+      readonly runId: string
+      readonly query: string
+      readonly overrides: SessionOptions
+      readonly followUpId?: string
+      /** Required when the overrides ask for bypassPermissions; a queued follow-up keeps it for its start. */
+      readonly bypass?: BypassGrant
+    }
   | FollowUpCommand
   | { readonly kind: "RequestInterrupt"; readonly requestedBy: string }
   | { readonly kind: "FinishRun"; readonly runId: string; readonly outcome: RunOutcome }
@@ -170,7 +181,7 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "LaunchDraft":
       if (s.status !== "draft") return refuse(s, command, "only a draft can be launched")
       if (s.query.length === 0) return refuse(s, command, "the draft has no query yet")
-      return Result.succeed([
+      return withGrant(s, command, s.options.permissionMode, undefined, [
         event("SessionLaunched", { sessionId: s.sessionId, runId: command.runId, query: s.query, options: s.options })
       ])
     case "EditDraft": {
@@ -237,7 +248,7 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
     case "ContinueSession":
       if (command.followUpId !== undefined && isIn(s.status, activeStatuses)) return queueFollowUp(s, command, command.followUpId)
       if (!isIn(s.status, endedStatuses)) return refuse(s, command, "a run is still active")
-      return Result.succeed([
+      return withGrant(s, command, command.overrides.permissionMode, s.options.permissionMode, [
         event("ContinueRequested", { runId: command.runId, query: command.query, overrides: redactOptions(command.overrides) })
       ])
     case "RequestInterrupt": {
@@ -310,6 +321,22 @@ const decideExisting = (command: SessionCommand, s: Session): Decision => {
   }
 }
 
+/** The opening events of a run, followed by its bypass's grant when it runs in bypassPermissions. */
+const withGrant = (
+  s: Session | null,
+  command: SessionCommand & { readonly bypass?: BypassGrant | undefined },
+  mode: SessionOptions["permissionMode"],
+  before: SessionOptions["permissionMode"],
+  opening: ReadonlyArray<SessionEvent>
+): Decision => {
+  const grant = grantWithRun(mode, before, command.bypass)
+  if (Result.isFailure(grant))
+    return Result.fail(
+      new InvalidTransition({ sessionId: command.sessionId, command: command.kind, status: s?.status ?? "new", reason: grant.failure })
+    )
+  return Result.succeed([...opening, ...grant.success])
+}
+
 const decideWorkspace = (command: WorkspaceCommand & { readonly sessionId: string }, s: Session): Decision => {
   const w = s.workspace
   switch (command.kind) {
@@ -354,7 +381,14 @@ const decideWorkspace = (command: WorkspaceCommand & { readonly sessionId: strin
 // ---- follow-ups (issue 12, item 6) ----
 export type FollowUpCommand =
   /** The fields given replace the follow-up's; the rest stay. */
-  | { readonly kind: "EditFollowUp"; readonly followUpId: string; readonly query?: string; readonly overrides?: SessionOptions }
+  | {
+      readonly kind: "EditFollowUp"
+      readonly followUpId: string
+      readonly query?: string
+      readonly overrides?: SessionOptions
+      /** A new grant for a follow-up edited into (or kept in) bypassPermissions. */
+      readonly bypass?: BypassGrant
+    }
   | { readonly kind: "CancelFollowUp"; readonly followUpId: string; readonly cancelledBy: string }
   /** Starts a waiting (queued or held) follow-up now: only once no run is active. */
   | { readonly kind: "SendFollowUp"; readonly followUpId: string; readonly startedBy: string }
@@ -369,21 +403,35 @@ const queueFollowUp = (s: Session, command: SessionCommand & { readonly kind: "C
     return refuse(s, command, `follow-up ${followUpId} already exists`)
   if (waitingFollowUps(s).length >= maxWaitingFollowUps)
     return refuse(s, command, `${maxWaitingFollowUps} follow-ups already wait: send or cancel one first`)
+  const bypass = followUpBypass(command.overrides, command.bypass)
+  if (typeof bypass === "string") return refuse(s, command, bypass)
   return Result.succeed([
     event("FollowUpQueued", {
       followUpId,
       runId: command.runId,
       query: command.query,
       overrides: redactOptions(command.overrides),
-      afterRunId: s.runId
+      afterRunId: s.runId,
+      ...bypass
     })
   ])
 }
 
-/** The follow-up as a run: FollowUpStarted and its ContinueRequested, in one append. */
-const startFollowUp = (f: FollowUp, startedBy: string): ReadonlyArray<SessionEvent> => [
+/**
+ * A follow-up in bypassPermissions keeps the grant it was asked with (its end counts from the
+ * request, as a launch's does while it waits for a slot) until it starts; the reason when it has none.
+ */
+const followUpBypass = (overrides: SessionOptions, grant: BypassGrant | undefined): { bypass?: BypassGrant } | string => {
+  const checked = grantWithRun(overrides.permissionMode, undefined, grant)
+  if (Result.isFailure(checked)) return checked.failure
+  return grant === undefined ? {} : { bypass: grant }
+}
+
+/** The follow-up as a run: FollowUpStarted and its ContinueRequested (and its bypass's grant), in one append. */
+const startFollowUp = (s: Session, f: FollowUp, startedBy: string): ReadonlyArray<SessionEvent> => [
   event("FollowUpStarted", { followUpId: f.followUpId, runId: f.runId, startedBy }),
-  event("ContinueRequested", { runId: f.runId, query: f.query, overrides: f.overrides })
+  event("ContinueRequested", { runId: f.runId, query: f.query, overrides: f.overrides }),
+  ...Result.getOrElse(grantWithRun(f.overrides.permissionMode, s.options.permissionMode, f.bypass), () => [])
 ]
 
 const decideFollowUp = (command: FollowUpCommand & { readonly sessionId: string }, s: Session): Decision => {
@@ -391,26 +439,27 @@ const decideFollowUp = (command: FollowUpCommand & { readonly sessionId: string 
     // Only right after that run completed: a replayed RunCompleted, or a second instance, finds the session moved on.
     if (s.runId !== command.afterRunId || s.status !== "completed") return Result.succeed([])
     const next = (s.followUps ?? []).find((f) => f.status === "queued")
-    return Result.succeed(next === undefined ? [] : startFollowUp(next, "agentlog"))
+    return Result.succeed(next === undefined ? [] : startFollowUp(s, next, "agentlog"))
   }
   const f = (s.followUps ?? []).find((x) => x.followUpId === command.followUpId)
   if (f === undefined) return Result.fail(new FollowUpNotFound({ sessionId: s.sessionId, followUpId: command.followUpId }))
   if (f.status === "started" || f.status === "cancelled")
     return refuse(s, command, `follow-up ${f.followUpId} was already ${f.status === "started" ? `started as run ${f.runId}` : "cancelled"}`)
   switch (command.kind) {
-    case "EditFollowUp":
+    case "EditFollowUp": {
+      const overrides = { ...f.overrides, ...command.overrides }
+      // An edit that leaves it in bypassPermissions keeps its grant unless it brings a new one.
+      const bypass = followUpBypass(overrides, command.bypass ?? (overrides.permissionMode === "bypassPermissions" ? f.bypass : undefined))
+      if (typeof bypass === "string") return refuse(s, command, bypass)
       return Result.succeed([
-        event("FollowUpEdited", {
-          followUpId: f.followUpId,
-          query: command.query ?? f.query,
-          overrides: redactOptions({ ...f.overrides, ...command.overrides })
-        })
+        event("FollowUpEdited", { followUpId: f.followUpId, query: command.query ?? f.query, overrides: redactOptions(overrides), ...bypass })
       ])
+    }
     case "CancelFollowUp":
       return Result.succeed([event("FollowUpCancelled", { followUpId: f.followUpId, cancelledBy: command.cancelledBy })])
     case "SendFollowUp":
       if (isIn(s.status, activeStatuses)) return refuse(s, command, "a run is active: the follow-up starts when it completes")
-      return Result.succeed(startFollowUp(f, command.startedBy))
+      return Result.succeed(startFollowUp(s, f, command.startedBy))
   }
 }
 // ---- end follow-ups ----
@@ -429,7 +478,7 @@ const draftCommands: ReadonlySet<SessionCommand["kind"]> = new Set<SessionComman
 const decideNew = (command: SessionCommand): Decision => {
   switch (command.kind) {
     case "LaunchSession":
-      return Result.succeed([
+      return withGrant(null, command, command.options.permissionMode, undefined, [
         event("SessionLaunched", {
           sessionId: command.sessionId,
           runId: command.runId,
@@ -443,8 +492,10 @@ const decideNew = (command: SessionCommand): Decision => {
         event("DraftCreated", { sessionId: command.sessionId, query: command.query, options: redactOptions(command.options) })
       ])
     case "ForkSession": {
-      const { kind: _, ...data } = command
-      return Result.succeed([event("SessionForked", present({ ...data, options: redactOptions(command.options) }))])
+      const { kind: _, bypass: __, ...data } = command
+      return withGrant(null, command, command.options.permissionMode, undefined, [
+        event("SessionForked", present({ ...data, options: redactOptions(command.options) }))
+      ])
     }
     default:
       return Result.fail(new SessionNotFound({ sessionId: command.sessionId }))

@@ -191,6 +191,8 @@ export const WorkspaceReset = Schema.Struct({
 export const SessionArchived = Empty
 // ---- follow-ups (issue 12, item 6) ----
 /** A continue sent while a run was active: it waits, and starts as the next run when `afterRunId` completes. */
+/** A follow-up in bypassPermissions: when its bypass ends (set when it was asked for) and who asked; recorded with its run when it starts. */
+const FollowUpBypass = Schema.optionalKey(Schema.Struct({ expiresAt: Schema.String.check(Schema.isMaxLength(40)), grantedBy: Id }))
 export const FollowUpQueued = Schema.Struct({
   followUpId: Uuid,
   /** The run it becomes when it starts (its ContinueRequested carries this id). */
@@ -198,10 +200,11 @@ export const FollowUpQueued = Schema.Struct({
   query: Text,
   overrides: SessionOptions,
   /** The run that was active when it was queued. */
-  afterRunId: Uuid
+  afterRunId: Uuid,
+  bypass: FollowUpBypass
 })
 /** The waiting follow-up's query and overrides as they now are (each edit replaces both whole). */
-export const FollowUpEdited = Schema.Struct({ followUpId: Uuid, query: Text, overrides: SessionOptions })
+export const FollowUpEdited = Schema.Struct({ followUpId: Uuid, query: Text, overrides: SessionOptions, bypass: FollowUpBypass })
 export const FollowUpCancelled = Schema.Struct({ followUpId: Uuid, cancelledBy: Id })
 /** The follow-up became a run: appended together with its ContinueRequested, so neither exists without the other. */
 export const FollowUpStarted = Schema.Struct({

@@ -3,7 +3,7 @@
 import type { Schema } from "effect"
 import type { EventType, SessionEvent, Tokens } from "./sessionEvents.ts"
 import { mergeOptions, type SessionOptions } from "./sessionOptions.ts"
-import { evolveControl, questionTexts, type PermissionMode } from "./sessionControls.ts"
+import { type BypassGrant, evolveControl, questionTexts, type PermissionMode } from "./sessionControls.ts"
 import type { ApprovalKind } from "./sessionControlEvents.ts"
 
 export const sessionStatuses = [
@@ -97,6 +97,8 @@ export interface FollowUp {
   /** queued: starts when the run it waits for completes; held: that run did not complete (see reason), so it waits to be sent. */
   readonly status: "queued" | "held" | "started" | "cancelled"
   readonly reason: string | undefined
+  /** In bypassPermissions: its grant, recorded with its run when it starts. */
+  readonly bypass?: BypassGrant
 }
 
 export interface Session {
@@ -333,14 +335,21 @@ export const evolve = (state: SessionState, event: SessionEvent): SessionState =
     case "ModelChanged":
       return evolveControl(state, event)
     case "FollowUpQueued": {
-      const { followUpId, runId, query, overrides, afterRunId } = event.data
+      const { followUpId, runId, query, overrides, afterRunId, bypass } = event.data
+      const f: FollowUp = { followUpId, runId, query, overrides, afterRunId, status: "queued", reason: undefined, ...(bypass ? { bypass } : {}) }
+      return { ...state, followUps: [...(state.followUps ?? []), f] }
+    }
+    case "FollowUpEdited": {
+      const { followUpId, query, overrides, bypass } = event.data
       return {
         ...state,
-        followUps: [...(state.followUps ?? []), { followUpId, runId, query, overrides, afterRunId, status: "queued", reason: undefined }]
+        followUps: (state.followUps ?? []).map((f) => {
+          if (f.followUpId !== followUpId) return f
+          const { bypass: _, ...rest } = f
+          return { ...rest, query, overrides, ...(bypass ? { bypass } : {}) }
+        })
       }
     }
-    case "FollowUpEdited":
-      return updateFollowUp(state, event.data.followUpId, { query: event.data.query, overrides: event.data.overrides })
     case "FollowUpCancelled":
       return updateFollowUp(state, event.data.followUpId, { status: "cancelled", reason: undefined })
     case "FollowUpStarted":

@@ -1337,6 +1337,8 @@ export interface components {
             };
             /** @description Launch this many sessions (2 to 8) of the same query and options at once, as one group (groupId in the answer; GET /v1/groups/{id} compares them). */
             attempts?: number;
+            /** @description With permissionMode bypassPermissions only: how long until agentlog switches the session back, counted from this request (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS, 422 beyond). */
+            bypassExpiresInMs?: number;
         };
         /** @description The command's events were appended. */
         CommandAccepted: {
@@ -1587,6 +1589,8 @@ export interface components {
                 branch?: string;
                 startAt?: string;
             };
+            /** @description With permissionMode bypassPermissions only: how long until agentlog switches the session back, counted from this request (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS, 422 beyond). */
+            bypassExpiresInMs?: number;
         };
         /** @description Forks the conversation into a new session; options given override the parent's. */
         ForkSession: {
@@ -1635,6 +1639,8 @@ export interface components {
                 branch?: string;
                 startAt?: string;
             };
+            /** @description With permissionMode bypassPermissions only: how long until agentlog switches the session back, counted from this request (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS, 422 beyond). */
+            bypassExpiresInMs?: number;
         };
         /** @description No fields: send no body or {}. */
         Empty: Record<string, never>;
@@ -2270,6 +2276,8 @@ export interface components {
                 branch?: string;
                 startAt?: string;
             };
+            /** @description With permissionMode bypassPermissions only: how long until agentlog switches the session back, counted from this request (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS, 422 beyond). */
+            bypassExpiresInMs?: number;
         };
         /** @description Sessions launched together by one request with attempts. */
         AttemptGroup: {

@@ -14,6 +14,14 @@ const Query = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1_00
 
 const { title: _title, ...runOverrides } = SessionOptions.fields
 
+/** A run opened in bypassPermissions: how long its bypass lasts (launch, continue, fork, follow-up edit). */
+export const BypassExpiresInMs = Schema.optionalKey(
+  Schema.Int.check(Schema.isGreaterThanOrEqualTo(1_000)).annotate({
+    description:
+      "With permissionMode bypassPermissions only: how long until agentlog switches the session back, counted from this request (default 15 minutes; at most AGENTLOG_BYPASS_MAX_MS, 422 beyond)."
+  })
+)
+
 /** Parallel attempts (issue 12, item 7). */
 const Attempts = Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 8 })).annotate({
   description:
@@ -23,7 +31,8 @@ const Attempts = Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 8 })).
 export const LaunchBody = Schema.Struct({
   query: Query,
   ...SessionOptions.fields,
-  attempts: Schema.optionalKey(Attempts)
+  attempts: Schema.optionalKey(Attempts),
+  bypassExpiresInMs: BypassExpiresInMs
 }).annotate({
   identifier: "LaunchSession",
   description: "Launches a new session: a query and the session's options."
@@ -31,7 +40,7 @@ export const LaunchBody = Schema.Struct({
 export type LaunchBody = typeof LaunchBody.Type
 
 /** A continue's overrides apply to that run only; a session is renamed with PATCH. */
-export const ContinueBody = Schema.Struct({ query: Query, ...runOverrides }).annotate({
+export const ContinueBody = Schema.Struct({ query: Query, ...runOverrides, bypassExpiresInMs: BypassExpiresInMs }).annotate({
   identifier: "ContinueSession",
   description: "Continues the conversation with a new query; options given override the session's for this run."
 })
@@ -45,7 +54,8 @@ export const ForkBody = Schema.Struct({
         "Fork from this message of the parent's conversation (a transcript entry's messageUuid, typically a user message) instead of its end: Claude resumes up to and including it."
     })
   ),
-  ...SessionOptions.fields
+  ...SessionOptions.fields,
+  bypassExpiresInMs: BypassExpiresInMs
 }).annotate({
   identifier: "ForkSession",
   description: "Forks the conversation into a new session; options given override the parent's."

@@ -15,17 +15,28 @@ import type { ReadModelsShape } from "../projections/readModels.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { derivedUuid } from "./idempotency.ts"
-import { notFound, validationFailed } from "./problem.ts"
+import { conflict, notFound, validationFailed } from "./problem.ts"
+import { missingSecrets } from "../process/runSecrets.ts"
 import { accepted, acceptedBody, awaitMinPosition, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
+import { bypassGrant } from "./sessionControlRoutes.ts"
 
 /**
  * The follow-up id a continue offers, so that while a run is active it is queued rather
- * than refused. A continue carrying MCP secret values is not queued (409 while a run is
- * active, as before): agentlog holds secrets in memory only for a run about to start.
+ * than refused. A continue carrying MCP secret values is queued too: the secrets wait in
+ * memory under the run id the follow-up becomes (see `followUpSecrets`), never in the store.
  */
-export const followUpIdFor = (sessionId: string, overrides: SessionOptions, key: string | undefined): { followUpId?: string } =>
-  holdsSecrets(overrides) ? {} : { followUpId: key === undefined ? randomUUID() : derivedUuid("follow-up", sessionId, key) }
+export const followUpIdFor = (sessionId: string, key: string | undefined): { followUpId: string } => ({
+  followUpId: key === undefined ? randomUUID() : derivedUuid("follow-up", sessionId, key)
+})
+
+/**
+ * What a queued follow-up leaves in memory for its run: only its MCP servers, whose secret
+ * values the record holds as placeholders; its other options are recorded (and may be edited).
+ * Nothing when it holds no secret.
+ */
+export const followUpSecrets = (overrides: SessionOptions): SessionOptions | undefined =>
+  holdsSecrets(overrides) && overrides.mcpServers !== undefined ? { mcpServers: overrides.mcpServers } : undefined
 
 /** A continue's outcome that queued a follow-up: its id and the run it will become, for the answer. */
 export const queuedFollowUp = (outcome: CommandOutcome): { followUpId: string; runId: string } | undefined => {
@@ -60,6 +71,31 @@ export const followUpRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { commands, readModels } = deps
   const handle = router(app, deps)
   const ifMatched = (expectedRevision: bigint | undefined) => (expectedRevision === undefined ? undefined : { expectedRevision })
+  /**
+   * A follow-up queued with MCP secrets starts only with them: gone (the service restarted
+   * since, or another instance holds them), the send is refused saying which to send again,
+   * and the follow-up keeps waiting.
+   */
+  const secretsStillHeld = (sessionId: string, followUpId: string) =>
+    Effect.gen(function* () {
+      const f = (yield* commands.load(sessionId)).state?.followUps?.find((x) => x.followUpId === followUpId)
+      const missing = f === undefined || deps.runSecrets.has(f.runId) ? [] : missingSecrets(f.overrides)
+      if (missing.length === 0) return
+      const which = missing.map((m) => `MCP secret for ${m}`).join(", ")
+      return yield* Effect.fail(
+        conflict(
+          "follow-up-secrets-gone",
+          "The follow-up's MCP secrets are gone",
+          `${which} ${missing.length === 1 ? "is" : "are"} no longer held (agentlog keeps secrets in memory only, and it restarted): cancel this follow-up and continue again with ${missing.length === 1 ? "it" : "them"}`,
+          { followUpId, missing }
+        )
+      )
+    })
+
+  const dropHeldSecrets = (outcome: CommandOutcome, followUpId: string) => {
+    const f = outcome.state.followUps?.find((x) => x.followUpId === followUpId)
+    if (f !== undefined) deps.runSecrets.drop(f.runId)
+  }
   const answer = (outcome: CommandOutcome, followUpId: string) => {
     const f = outcome.state.followUps?.find((x) => x.followUpId === followUpId)
     return accepted(acceptedBody(outcome, { followUpId, ...(f === undefined ? {} : { runId: f.runId }) }))
@@ -79,7 +115,8 @@ export const followUpRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       const followUpId = followUpIdParam(c)
       yield* checkDirectories(b)
-      const { query, ...overrides } = b
+      const { query, bypassExpiresInMs, ...overrides } = b
+      const grant = yield* bypassGrant(c, deps, overrides.permissionMode, bypassExpiresInMs)
       if (holdsSecrets(overrides))
         return yield* Effect.fail(
           validationFailed("/mcpServers: a follow-up is recorded as it is; give MCP secrets as ${VAR} references", [
@@ -87,10 +124,12 @@ export const followUpRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           ])
         )
       const outcome = yield* commands.handle(
-        { kind: "EditFollowUp", sessionId, followUpId, ...(query === undefined ? {} : { query }), overrides },
+        { kind: "EditFollowUp", sessionId, followUpId, ...(query === undefined ? {} : { query }), overrides, ...grant },
         commandContext(c),
         ifMatched(ifMatch)
       )
+      // New MCP servers replace the ones whose secrets were held: those are not used any more.
+      if (overrides.mcpServers !== undefined) dropHeldSecrets(outcome, followUpId)
       return answer(outcome, followUpId)
     })
   )
@@ -102,11 +141,14 @@ export const followUpRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       Effect.gen(function* () {
         const followUpId = followUpIdParam(c)
         const who = c.get("principal").name
+        if (kind === "SendFollowUp") yield* secretsStillHeld(sessionId, followUpId)
         const command =
           kind === "CancelFollowUp"
             ? { kind, sessionId, followUpId, cancelledBy: who }
             : { kind, sessionId, followUpId, startedBy: who }
-        return answer(yield* commands.handle(command, commandContext(c), ifMatched(ifMatch)), followUpId)
+        const outcome = yield* commands.handle(command, commandContext(c), ifMatched(ifMatch))
+        if (kind === "CancelFollowUp") dropHeldSecrets(outcome, followUpId)
+        return answer(outcome, followUpId)
       })
   handle(routes.cancelFollowUp, byPrincipal("CancelFollowUp"))
   handle(routes.sendFollowUp, byPrincipal("SendFollowUp"))

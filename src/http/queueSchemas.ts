@@ -4,7 +4,7 @@
 import { Schema } from "effect"
 import { SessionOptions } from "../domain/sessionOptions.ts"
 import { sessionStatuses } from "../domain/sessionState.ts"
-import { DateTime, Uuid } from "./bodies.ts"
+import { BypassExpiresInMs, DateTime, Uuid } from "./bodies.ts"
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const OptionalText = Schema.NullOr(Schema.String)
@@ -16,7 +16,8 @@ const { title: _title, ...runOverrides } = SessionOptions.fields
 
 export const FollowUpEditBody = Schema.Struct({
   query: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1_000_000)).annotate({ description: "The follow-up's new prompt." })),
-  ...runOverrides
+  ...runOverrides,
+  bypassExpiresInMs: BypassExpiresInMs
 }).annotate({
   identifier: "FollowUpEdit",
   description: "Changes a waiting follow-up: the fields given replace its own, the rest stay. MCP secrets must be `${VAR}` references (a follow-up is recorded as it is)."

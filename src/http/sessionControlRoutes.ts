@@ -8,8 +8,8 @@ import type { Session } from "../domain/sessionState.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { checkPermissionMode } from "./permissionModeCheck.ts"
-import { validationFailed } from "./problem.ts"
-import { accepted, acceptedBody, commandContext, router } from "./routeKit.ts"
+import { type HttpProblem, validationFailed } from "./problem.ts"
+import { accepted, acceptedBody, commandContext, type Ctx, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 export const defaultBypassMs = 15 * 60_000
@@ -21,27 +21,44 @@ const controlsOf = (s: Session) => ({
   ...(s.options.model !== undefined ? { model: s.options.model } : {})
 })
 
+/**
+ * When a bypass asked for now ends: the request's duration (422 over AGENTLOG_BYPASS_MAX_MS,
+ * or given for another mode) or the default, from the edge's clock. Every bypass, by the
+ * permission-mode route or with a run (launch, continue, fork, follow-up), is timed here.
+ */
+export const bypassEnd = (
+  deps: HttpDeps,
+  mode: Session["options"]["permissionMode"],
+  expiresInMs: number | undefined,
+  field: string
+): Effect.Effect<string | undefined, HttpProblem> =>
+  Effect.gen(function* () {
+    const maxMs = deps.config.bypassMaxMs ?? defaultBypassMaxMs
+    if (mode !== "bypassPermissions" && expiresInMs !== undefined)
+      return yield* Effect.fail(validationFailed(`${field}: only bypassPermissions expires`, [{ path: field, message: "only with bypassPermissions" }]))
+    if (expiresInMs !== undefined && expiresInMs > maxMs)
+      return yield* Effect.fail(
+        validationFailed(`${field}: at most ${maxMs} ms (AGENTLOG_BYPASS_MAX_MS)`, [{ path: field, message: `at most ${maxMs}` }])
+      )
+    if (mode !== "bypassPermissions") return undefined
+    const now = yield* Clock.currentTimeMillis
+    return new Date(now + (expiresInMs ?? Math.min(defaultBypassMs, maxMs))).toISOString()
+  })
+
+/** A run's bypass grant for its command (`bypass`), by the request's principal; nothing when the run is not in bypassPermissions. */
+export const bypassGrant = (c: Ctx, deps: HttpDeps, mode: Session["options"]["permissionMode"], expiresInMs: number | undefined) =>
+  Effect.map(bypassEnd(deps, mode, expiresInMs, "/bypassExpiresInMs"), (expiresAt) =>
+    expiresAt === undefined ? {} : { bypass: { expiresAt, grantedBy: c.get("principal").name } }
+  )
+
 export const sessionControlRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { commands } = deps
   const handle = router(app, deps)
-  const maxMs = deps.config.bypassMaxMs ?? defaultBypassMaxMs
 
   handle(routes.changePermissionMode, ({ c, id: sessionId, body: { mode, expiresInMs }, ifMatch: expectedRevision }) =>
     Effect.gen(function* () {
       yield* checkPermissionMode(deps, mode)
-      if (mode !== "bypassPermissions" && expiresInMs !== undefined)
-        return yield* Effect.fail(
-          validationFailed("/expiresInMs: only bypassPermissions expires", [{ path: "/expiresInMs", message: "only with mode bypassPermissions" }])
-        )
-      if (expiresInMs !== undefined && expiresInMs > maxMs)
-        return yield* Effect.fail(
-          validationFailed(`/expiresInMs: at most ${maxMs} ms (AGENTLOG_BYPASS_MAX_MS)`, [
-            { path: "/expiresInMs", message: `at most ${maxMs}` }
-          ])
-        )
-      const now = yield* Clock.currentTimeMillis
-      const expiresAt =
-        mode === "bypassPermissions" ? new Date(now + (expiresInMs ?? Math.min(defaultBypassMs, maxMs))).toISOString() : undefined
+      const expiresAt = yield* bypassEnd(deps, mode, expiresInMs, "/expiresInMs")
       const outcome = yield* commands.handle(
         { kind: "ChangePermissionMode", sessionId, mode, ...(expiresAt ? { expiresAt } : {}), changedBy: c.get("principal").name },
         commandContext(c),

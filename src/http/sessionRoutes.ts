@@ -16,6 +16,7 @@ import type { Hono } from "hono"
 import { Effect, Option, Result, Stream } from "effect"
 import type { CommandContext } from "../commands/sessionCommands.ts"
 import { forkSource, type SessionCommand } from "../domain/sessionDecider.ts"
+import type { BypassGrant } from "../domain/sessionControls.ts"
 import { holdsSecrets, redactOptions, type SessionOptions } from "../domain/sessionOptions.ts"
 import { streamOf } from "../domain/streamName.ts"
 import { SessionNotFound } from "../domain/sessionErrors.ts"
@@ -26,11 +27,12 @@ import type { HttpEnv } from "./env.ts"
 import { derivedUuid, fingerprintOf } from "./idempotency.ts"
 import { type HttpProblem, idempotencyKeyReused, problem, toProblem, validationFailed } from "./problem.ts"
 import { checkContinuedPermissionMode, checkPermissionMode } from "./permissionModeCheck.ts"
-import { followUpIdFor, followUpOf, queuedFollowUp } from "./followUpRoutes.ts"
+import { followUpIdFor, followUpOf, followUpSecrets, queuedFollowUp } from "./followUpRoutes.ts"
 import { attemptIds } from "./groupAndFileRoutes.ts"
 import { accepted, acceptedBody, checkDirectories, commandContext, type Ctx, type Input, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 import { forkWorkspace, workspaceAtLaunch } from "./workspaceRoutes.ts"
+import { bypassGrant } from "./sessionControlRoutes.ts"
 
 const without = <A extends object, K extends keyof A>(a: A, key: K): Omit<A, K> => {
   const { [key]: _, ...rest } = a
@@ -161,8 +163,11 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       if (!("state" in outcome)) return accepted(outcome, true)
       const followUp = queuedFollowUp(outcome)
       if (followUp !== undefined) {
-        // Nothing waits for a slot yet: the follow-up's run is queued when the active run completes.
-        if (mine) runSecrets.drop(command.runId)
+        // Nothing waits for a slot yet: the follow-up's run is queued when the active run
+        // completes, under the same run id; only its MCP secrets, if any, wait for it here.
+        const held = followUpSecrets(run.secrets)
+        if (mine && held === undefined) runSecrets.drop(command.runId)
+        else if (mine && held !== undefined) runSecrets.put(command.runId, held)
         return accepted(acceptedBody(outcome, { ...extra, ...followUp }))
       }
       let queuePosition: number | undefined
@@ -176,14 +181,15 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       yield* checkDirectories(b)
       yield* checkPermissionMode(deps, b.permissionMode)
       yield* queueHasRoom
-      const { query, attempts, ...asked } = b
-      const k = keyed(c, idempotencyKey, query, asked, attempts === undefined ? {} : { attempts })
-      if (attempts !== undefined) return yield* launchAttempts(c, k, query, asked, attempts)
+      const { query, attempts, bypassExpiresInMs, ...asked } = b
+      const grant = yield* bypassGrant(c, deps, asked.permissionMode, bypassExpiresInMs)
+      const k = keyed(c, idempotencyKey, query, asked, { ...(attempts === undefined ? {} : { attempts }), ...(bypassExpiresInMs === undefined ? {} : { bypassExpiresInMs }) })
+      if (attempts !== undefined) return yield* launchAttempts(c, k, query, asked, attempts, grant)
       const sessionId = k === undefined ? randomUUID() : derivedUuid("launch", "session", k.key)
       const runId = k === undefined ? randomUUID() : derivedUuid("launch", "run", k.key)
       const options = yield* workspaceAtLaunch(deps, sessionId, asked)
       return yield* queueRun(c, k, {
-        command: { kind: "LaunchSession", sessionId, runId, query, options },
+        command: { kind: "LaunchSession", sessionId, runId, query, options, ...grant },
         secrets: options,
         createdBy: "SessionLaunched"
       })
@@ -197,7 +203,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
    * mid-launch finds the sessions already there (answered from their events) and launches
    * the rest. Without a key a crash can leave a smaller group.
    */
-  const launchAttempts = (c: Ctx, k: Keyed | undefined, query: string, asked: SessionOptions, of: number) =>
+  const launchAttempts = (c: Ctx, k: Keyed | undefined, query: string, asked: SessionOptions, of: number, grant: { bypass?: BypassGrant }) =>
     Effect.gen(function* () {
       const ids = attemptIds(k?.key, of)
       const answers = []
@@ -210,7 +216,7 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
         answers.push({
           attempt,
           ...(yield* queueRun(c, k, {
-            command: { kind: "LaunchSession", sessionId, runId, query, options, group: { groupId: ids.groupId, attempt, of } },
+            command: { kind: "LaunchSession", sessionId, runId, query, options, group: { groupId: ids.groupId, attempt, of }, ...grant },
             secrets: options,
             createdBy: "SessionLaunched"
           }))
@@ -226,11 +232,12 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       yield* checkDirectories(b)
       yield* checkContinuedPermissionMode(deps, sessionId, b.permissionMode)
       yield* queueHasRoom
-      const { query, ...overrides } = b
-      const k = keyed(c, idempotencyKey, query, overrides)
+      const { query, bypassExpiresInMs, ...overrides } = b
+      const grant = yield* bypassGrant(c, deps, overrides.permissionMode, bypassExpiresInMs)
+      const k = keyed(c, idempotencyKey, query, overrides, bypassExpiresInMs === undefined ? {} : { bypassExpiresInMs })
       const runId = k === undefined ? randomUUID() : derivedUuid("continue", sessionId, k.key)
       return yield* queueRun(c, k, {
-        command: { kind: "ContinueSession", sessionId, runId, query, overrides, ...followUpIdFor(sessionId, overrides, k?.key) },
+        command: { kind: "ContinueSession", sessionId, runId, query, overrides, ...followUpIdFor(sessionId, k?.key), ...grant },
         secrets: overrides,
         createdBy: ["ContinueRequested", "FollowUpQueued"],
         expectedRevision,
@@ -243,8 +250,11 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     Effect.gen(function* () {
       yield* checkDirectories(b)
       yield* queueHasRoom
-      const { query, atMessage, ...overrides } = b
-      const k = keyed(c, idempotencyKey, query, overrides, atMessage === undefined ? {} : { atMessage })
+      const { query, atMessage, bypassExpiresInMs, ...overrides } = b
+      const k = keyed(c, idempotencyKey, query, overrides, {
+        ...(atMessage === undefined ? {} : { atMessage }),
+        ...(bypassExpiresInMs === undefined ? {} : { bypassExpiresInMs })
+      })
       const sessionId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "session", k.key)
       const runId = k === undefined ? randomUUID() : derivedUuid("fork", parentSessionId, "run", k.key)
       const earlier = yield* firstAnswer(sessionId, runId, "SessionForked", k, { parentSessionId })
@@ -266,6 +276,8 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       const inherited = parent.state === null ? {} : without(parent.state.runOptions, "title")
       const options = yield* workspaceAtLaunch(deps, sessionId, forkWorkspace(parent.state, { ...inherited, ...overrides }, overrides))
       yield* checkPermissionMode(deps, options.permissionMode)
+      // A fork in bypassPermissions (asked, or inherited from its parent) has a bypass of its own.
+      const grant = yield* bypassGrant(c, deps, options.permissionMode, bypassExpiresInMs)
       return yield* queueRun(c, k, {
         command: {
           kind: "ForkSession",
@@ -275,7 +287,8 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
           parentClaudeSessionId: resumed,
           ...(atMessage === undefined ? {} : { atMessage }),
           query,
-          options
+          options,
+          ...grant
         },
         secrets: overrides,
         createdBy: "SessionForked",
@@ -388,8 +401,9 @@ export const sessionRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
       }
       const k = keyed(c, idempotencyKey, draft.query, draft.options)
       const runId = k === undefined ? randomUUID() : derivedUuid("launch-draft", sessionId, k.key)
+      const grant = yield* bypassGrant(c, deps, draft.options.permissionMode, undefined)
       return yield* queueRun(c, k, {
-        command: { kind: "LaunchDraft", sessionId, runId },
+        command: { kind: "LaunchDraft", sessionId, runId, ...grant },
         // The draft holds no secrets (refused when it was written): its options are the run's.
         secrets: draft.options,
         createdBy: "SessionLaunched",

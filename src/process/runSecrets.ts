@@ -1,7 +1,8 @@
 // MCP secrets never reach the store: the HTTP handler that accepts a launch, continue or
 // fork leaves the request's unredacted options here, keyed by run id, and the supervisor
-// takes them when it starts that run. They live in this process's memory only, so a run
-// that outlives them (a restart while it was queued) cannot start with them.
+// takes them when it starts that run (a follow-up's, its MCP servers, under the run id it
+// becomes when it starts). They live in this process's memory only, so a run that outlives
+// them (a restart while it was queued) cannot start with them.
 import { redacted, type SessionOptions } from "../domain/sessionOptions.ts"
 
 export interface RunSecrets {

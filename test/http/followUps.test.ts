@@ -152,12 +152,16 @@ describe("follow-ups", () => {
     await expectProblem(await h.fetch(`${base}/${followUpId}/cancel`, { method: "POST", json: { x: 1 } }), 400, "validation-failed")
     await expectProblem(await h.fetch(`${base}/${followUpId}/cancel`, { method: "POST", headers: { "If-Match": '"0"' } }), 412, "precondition-failed")
     await expectProblem(await h.fetch(`/v1/sessions/${crypto.randomUUID()}/follow-ups/${followUpId}/cancel`, { method: "POST" }), 404, "session-not-found")
-    // A continue carrying an MCP secret is not queued (secrets are held in memory only for a run about to start).
-    await expectProblem(
-      await h.fetch(`/v1/sessions/${sessionId}/continue`, { method: "POST", json: { query: "s", mcpServers: { s: { command: "x", env: { T: "secret" } } } } }),
-      409,
-      "invalid-transition"
-    )
     expect(await typesOf(h, sessionId)).toEqual(before)
+  })
+
+  it("queues a continue carrying MCP secret values like any other, recording them redacted", async () => {
+    h = await startHarness()
+    const { sessionId } = await h.seedRunning()
+    const q = await continueWhileRunning(h, sessionId, { query: "s", mcpServers: { s: { command: "x", env: { T: "s3cr3t-queued" } } } })
+    expect(q).toMatchObject({ status: "running", followUpId: expect.any(String), runId: expect.any(String) })
+    const [queued] = (await h.events(sessionId)).filter((e) => e.type === "FollowUpQueued")
+    expect((queued!.data as Json).overrides).toEqual({ mcpServers: { s: { command: "x", env: { T: "[redacted]" } } } })
+    expect(JSON.stringify(await h.events(sessionId), (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toContain("s3cr3t-queued")
   })
 })

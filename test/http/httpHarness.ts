@@ -153,7 +153,9 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   const seedSession = async (opts: SessionOptions = {}, query = "hello") => {
     const sessionId = randomUUID()
     const runId = randomUUID()
-    await command({ kind: "LaunchSession", sessionId, runId, query, options: opts })
+    // A launch in bypass carries its end, as the HTTP edge gives it (15 minutes).
+    const bypass = opts.permissionMode === "bypassPermissions" ? { bypass: { expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(), grantedBy: "api" } } : {}
+    await command({ kind: "LaunchSession", sessionId, runId, query, options: opts, ...bypass })
     return { sessionId, runId }
   }
   const seedRunning = async (opts: SessionOptions = {}) => {

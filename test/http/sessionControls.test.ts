@@ -75,6 +75,62 @@ describe("POST /v1/sessions/:id/permission-mode", () => {
   })
 })
 
+describe("a run opened in bypassPermissions (launch, continue, fork, draft launch)", () => {
+  const grants = async (harness: Harness, sessionId: string) =>
+    (await harness.events(sessionId)).filter((e) => e.type === "PermissionModeChanged").map((e) => e.data as Json)
+  const endsIn = (expiresAt: string, ms: number, before: number) => {
+    expect(Date.parse(expiresAt) - before).toBeGreaterThanOrEqual(ms - 1_000)
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(ms)
+  }
+
+  it("records the bypass's end with the run, in the same append: 15 minutes by default, or bypassExpiresInMs", async () => {
+    h = await startHarness()
+    const before = Date.now()
+    const l = (await (await post(h, "/v1/sessions", { query: "q", permissionMode: "bypassPermissions" })).json()) as Json
+    const [launched, granted] = await h.events(l.sessionId)
+    expect([launched!.type, granted!.type]).toEqual(["SessionLaunched", "PermissionModeChanged"])
+    expect(granted!.data).toMatchObject({ mode: "bypassPermissions", changedBy: "api" })
+    expect(granted!.data).not.toHaveProperty("previousMode")
+    endsIn((granted!.data as Json).expiresAt, 15 * 60_000, before)
+
+    // A continue in bypass: from the session's mode, which it returns to; with its own duration.
+    const { sessionId } = await h.seedCompleted()
+    await h.command({ kind: "ChangePermissionMode", sessionId, mode: "plan", changedBy: "alice" })
+    const t = Date.now()
+    const c = await post(h, `/v1/sessions/${sessionId}/continue`, { query: "go", permissionMode: "bypassPermissions", bypassExpiresInMs: 120_000 })
+    expect(c.status, await c.clone().text()).toBe(202)
+    const last = (await grants(h, sessionId)).at(-1)!
+    expect(last).toMatchObject({ mode: "bypassPermissions", previousMode: "plan", changedBy: "api" })
+    endsIn(last.expiresAt, 120_000, t)
+
+    // A fork inherits the parent's bypass and gets its own end.
+    const f = (await (await post(h, `/v1/sessions/${sessionId}/fork`, { query: "branch" })).json()) as Json
+    expect((await grants(h, f.sessionId)).map((g) => g.mode)).toEqual(["bypassPermissions"])
+
+    // A draft in bypass gets its end when it is launched.
+    const d = (await (await post(h, "/v1/drafts", { query: "later", permissionMode: "bypassPermissions" })).json()) as Json
+    expect(await grants(h, d.sessionId)).toEqual([])
+    expect((await post(h, `/v1/drafts/${d.sessionId}/launch`, {})).status).toBe(202)
+    expect((await grants(h, d.sessionId)).map((g) => g.mode)).toEqual(["bypassPermissions"])
+  })
+
+  it("refuses a duration over AGENTLOG_BYPASS_MAX_MS, or for another mode, appending nothing", async () => {
+    h = await startHarness({ config: { bypassMaxMs: 60_000 } })
+    const { sessionId } = await h.seedCompleted()
+    const n = (await h.events(sessionId)).length
+    await expectProblem(await post(h, "/v1/sessions", { query: "q", permissionMode: "bypassPermissions", bypassExpiresInMs: 60_001 }), 400, "validation-failed", ["/bypassExpiresInMs"])
+    await expectProblem(await post(h, "/v1/sessions", { query: "q", bypassExpiresInMs: 60_000 }), 400, "validation-failed", ["/bypassExpiresInMs"])
+    const cont = `/v1/sessions/${sessionId}/continue`
+    await expectProblem(await post(h, cont, { query: "q", permissionMode: "bypassPermissions", bypassExpiresInMs: 60_001 }), 400, "validation-failed", ["/bypassExpiresInMs"])
+    await expectProblem(await post(h, `/v1/sessions/${sessionId}/fork`, { query: "q", permissionMode: "bypassPermissions", bypassExpiresInMs: 60_001 }), 400, "validation-failed", ["/bypassExpiresInMs"])
+    expect((await h.events(sessionId)).length).toBe(n)
+    // The default is capped by the maximum.
+    const before = Date.now()
+    const l = (await (await post(h, "/v1/sessions", { query: "q", permissionMode: "bypassPermissions" })).json()) as Json
+    endsIn((await grants(h, l.sessionId))[0]!.expiresAt, 60_000, before)
+  })
+})
+
 describe("POST /v1/sessions/:id/model", () => {
   it("records the switch; the same model again is a 409; a bad name a 400", async () => {
     h = await startHarness()

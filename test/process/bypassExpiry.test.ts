@@ -7,19 +7,21 @@ import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, describe, expect, it } from "vitest"
 import { SessionCommands, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
 import { loadConfig } from "../../src/config.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { Session } from "../../src/domain/sessionState.ts"
-import { EventStore, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
+import type { RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
 import { silentLogger } from "../../src/log.ts"
 import type { RunEnd, RunHooks, RunningClaude, RunSpec } from "../../src/process/claudeRunner.ts"
 import { openPolicy } from "../../src/process/sandbox.ts"
-import { App, coreLayer, RunSecrets, SupervisorLive } from "../../src/service.ts"
+import { RunSecrets } from "../../src/service.ts"
+import { testClockRuntime } from "../support/testClockRuntime.ts"
+import { resultMessage, systemInit } from "../support/domainFixtures.ts"
 import { waitForEvents } from "../support/waitFor.ts"
 
 const minutes = (n: number) => n * 60_000
@@ -28,6 +30,7 @@ const api = { correlationId: "test", source: "api" } as const
 
 interface FakeRun {
   readonly spec: RunSpec
+  readonly hooks: RunHooks
   readonly told: Array<string>
   readonly end: (how?: Partial<RunEnd>) => void
 }
@@ -35,10 +38,10 @@ interface FakeRun {
 /** Claude as the supervisor sees it: told modes and models, ended by the test. */
 const fakeClaude = () => {
   const started: Array<FakeRun> = []
-  const start = (spec: RunSpec, _hooks: RunHooks): RunningClaude => {
+  const start = (spec: RunSpec, hooks: RunHooks): RunningClaude => {
     let resolve!: (e: RunEnd) => void
     const done = new Promise<RunEnd>((r) => (resolve = r))
-    const run: FakeRun = { spec, told: [], end: (how = {}) => resolve({ result: undefined, exitCode: 0, signal: null, error: undefined, ...how }) }
+    const run: FakeRun = { spec, hooks, told: [], end: (how = {}) => resolve({ result: undefined, exitCode: 0, signal: null, error: undefined, ...how }) }
     started.push(run)
     return {
       interrupt: async () => run.end(),
@@ -75,19 +78,12 @@ const startWorld = async (maxRunning = 8): Promise<World> => {
   const dataDir = mkdtempSync(join(tmpdir(), "agentlog-bypass-"))
   const store: SqliteEventStore = await Effect.runPromise(makeSqliteEventStore(dataDir))
   const claude = fakeClaude()
-  const build = () => {
-    const clock = TestClock.layer({ warningDelay: "1 hour" })
-    const settings = {
+  const build = () =>
+    testClockRuntime(store, {
       config: { ...loadConfig({ AGENTLOG_DATA_DIR: dataDir }), approvalTimeoutMs: minutes(60), interruptGraceMs: 1_000, maxRunning },
       logger: silentLogger,
       supervisor: { startClaude: claude.start, policy: openPolicy }
-    }
-    return ManagedRuntime.make(
-      Layer.merge(coreLayer({ store: Layer.succeed(EventStore)(store), supervisor: SupervisorLive.pipe(Layer.provide(clock)) }), clock).pipe(
-        Layer.provide(Layer.succeed(App)(settings))
-      )
-    )
-  }
+    })
   let runtime = build()
   const commandsOf = () => runtime.runPromise(Effect.gen(function* () { return yield* SessionCommands }))
   let commands: SessionCommandsShape = await commandsOf()
@@ -202,6 +198,62 @@ describe("a bypass's end, on the supervisor's clock", () => {
     await w.restart()
     await w.adjust(minutes(30))
     expect((await w.modeChanges(sessionId)).filter(expired)).toHaveLength(1)
+  })
+
+  it("a session launched in bypassPermissions is switched back when its grant ends, once, as a changed mode is", async () => {
+    const w = (world = await startWorld())
+    const sessionId = randomUUID()
+    const runId = randomUUID()
+    const options = { permissionMode: "bypassPermissions" as const }
+    await w.putSecrets(runId, options)
+    await w.command({ kind: "LaunchSession", sessionId, runId, query: "q", options, bypass: { expiresAt: at(minutes(15)), grantedBy: "alice" } })
+    await w.waitFor(sessionId, (s) => s.status === "running")
+    expect(w.claude.started[0]!.spec.options.permissionMode).toBe("bypassPermissions")
+    await w.adjust(minutes(15) - 1)
+    expect((await w.modeChanges(sessionId)).filter(expired)).toEqual([])
+    await w.adjust(1)
+    await w.waitFor(sessionId, (s) => s.options.permissionMode === "default")
+    expect(w.claude.started[0]!.told).toEqual(["mode default"])
+    await w.adjust(minutes(30))
+    expect((await w.modeChanges(sessionId)).filter(expired).map((e) => e.data)).toEqual([
+      { mode: "default", previousMode: "bypassPermissions", changedBy: "agentlog", reason: "expired" }
+    ])
+  })
+
+  it("a follow-up queued in bypassPermissions starts in it and is switched back at the end its request set", async () => {
+    const w = (world = await startWorld())
+    const sessionId = await launch(w, { permissionMode: "acceptEdits" })
+    await w.waitFor(sessionId, (s) => s.status === "running")
+    const runId = randomUUID()
+    const overrides = { permissionMode: "bypassPermissions" as const }
+    await w.command({
+      kind: "ContinueSession",
+      sessionId,
+      runId,
+      query: "next",
+      overrides,
+      followUpId: randomUUID(),
+      bypass: { expiresAt: at(minutes(10)), grantedBy: "alice" }
+    })
+    await w.adjust(minutes(5))
+    // Nothing is granted while it waits; its run completes, the follow-up starts in bypass.
+    expect(await w.modeChanges(sessionId)).toEqual([])
+    await w.putSecrets(runId, overrides)
+    const first = w.claude.started[0]!
+    const result = resultMessage("claude-1", 0.01)
+    await first.hooks.onMessage(systemInit("claude-1"))
+    await first.hooks.onMessage(result)
+    first.end({ result })
+    await w.waitFor(sessionId, (s) => s.runId === runId && s.status === "running")
+    expect(w.claude.started[1]!.spec.options.permissionMode).toBe("bypassPermissions")
+    await w.adjust(minutes(5) - 1)
+    expect((await w.modeChanges(sessionId)).filter(expired)).toEqual([])
+    await w.adjust(1)
+    await w.waitFor(sessionId, (s) => s.options.permissionMode === "acceptEdits")
+    expect((await w.modeChanges(sessionId)).map((e) => [(e.data as { mode: string }).mode, (e.data as { reason?: string }).reason])).toEqual([
+      ["bypassPermissions", undefined],
+      ["acceptEdits", "expired"]
+    ])
   })
 
   it("a run started after a mode change uses the session's mode, not the one its request carried", async () => {

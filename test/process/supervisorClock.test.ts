@@ -9,20 +9,20 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { PermissionResult } from "@anthropic-ai/claude-agent-sdk"
-import { Clock, Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { Clock, Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, describe, expect, it } from "vitest"
 import { SessionCommands, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
 import { loadConfig } from "../../src/config.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { Session } from "../../src/domain/sessionState.ts"
-import { EventStore, EventStoreUnavailable, type EventStoreShape, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
+import { EventStoreUnavailable, type EventStoreShape, type RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
 import { silentLogger } from "../../src/log.ts"
 import type { RunEnd, RunHooks, RunningClaude, RunSpec } from "../../src/process/claudeRunner.ts"
 import { openPolicy } from "../../src/process/sandbox.ts"
 import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
-import { App, coreLayer, SupervisorLive } from "../../src/service.ts"
+import { testClockRuntime } from "../support/testClockRuntime.ts"
 import { resultMessage, systemInit } from "../support/domainFixtures.ts"
 import { waitForEvents } from "../support/waitFor.ts"
 
@@ -155,18 +155,11 @@ const startWorld = async (options: { readonly stopsOnInterrupt?: boolean; readon
   const store = await Effect.runPromise(makeSqliteEventStore(dataDir))
   const { outage, shape } = withOutage(store)
   const claude = fakeClaude(options.stopsOnInterrupt ?? true)
-  // One TestClock, given to the supervisor and kept by the runtime for adjust (one instance: layers are shared by reference).
-  const clock = TestClock.layer({ warningDelay: "1 hour" })
-  const settings = {
+  const runtime = testClockRuntime(shape, {
     config: { ...loadConfig({ AGENTLOG_DATA_DIR: dataDir }), approvalTimeoutMs, interruptGraceMs },
     logger: silentLogger,
     supervisor: { startClaude: claude.start, policy: openPolicy, storeRetryMs, ...options.supervisor }
-  }
-  const runtime = ManagedRuntime.make(
-    Layer.merge(coreLayer({ store: Layer.succeed(EventStore)(shape), supervisor: SupervisorLive.pipe(Layer.provide(clock)) }), clock).pipe(
-      Layer.provide(Layer.succeed(App)(settings))
-    )
-  )
+  })
   const { commands, supervisor } = await runtime.runPromise(
     Effect.gen(function* () {
       return { commands: yield* SessionCommands, supervisor: yield* Supervisor }

@@ -158,9 +158,21 @@ const corpus = (): Array<Case> => [
     { query: "x", workspace: { kind: "worktree", baseRef: "" } },
     { query: "x", workspace: { kind: "worktree", branch: "a\u0000b" } },
     { query: "x", workspace: { kind: "worktree", startAt: "--upload-pack=x" } },
-    { query: "x", workspace: { kind: "worktree", extra: 1 } }
+    { query: "x", workspace: { kind: "worktree", extra: 1 } },
+    { query: "x", permissionMode: "bypassPermissions", bypassExpiresInMs: -1 },
+    { query: "x", permissionMode: "bypassPermissions", bypassExpiresInMs: 1e12 },
+    { query: "x", permissionMode: "bypassPermissions", bypassExpiresInMs: "900000" },
+    { query: "x", permissionMode: "plan", bypassExpiresInMs: 60_000 },
+    { query: "x", bypassExpiresInMs: 60_000 }
   ].map((json): Case => ({ name: `launch ${JSON.stringify(json).slice(0, 80)}`, expect: [400], send: postJson(L, json) })),
-  ...[{}, { query: 1 }, { query: "x", title: "renamed in a continue" }].map(
+  ...[
+    {},
+    { query: 1 },
+    { query: "x", title: "renamed in a continue" },
+    { query: "x", permissionMode: "bypassPermissions", bypassExpiresInMs: 1e12 },
+    { query: "x", permissionMode: "acceptEdits", bypassExpiresInMs: 60_000 },
+    { query: "x", bypassExpiresInMs: 0.5 }
+  ].map(
     (json): Case => ({ name: `continue ${JSON.stringify(json)}`, expect: [400], send: postJson(C(), json) })
   ),
   ...[{}, { decision: "maybe" }, { decision: "ALLOW" }, { decision: "allow", updatedInput: [] }, { decision: "deny", message: 5 }].map(
@@ -474,7 +486,7 @@ const corpus = (): Array<Case> => [
   { name: "a replayed key with another option", expect: [422], send: postJson(L, { query: "first", maxTurns: 2 }, { "idempotency-key": replayKey }) },
   { name: "a replayed key with an invalid body", expect: [400], send: postJson(L, { query: 5 }, { "idempotency-key": replayKey }) },
   // ---- follow-ups, attempts, files touched (issue 12) ----
-  ...['{"query":', "[]", "null", '{"query":5}', '{"query":""}', '{"title":"x"}', '{"surprise":1}', '{"maxTurns":"2"}', '{"cwd":"relative/dir"}', `{"cwd":"/no/such/dir"}`].map(
+  ...['{"query":', "[]", "null", '{"query":5}', '{"query":""}', '{"title":"x"}', '{"surprise":1}', '{"maxTurns":"2"}', '{"cwd":"relative/dir"}', `{"cwd":"/no/such/dir"}`, '{"permissionMode":"bypassPermissions","bypassExpiresInMs":1e12}', '{"bypassExpiresInMs":60000}'].map(
     (body): Case => ({
       name: `follow-up edit ${body}`,
       expect: [400],

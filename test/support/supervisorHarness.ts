@@ -19,7 +19,8 @@ import { makeSqliteEventStore, type SqliteEventStore } from "../../src/eventstor
 import { silentLogger, type Logger } from "../../src/log.ts"
 import type { RunSecrets as RunSecretsShape } from "../../src/process/runSecrets.ts"
 import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
-import { App, coreLayer, RunSecrets, SupervisorLive } from "../../src/service.ts"
+import { App, coreLayer, RunSecrets } from "../../src/service.ts"
+import { testClockRuntime } from "./testClockRuntime.ts"
 import { claudeBinaryPath, makeClaudeEnv, type ClaudeEnv } from "./claudeEnv.ts"
 import { startFakeAnthropic, type FakeAnthropic, type Turn } from "./fakeAnthropic.ts"
 import { waitForEvents } from "./waitFor.ts"
@@ -81,11 +82,7 @@ export const startSupervisorHarness = async (
     const eventStore = Layer.succeed(EventStore)(store)
     const app = Layer.succeed(App)(settings(overrides))
     if (!parts.testClock) return ManagedRuntime.make(coreLayer({ store: eventStore }).pipe(Layer.provide(app)))
-    // One TestClock for the supervisor and for adjust(): a layer is built once per runtime.
-    const clock = TestClock.layer({ warningDelay: "1 hour" })
-    return ManagedRuntime.make(
-      Layer.merge(coreLayer({ store: eventStore, supervisor: SupervisorLive.pipe(Layer.provide(clock)) }), clock).pipe(Layer.provide(app))
-    )
+    return testClockRuntime(store, settings(overrides))
   }
   let runtime = build({})
   const services = () =>
@@ -124,6 +121,10 @@ export const startSupervisorHarness = async (
     return (await run(s.commands.handle(command, api))).position!
   }
 
+  /** A run in bypass carries its end, as the HTTP edge gives it (15 minutes). */
+  const grant = (o: SessionOptions) =>
+    o.permissionMode === "bypassPermissions" ? { bypass: { expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(), grantedBy: "api" } } : {}
+
   const harness: SupervisorHarness = {
     fake,
     claude,
@@ -142,12 +143,12 @@ export const startSupervisorHarness = async (
       const sessionId = randomUUID()
       const runId = randomUUID()
       const opts = { cwd: claude.cwd, ...options }
-      const position = await queueRun(runId, opts, { kind: "LaunchSession", sessionId, runId, query, options: opts })
+      const position = await queueRun(runId, opts, { kind: "LaunchSession", sessionId, runId, query, options: opts, ...grant(opts) })
       return { sessionId, runId, position }
     },
     async continueSession(sessionId, query, overrides = {}) {
       const runId = randomUUID()
-      await queueRun(runId, overrides, { kind: "ContinueSession", sessionId, runId, query, overrides })
+      await queueRun(runId, overrides, { kind: "ContinueSession", sessionId, runId, query, overrides, ...grant(overrides) })
       return runId
     },
     async fork(parentSessionId, query, atMessage) {
@@ -162,7 +163,8 @@ export const startSupervisorHarness = async (
         parentClaudeSessionId: parent.claudeSessionId!,
         ...(atMessage === undefined ? {} : { atMessage }),
         query,
-        options: parent.options
+        options: parent.options,
+        ...grant(parent.options)
       })
       return { sessionId, runId }
     },

@@ -927,6 +927,7 @@ const checkInvariants = (s: SessionState, where: string) => {
   expect(s.lastTotalCostUsd).toBeGreaterThanOrEqual(0)
   // A bypass granted by a mode change always has its end; no other mode has one.
   if (s.bypassExpiresAt !== undefined) expect(s.options.permissionMode, ctx).toBe("bypassPermissions")
+
   // A draft (or a discarded one) has no run yet; every other session has had one.
   if (s.status === "draft" || s.status === "discarded") expect([s.runs, s.runId, s.pending.size], ctx).toEqual([0, "", 0])
   else expect(s.runs, ctx).toBeGreaterThanOrEqual(1)
@@ -937,6 +938,13 @@ const checkInvariants = (s: SessionState, where: string) => {
   }
   const started = (s.followUps ?? []).filter((f) => f.status === "started").map((f) => f.runId)
   expect(new Set(started).size, ctx).toBe(started.length)
+}
+
+/** Once a command's events are all folded: every bypass has its end (a run opened in it records its grant in the same append). */
+const checkBypassEnds = (s: SessionState, ctx: string) => {
+  if (s === null || s.status === "draft" || s.status === "discarded") return
+  const bypassing = s.options.permissionMode === "bypassPermissions" || s.runOptions.permissionMode === "bypassPermissions"
+  if (bypassing) expect(s.bypassExpiresAt, ctx).toBeDefined()
 }
 
 const sessionIdsInTest = { main: newId(), other: newId() }
@@ -971,8 +979,16 @@ const randomCommands = (seed: number, steps: number) => {
     if (r.chance(0.2)) o.maxTurns = r.chance(0.1) ? "5" : 1 + r.int(10)
     if (r.chance(0.2)) o.mcpServers = { s: { command: "x", env: { K: r.pick(["secret", "${REF}"]) } } }
     if (r.chance(0.1)) o.title = r.pick(["", "t"])
+    if (r.chance(0.15)) o.permissionMode = r.pick(["bypassPermissions", "plan"])
     return o as SessionOptions
   }
+  /** A bypass's grant, mostly where the options ask for bypass (its absence, or one for another mode, is refused). */
+  const grant = (o: SessionOptions) =>
+    r.chance(o.permissionMode === "bypassPermissions" ? 0.9 : 0.05)
+      ? { bypass: { expiresAt: r.pick(["2026-01-01T00:15:00.000Z", "2026-01-01T00:30:00.000Z"]), grantedBy: "user:prop" } }
+      : {}
+  const withGrant = (c: SessionCommand): SessionCommand =>
+    ({ ...c, ...grant("options" in c ? c.options : "overrides" in c ? (c.overrides ?? {}) : {}) }) as SessionCommand
   const message = (): ClaudeMessage => {
     const sid = r.chance(0.7) ? r.pick(claudeIds) : undefined
     const base: ClaudeMessage = sid === undefined ? {} : { session_id: sid }
@@ -1032,9 +1048,9 @@ const randomCommands = (seed: number, steps: number) => {
             : { ...base, kind: "RecordWorkspaceDiscarded", data: { reason: "asked" } }
       }
       case 0:
-        return { ...base, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() }
+        return withGrant({ ...base, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() })
       case 1:
-        return { ...base, kind: "ForkSession", runId: r.uuid(), parentSessionId: r.uuid(), parentClaudeSessionId: "c-0", query: "q", options: options() }
+        return withGrant({ ...base, kind: "ForkSession", runId: r.uuid(), parentSessionId: r.uuid(), parentClaudeSessionId: "c-0", query: "q", options: options() })
       case 2:
         return { ...base, kind: "StartRun", runId: runId(), ...(r.chance(0.3) ? { pid: r.chance(0.1) ? Number.NaN : r.int(1000) } : {}) }
       case 3:
@@ -1061,7 +1077,7 @@ const randomCommands = (seed: number, steps: number) => {
         // Half of them offer a follow-up id: queued while a run is active.
         const id = r.uuid()
         if (r.chance(0.5)) followUpIds.push(id)
-        return { ...base, kind: "ContinueSession", runId: r.uuid(), query: "q", overrides: options(), ...(followUpIds.at(-1) === id ? { followUpId: id } : {}) }
+        return withGrant({ ...base, kind: "ContinueSession", runId: r.uuid(), query: "q", overrides: options(), ...(followUpIds.at(-1) === id ? { followUpId: id } : {}) })
       }
       case 10:
         return { ...base, kind: "RequestInterrupt", requestedBy: "user:prop" }
@@ -1086,7 +1102,7 @@ const randomCommands = (seed: number, steps: number) => {
       case 16:
         return { ...base, kind: "EditDraft", ...(r.chance(0.5) ? { query: r.pick(["", "q2"]) } : {}), options: options() }
       case 17:
-        return { ...base, kind: "LaunchDraft", runId: r.uuid() }
+        return { ...base, kind: "LaunchDraft", runId: r.uuid(), ...grant(state?.options ?? {}) }
       case 18:
         return { ...base, kind: "DiscardDraft" }
       case 19:
@@ -1113,7 +1129,7 @@ const randomCommands = (seed: number, steps: number) => {
       }
       // Follow-ups: edit, cancel, send, and the supervisor's start after a completed run.
       case 29:
-        return { ...base, kind: "EditFollowUp", followUpId: followUpId(), ...(r.chance(0.5) ? { query: "q3" } : {}), overrides: options() }
+        return withGrant({ ...base, kind: "EditFollowUp", followUpId: followUpId(), ...(r.chance(0.5) ? { query: "q3" } : {}), overrides: options() })
       case 30:
         return { ...base, kind: "CancelFollowUp", followUpId: followUpId(), cancelledBy: "user:prop" }
       case 31:
@@ -1131,7 +1147,7 @@ const randomCommands = (seed: number, steps: number) => {
     const command: SessionCommand =
       state === null && r.chance(0.8)
         ? r.chance(0.75)
-          ? { sessionId, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() }
+          ? withGrant({ sessionId, kind: "LaunchSession", runId: r.uuid(), query: "q", options: options() })
           : { sessionId, kind: "CreateDraft", query: r.pick(["", "q"]), options: options() }
         : next()
     const before = state
@@ -1150,6 +1166,7 @@ const randomCommands = (seed: number, steps: number) => {
       checkInvariants(state, `seed ${seed} step ${i} ${command.kind} -> ${e.type}`)
       accepted.push(e)
     }
+    checkBypassEnds(state, `seed ${seed} step ${i} ${command.kind}`)
     if (state && state.runId !== runIds.at(-1)) runIds.push(state.runId)
     log.push({ command, result: "accepted", events: result.success })
     // the stream replayed from scratch is the state we hold

@@ -38,7 +38,7 @@ const ended = ["completed", "failed", "interrupted", "abandoned"] as const
 /** Launches with a chosen session id, so the script can name the file in its worktree. */
 const launch = async (sessionId: string, query: string, workspace: WorkspaceOption = { kind: "worktree" }) => {
   const runId = randomUUID()
-  await command(h!, { kind: "LaunchSession", sessionId, runId, query, options: { cwd: repo, permissionMode: "bypassPermissions", workspace } })
+  await command(h!, { kind: "LaunchSession", sessionId, runId, query, options: { cwd: repo, permissionMode: "bypassPermissions", workspace }, bypass: { expiresAt: new Date(Date.now() + 3_600_000).toISOString(), grantedBy: "test" } })
   return runId
 }
 

@@ -7,6 +7,7 @@
 // carries the session.
 import createClient from "openapi-fetch"
 import type { components, paths } from "../../src/http/api.generated.ts"
+import { takeEarly } from "./early.ts"
 
 export type { operations } from "../../src/http/api.generated.ts"
 
@@ -52,7 +53,7 @@ export const client = createClient<paths>({
   headers: { ...clientHeader, Accept: "application/json" },
   credentials: "same-origin",
   // Looked up on each call (not captured once), so a test can stand in for it.
-  fetch: (request) => globalThis.fetch(request)
+  fetch: (request) => takeEarly(request) ?? globalThis.fetch(request)
 })
 client.use({
   onResponse: ({ response }) => {

@@ -37,7 +37,10 @@ export const toolSummary = (_toolName: string, input: unknown): string => {
   const i = (input ?? {}) as Record<string, unknown>
   const pick = (k: string) => (typeof i[k] === "string" ? (i[k] as string) : undefined)
   const s = pick("command") ?? pick("file_path") ?? pick("path") ?? pick("pattern") ?? pick("url") ?? pick("description") ?? pick("prompt")
-  return s !== undefined ? s.split("\n")[0]!.slice(0, 160) : JSON.stringify(input ?? null).slice(0, 160)
+  if (s === undefined) return JSON.stringify(input ?? null).slice(0, 160)
+  // The first line, without splitting a long input (a file's content) into all of its lines.
+  const end = s.indexOf("\n")
+  return s.slice(0, end === -1 ? 160 : Math.min(end, 160))
 }
 
 /** A tick every `ms` (for "waiting 1m12s" and "expires in"). */

@@ -1,52 +1,151 @@
-// Follows a session's events over SSE (/v1/sessions/:id/events/live): the whole stream is
-// replayed on connect, then it follows live. After a drop the browser's EventSource
-// reconnects with Last-Event-ID; when it gives up (the service answered an error while
-// restarting) a new one resumes with ?lastEventId= of the last event folded. The fold skips
-// revisions it has seen, so a resume can neither lose nor repeat an entry.
-import { useEffect, useRef, useState } from "react"
-import { client, ok, parseEvent, type EventView } from "./api.ts"
+// Follows a session: its first read (sessionLoad.ts: the newest events first for a long
+// session, the rest filled in behind), then its events over SSE
+// (/v1/sessions/:id/events/live) from the revision after it. After a drop the browser's
+// EventSource reconnects with Last-Event-ID; when it gives up (the service answered an error
+// while restarting) a new one resumes with ?lastEventId= of the last event folded. The fold
+// skips revisions it has seen, so a resume can neither lose nor repeat an entry.
+import { useQueryClient, type QueryClient } from "@tanstack/react-query"
+import { startTransition, useEffect, useRef, useState } from "react"
+import { flushSync } from "react-dom"
+import { client, ok, parseEvent, type EventView, type Schemas } from "./api.ts"
 import { emptyFold, fold, type Folded } from "./fold.ts"
+import { addEvents, fillIn, firstRead, nothingLoaded, tailStart, type Loaded } from "./sessionLoad.ts"
 
 export type Connection = "connecting" | "live" | "reconnecting"
 
-export interface SessionLive {
-  readonly events: ReadonlyArray<EventView>
-  readonly folded: Folded
+export interface SessionLive extends Loaded {
   readonly connection: Connection
 }
 
-const initial: SessionLive = { events: [], folded: emptyFold, connection: "connecting" }
+const initial: SessionLive = { ...nothingLoaded, connection: "connecting" }
+
+/** The session's row (GET /v1/sessions/:id), one query for the header and the first read. */
+export const sessionQuery = (sessionId: string) => ({
+  queryKey: ["sessions", "one", sessionId],
+  queryFn: ({ signal }: { signal: AbortSignal }) => ok(client.GET("/v1/sessions/{id}", { params: { path: { id: sessionId } }, signal }))
+})
+
+const ndjson = (sessionId: string, fromRevision: number, signal: AbortSignal) =>
+  client.GET("/v1/sessions/{id}/events", {
+    params: { path: { id: sessionId }, query: fromRevision > 0 ? { fromRevision } : {} },
+    headers: { Accept: "application/x-ndjson" },
+    parseAs: "stream",
+    signal
+  })
+
+/** Lets the page draw and take input between slices of a long read. */
+const yieldToPage = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+/**
+ * The events before `from`, read as a stream and folded a slice at a time (no slice holds
+ * the page for more than a few milliseconds); nothing is drawn until the whole fold is ready.
+ */
+export const readBefore = async (sessionId: string, from: number, signal: AbortSignal): Promise<{ older: Array<EventView>; folded: Folded }> => {
+  const r = await ndjson(sessionId, 0, signal)
+  const body = r.response.ok ? r.response.body : null
+  if (body === null) throw new Error(`the history answered ${r.response.status}`)
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader()
+  const older: Array<EventView> = []
+  let folded = emptyFold
+  let batch: Array<EventView> = []
+  let rest = ""
+  let slice = performance.now()
+  let reached = false
+  const take = (line: string) => {
+    if (line === "" || reached) return
+    const e = parseEvent(line)
+    if (e.revision >= from) reached = true
+    else {
+      older.push(e)
+      batch.push(e)
+    }
+  }
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) {
+      take(rest)
+      break
+    }
+    const lines = (rest + value).split("\n")
+    rest = lines.pop() ?? ""
+    for (const line of lines) take(line)
+    if (batch.length >= 500) {
+      folded = fold(folded, batch)
+      batch = []
+    }
+    if (reached) {
+      void reader.cancel()
+      break
+    }
+    if (performance.now() - slice > 8) {
+      await yieldToPage()
+      slice = performance.now()
+    }
+  }
+  return { older, folded: fold(folded, batch) }
+}
+
+interface FirstRead {
+  readonly row: Schemas["Session"] | null
+  readonly from: number
+  readonly events: Array<EventView>
+}
+
+/** The session's row, then the events from the tail's start (every event for a short session). */
+const readFirst = async (queryClient: QueryClient, sessionId: string, signal: AbortSignal): Promise<FirstRead> => {
+  // The row says how long the stream is (the read model may lag it: the tail is then longer).
+  const row: Schemas["Session"] | null = await queryClient.fetchQuery(sessionQuery(sessionId)).catch(() => null)
+  const from = row === null ? 0 : tailStart(row.revision)
+  const r = await ndjson(sessionId, from, signal)
+  const text = r.response.ok && r.response.body !== null ? await new Response(r.response.body).text() : null
+  if (text === null) throw new Error(`the events answered ${r.response.status}`)
+  const events: Array<EventView> = []
+  for (const line of text.split("\n")) if (line !== "") events.push(parseEvent(line))
+  return { row, from, events }
+}
+
+let early: { sessionId: string; read: Promise<FirstRead>; abort: AbortController } | undefined
+/**
+ * Starts a session's first read before React renders (main.tsx, when the page opens on a
+ * session): the bundle's evaluation and the first render then overlap its round trips.
+ */
+export const prefetchSession = (queryClient: QueryClient, sessionId: string): void => {
+  const abort = new AbortController()
+  const read = readFirst(queryClient, sessionId, abort.signal)
+  read.catch(() => undefined)
+  early = { sessionId, read, abort }
+}
 
 export const useSessionEvents = (sessionId: string): SessionLive => {
   const [live, setLive] = useState<SessionLive>(initial)
-  const lastRevision = useRef(-1)
+  const queryClient = useQueryClient()
 
   useEffect(() => {
     setLive(initial)
-    lastRevision.current = -1
+    let lastRevision = -1
     let source: EventSource | undefined
     let retry: ReturnType<typeof setTimeout> | undefined
     let frame: number | undefined
     let pending: Array<EventView> = []
     let stopped = false
     let attempts = 0
+    const reads = new AbortController()
 
-    // Many events arrive at once on a replay: fold them once per frame.
+    // An event after a quiet spell is drawn at once; the many that arrive together (a replay
+    // after a reconnect) are folded once per frame. Either way the DOM changes in that call
+    // (flushSync), not in a render React would run later.
+    let lastFlush = 0
     const flush = () => {
       frame = undefined
+      lastFlush = performance.now()
       const batch = pending
       pending = []
-      if (batch.length === 0) return
-      setLive((l) => {
-        const fresh = batch.filter((e) => e.revision > l.folded.revision)
-        if (fresh.length === 0) return l
-        return { ...l, events: l.events.concat(fresh), folded: fold(l.folded, fresh) }
-      })
+      if (batch.length > 0) flushSync(() => setLive((l) => addEvents(l, batch)))
     }
     const setConnection = (connection: Connection) => setLive((l) => (l.connection === connection ? l : { ...l, connection }))
 
     const open = () => {
-      const from = lastRevision.current
+      const from = lastRevision
       const url = `/v1/sessions/${sessionId}/events/live${from >= 0 ? `?lastEventId=${from}` : ""}`
       const es = new EventSource(url, { withCredentials: true })
       source = es
@@ -57,10 +156,11 @@ export const useSessionEvents = (sessionId: string): SessionLive => {
       const onEvent = (m: Event) => {
         if (!(m instanceof MessageEvent) || typeof m.data !== "string") return
         const e = parseEvent(m.data)
-        if (e.revision <= lastRevision.current) return
-        lastRevision.current = e.revision
+        if (e.revision <= lastRevision) return
+        lastRevision = e.revision
         pending.push(e)
-        frame ??= requestAnimationFrame(flush)
+        if (frame === undefined && performance.now() - lastFlush > 16) flush()
+        else frame ??= requestAnimationFrame(flush)
       }
       // Each event arrives under its type as the SSE event name (never as "message").
       for (const type of eventTypes) es.addEventListener(type, onEvent)
@@ -75,41 +175,48 @@ export const useSessionEvents = (sessionId: string): SessionLive => {
         }
       }
     }
-    // The recorded history in one NDJSON answer, folded at once (one render, not one per
-    // frame of an SSE replay); then the live stream from the revision after it.
-    const history = new AbortController()
-    ok(
-      client.GET("/v1/sessions/{id}/events", {
-        params: { path: { id: sessionId } },
-        headers: { Accept: "application/x-ndjson" },
-        parseAs: "text",
-        signal: history.signal
-      })
-    )
-      .then((text) => {
-        if (stopped) return
-        for (const line of text.split("\n")) {
-          if (line === "") continue
-          const e = parseEvent(line)
-          if (e.revision <= lastRevision.current) continue
-          lastRevision.current = e.revision
-          pending.push(e)
+
+    // The events before the tail, in the background, until they are in (a dropped read is read again).
+    const fill = async (from: number) => {
+      for (let attempt = 0; !stopped; attempt++) {
+        try {
+          const { older, folded } = await readBefore(sessionId, from, reads.signal)
+          // A transition: the page stays responsive while React renders the whole transcript.
+          if (!stopped) startTransition(() => setLive((l) => fillIn(l, older, folded)))
+          return
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))))
         }
-        flush()
-      })
-      // Without it (an error answer, a dropped connection) the live stream replays everything.
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) open()
-      })
+      }
+    }
+
+    const load = async () => {
+      // A read started early that failed (before a login, say) is made again.
+      const ahead = early?.sessionId === sessionId ? early : undefined
+      early = undefined
+      if (ahead) reads.signal.addEventListener("abort", () => ahead.abort.abort())
+      const { row, from, events } = await (ahead?.read.catch(() => readFirst(queryClient, sessionId, reads.signal)) ?? readFirst(queryClient, sessionId, reads.signal))
+      if (stopped) return
+      const first = firstRead(events, from, row)
+      lastRevision = first.folded.revision
+      setLive((l) => ({ ...first, connection: l.connection }))
+      open()
+      if (!first.complete) await fill(from)
+    }
+    load().catch(() => {
+      // Without a first read (an error answer, a dropped connection) the live stream replays everything.
+      if (stopped || source !== undefined) return
+      setLive((l) => ({ ...l, complete: true }))
+      open()
+    })
     return () => {
       stopped = true
-      history.abort()
+      reads.abort()
       source?.close()
       if (retry) clearTimeout(retry)
       if (frame !== undefined) cancelAnimationFrame(frame)
     }
-  }, [sessionId])
+  }, [sessionId, queryClient])
 
   return live
 }

@@ -2,6 +2,7 @@
 import type { DatabaseSync } from "node:sqlite"
 import { flag, InvalidQuery, limitOf, parse } from "../paging.ts"
 import { sql } from "../readDb.ts"
+import { type Phrase, rankWindow, tokensOf } from "./searchRank.ts"
 
 export interface TranscriptEntry {
   readonly sessionId: string
@@ -111,51 +112,81 @@ export const transcriptQueries = (db: DatabaseSync) => {
 
   /**
    * Entries that contain every word of `q` (in their text, tool name, input or result),
-   * best match first (bm25) among the newest `searchWindow` entries that match, each with a
-   * snippet around what matched. Ranking every match of a common word meant scoring
-   * millions of rows (seconds on 5M events); the newest matches are found walking the
-   * index backwards by rowid, which stops after the window.
+   * best match first (bm25, see searchRank.ts) among the newest `searchWindow` entries that
+   * match, each with a snippet around what matched. Ranking every match of a common word
+   * meant scoring millions of rows (seconds on 5M events); the newest matches are found
+   * walking the index backwards by rowid, which stops after the window, and only the page's
+   * hits are read for their snippets.
    */
   const search = (q: SearchQuery): ReadonlyArray<SearchHit> => {
-    const match = matchExpression(q.q)
-    if (match === null) throw new InvalidQuery({ field: "q", reason: "has no word to search for" })
+    if (!q.q.split(/\s+/u).some((w) => w.replaceAll("*", "").length > 0))
+      throw new InvalidQuery({ field: "q", reason: "has no word to search for" })
+    // Words of punctuation only are no token of the index: they match nothing, as FTS5 has it.
+    const phrases = matchPhrases(q.q)
+    if (phrases.length === 0) return []
+    const match = phrases.map((p) => p.expression).join(" ")
     const limit = Math.min(limitOf(q.limit ?? 20), maxSearchHits)
-    const scoped = q.sessionId !== undefined
-    // Inside one session: only the rowids between its first and last entry can be its.
-    const range = scoped
-      ? (sql(db, "SELECT min(rowid) AS lo, max(rowid) AS hi FROM transcript WHERE session_id = ?").get(q.sessionId) as { lo: number | null; hi: number | null })
-      : { lo: 0, hi: Number.MAX_SAFE_INTEGER }
-    if (range.lo === null || range.hi === null) return []
-    const session = scoped ? "AND t.session_id = ?" : ""
-    const sessionArg = scoped ? [q.sessionId!] : []
-    const floor = (
-      sql(
-        db,
-        `SELECT min(r) AS floor FROM (
-           SELECT transcript_search.rowid AS r FROM transcript_search JOIN transcript t ON t.rowid = transcript_search.rowid
-           WHERE transcript_search MATCH ? AND transcript_search.rowid BETWEEN ? AND ? ${session}
-           ORDER BY transcript_search.rowid DESC LIMIT ${searchWindow})`
-      ).get(match, range.lo, range.hi, ...sessionArg) as { floor: number | null }
-    ).floor
-    if (floor === null) return []
-    const rows = sql(
-      db,
-      `SELECT t.session_id, t.seq, t.revision, t.kind, t.tool_name, t.created_at,
-         snippet(transcript_search, -1, '[', ']', '…', 12) AS snippet, bm25(transcript_search) AS rank
-       FROM transcript_search JOIN transcript t ON t.rowid = transcript_search.rowid
-       WHERE transcript_search MATCH ? AND transcript_search.rowid BETWEEN ? AND ? ${session}
-       ORDER BY rank, t.session_id, t.seq LIMIT ? OFFSET ?`
-    ).all(match, floor, range.hi, ...sessionArg, limit, q.offset ?? 0) as Array<Record<string, unknown>>
-    return rows.map((r) => ({
-      sessionId: r.session_id as string,
-      seq: Number(r.seq),
-      revision: Number(r.revision),
-      kind: r.kind as string,
-      toolName: r.tool_name as string | null,
-      createdAt: r.created_at as string,
-      snippet: r.snippet as string,
-      rank: Number(r.rank)
-    }))
+    const highlights = [0, 1, 2, 3].map((c) => `highlight(transcript_search, ${c}, char(1), char(2)) AS h${c}`).join(", ")
+    // Inside one session: only the rowids between its first and last entry can be its; the
+    // join with the entries is needed only then.
+    const rows = (
+      q.sessionId === undefined
+        ? sql(
+            db,
+            `SELECT w.*, d.sz FROM (
+               SELECT rowid AS r, ${highlights} FROM transcript_search WHERE transcript_search MATCH ? ORDER BY rowid DESC LIMIT ${searchWindow}
+             ) w LEFT JOIN transcript_search_docsize d ON d.id = w.r`
+          ).all(match)
+        : (() => {
+            const range = sql(db, "SELECT min(rowid) AS lo, max(rowid) AS hi FROM transcript WHERE session_id = ?").get(q.sessionId) as { lo: number | null; hi: number | null }
+            if (range.lo === null || range.hi === null) return []
+            return sql(
+              db,
+              `SELECT w.*, d.sz FROM (
+                 SELECT transcript_search.rowid AS r, ${highlights} FROM transcript_search JOIN transcript t ON t.rowid = transcript_search.rowid
+                 WHERE transcript_search MATCH ? AND transcript_search.rowid BETWEEN ? AND ? AND t.session_id = ?
+                 ORDER BY transcript_search.rowid DESC LIMIT ${searchWindow}
+               ) w LEFT JOIN transcript_search_docsize d ON d.id = w.r`
+            ).all(match, range.lo, range.hi, q.sessionId)
+          })()
+    ) as Array<{ r: number; h0: string | null; h1: string | null; h2: string | null; h3: string | null; sz: Uint8Array | null }>
+    if (rows.length === 0) return []
+    const ranks = rankWindow(db, phrases, rows.map((r) => ({ rowid: r.r, highlighted: [r.h0, r.h1, r.h2, r.h3], docsize: r.sz })),
+      searchWindow,
+      q.sessionId === undefined && phrases.length === 1
+    )
+    // Best first; among equals, in the order they were recorded (a session's in seq order).
+    const page = [...ranks].sort(([ra, a], [rb, b]) => a - b || ra - rb).slice(q.offset ?? 0, (q.offset ?? 0) + limit)
+    if (page.length === 0) return []
+    // The page's entries and snippets in one statement each: a MATCH set up once (a prefix
+    // merges its words' doclists at every set-up), walking only the window's rowid range
+    // (`+rowid`: the page's ids filter that walk, rather than becoming a MATCH each).
+    const ids = JSON.stringify(page.map(([rowid]) => rowid))
+    const entries = new Map(
+      (sql(db, "SELECT rowid AS r, session_id, seq, revision, kind, tool_name, created_at FROM transcript WHERE rowid IN (SELECT value FROM json_each(?))").all(ids) as Array<Record<string, unknown>>).map((r) => [Number(r.r), r])
+    )
+    const snippets = new Map(
+      (
+        sql(
+          db,
+          `SELECT rowid AS r, snippet(transcript_search, -1, '[', ']', '…', 12) AS s FROM transcript_search
+           WHERE transcript_search MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))`
+        ).all(match, rows.at(-1)!.r, rows[0]!.r, ids) as Array<{ r: number; s: string }>
+      ).map((r) => [Number(r.r), r.s])
+    )
+    return page.map(([rowid, rank]) => {
+      const r = entries.get(rowid)!
+      return {
+        sessionId: r.session_id as string,
+        seq: Number(r.seq),
+        revision: Number(r.revision),
+        kind: r.kind as string,
+        toolName: r.tool_name as string | null,
+        createdAt: r.created_at as string,
+        snippet: snippets.get(rowid) ?? "",
+        rank
+      }
+    })
   }
 
   return { transcript, search }
@@ -187,18 +218,19 @@ const maxSearchHits = 100
 export const searchWindow = 1000
 
 /**
- * A person's words as an FTS5 query: each word a quoted phrase (so quotes, operators and
- * column filters in the input are only text), all of them required; a word ending in `*`
- * matches as a prefix. null when there is no word.
+ * A person's words as FTS5 phrases: each word quoted (so quotes, operators and column
+ * filters in the input are only text), all of them required; a word ending in `*` matches
+ * as a prefix. A word the index keeps no token of (only punctuation) is left out, as FTS5
+ * leaves out an empty phrase.
  */
-export const matchExpression = (q: string): string | null => {
-  const words = q.split(/\s+/u).filter((w) => w.replaceAll("*", "").length > 0)
-  if (words.length === 0) return null
-  return words
+export const matchPhrases = (q: string): ReadonlyArray<Phrase> =>
+  q
+    .split(/\s+/u)
+    .filter((w) => w.replaceAll("*", "").length > 0)
     .map((w) => {
       const prefix = w.endsWith("*")
       const bare = w.replace(/\*+$/u, "")
-      return `"${bare.replaceAll('"', '""')}"${prefix ? " *" : ""}`
+      return { expression: `"${bare.replaceAll('"', '""')}"${prefix ? " *" : ""}`, tokens: tokensOf(bare), prefix }
     })
-    .join(" ")
-}
+    .filter((p) => p.tokens.length > 0)
+

@@ -3,6 +3,7 @@
 // at that revision. This is what an append-only record can show and a dashboard over a
 // mutable table cannot.
 import type { EventView } from "../api.ts"
+import { useEffect, useState } from "react"
 import { navigate } from "../router.ts"
 
 /** The history tab of this session at a revision. */
@@ -41,32 +42,39 @@ export interface TracedProps {
   readonly open?: boolean
 }
 
-export const Traced = ({ sessionId, label, value, how, revisions, events, part, open }: TracedProps) => (
-  <details className="trace" open={open} data-trace={label}>
-    <summary title={`${label}: show the events it comes from`}>
-      <span className="mono">{value}</span>
-      <span className="sr-only"> {label}, from {revisions.length} events</span>
-    </summary>
-    <div className="trace-pop">
-      <p>
-        {label} = {how} {revisions.length} {revisions.length === 1 ? "event" : "events"} of <span className="mono">session-{sessionId}</span>
-        {revisions.length === 0 ? " (none yet)" : ":"}
-      </p>
-      {revisions.length > 0 && (
-        <ol>
-          {revisions.map((r) => {
-            const e = eventAt(events, r)
-            return (
-              <li key={r}>
-                <RevisionLink sessionId={sessionId} revision={r} /> <span className="mono">{e?.type ?? ""}</span> {e ? part(e) : ""}
-              </li>
-            )
-          })}
-        </ol>
-      )}
-    </div>
-  </details>
-)
+export const Traced = ({ sessionId, label, value, how, revisions, events, part, open }: TracedProps) => {
+  // The list is put in the page when opened: a long session's figures are made of thousands of events.
+  const [shown, setShown] = useState(open === true)
+  useEffect(() => {
+    if (open) setShown(true)
+  }, [open])
+  return (
+    <details className="trace" open={open} data-trace={label} onToggle={(e) => setShown(e.currentTarget.open)}>
+      <summary title={`${label}: show the events it comes from`}>
+        <span className="mono">{value}</span>
+        <span className="sr-only"> {label}, from {revisions.length} events</span>
+      </summary>
+      <div className="trace-pop">
+        <p>
+          {label} = {how} {revisions.length} {revisions.length === 1 ? "event" : "events"} of <span className="mono">session-{sessionId}</span>
+          {revisions.length === 0 ? " (none yet)" : ":"}
+        </p>
+        {shown && revisions.length > 0 && (
+          <ol>
+            {revisions.map((r) => {
+              const e = eventAt(events, r)
+              return (
+                <li key={r}>
+                  <RevisionLink sessionId={sessionId} revision={r} /> <span className="mono">{e?.type ?? ""}</span> {e ? part(e) : ""}
+                </li>
+              )
+            })}
+          </ol>
+        )}
+      </div>
+    </details>
+  )
+}
 
 /** A stream's events are its revisions 0..n in order: the index is the revision (a search if a gap ever breaks that). */
 export const eventAt = (events: ReadonlyArray<EventView>, revision: number): EventView | undefined => {

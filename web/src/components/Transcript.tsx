@@ -2,7 +2,7 @@
 // transcript scrolls like a short one. While the reader is at the bottom it follows new
 // entries; scrolling up stops that until they come back down.
 import { useVirtualizer } from "@tanstack/react-virtual"
-import { memo, useEffect, useLayoutEffect, useRef, useState } from "react"
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react"
 import type { Entry } from "../fold.ts"
 import { duration, tokens, toolSummary, usd } from "../format.ts"
 import { ApprovalPanel } from "./ApprovalPanel.tsx"
@@ -23,18 +23,35 @@ export interface TranscriptProps {
 export const Transcript = ({ entries, interactive, sessionId, onFork }: TranscriptProps) => {
   const scrollRef = useRef<HTMLDivElement>(null)
   const [follow, setFollow] = useState(true)
-  const firstPending = interactive ? entries.find((e) => e.approval?.decision === "pending")?.key : undefined
+  const firstPending = useMemo(() => (interactive ? entries.find((e) => e.approval?.decision === "pending")?.key : undefined), [entries, interactive])
   const virtualizer = useVirtualizer({
     count: entries.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => 96,
-    overscan: 6,
-    getItemKey: (i) => entries[i]!.key
+    // Close to the drawn height, so that mounting an entry seldom moves the ones after it
+    // (each correction re-lays the list out from there).
+    estimateSize: (i) => estimateHeight(entries[i]!),
+    overscan: 2,
+    getItemKey: (i) => entries[i]!.key,
+    // A render per frame, batched by React, instead of one synchronous render per scroll
+    // event and per measured entry (the profile of a scroll showed them back to back).
+    useFlushSync: false
   })
 
   useLayoutEffect(() => {
     if (follow && entries.length > 0) virtualizer.scrollToIndex(entries.length - 1, { align: "end" })
   }, [entries.length, follow, virtualizer])
+
+  // The entries before the newest arrive after them (the page draws a long session's end
+  // first): a reader who has scrolled up stays on the entry they were reading.
+  const firstKey = entries[0]?.key
+  const reading = useRef<string | undefined>(undefined)
+  const shownFirst = useRef(firstKey)
+  useLayoutEffect(() => {
+    if (shownFirst.current === firstKey) return
+    shownFirst.current = firstKey
+    const at = reading.current === undefined ? -1 : entries.findIndex((e) => e.key === reading.current)
+    if (!follow && at >= 0) virtualizer.scrollToIndex(at, { align: "start" })
+  }, [firstKey, entries, follow, virtualizer])
 
   // At the bottom or not, on each scroll, from the virtualizer's own figures (its offset, its
   // sizes, the view's height it keeps): reading the element's scrollHeight here forced a
@@ -45,7 +62,9 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
     if (!el) return
     const onScroll = () => {
       const view = virtualizer.scrollRect?.height ?? 0
-      if (view > 0) setFollow(virtualizer.getTotalSize() - (virtualizer.scrollOffset ?? 0) - view < 48)
+      const offset = virtualizer.scrollOffset ?? 0
+      if (view > 0) setFollow(virtualizer.getTotalSize() - offset - view < 48)
+      reading.current = virtualizer.getVirtualItems().find((v) => v.end > offset)?.key.toString()
     }
     el.addEventListener("scroll", onScroll, { passive: true })
     return () => el.removeEventListener("scroll", onScroll)
@@ -77,6 +96,40 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
     </div>
   )
 }
+
+/** Lines of text at about the transcript's width (its line breaks, and its length wrapped), counted up to 60. */
+const textLines = (text: string): number => Math.min(60, countLines(text, 60) + Math.floor(text.length / 110))
+
+// The virtualizer asks again for every entry after the one whose size it corrected.
+const estimates = new WeakMap<Entry, number>()
+
+/** About how tall an entry is drawn (styles.css), from what it holds. */
+export const estimateHeight = (entry: Entry): number => {
+  let h = estimates.get(entry)
+  if (h === undefined) estimates.set(entry, (h = estimateOf(entry)))
+  return h
+}
+
+const estimateOf = (entry: Entry): number => {
+  switch (entry.kind) {
+    case "user_text":
+    case "assistant_text":
+      return 44 + 20 * textLines(entry.text ?? "")
+    case "tool_call": {
+      const out = entry.result ? countLines(entry.result.text, openLines + 1) : 0
+      return 104 + (entry.result ? 26 + (out <= openLines ? 18 * out : 0) : 0)
+    }
+    case "result":
+      return 60 + (entry.text ? 20 * Math.min(textLines(entry.text), 30) : 0)
+    case "thinking":
+      return 40
+    default:
+      return 24
+  }
+}
+
+/** A tool's output of at most this many lines is shown open; a longer one is collapsed. */
+const openLines = 12
 
 type EntryProps = { entry: Entry; interactive: boolean; keyboard: boolean; sessionId: string; onFork?: ((entry: Entry) => void) | undefined }
 const EntryView = memo(({ entry, interactive, keyboard, sessionId, onFork }: EntryProps) => {
@@ -165,7 +218,7 @@ const ToolCall = ({ entry, interactive, keyboard, sessionId }: { entry: Entry; i
   const name = entry.toolName ?? "tool"
   const a = entry.approval
   const state = a?.decision === "pending" ? "waiting" : a?.decision === "deny" ? "denied" : entry.result ? (entry.result.isError ? "error" : "done") : "running"
-  const lines = entry.result?.text.split("\n").length ?? 0
+  const lines = entry.result ? countLines(entry.result.text) : 0
   return (
     <article className={`entry tool${entry.parentToolUseId ? " nested" : ""}`} data-kind="tool_call" data-tool={name} data-state={state} data-revision={entry.revision}>
       <h3 className="who">
@@ -194,14 +247,31 @@ const ToolCall = ({ entry, interactive, keyboard, sessionId }: { entry: Entry; i
           )}
         </p>
       )}
-      {entry.result && (
-        <details className="output" open={lines <= 12}>
-          <summary>
-            {entry.result.isError ? "Error output" : "Output"} ({lines} {lines === 1 ? "line" : "lines"})
-          </summary>
-          <ToolOutput toolName={name} text={entry.result.text} isError={entry.result.isError} />
-        </details>
-      )}
+      {entry.result && <Output toolName={name} result={entry.result} lines={lines} />}
     </article>
+  )
+}
+
+/** The lines of a text, counted up to `upTo`. */
+const countLines = (text: string, upTo = Infinity): number => {
+  let n = 1
+  for (let i = text.indexOf("\n"); i !== -1 && n < upTo; i = text.indexOf("\n", i + 1)) n++
+  return n
+}
+
+/**
+ * A tool's output: open when short; a long one collapsed, and its text put in the page only
+ * when opened (a closed <details> still costs the DOM, the highlighting and the layout of
+ * everything in it, for each entry mounted while scrolling).
+ */
+const Output = ({ toolName, result, lines }: { toolName: string; result: NonNullable<Entry["result"]>; lines: number }) => {
+  const [open, setOpen] = useState(lines <= openLines)
+  return (
+    <details className="output" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>
+        {result.isError ? "Error output" : "Output"} ({lines} {lines === 1 ? "line" : "lines"})
+      </summary>
+      {open && <ToolOutput toolName={toolName} text={result.text} isError={result.isError} />}
+    </details>
   )
 }

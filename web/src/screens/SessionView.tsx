@@ -10,7 +10,7 @@ import { foldUntil, type Entry, type Folded } from "../fold.ts"
 import { tokens, usd } from "../format.ts"
 import { useKeys } from "../keys.ts"
 import { Alert } from "../components/Alert.tsx"
-import { useSessionEvents } from "../live.ts"
+import { sessionQuery, useSessionEvents } from "../live.ts"
 import { ConnectionState } from "../components/Connection.tsx"
 import { navigate, useLocation } from "../router.ts"
 import { usePaletteActions } from "../palette.tsx"
@@ -23,7 +23,7 @@ const active = (status: string) => status === "queued" || status === "running" |
 export const SessionView = ({ sessionId }: { sessionId: string }) => {
   const { params } = useLocation()
   const tab = params.get("tab") ?? "transcript"
-  const { events, folded, connection } = useSessionEvents(sessionId)
+  const { events, folded, connection, complete } = useSessionEvents(sessionId)
   const setTab = (t: string) => navigate(`/sessions/${sessionId}${t === "transcript" ? "" : `?tab=${t}`}`, true)
   const promptRef = useRef<HTMLTextAreaElement>(null)
   const [error, setError] = useState<string | null>(null)
@@ -79,7 +79,7 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
     }))
   ])
   return (
-    <main className="session-view">
+    <main className="session-view" data-history={complete ? "complete" : "partial"}>
       <header className="session-head">
         <div className="line">
           <a href="/" onClick={link("/")} className="back">
@@ -97,7 +97,7 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
         <div className="line facts">
           <span className="mono" title="working directory">{folded.cwd ?? "(service's directory)"}</span>
           <span className="mono">{folded.model ?? ""}</span>
-          <Figures sessionId={sessionId} folded={folded} events={events} open={params.get("trace")} />
+          <Figures sessionId={sessionId} folded={folded} events={events} open={params.get("trace")} complete={complete} />
           <Family sessionId={sessionId} parentSessionId={folded.parentSessionId} />
           <span className="spacer" />
           <button type="button" onClick={() => void interrupt()} disabled={!active(folded.status)}>
@@ -116,7 +116,11 @@ export const SessionView = ({ sessionId }: { sessionId: string }) => {
           ))}
         </nav>
       </header>
-      {tab === "history" ? (
+      {tab !== "transcript" && !complete ? (
+        <p className="empty" role="status">
+          Reading the session's history…
+        </p>
+      ) : tab === "history" ? (
         <History sessionId={sessionId} events={events} initialRevision={params.get("rev")} onRevision={(rev) => navigate(`/sessions/${sessionId}?tab=history&rev=${rev}`, true)} />
       ) : tab === "timeline" ? (
         <Timeline events={events} />
@@ -137,10 +141,17 @@ const usage = (e: EventView, k: string): number => {
 }
 
 /** The session's figures, each opening the events it is made of (`?trace=cost` opens one). */
-const Figures = ({ sessionId, folded, events, open }: { sessionId: string; folded: Folded; events: ReadonlyArray<EventView>; open: string | null }) => {
+const Figures = ({ sessionId, folded, events, open, complete }: { sessionId: string; folded: Folded; events: ReadonlyArray<EventView>; open: string | null; complete: boolean }) => {
   const t = folded.totals
   const src = folded.sources
   const common = { sessionId, events }
+  // Until the events before the newest are read, the totals are the read model's and have no events to show.
+  if (!complete)
+    return (
+      <span className="mono" title="the session's totals; the events they come from are being read">
+        {usd(t.costUsd)} · {tokens(t.inputTokens)} in / {tokens(t.outputTokens)} out · {t.turns} turns · {t.runs} runs
+      </span>
+    )
   return (
     <>
       <Traced {...common} label="cost" value={usd(t.costUsd)} how="the sum of runCostUsd of" revisions={src.results} part={(e) => usd(num(e, "runCostUsd"))} open={open === "cost"} />
@@ -177,10 +188,7 @@ const Figures = ({ sessionId, folded, events, open }: { sessionId: string; folde
  * (`forkedAt`, `children`); read again with the lists when a lifecycle event arrives.
  */
 const Family = ({ sessionId, parentSessionId }: { sessionId: string; parentSessionId: string | null }) => {
-  const one = useQuery({
-    queryKey: ["sessions", "one", sessionId],
-    queryFn: ({ signal }) => ok(client.GET("/v1/sessions/{id}", { params: { path: { id: sessionId } }, signal }))
-  })
+  const one = useQuery(sessionQuery(sessionId))
   const children = one.data?.children ?? []
   const parent = parentSessionId ?? one.data?.parentSessionId ?? null
   return (

@@ -1,0 +1,53 @@
+// The search ranks with bm25 computed from the window (searchRank.ts) instead of FTS5's
+// bm25(), whose document frequencies cost a walk of every match in the store. Where every
+// word has fewer matches than the window, nothing is estimated: the ranks are FTS5's own.
+import { afterAll, beforeAll, expect, it } from "vitest"
+import type { DatabaseSync } from "node:sqlite"
+import { allProjections } from "../../src/projections/allProjections.ts"
+import { prepareProjections } from "../../src/projections/projectionRunner.ts"
+import { matchPhrases, transcriptQueries } from "../../src/projections/transcript/queries.ts"
+import { openReadDb, tempDir } from "./projectionsFixtures.ts"
+
+const tmp = tempDir()
+let db: DatabaseSync
+
+beforeAll(() => {
+  db = openReadDb(tmp.dir)
+  prepareProjections(db, allProjections)
+  const texts: Array<[text: string, tool?: string, input?: string, result?: string]> = [
+    ["Read the file, then read the file again"],
+    ["Updated the config; updating it twice"],
+    ["", "Bash", JSON.stringify({ command: "rm -rf build" }), "removed the build directory"],
+    ["Café au lait and the CAFE menu: café, cafe"],
+    ["A long entry about nothing much: the weather, the sea, the boats, the file cabinet, and the rest of it"],
+    ["config config config"],
+    ["the file was read"],
+    ["Zürich, zurich and ZURICH"]
+  ]
+  db.exec("BEGIN")
+  texts.forEach(([text, tool, input, result], i) =>
+    db
+      .prepare(
+        "INSERT INTO transcript (session_id, seq, revision, kind, text, tool_name, input, result_text, created_at) VALUES ('s', ?, ?, ?, ?, ?, ?, ?, '2026-11-30T10:00:00.000Z')"
+      )
+      .run(i + 1, i + 1, tool ? "tool_call" : "assistant_text", text, tool ?? null, input ?? null, result ?? null)
+  )
+  db.exec("COMMIT")
+})
+afterAll(() => {
+  db.close()
+  tmp.remove()
+})
+
+it("ranks as FTS5's bm25() does when nothing needs estimating: words, phrases, prefixes, case and diacritics", () => {
+  const q = transcriptQueries(db)
+  for (const query of ["the", "file", '"read file"', "read file", "updat*", "config", "cafe", "café", "zurich", "the build", "rm", "nothing-here"]) {
+    const match = matchPhrases(query).map((p) => p.expression).join(" ")
+    const fts = db
+      .prepare("SELECT t.seq, bm25(transcript_search) AS rank FROM transcript_search JOIN transcript t ON t.rowid = transcript_search.rowid WHERE transcript_search MATCH ? ORDER BY rank, t.seq")
+      .all(match) as Array<{ seq: number; rank: number }>
+    const ours = q.search({ q: query, limit: 100 })
+    expect(ours.map((h) => h.seq), query).toEqual(fts.map((r) => r.seq))
+    ours.forEach((h, i) => expect(h.rank, `${query} #${i}`).toBeCloseTo(fts[i]!.rank, 9))
+  }
+})
