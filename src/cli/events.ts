@@ -111,8 +111,10 @@ async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<stri
     while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
       const block = buffer.slice(0, end)
       buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "")
-      const data = block
-        .split(/\r?\n/)
+      const lines = block.split(/\r?\n/)
+      // A frame without an id is a live notice (workspace-changed), not a recorded event.
+      if (!lines.some((l) => l.startsWith("id:"))) continue
+      const data = lines
         .filter((l) => l.startsWith("data:"))
         .map((l) => l.slice(5).replace(/^ /, ""))
       if (data.length > 0) yield data.join("\n")
