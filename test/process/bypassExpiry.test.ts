@@ -11,6 +11,7 @@ import { Effect, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, describe, expect, it } from "vitest"
 import { SessionCommands, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
+import { freshState } from "../support/freshState.ts"
 import { loadConfig } from "../../src/config.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { Session } from "../../src/domain/sessionState.ts"
@@ -87,11 +88,7 @@ const startWorld = async (maxRunning = 8): Promise<World> => {
   let runtime = build()
   const commandsOf = () => runtime.runPromise(Effect.gen(function* () { return yield* SessionCommands }))
   let commands: SessionCommandsShape = await commandsOf()
-  const state = async (sessionId: string) => {
-    const s = (await Effect.runPromise(commands.load(sessionId, { fresh: true }))).state
-    if (!s) throw new Error(`no session ${sessionId}`)
-    return s
-  }
+  const state = (sessionId: string) => freshState(commands, sessionId)
   return {
     claude,
     putSecrets: (runId, options) => runtime.runPromise(Effect.gen(function* () { (yield* RunSecrets).put(runId, options) })),

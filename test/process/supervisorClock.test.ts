@@ -22,6 +22,7 @@ import { silentLogger } from "../../src/log.ts"
 import type { RunEnd, RunHooks, RunningClaude, RunSpec } from "../../src/process/claudeRunner.ts"
 import { openPolicy } from "../../src/process/sandbox.ts"
 import { Supervisor, type SupervisorConfig, type SupervisorShape } from "../../src/process/supervisor.ts"
+import { freshState } from "../support/freshState.ts"
 import { testClockRuntime } from "../support/testClockRuntime.ts"
 import { resultMessage, systemInit } from "../support/domainFixtures.ts"
 import { waitForEvents } from "../support/waitFor.ts"
@@ -166,11 +167,7 @@ const startWorld = async (options: { readonly stopsOnInterrupt?: boolean; readon
     })
   )
   const api = { correlationId: "test", source: "api" } as const
-  const state = async (sessionId: string) => {
-    const s = (await Effect.runPromise(commands.load(sessionId, { fresh: true }))).state
-    if (!s) throw new Error(`no session ${sessionId}`)
-    return s
-  }
+  const state = (sessionId: string) => freshState(commands, sessionId)
   return {
     store,
     outage,

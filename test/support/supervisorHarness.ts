@@ -10,6 +10,7 @@ import { Effect, Layer, ManagedRuntime, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { SessionCommands, type CommandOutcome, type CommandError, type SessionCommandsShape } from "../../src/commands/sessionCommands.ts"
 import { loadConfig } from "../../src/config.ts"
+import { freshState } from "./freshState.ts"
 import { openPolicy } from "../../src/process/sandbox.ts"
 import type { SessionCommand } from "../../src/domain/sessionDecider.ts"
 import type { SessionOptions } from "../../src/domain/sessionOptions.ts"
@@ -94,11 +95,7 @@ export const startSupervisorHarness = async (
   let s = await services()
   const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
 
-  const state = async (sessionId: string) => {
-    const st = (await run(s.commands.load(sessionId, { fresh: true }))).state
-    if (!st) throw new Error(`no session ${sessionId}`)
-    return st
-  }
+  const state = (sessionId: string) => freshState(s.commands, sessionId)
   const waitFor = (sessionId: string, until: (s: Session) => boolean, timeoutMs = 45_000) => {
     let last: Session | undefined
     return waitForEvents(
