@@ -17,6 +17,7 @@ import {
   type SearchQuery,
   transcriptQueries,
   type TranscriptEntry,
+  type TranscriptJson,
   type TranscriptQuery
 } from "./transcript/queries.ts"
 
@@ -53,11 +54,11 @@ export interface ReadModelsShape {
   readonly recentDirectories: (
     limit?: number
   ) => Effect.Effect<ReadonlyArray<{ readonly path: string; readonly lastUsedAt: string; readonly sessions: number }>, ReadModelError>
-  /** Entries in seq order; an unknown session has none. */
-  readonly transcript: (
-    sessionId: string,
-    query?: TranscriptQuery
-  ) => Effect.Effect<ReadonlyArray<TranscriptEntry>, ReadModelError>
+  /**
+   * Entries in seq order, as the API's JSON text (the transcript route writes it out as
+   * it is); an unknown session has none.
+   */
+  readonly transcriptJson: (sessionId: string, query?: TranscriptQuery) => Effect.Effect<TranscriptJson, ReadModelError>
   /** Transcript entries that contain every word, best match first. */
   readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<SearchHit>, ReadModelError>
   /** Newest first (requested_at, then session and tool use id). */
@@ -110,7 +111,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
     getSession: lift(q.getSession),
     recentDirectories: lift(q.recentDirectories),
     children: lift(q.children),
-    transcript: lift(q.transcript),
+    transcriptJson: lift(q.transcriptJson),
     search: lift(q.search),
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),
