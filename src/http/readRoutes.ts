@@ -24,14 +24,14 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { readModels, supervisor } = deps
   const handle = router(app, deps)
 
-  handle(routes.listSessions, ({ query: q }) =>
+  handle(routes.listSessions, ({ c, query: q }) =>
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
-      const page = yield* readModels.listSessions({
+      const page = yield* readModels.listSessionsJson({
         ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor, leaves: q.leaves }),
         limit: q.limit ?? 50
       })
-      return { status: 200, body: page } as const
+      return jsonText(c, `{"items":${page.json},"nextCursor":${JSON.stringify(page.nextCursor)}}`)
     })
   )
 

@@ -10,7 +10,7 @@ import { fileQueries, type FileHistoryRow, type FileTouchedRow } from "./files/q
 import { type AttemptGroupRow, groupQueries } from "./groups/queries.ts"
 import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
 import { ReadDb, ReadDbError } from "./readDb.ts"
-import { type ListSessionsQuery, sessionQueries, type SessionRow } from "./sessions/queries.ts"
+import { type ListSessionsQuery, sessionQueries, type SessionRow, type SessionsJsonPage } from "./sessions/queries.ts"
 import { toolCallQueries, type ToolCallRow, type ToolCallsQuery } from "./toolCalls/queries.ts"
 import {
   type SearchHit,
@@ -41,8 +41,8 @@ export { InvalidQuery }
 export { defaultLimit, maxLimit } from "./paging.ts"
 
 export interface ReadModelsShape {
-  /** Newest session first (by creation: a stable order for paging). */
-  readonly listSessions: (query?: ListSessionsQuery) => Effect.Effect<Page<SessionRow>, ReadModelError>
+  /** Newest session first (by creation: a stable order for paging), as the API's JSON text. */
+  readonly listSessionsJson: (query?: ListSessionsQuery) => Effect.Effect<SessionsJsonPage, ReadModelError>
   readonly getSession: (sessionId: string) => Effect.Effect<SessionRow | null, ReadModelError>
   /** Sessions forked from this one, oldest first. */
   readonly children: (
@@ -107,7 +107,7 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
             : new ReadDbError({ reason: `reading read models: ${e instanceof Error ? e.message : String(e)}` })
       })
   return {
-    listSessions: lift(q.listSessions),
+    listSessionsJson: lift(q.listSessionsJson),
     getSession: lift(q.getSession),
     recentDirectories: lift(q.recentDirectories),
     children: lift(q.children),

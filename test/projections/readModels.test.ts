@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DatabaseSync } from "node:sqlite"
 import { Schema, Stream } from "effect"
-import { TranscriptEntry } from "../../src/http/responses.ts"
+import { SessionSummary, TranscriptEntry } from "../../src/http/responses.ts"
 import { transcriptQueries } from "../../src/projections/transcript/queries.ts"
 import { transcriptSchema } from "../../src/projections/transcript/schema.ts"
 import type { SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
@@ -167,6 +167,21 @@ describe("read models", () => {
     ])
     expect(q.transcript(story.a, { afterSeq: 7, limit: 2 }).map((e) => e.seq)).toEqual([8, 9])
     expect(q.transcript("00000000-0000-4000-8000-000000000000")).toEqual([])
+  })
+
+  it("sessions: the list's JSON text is the API's SessionSummary, every field in the schema's order", () => {
+    const decode = Schema.decodeUnknownSync(Schema.Array(SessionSummary), { onExcessProperty: "error" })
+    const fields = Object.keys(SessionSummary.fields)
+    const first = q.listSessionsJson({ limit: 2 })
+    const rest = q.listSessionsJson({ limit: 500, cursor: first.nextCursor! })
+    expect(rest.nextCursor).toBeNull()
+    const items = [...JSON.parse(first.json), ...JSON.parse(rest.json)] as Array<Record<string, unknown>>
+    expect(items.map((s) => s.sessionId).sort()).toEqual([story.a, story.b, story.c, story.d].sort())
+    expect(decode(items)).toEqual(items)
+    for (const s of items) expect(Object.keys(s)).toEqual(fields)
+    for (const s of items) expect(q.getSession(s.sessionId as string)).toEqual(s)
+    expect(new Set(items.map((s) => s.archived))).toEqual(new Set([true, false]))
+    expect(items.find((s) => s.sessionId === story.a)).toMatchObject({ archived: true, options: expect.any(Object), lastError: null })
   })
 
   it("transcript: its JSON text is the API's TranscriptEntry, every field in the schema's order", () => {
