@@ -105,7 +105,16 @@ const sessionPages = async (): Promise<string> => {
   }
   const pageCpu = (cpuOf(pid) - cpu) / pages.length
   const p99 = percentile(pages, 99)
-  return `sessions page p99 ${fmt.ms(p99)} (median ${fmt.ms(median(pages))}), ${fmt.ratio(p99 / raw.pageP99)} raw; service CPU ${pageCpu.toFixed(2)} ms/page`
+  // Where the slowest pages were (walk.page): warm-up, or spread over the run.
+  const slowest = pages
+    .map((ms, i) => ({ ms, at: `${Math.floor(i / 10) + 1}.${(i % 10) + 1}` }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3)
+    .map((s) => `${fmt.ms(s.ms)} at ${s.at}`)
+  return (
+    `sessions page p99 ${fmt.ms(p99)} (median ${fmt.ms(median(pages))}), ${fmt.ratio(p99 / raw.pageP99)} raw; ` +
+    `service CPU ${pageCpu.toFixed(2)} ms/page; slowest ${slowest.join(", ")}`
+  )
 }
 
 const transcript = async (): Promise<string> => {
