@@ -1,6 +1,6 @@
 // The transcript read model's query: a session's entries in seq order.
 import type { DatabaseSync } from "node:sqlite"
-import { flag, InvalidQuery, limitOf, parse } from "../paging.ts"
+import { InvalidQuery, limitOf } from "../paging.ts"
 import { sql } from "../readDb.ts"
 import { type Phrase, rankWindow, tokensOf } from "./searchRank.ts"
 
@@ -44,62 +44,59 @@ export interface TranscriptQuery {
   readonly limit?: number
 }
 
+/** A transcript read as the API's JSON text: the entries (a JSON array), how many, the last one's seq. */
+export interface TranscriptJson {
+  readonly json: string
+  readonly count: number
+  readonly lastSeq: number | null
+}
+
 /**
- * The transcript's columns in the order its query reads them. The query returns arrays
- * (setReturnArrays): for 22 columns, an object with named keys per row cost a third of a
- * 10,000-event transcript's read.
+ * The transcript's columns in the order its query reads them (not the session id: the
+ * query names it). The query returns arrays (setReturnArrays): for 22 columns, an object
+ * with named keys per row cost a third of a 10,000-event transcript's read.
  */
 const transcriptColumns = [
-  "session_id", "seq", "revision", "run_id", "kind", "text", "message_uuid", "parent_tool_use_id", "tool_use_id",
-  "tool_name", "input", "result_text", "result", "is_error", "result_revision", "result_at", "approval_id", "decision",
-  "decided_by", "decision_message", "data", "created_at"
+  "seq", "revision", "run_id", "kind", "text", "message_uuid", "parent_tool_use_id", "tool_use_id", "tool_name", "input",
+  "result_text", "result", "is_error", "result_revision", "result_at", "approval_id", "decision", "decided_by",
+  "decision_message", "data", "created_at"
 ].join(", ")
 
-const toEntry = (row: ReadonlyArray<unknown>): TranscriptEntry => {
+const quote = JSON.stringify
+const flagJson = (v: unknown): string => (v === null ? "null" : Number(v) !== 0 ? "true" : "false")
+
+/**
+ * An entry (a TranscriptEntry, fields in its order) as JSON text, written from the row:
+ * the JSON columns (input, result, data) hold JSON.stringify's output (the handler writes
+ * them so), so they go in as they are. Parsing them to objects, checking the objects
+ * against the answer's schema and stringifying them again took a long transcript's
+ * route more than twice its SQL.
+ */
+const entryJson = (sessionIdJson: string, row: ReadonlyArray<unknown>): string => {
   const [
-    session_id, seq, revision, run_id, kind, text, message_uuid, parent_tool_use_id, tool_use_id, tool_name, input,
-    result_text, result, is_error, result_revision, result_at, approval_id, decision, decided_by, decision_message,
-    data, created_at
+    seq, revision, run_id, kind, text, message_uuid, parent_tool_use_id, tool_use_id, tool_name, input, result_text,
+    result, is_error, result_revision, result_at, approval_id, decision, decided_by, decision_message, data, created_at
   ] = row
   const hasResult = result_at !== null || result !== null || result_text !== null
-  return {
-    sessionId: session_id as string,
-    seq: Number(seq),
-    revision: Number(revision),
-    runId: run_id as string | null,
-    kind: kind as string,
-    text: text as string | null,
-    messageUuid: message_uuid as string | null,
-    parentToolUseId: parent_tool_use_id as string | null,
-    toolUseId: tool_use_id as string | null,
-    toolName: tool_name as string | null,
-    input: parse(input),
-    result: hasResult
-      ? {
-          text: result_text as string | null,
-          content: parse(result),
-          isError: flag(is_error) ?? false,
-          revision: result_revision === null ? null : Number(result_revision),
-          at: result_at as string | null
-        }
-      : null,
-    approval:
-      approval_id === null
-        ? null
-        : {
-            approvalId: approval_id as string,
-            decision: decision as string,
-            decidedBy: decided_by as string | null,
-            message: decision_message as string | null
-          },
-    isError: flag(is_error),
-    data: parse(data),
-    createdAt: created_at as string
-  }
+  const resultJson = hasResult
+    ? `{"text":${quote(result_text)},"content":${result ?? "null"},"isError":${is_error === null ? "false" : flagJson(is_error)},` +
+      `"revision":${result_revision ?? "null"},"at":${quote(result_at)}}`
+    : "null"
+  const approvalJson =
+    approval_id === null
+      ? "null"
+      : `{"approvalId":${quote(approval_id)},"decision":${quote(decision)},"decidedBy":${quote(decided_by)},"message":${quote(decision_message)}}`
+  return (
+    `{"sessionId":${sessionIdJson},"seq":${seq},"revision":${revision},"runId":${quote(run_id)},"kind":${quote(kind)},` +
+    `"text":${quote(text)},"messageUuid":${quote(message_uuid)},"parentToolUseId":${quote(parent_tool_use_id)},` +
+    `"toolUseId":${quote(tool_use_id)},"toolName":${quote(tool_name)},"input":${input ?? "null"},"result":${resultJson},` +
+    `"approval":${approvalJson},"isError":${flagJson(is_error)},"data":${data ?? "null"},"createdAt":${quote(created_at)}}`
+  )
 }
 
 export const transcriptQueries = (db: DatabaseSync) => {
-  const transcript = (sessionId: string, q: TranscriptQuery = {}): ReadonlyArray<TranscriptEntry> => {
+  /** The entries in seq order as the API's JSON text, the one way the transcript is read. */
+  const transcriptJson = (sessionId: string, q: TranscriptQuery = {}): TranscriptJson => {
     if (q.afterSeq !== undefined && !Number.isInteger(q.afterSeq))
       throw new InvalidQuery({ field: "afterSeq", reason: "must be an integer" })
     const limit = q.limit === undefined ? -1 : limitOf(q.limit)
@@ -107,8 +104,16 @@ export const transcriptQueries = (db: DatabaseSync) => {
     const s = sql(db, `SELECT ${transcriptColumns} FROM transcript WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
     s.setReadBigInts(false)
     s.setReturnArrays(true)
-    return (s.all(sessionId, q.afterSeq ?? 0, limit) as unknown as Array<ReadonlyArray<unknown>>).map(toEntry)
+    const rows = s.all(sessionId, q.afterSeq ?? 0, limit) as unknown as Array<ReadonlyArray<unknown>>
+    const sessionIdJson = quote(sessionId)
+    let json = "["
+    for (let i = 0; i < rows.length; i++) json += (i === 0 ? "" : ",") + entryJson(sessionIdJson, rows[i]!)
+    const last = rows[rows.length - 1]
+    return { json: `${json}]`, count: rows.length, lastSeq: last === undefined ? null : (last[0] as number) }
   }
+
+  const transcript = (sessionId: string, q: TranscriptQuery = {}): ReadonlyArray<TranscriptEntry> =>
+    JSON.parse(transcriptJson(sessionId, q).json) as ReadonlyArray<TranscriptEntry>
 
   /**
    * Entries that contain every word of `q` (in their text, tool name, input or result),
@@ -189,7 +194,7 @@ export const transcriptQueries = (db: DatabaseSync) => {
     })
   }
 
-  return { transcript, search }
+  return { transcript, transcriptJson, search }
 }
 
 export interface SearchQuery {
