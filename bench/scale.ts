@@ -150,7 +150,7 @@ const sseClient = (url: string, signal: AbortSignal, onEvent: () => void): Promi
   })
 
 /** What the search figure asks: words as common as "the", phrases, a prefix, a rare token, one session. */
-const searchQueries = (ds: Dataset): ReadonlyArray<{ readonly q: string; readonly session?: string }> => [
+export const searchQueries = (ds: Dataset): ReadonlyArray<{ readonly q: string; readonly session?: string }> => [
   { q: "the" },
   { q: "session event" },
   { q: "config" },

@@ -222,19 +222,19 @@ const maxSearchHits = 100
 export const searchWindow = 200
 
 /**
- * A person's words as FTS5 phrases: each word quoted (so quotes, operators and column
- * filters in the input are only text), all of them required; a word ending in `*` matches
- * as a prefix. A word the index keeps no token of (only punctuation) is left out, as FTS5
- * leaves out an empty phrase.
+ * A person's words as FTS5 phrases, all of them required: each word, or each run of words
+ * in double quotes (`"read file"`: those tokens next to each other), quoted for FTS5, so
+ * operators and column filters in the input are only text; a word or a quoted run followed
+ * by `*` matches its last token as a prefix. A quote without its pair is only text. A
+ * phrase the index keeps no token of (only punctuation) is left out, as FTS5 leaves out an
+ * empty phrase.
  */
 export const matchPhrases = (q: string): ReadonlyArray<Phrase> =>
-  q
-    .split(/\s+/u)
-    .filter((w) => w.replaceAll("*", "").length > 0)
-    .map((w) => {
-      const prefix = w.endsWith("*")
-      const bare = w.replace(/\*+$/u, "")
+  [...q.matchAll(/"([^"]*)"(\*?)|\S+/gu)]
+    .map((m) => {
+      const quoted = m[1] !== undefined
+      const prefix = quoted ? m[2] === "*" : m[0].endsWith("*")
+      const bare = quoted ? m[1]! : m[0].replace(/\*+$/u, "")
       return { expression: `"${bare.replaceAll('"', '""')}"${prefix ? " *" : ""}`, tokens: tokensOf(bare), prefix }
     })
     .filter((p) => p.tokens.length > 0)
-
