@@ -128,7 +128,10 @@ export const transcriptQueries = (db: DatabaseSync) => {
     const limit = Math.min(limitOf(q.limit ?? 20), maxSearchHits)
     const highlights = [0, 1, 2, 3].map((c) => `highlight(transcript_search, ${c}, char(1), char(2)) AS h${c}`).join(", ")
     // Inside one session: only the rowids between its first and last entry can be its; the
-    // join with the entries is needed only then.
+    // join with the entries is needed only then. Every rowid bound given to FTS5 is CAST:
+    // node:sqlite binds a JS number as a REAL, and FTS5 takes a bound that is not an
+    // INTEGER as no bound at all (SQLite re-checks a range, so the rows were right but
+    // the whole doclist was walked: 5 ms instead of 0.3 for "the" at 1M events).
     const rows = (
       q.sessionId === undefined
         ? sql(
@@ -144,7 +147,7 @@ export const transcriptQueries = (db: DatabaseSync) => {
               db,
               `SELECT w.*, d.sz FROM (
                  SELECT transcript_search.rowid AS r, ${highlights} FROM transcript_search JOIN transcript t ON t.rowid = transcript_search.rowid
-                 WHERE transcript_search MATCH ? AND transcript_search.rowid BETWEEN ? AND ? AND t.session_id = ?
+                 WHERE transcript_search MATCH ? AND transcript_search.rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER) AND t.session_id = ?
                  ORDER BY transcript_search.rowid DESC LIMIT ${searchWindow}
                ) w LEFT JOIN transcript_search_docsize d ON d.id = w.r`
             ).all(match, range.lo, range.hi, q.sessionId)
@@ -170,7 +173,7 @@ export const transcriptQueries = (db: DatabaseSync) => {
         sql(
           db,
           `SELECT rowid AS r, snippet(transcript_search, -1, '[', ']', '…', 12) AS s FROM transcript_search
-           WHERE transcript_search MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))`
+           WHERE transcript_search MATCH ? AND rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER) AND +rowid IN (SELECT value FROM json_each(?))`
         ).all(match, rows.at(-1)!.r, rows[0]!.r, ids) as Array<{ r: number; s: string }>
       ).map((r) => [Number(r.r), r.s])
     )
