@@ -3,17 +3,13 @@
 // word has fewer matches than the window, nothing is estimated: the ranks are FTS5's own.
 import { afterAll, beforeAll, expect, it } from "vitest"
 import type { DatabaseSync } from "node:sqlite"
-import { allProjections } from "../../src/projections/allProjections.ts"
-import { prepareProjections } from "../../src/projections/projectionRunner.ts"
 import { matchPhrases, transcriptQueries } from "../../src/projections/transcript/queries.ts"
-import { openReadDb, tempDir } from "./projectionsFixtures.ts"
+import { insertEntries, openSearchDb } from "./searchFixtures.ts"
 
-const tmp = tempDir()
-let db: DatabaseSync
+const search = openSearchDb()
+const db: DatabaseSync = search.db
 
 beforeAll(() => {
-  db = openReadDb(tmp.dir)
-  prepareProjections(db, allProjections)
   const texts: Array<[text: string, tool?: string, input?: string, result?: string]> = [
     ["Read the file, then read the file again"],
     ["Updated the config; updating it twice"],
@@ -25,20 +21,9 @@ beforeAll(() => {
     ["Zürich, zurich and ZURICH"],
     ["read file, and read-file again: read file"]
   ]
-  db.exec("BEGIN")
-  texts.forEach(([text, tool, input, result], i) =>
-    db
-      .prepare(
-        "INSERT INTO transcript (session_id, seq, revision, kind, text, tool_name, input, result_text, created_at) VALUES ('s', ?, ?, ?, ?, ?, ?, ?, '2026-11-30T10:00:00.000Z')"
-      )
-      .run(i + 1, i + 1, tool ? "tool_call" : "assistant_text", text, tool ?? null, input ?? null, result ?? null)
-  )
-  db.exec("COMMIT")
+  insertEntries(db, texts.map(([text, tool, input, result]) => ({ text, tool, input, result })))
 })
-afterAll(() => {
-  db.close()
-  tmp.remove()
-})
+afterAll(() => search.close())
 
 it("ranks as FTS5's bm25() does when nothing needs estimating: words, phrases, prefixes, case and diacritics", () => {
   const q = transcriptQueries(db)

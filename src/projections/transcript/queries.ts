@@ -3,6 +3,7 @@ import type { DatabaseSync } from "node:sqlite"
 import { flag, InvalidQuery, limitOf, parse } from "../paging.ts"
 import { sql } from "../readDb.ts"
 import { type Phrase, rankWindow, tokensOf } from "./searchRank.ts"
+import { snippetOf } from "./searchSnippet.ts"
 
 export interface TranscriptEntry {
   readonly sessionId: string
@@ -116,7 +117,7 @@ export const transcriptQueries = (db: DatabaseSync) => {
    * match, each with a snippet around what matched. Ranking every match of a common word
    * meant scoring millions of rows (seconds on 5M events); the newest matches are found
    * walking the index backwards by rowid, which stops after the window, and only the page's
-   * hits are read for their snippets.
+   * entries are read.
    */
   const search = (q: SearchQuery): ReadonlyArray<SearchHit> => {
     if (!q.q.split(/\s+/u).some((w) => w.replaceAll("*", "").length > 0))
@@ -141,7 +142,13 @@ export const transcriptQueries = (db: DatabaseSync) => {
              ) w LEFT JOIN transcript_search_docsize d ON d.id = w.r`
           ).all(match)
         : (() => {
-            const range = sql(db, "SELECT min(rowid) AS lo, max(rowid) AS hi FROM transcript WHERE session_id = ?").get(q.sessionId) as { lo: number | null; hi: number | null }
+            // A session's entries are inserted in seq order, so its first and last seq are its
+            // lowest and highest rowid: two probes of the key, not a scan of the session.
+            const range = sql(
+              db,
+              `SELECT (SELECT rowid FROM transcript WHERE session_id = ?1 ORDER BY seq LIMIT 1) AS lo,
+                      (SELECT rowid FROM transcript WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1) AS hi`
+            ).get(q.sessionId) as { lo: number | null; hi: number | null }
             if (range.lo === null || range.hi === null) return []
             return sql(
               db,
@@ -154,29 +161,21 @@ export const transcriptQueries = (db: DatabaseSync) => {
           })()
     ) as Array<{ r: number; h0: string | null; h1: string | null; h2: string | null; h3: string | null; sz: Uint8Array | null }>
     if (rows.length === 0) return []
-    const ranks = rankWindow(db, phrases, rows.map((r) => ({ rowid: r.r, highlighted: [r.h0, r.h1, r.h2, r.h3], docsize: r.sz })),
+    const window = rows.map((r) => ({ rowid: r.r, highlighted: [r.h0, r.h1, r.h2, r.h3], docsize: r.sz }))
+    const ranks = rankWindow(db, phrases, window,
       searchWindow,
       q.sessionId === undefined && phrases.length === 1
     )
     // Best first; among equals, in the order they were recorded (a session's in seq order).
     const page = [...ranks].sort(([ra, a], [rb, b]) => a - b || ra - rb).slice(q.offset ?? 0, (q.offset ?? 0) + limit)
     if (page.length === 0) return []
-    // The page's entries and snippets in one statement each: a MATCH set up once (a prefix
-    // merges its words' doclists at every set-up), walking only the window's rowid range
-    // (`+rowid`: the page's ids filter that walk, rather than becoming a MATCH each).
+    // The page's entries in one statement; their snippets from the highlight()s the ranking
+    // read (searchSnippet.ts), not from a second MATCH.
     const ids = JSON.stringify(page.map(([rowid]) => rowid))
     const entries = new Map(
       (sql(db, "SELECT rowid AS r, session_id, seq, revision, kind, tool_name, created_at FROM transcript WHERE rowid IN (SELECT value FROM json_each(?))").all(ids) as Array<Record<string, unknown>>).map((r) => [Number(r.r), r])
     )
-    const snippets = new Map(
-      (
-        sql(
-          db,
-          `SELECT rowid AS r, snippet(transcript_search, -1, '[', ']', '…', 12) AS s FROM transcript_search
-           WHERE transcript_search MATCH ? AND rowid BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER) AND +rowid IN (SELECT value FROM json_each(?))`
-        ).all(match, rows.at(-1)!.r, rows[0]!.r, ids) as Array<{ r: number; s: string }>
-      ).map((r) => [Number(r.r), r.s])
-    )
+    const highlighted = new Map(window.map((w) => [w.rowid, w.highlighted]))
     return page.map(([rowid, rank]) => {
       const r = entries.get(rowid)!
       return {
@@ -186,7 +185,7 @@ export const transcriptQueries = (db: DatabaseSync) => {
         kind: r.kind as string,
         toolName: r.tool_name as string | null,
         createdAt: r.created_at as string,
-        snippet: snippets.get(rowid) ?? "",
+        snippet: snippetOf(phrases, highlighted.get(rowid)!),
         rank
       }
     })
