@@ -19,7 +19,12 @@ if (!dir) {
 }
 const ds = JSON.parse(readFileSync(join(dir, "dataset.json"), "utf8")) as Dataset
 const rounds = Number(roundsArg ?? 5)
-const open = () => new DatabaseSync(join(dir, "read.db"), { readOnly: true })
+const open = () => {
+  const db = new DatabaseSync(join(dir, "read.db"), { readOnly: true })
+  // The service's connection has its schema loaded long before a search.
+  db.prepare("SELECT count(*) FROM sqlite_schema").get()
+  return db
+}
 let db = open()
 const queries = searchQueries(ds)
 const wall = queries.map(() => [] as Array<number>)
