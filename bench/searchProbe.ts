@@ -4,15 +4,17 @@
 // shared, so compare CPU, or wall within one run). Usage:
 //   node bench/searchProbe.ts <data dir with read.db and dataset.json> [rounds=5] [cold]
 // `cold`: a fresh connection per round, as the bench's first round meets it.
+// SEARCH_QUERIES=<path of another queries.ts> measures another version of the search,
+// SEARCH_PRAGMAS="PRAGMA …" other settings of the connection.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
-import { transcriptQueries } from "../src/projections/transcript/queries.ts"
 import type { Dataset } from "./generate.ts"
 import { searchQueries } from "./scale.ts"
 import { median, percentile } from "./table.ts"
 
 const [dir, roundsArg, mode] = process.argv.slice(2)
+const { transcriptQueries } = (await import(process.env.SEARCH_QUERIES ?? "../src/projections/transcript/queries.ts")) as typeof import("../src/projections/transcript/queries.ts")
 if (!dir) {
   process.stderr.write("usage: node bench/searchProbe.ts <data dir> [rounds] [cold]\n")
   process.exit(2)
@@ -23,6 +25,8 @@ const open = () => {
   const db = new DatabaseSync(join(dir, "read.db"), { readOnly: true })
   // The service's connection has its schema loaded long before a search.
   db.prepare("SELECT count(*) FROM sqlite_schema").get()
+  // SEARCH_PRAGMAS="PRAGMA mmap_size = …": the connection's settings to try.
+  if (process.env.SEARCH_PRAGMAS) db.exec(process.env.SEARCH_PRAGMAS)
   return db
 }
 let db = open()

@@ -3,6 +3,7 @@ import type { DatabaseSync } from "node:sqlite"
 import { flag, InvalidQuery, limitOf, parse } from "../paging.ts"
 import { sql } from "../readDb.ts"
 import { type Phrase, rankWindow, tokensOf } from "./searchRank.ts"
+import { expandPrefixes } from "./searchPrefix.ts"
 import { snippetOf } from "./searchSnippet.ts"
 
 export interface TranscriptEntry {
@@ -123,9 +124,10 @@ export const transcriptQueries = (db: DatabaseSync) => {
     if (!q.q.split(/\s+/u).some((w) => w.replaceAll("*", "").length > 0))
       throw new InvalidQuery({ field: "q", reason: "has no word to search for" })
     // Words of punctuation only are no token of the index: they match nothing, as FTS5 has it.
-    const phrases = matchPhrases(q.q)
-    if (phrases.length === 0) return []
-    const match = phrases.map((p) => p.expression).join(" ")
+    const phrases = expandPrefixes(db, matchPhrases(q.q))
+    if (phrases === undefined || phrases.length === 0) return []
+    // An explicit AND: FTS5 takes no implicit one next to a parenthesised OR.
+    const match = phrases.map((p) => p.expression).join(" AND ")
     const limit = Math.min(limitOf(q.limit ?? 20), maxSearchHits)
     const highlights = [0, 1, 2, 3].map((c) => `highlight(transcript_search, ${c}, char(1), char(2)) AS h${c}`).join(", ")
     // Inside one session: only the rowids between its first and last entry can be its; the
