@@ -19,7 +19,8 @@ beforeAll(() => {
     ["config config config"],
     ["the file was read"],
     ["Zürich, zurich and ZURICH"],
-    ["read file, and read-file again: read file"]
+    ["read file, and read-file again: read file"],
+    ["", "Bash", JSON.stringify({ command: "cat data.bin" }), "raw \u0001the\u0002 file \u0001 bytes \u0002 the file"]
   ]
   insertEntries(db, texts.map(([text, tool, input, result]) => ({ text, tool, input, result })))
 })

@@ -22,7 +22,9 @@ beforeAll(() => {
     [`Café in Zürich: ${long(12)} cafe, CAFÉ and zurich ${long(12, 12)}`],
     [`${long(40)} updated ${long(3, 40)} updating ${long(40, 43)}`],
     [`the ${long(11)}`],
-    [`${long(11)} the`]
+    [`${long(11)} the`],
+    // A tool's output may hold any byte, control characters too.
+    [null, "Bash", JSON.stringify({ command: "cat data.bin" }), "raw \u0001the\u0002 bytes \u0002 of the file \u0001 build"]
   ]
   insertEntries(db, texts.map(([text, tool, input, result]) => ({ text, tool, input, result })))
 })

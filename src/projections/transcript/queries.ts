@@ -2,7 +2,7 @@
 import type { DatabaseSync } from "node:sqlite"
 import { flag, InvalidQuery, limitOf, parse } from "../paging.ts"
 import { sql } from "../readDb.ts"
-import { type Phrase, rankWindow, tokensOf } from "./searchRank.ts"
+import { highlightColumns, type Phrase, rankWindow, tokensOf } from "./searchRank.ts"
 import { expandPrefixes } from "./searchPrefix.ts"
 import { snippetOf } from "./searchSnippet.ts"
 
@@ -129,7 +129,7 @@ export const transcriptQueries = (db: DatabaseSync) => {
     // An explicit AND: FTS5 takes no implicit one next to a parenthesised OR.
     const match = phrases.map((p) => p.expression).join(" AND ")
     const limit = Math.min(limitOf(q.limit ?? 20), maxSearchHits)
-    const highlights = [0, 1, 2, 3].map((c) => `highlight(transcript_search, ${c}, char(1), char(2)) AS h${c}`).join(", ")
+    const highlights = highlightColumns
     // Inside one session: only the rowids between its first and last entry can be its; the
     // join with the entries is needed only then. Every rowid bound given to FTS5 is CAST:
     // node:sqlite binds a JS number as a REAL, and FTS5 takes a bound that is not an

@@ -4,12 +4,9 @@
 // them or starting at a sentence, with what matched in brackets. Asking FTS5 for it meant
 // setting up the MATCH a second time (for a prefix, a merge of every matching word's
 // doclist in the store; for a phrase, a walk of its matches again).
-import type { Phrase } from "./searchRank.ts"
-import { tokensOf } from "./searchRank.ts"
+import { markClose as close, markOpen as open, type Phrase, tokensOf } from "./searchRank.ts"
 
 const tokenChars = /[\p{L}\p{N}\p{Co}\p{M}]+/gu
-const open = "\u0001"
-const close = "\u0002"
 
 interface Token {
   readonly start: number
