@@ -185,7 +185,7 @@ export const ndjsonLines = (url: string): Promise<number> =>
   })
 
 /** What the search figure asks: words as common as "the", phrases, a prefix, a rare token, one session. */
-const searchQueries = (ds: Dataset): ReadonlyArray<{ readonly q: string; readonly session?: string }> => [
+export const searchQueries = (ds: Dataset): ReadonlyArray<{ readonly q: string; readonly session?: string }> => [
   { q: "the" },
   { q: "session event" },
   { q: "config" },
