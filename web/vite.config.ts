@@ -35,6 +35,7 @@ const api = { target, changeOrigin: false, ws: false }
 export default defineConfig({
   root: import.meta.dirname,
   plugins: [react(), preloadApp()],
+  // AGENTLOG_WEB_MINIFY=0 keeps the functions' names, for a readable profile of the page (bench/webProfile.ts).
   build: { outDir: "dist", emptyOutDir: true, sourcemap: false, minify: process.env.AGENTLOG_WEB_MINIFY !== "0", target: "es2022", chunkSizeWarningLimit: 800 },
   server: {
     host: "127.0.0.1",
