@@ -69,6 +69,7 @@ import {
   type ReadError,
   type ReadStreamOptions,
   type RecordedEvent,
+  type RecordedEventJson,
   type SubscribeAllOptions
 } from "./eventStore.ts"
 import { checkAppend, eventSize } from "./appendInput.ts"
@@ -706,18 +707,20 @@ const build = (
       )
     })
 
-  const readStreamJson: EventStoreShape["readStreamJson"] = (stream, opts) =>
-    Stream.map(readStream(stream, opts), (e) => ({
-      _tag: "RecordedEventJson",
-      stream: e.stream,
-      revision: e.revision,
-      position: e.position,
-      id: e.id,
-      type: e.type,
-      dataJson: JSON.stringify(e.data),
-      metadataJson: JSON.stringify(e.metadata),
-      created: e.created
-    }))
+  // The client hands over parsed events: their JSON is written again.
+  const toJson = (e: RecordedEvent): RecordedEventJson => ({
+    _tag: "RecordedEventJson",
+    stream: e.stream,
+    revision: e.revision,
+    position: e.position,
+    id: e.id,
+    type: e.type,
+    dataJson: JSON.stringify(e.data),
+    metadataJson: JSON.stringify(e.metadata),
+    created: e.created
+  })
+  const readStreamJson: EventStoreShape["readStreamJson"] = (stream, opts) => Stream.map(readStream(stream, opts), toJson)
+  const readAllJson: EventStoreShape["readAllJson"] = (opts) => Stream.map(readAll(opts), toJson)
 
   const close = () =>
     Effect.promise(async () => {
@@ -726,7 +729,7 @@ const build = (
       await Promise.allSettled([client, ...retired].map((c) => c.dispose()))
     })
 
-  return { append, readStream, readStreamJson, readAll, subscribeAll, subscribeStream, headPosition, close }
+  return { append, readStream, readStreamJson, readAll, readAllJson, subscribeAll, subscribeStream, headPosition, close }
 }
 
 /** The EventStoreDB store as the EventStore service; the client is disposed with the layer's scope. */

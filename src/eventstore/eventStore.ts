@@ -55,6 +55,19 @@ export interface RecordedEventJson {
   readonly created: Date
 }
 
+/** The event readStream/readAll would have returned for `e`. */
+export const parseRecordedJson = (e: RecordedEventJson): RecordedEvent => ({
+  _tag: "RecordedEvent",
+  stream: e.stream,
+  revision: e.revision,
+  position: e.position,
+  id: e.id,
+  type: e.type,
+  data: JSON.parse(e.dataJson),
+  metadata: JSON.parse(e.metadataJson),
+  created: e.created
+})
+
 /** Marks the boundary between catch-up and live delivery in a subscription. */
 export interface CaughtUp {
   readonly _tag: "CaughtUp"
@@ -155,6 +168,11 @@ export interface EventStoreShape {
    */
   readStreamJson(stream: string, options?: ReadStreamOptions): Stream.Stream<RecordedEventJson, ReadError>
   readAll(options?: ReadAllOptions): Stream.Stream<RecordedEvent, ReadError>
+  /**
+   * readAll's events as JSON text: for a caller that hands them to another thread (a
+   * rebuild's worker), where text is cheap to copy and parsed objects are not.
+   */
+  readAllJson(options?: ReadAllOptions): Stream.Stream<RecordedEventJson, ReadError>
   subscribeAll(options: SubscribeAllOptions): Stream.Stream<RecordedEvent | CaughtUp, ReadError>
   /**
    * One stream's events after `from` (exclusive), one CaughtUp, then live events. A stream

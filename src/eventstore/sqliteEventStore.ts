@@ -377,7 +377,7 @@ const build = (db: DatabaseSync, file: string, limits: StoreLimits): SqliteEvent
     }
   }
 
-  const readAll: EventStoreShape["readAll"] = (options: ReadAllOptions = {}) =>
+  const allRows = <A>(options: ReadAllOptions, map: (r: Row) => A) =>
     Stream.suspend(() => {
       const forwards = options.direction !== "backwards"
       const from = options.fromPosition
@@ -387,8 +387,10 @@ const build = (db: DatabaseSync, file: string, limits: StoreLimits): SqliteEvent
       return pages(limitOf(options.maxCount), start, (cursor, limit) => {
         const p = page(cursor, limit)
         return [p.rows, p.last === undefined ? undefined : forwards ? p.last + 1n : p.last - 1n, p.full]
-      })
+      }, map)
     })
+  const readAll: EventStoreShape["readAll"] = (options: ReadAllOptions = {}) => allRows(options, toRecorded)
+  const readAllJson: EventStoreShape["readAllJson"] = (options: ReadAllOptions = {}) => allRows(options, toRecordedJson)
 
   /** Pages through a query until it runs dry or `max` rows were emitted. */
   const pages = <A = RecordedEvent>(
@@ -523,7 +525,7 @@ const build = (db: DatabaseSync, file: string, limits: StoreLimits): SqliteEvent
   const backup: SqliteEventStore["backup"] = (to) =>
     Effect.tryPromise({ try: () => sqliteBackup(db, to), catch: storeError }).pipe(Effect.map(() => (head === 0n ? null : at(head))))
 
-  return { file, append, readStream, readStreamJson, readAll, subscribeAll, subscribeStream, headPosition, close, backup }
+  return { file, append, readStream, readStreamJson, readAll, readAllJson, subscribeAll, subscribeStream, headPosition, close, backup }
 }
 
 /** The embedded store as the EventStore service; the database closes with the layer's scope. */

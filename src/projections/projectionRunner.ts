@@ -272,11 +272,6 @@ export interface SubscriptionHooks {
   readonly onBatch?: (result: BatchResult) => void
   /** When the store says everything that existed at subscription time was delivered. */
   readonly onCaughtUp?: () => void
-  /**
-   * With untilCaughtUp: events per runner call (and so per transaction, up to the runner's
-   * maxBatch) instead of the store's pages. A rebuild commits less often.
-   */
-  readonly batch?: number
 }
 
 const isRecorded = (x: RecordedEvent | CaughtUp): x is RecordedEvent => x._tag === "RecordedEvent"
@@ -291,10 +286,7 @@ export const runSubscription = (
     const all = store.subscribeAll({ from: runner.startFrom(), filter: { streamPrefix: [streamPrefix] } })
     const stream =
       hooks.untilCaughtUp === true
-        ? all.pipe(
-            Stream.takeUntil((x) => x._tag === "CaughtUp"),
-            hooks.batch !== undefined ? Stream.rechunk(hooks.batch) : (s) => s
-          )
+        ? all.pipe(Stream.takeUntil((x) => x._tag === "CaughtUp"))
         : all
     return Stream.runForEachArray(stream, (chunk) =>
       Effect.gen(function* () {

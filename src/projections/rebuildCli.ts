@@ -1,15 +1,16 @@
 // npm run rebuild-projections: rebuilds every read model in $AGENTLOG_DATA_DIR/read.db
 // from the embedded event store, from position zero, printing progress. The service must
-// be stopped (the store's file is locked while it runs). A rebuild that is interrupted
-// leaves consistent checkpoints: the next start of the service carries on from them.
+// be stopped (the store's file is locked while it runs). read.db is replaced only by a
+// complete rebuild: one that is interrupted leaves none, and the next start of the
+// service builds the read models itself (see rebuild/bulkRebuild.ts).
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Cause, Effect, Exit } from "effect"
 import { encodePosition } from "../eventstore/position.ts"
 import { makeSqliteEventStore } from "../eventstore/sqliteEventStore.ts"
 import { allProjections } from "./allProjections.ts"
-import { prepareProjections, runSubscription } from "./projectionRunner.ts"
-import { catchUpMode, openReadDb, ReadDbError, readDbFile } from "./readDb.ts"
+import { readDbFile } from "./readDb.ts"
+import { bulkRebuild } from "./rebuild/bulkRebuild.ts"
 
 const dataDir = process.env.AGENTLOG_DATA_DIR ?? "./data"
 const storeSetting = process.env.AGENTLOG_EVENTSTORE ?? "sqlite"
@@ -29,58 +30,41 @@ const eventsFile = path.resolve(dataDir, "events.db")
 if (!fs.existsSync(eventsFile)) fail(`no event store at ${eventsFile} (set AGENTLOG_DATA_DIR)`)
 
 const rebuildBatch = 10_000
+// 0: one thread; 1: a worker thread too; unset: a worker thread when there is a second core.
+const workerSetting = process.env.AGENTLOG_REBUILD_WORKER
 
 const rate = (n: number, ms: number) => Math.round(n / Math.max(ms / 1000, 0.001)).toLocaleString("en-US")
 
 const program = Effect.gen(function* () {
   const store = yield* Effect.acquireRelease(makeSqliteEventStore(dataDir), (s) => s.close())
   const head = yield* store.headPosition()
-  // Everything in read.db is rebuilt, so it starts as a new file: one that takes the page
-  // size openReadDb gives new files, whatever an older agentlog made it with. (Only now:
-  // holding the store's lock says no service is using read.db.)
-  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(readDbFile(dataDir) + suffix, { force: true })
-  const db = yield* Effect.acquireRelease(
-    Effect.try({
-      try: () => openReadDb(dataDir),
-      catch: (e) => (e instanceof ReadDbError ? e : new ReadDbError({ reason: String(e) }))
-    }),
-    (db) => Effect.sync(() => db.close())
-  )
-  // Big transactions: every commit writes the pages of every index it touched, again.
-  // Query indexes at the end: a bulk build, not an index insert per row.
-  const runner = prepareProjections(db, allProjections, { reset: true, maxBatch: rebuildBatch, deferQueryIndexes: true })
-  catchUpMode(db, true)
-  const started = performance.now()
-  let events = 0
-  let errors = 0
-  let lastPrint = started
   const total = head === null ? "0" : encodePosition(head)
-  process.stdout.write(
-    `rebuilding ${runner.rebuilt.join(", ")} in ${readDbFile(dataDir)} from ${store.file} (head ${total})\n`
-  )
-  yield* runSubscription(store, runner, {
-    untilCaughtUp: true,
+  const started = performance.now()
+  let lastPrint = started
+  let indexing = started
+  process.stdout.write(`rebuilding ${allProjections.map((p) => p.name).join(", ")} in ${readDbFile(dataDir)} from ${store.file} (head ${total})\n`)
+  // Only now: holding the store's lock says no service is using read.db.
+  const result = yield* bulkRebuild(store, dataDir, {
     batch: rebuildBatch,
-    onBatch: (r) => {
-      events += r.events
-      errors += r.errors.length
+    ...(workerSetting === "0" || workerSetting === "1" ? { worker: workerSetting === "1" } : {}),
+    onProgress: (events) => {
       const now = performance.now()
-      if (now - lastPrint >= 1000) {
-        lastPrint = now
-        const at = r.position === null ? "0" : encodePosition(r.position)
-        process.stdout.write(`  ${events.toLocaleString("en-US")} events, position ${at}/${total}, ${rate(events, now - started)} events/s\n`)
-      }
+      if (now - lastPrint < 1000) return
+      lastPrint = now
+      process.stdout.write(`  ${events.toLocaleString("en-US")} events, ${rate(events, now - started)} events/s\n`)
+    },
+    onIndexing: () => {
+      indexing = performance.now()
+      process.stdout.write(`  building the query indexes and the search index\n`)
     }
   })
-  const indexing = performance.now()
-  process.stdout.write(`  building the query indexes and the search index\n`)
-  runner.buildQueryIndexes()
-  process.stdout.write(`  indexes built in ${((performance.now() - indexing) / 1000).toFixed(2)}s\n`)
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+  process.stdout.write(`  indexes built in ${((performance.now() - indexing) / 1000).toFixed(2)}s${result.worker ? " (two threads)" : ""}\n`)
   const ms = performance.now() - started
   process.stdout.write(
-    `done: ${events.toLocaleString("en-US")} events in ${(ms / 1000).toFixed(2)}s (${rate(events, ms)} events/s)` +
-      (errors > 0 ? `; ${errors} handler errors recorded in projection_errors` : "") +
+    `done: ${result.events.toLocaleString("en-US")} events in ${(ms / 1000).toFixed(2)}s (${rate(result.events, ms)} events/s)` +
+      (result.errors.length > 0 ? `; ${result.errors.length} handler errors recorded in projection_errors` : "") +
+      `; CPU ${(result.cpuMs.main / 1000).toFixed(1)}s` +
+      (result.worker ? ` + ${(result.cpuMs.worker / 1000).toFixed(1)}s (worker thread)` : "") +
       "\n"
   )
 }).pipe(Effect.scoped)

@@ -16,6 +16,7 @@ import type {
   StreamSubscriptionStart,
   SubscribeAllOptions
 } from "../../src/eventstore/eventStore.ts"
+import { parseRecordedJson } from "../../src/eventstore/eventStore.ts"
 import { comparePositions } from "../../src/eventstore/position.ts"
 
 export interface OpenedStore {
@@ -673,6 +674,19 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedStore
         expect(json.map((e) => e.dataJson)).toEqual(parsed.map((e) => JSON.stringify(e.data)))
         expect(await collect(store().readStreamJson(s, { direction: "backwards", maxCount: 1 }))).toHaveLength(1)
         expect((await failure(Stream.runCollect(store().readStreamJson(newStream()))))._tag).toBe("StreamNotFound")
+      })
+
+      it("readAllJson is readAll with data and metadata as their JSON text, filters and all", async () => {
+        const s = newStream()
+        await append(s, [event("ContractJson", { n: 2, s: "ü\u2029" }), event("ContractJsonOther")], "no_stream")
+        const options = { fromPosition: "start", filter: { streamPrefix: [s] } } as const
+        const parsed = await collect(store().readAll(options))
+        const json = await collect(store().readAllJson(options))
+        expect(parsed.map((e) => e.type)).toEqual(["ContractJson", "ContractJsonOther"])
+        expect(json.map(parseRecordedJson)).toEqual(parsed)
+        expect(json.map((e) => e.dataJson)).toEqual(parsed.map((e) => JSON.stringify(e.data)))
+        const typed = await collect(store().readAllJson({ ...options, filter: { streamPrefix: [s], eventTypes: ["ContractJsonOther"] } }))
+        expect(typed.map((e) => e.type)).toEqual(["ContractJsonOther"])
       })
     })
 

@@ -3,6 +3,7 @@
 // leave read.db byte for byte the same.
 import { spawnSync } from "node:child_process"
 import { DatabaseSync } from "node:sqlite"
+import { readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -209,12 +210,13 @@ describe("rebuilds and resumes", () => {
       const old = new DatabaseSync(join(cliDir.dir, "read.db"))
       old.exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE left_behind (x INTEGER)")
       old.close()
-      const rebuildCli = () =>
+      const rebuildCli = (worker = true) =>
         spawnSync(node, [join(root, "src/projections/rebuildCli.ts")], {
           cwd: root,
           encoding: "utf8",
-          env: { ...process.env, AGENTLOG_DATA_DIR: cliDir.dir }
+          env: { ...process.env, AGENTLOG_DATA_DIR: cliDir.dir, AGENTLOG_REBUILD_WORKER: worker ? "1" : "0" }
         })
+      const leftovers = () => readdirSync(cliDir.dir).filter((f) => f.startsWith("read.db-rebuild"))
 
       // While something holds the store (a running service), read.db is left alone.
       const holder = await openStore(cliDir.dir)
@@ -226,15 +228,29 @@ describe("rebuilds and resumes", () => {
       expect(untouched.prepare("SELECT name FROM sqlite_schema WHERE name = 'left_behind'").get()).toBeDefined()
       untouched.close()
 
+      // What a rebuild cut off leaves (its files beside read.db) is thrown away by the next.
+      writeFileSync(join(cliDir.dir, "read.db-rebuild"), "half a rebuild")
+      writeFileSync(join(cliDir.dir, "read.db-rebuild-part"), "half of the worker's share")
       const r = rebuildCli()
       expect(r.status, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/done: \d+ events in [\d.]+s \([\d,]+ events\/s\)/)
+      expect(r.stdout).toContain("(two threads)")
+      expect(leftovers()).toEqual([])
       const db = openReadDb(cliDir.dir)
       expect(dump(db)).toBe(expected)
       // A new file: the page size new read.db files get, and nothing the old one had.
       expect(db.prepare("PRAGMA page_size").get()).toEqual({ page_size: 16384 })
       expect(db.prepare("SELECT name FROM sqlite_schema WHERE name = 'left_behind'").get()).toBeUndefined()
+      expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" })
       db.close()
+
+      // On one thread (a one-core machine), the same read.db.
+      const single = rebuildCli(false)
+      expect(single.status, single.stderr).toBe(0)
+      expect(single.stdout).not.toContain("(two threads)")
+      const again = openReadDb(cliDir.dir)
+      expect(dump(again)).toBe(expected)
+      again.close()
 
       const missing = spawnSync(node, [join(root, "src/projections/rebuildCli.ts")], {
         cwd: root,
