@@ -149,8 +149,43 @@ const sseClient = (url: string, signal: AbortSignal, onEvent: () => void): Promi
     if (!signal.aborted) throw e
   })
 
+/** The session list's raw baseline: 10 pages of 50 deep, 20 times, each page's time. */
+export const rawSessionPages = (read: DatabaseSync): Array<number> => {
+  // The list's own key (creation, then id), which its index serves.
+  const pageQuery = read.prepare(
+    "SELECT * FROM sessions WHERE (created_at < ? OR (created_at = ? AND session_id < ?)) ORDER BY created_at DESC, session_id DESC LIMIT 51"
+  )
+  const firstPage = read.prepare("SELECT * FROM sessions ORDER BY created_at DESC, session_id DESC LIMIT 51")
+  const pages: Array<number> = []
+  for (let round = 0; round < 20; round++) {
+    let last: any
+    for (let p = 0; p < 10; p++) {
+      const t = performance.now()
+      const r = (last === undefined ? firstPage.all() : pageQuery.all(last.created_at, last.created_at, last.session_id)) as Array<any>
+      pages.push(performance.now() - t)
+      last = r[49]
+    }
+  }
+  return pages
+}
+
+/** GETs an NDJSON replay with node:http and counts its lines, like `curl | wc -l` would. */
+export const ndjsonLines = (url: string): Promise<number> =>
+  new Promise<number>((ok, fail) => {
+    const req = httpGet(url, { headers: { accept: "application/x-ndjson" } }, (res) => {
+      if (res.statusCode !== 200) return fail(new Error(`NDJSON replay: ${res.statusCode}`))
+      let n = 0
+      res.on("data", (b: Buffer) => {
+        for (let at = b.indexOf(10); at >= 0; at = b.indexOf(10, at + 1)) n++
+      })
+      res.on("end", () => ok(n))
+      res.on("error", fail)
+    })
+    req.on("error", fail)
+  })
+
 /** What the search figure asks: words as common as "the", phrases, a prefix, a rare token, one session. */
-const searchQueries = (ds: Dataset): ReadonlyArray<{ readonly q: string; readonly session?: string }> => [
+export const searchQueries = (ds: Dataset): ReadonlyArray<{ readonly q: string; readonly session?: string }> => [
   { q: "the" },
   { q: "session event" },
   { q: "config" },
@@ -250,21 +285,7 @@ export const runScale = async (o: ScaleOptions): Promise<Array<Row>> => {
       const n = replayRows()
       replay.push((n / (performance.now() - t)) * 1000)
     }
-    // The list's own key (creation, then id), which its index serves.
-    const pageQuery = read.prepare(
-      "SELECT * FROM sessions WHERE (created_at < ? OR (created_at = ? AND session_id < ?)) ORDER BY created_at DESC, session_id DESC LIMIT 51"
-    )
-    const firstPage = read.prepare("SELECT * FROM sessions ORDER BY created_at DESC, session_id DESC LIMIT 51")
-    const pages: Array<number> = []
-    for (let round = 0; round < 20; round++) {
-      let last: any
-      for (let p = 0; p < 10; p++) {
-        const t = performance.now()
-        const r = (last === undefined ? firstPage.all() : pageQuery.all(last.created_at, last.created_at, last.session_id)) as Array<any>
-        pages.push(performance.now() - t)
-        last = r[49]
-      }
-    }
+    const pages = rawSessionPages(read)
     const transcriptQuery = read.prepare("SELECT * FROM transcript WHERE session_id = ? ORDER BY seq")
     const transcript: Array<number> = []
     let entries = 0
@@ -381,18 +402,7 @@ export const runScale = async (o: ScaleOptions): Promise<Array<Row>> => {
     for (let i = 0; i < 5; i++) {
       // node:http as the client: it only counts lines, like `curl | wc -l` would.
       const t = performance.now()
-      const lines = await new Promise<number>((ok, fail) => {
-        const req = httpGet(replayUrl, { headers: { accept: "application/x-ndjson" } }, (res) => {
-          if (res.statusCode !== 200) return fail(new Error(`NDJSON replay: ${res.statusCode}`))
-          let n = 0
-          res.on("data", (b: Buffer) => {
-            for (let at = b.indexOf(10); at >= 0; at = b.indexOf(10, at + 1)) n++
-          })
-          res.on("end", () => ok(n))
-          res.on("error", fail)
-        })
-        req.on("error", fail)
-      })
+      const lines = await ndjsonLines(replayUrl)
       if (lines !== spec.replayEvents) throw new Error(`NDJSON replay gave ${lines} lines, wanted ${spec.replayEvents}`)
       replay.push((lines / (performance.now() - t)) * 1000)
     }

@@ -388,7 +388,7 @@ export interface paths {
         };
         /**
          * Full-text search over every transcript
-         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 200 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
          *
          *     Needs role viewer or above (403 below it).
          */
@@ -400,7 +400,7 @@ export interface paths {
         options: operations["optionsV1Search"];
         /**
          * Full-text search over every transcript (headers only)
-         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
+         * @description Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 200 entries that match (in the session, with `session`), so a word as common as "the" is answered as fast as a rare one. Page with offset.
          *
          *     Needs role viewer or above (403 below it).
          */
@@ -5765,7 +5765,7 @@ export interface operations {
     search: {
         parameters: {
             query: {
-                /** @description Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text. */
+                /** @description Words that must all appear (in an entry's text, tool name, input or result); words in double quotes must appear next to each other, in that order; a word or quoted phrase ending in `*` matches its last word as a prefix. Operators and column filters are plain text. */
                 q: string;
                 /** @description Only this session's transcript. */
                 session?: string;
@@ -5897,7 +5897,7 @@ export interface operations {
     searchHead: {
         parameters: {
             query: {
-                /** @description Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text. */
+                /** @description Words that must all appear (in an entry's text, tool name, input or result); words in double quotes must appear next to each other, in that order; a word or quoted phrase ending in `*` matches its last word as a prefix. Operators and column filters are plain text. */
                 q: string;
                 /** @description Only this session's transcript. */
                 session?: string;

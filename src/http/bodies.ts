@@ -242,7 +242,7 @@ export const AllLiveEventsQuery = Schema.Struct({
 
 export const SearchQuery = Schema.Struct({
   q: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(500)).annotate({
-    description: "Words that must all appear (in an entry's text, tool name, input or result); a word ending in `*` matches as a prefix. Quotes and operators are plain text."
+    description: "Words that must all appear (in an entry's text, tool name, input or result); words in double quotes must appear next to each other, in that order; a word or quoted phrase ending in `*` matches its last word as a prefix. Operators and column filters are plain text."
   }),
   session: optional(Uuid.annotate({ description: "Only this session's transcript." })),
   limit: optional(int(1, 100, "How many hits (default 20).")),

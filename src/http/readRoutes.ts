@@ -7,7 +7,7 @@ import { etagOf } from "./conditions.ts"
 import type { HttpDeps } from "./deps.ts"
 import type { HttpEnv } from "./env.ts"
 import { waitingFollowUpsOf } from "./followUpRoutes.ts"
-import { awaitMinPosition, router } from "./routeKit.ts"
+import { awaitMinPosition, jsonText, router } from "./routeKit.ts"
 import { routes } from "./routes.ts"
 
 const csv = (s: string | undefined): ReadonlyArray<string> | undefined =>
@@ -24,14 +24,14 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
   const { readModels, supervisor } = deps
   const handle = router(app, deps)
 
-  handle(routes.listSessions, ({ query: q }) =>
+  handle(routes.listSessions, ({ c, query: q }) =>
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
-      const page = yield* readModels.listSessions({
+      const page = yield* readModels.listSessionsJson({
         ...defined({ status: q.status, archived: q.archived, q: q.q, cursor: q.cursor, leaves: q.leaves }),
         limit: q.limit ?? 50
       })
-      return { status: 200, body: page } as const
+      return jsonText(c, `{"items":${page.json},"nextCursor":${JSON.stringify(page.nextCursor)}}`)
     })
   )
 
@@ -69,22 +69,18 @@ export const readRoutes = (app: Hono<HttpEnv>, deps: HttpDeps): void => {
     })
   )
 
-  handle(routes.getTranscript, ({ id: sessionId, query: q }) =>
+  handle(routes.getTranscript, ({ c, id: sessionId, query: q }) =>
     Effect.gen(function* () {
       yield* awaitMinPosition(deps, q.minPosition)
       const row = yield* readModels.getSession(sessionId)
       if (row === null) return yield* Effect.fail(new SessionNotFound({ sessionId }))
-      const entries = yield* readModels.transcript(sessionId, defined({ afterSeq: q.afterSeq, limit: q.limit }))
-      const last = entries[entries.length - 1]
-      return {
-        status: 200,
-        body: {
-          sessionId,
-          revision: row.lastRevision,
-          entries,
-          nextAfterSeq: q.limit !== undefined && entries.length === q.limit && last ? last.seq : null
-        }
-      } as const
+      const entries = yield* readModels.transcriptJson(sessionId, defined({ afterSeq: q.afterSeq, limit: q.limit }))
+      const nextAfterSeq = q.limit !== undefined && entries.count === q.limit ? entries.lastSeq : null
+      // The Transcript schema's fields in its order, the entries as the read model wrote them.
+      return jsonText(
+        c,
+        `{"sessionId":"${sessionId}","revision":${row.lastRevision},"entries":${entries.json},"nextAfterSeq":${nextAfterSeq}}`
+      )
     })
   )
 

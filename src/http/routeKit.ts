@@ -141,6 +141,14 @@ export const router = (app: Hono<HttpEnv>, deps: HttpDeps): Handle => <R extends
   })
 }
 
+/**
+ * A 200 whose JSON a read model wrote as text, for answers too large to build as objects
+ * and encode (a long transcript): it does not pass through the answer's schema here, so
+ * the read model's tests hold its text to that schema (every test answer is checked
+ * against the OpenAPI document too).
+ */
+export const jsonText = (c: Ctx, json: string): Response => c.body(json, 200, { "Content-Type": "application/json" })
+
 export const commandContext = (c: Ctx): CommandContext => ({
   correlationId: c.get("requestId"),
   source: "api",

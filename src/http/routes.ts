@@ -318,7 +318,7 @@ export const routes = {
     path: "/v1/search",
     summary: "Full-text search over every transcript",
     description:
-      "Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 1,000 entries that match (in the session, with `session`), so a word as common as \"the\" is answered as fast as a rare one. Page with offset.",
+      "Ranked hits (best first) over what was said and done in every session, or in one (`session`): entry text, tool names, tool inputs and results. Each hit names the session, the transcript entry and the stream revision it came from. Hits are ranked among the newest 200 entries that match (in the session, with `session`), so a word as common as \"the\" is answered as fast as a rare one. Page with offset.",
     tag: "sessions",
     query: B.SearchQuery,
     responses: { 200: { description: "The hits.", schema: R.SearchHits }, ...listProblems },

@@ -24,7 +24,14 @@ export interface Projection {
   /**
    * Writes the handler held back during a batch (a row that every event of a session
    * updates is written once per batch, not once per event). The runner calls it at the
-   * end of every batch, in the batch's transaction, before the checkpoint moves.
+   * end of every batch, in the batch's transaction, before the checkpoint moves (and, on
+   * its careful path after a handler threw, before every event's savepoint).
    */
   readonly flush?: (db: DatabaseSync) => void
+  /**
+   * Forgets what the handler held back: the batch's transaction was rolled back (a handler
+   * threw, the database failed), so none of it happened. The runner calls it after every
+   * rollback, before the events are applied again.
+   */
+  readonly discard?: (db: DatabaseSync) => void
 }

@@ -169,6 +169,7 @@ export const prepareProjections = (
       // A database failure aborts the whole transaction (the caller rolls back).
       if (isDatabaseFailure(err)) throw err
       db.exec("ROLLBACK TO projection_one")
+      p.discard?.(db)
       const error = describe(err)
       sql(
         db,
@@ -180,6 +181,16 @@ export const prepareProjections = (
     db.exec("RELEASE projection_one")
   }
 
+  /** Runs a transaction; when it does not commit, the handlers forget what they held back for it. */
+  const rolledBackDiscards = <A>(f: () => A): A => {
+    try {
+      return f()
+    } catch (e) {
+      for (const p of projections) p.discard?.(db)
+      throw e
+    }
+  }
+
   /**
    * One transaction for the slice. `guarded`: every event under its own savepoint, so a
    * handler that throws loses only that event's writes (and has them recorded). Unguarded
@@ -187,7 +198,7 @@ export const prepareProjections = (
    * transaction with HandlerThrew, for the caller to run the slice again guarded.
    */
   const runSlice = (events: ReadonlyArray<RecordedEvent>, errors: Array<ProjectionError>, guarded: boolean): void => {
-    const committed = transaction(db, () => {
+    const committed = rolledBackDiscards(() => transaction(db, () => {
       // Read again inside the write transaction: another writer of this file may have moved them.
       const current = new Map<string, Position | null>()
       for (const p of projections) current.set(p.name, positionOf(readCheckpoint(db, p.name)))
@@ -204,14 +215,17 @@ export const prepareProjections = (
             throw handlerThrew
           }
         } else {
-          // One savepoint for all projections; only a failure goes one by one.
+          // One savepoint for all projections; only a failure goes one by one. Nothing is
+          // held back across a savepoint, so a rollback to it forgets exactly this event's.
           // (Prepared once: db.exec would parse the statement again for every event.)
+          for (const p of projections) p.flush?.(db)
           sql(db, "SAVEPOINT projection_event").run()
           try {
             for (const p of targets) p.apply(db, e)
           } catch (err) {
             if (isDatabaseFailure(err)) throw err
             db.exec("ROLLBACK TO projection_event")
+            for (const p of targets) p.discard?.(db)
             for (const p of targets) applyOne(p, e, errors)
           }
           sql(db, "RELEASE projection_event").run()
@@ -231,7 +245,7 @@ export const prepareProjections = (
         update.run(c.commit, c.prepare, name)
       }
       return current
-    })
+    }))
     for (const [name, c] of committed) checkpoints.set(name, c)
   }
 

@@ -10,13 +10,14 @@ import { fileQueries, type FileHistoryRow, type FileTouchedRow } from "./files/q
 import { type AttemptGroupRow, groupQueries } from "./groups/queries.ts"
 import { InvalidQuery, type Page, type ReadModelError } from "./paging.ts"
 import { ReadDb, ReadDbError } from "./readDb.ts"
-import { type ListSessionsQuery, sessionQueries, type SessionRow } from "./sessions/queries.ts"
+import { type ListSessionsQuery, sessionQueries, type SessionRow, type SessionsJsonPage } from "./sessions/queries.ts"
 import { toolCallQueries, type ToolCallRow, type ToolCallsQuery } from "./toolCalls/queries.ts"
 import {
   type SearchHit,
   type SearchQuery,
   transcriptQueries,
   type TranscriptEntry,
+  type TranscriptJson,
   type TranscriptQuery
 } from "./transcript/queries.ts"
 
@@ -40,8 +41,8 @@ export { InvalidQuery }
 export { defaultLimit, maxLimit } from "./paging.ts"
 
 export interface ReadModelsShape {
-  /** Newest session first (by creation: a stable order for paging). */
-  readonly listSessions: (query?: ListSessionsQuery) => Effect.Effect<Page<SessionRow>, ReadModelError>
+  /** Newest session first (by creation: a stable order for paging), as the API's JSON text. */
+  readonly listSessionsJson: (query?: ListSessionsQuery) => Effect.Effect<SessionsJsonPage, ReadModelError>
   readonly getSession: (sessionId: string) => Effect.Effect<SessionRow | null, ReadModelError>
   /** Sessions forked from this one, oldest first. */
   readonly children: (
@@ -53,11 +54,11 @@ export interface ReadModelsShape {
   readonly recentDirectories: (
     limit?: number
   ) => Effect.Effect<ReadonlyArray<{ readonly path: string; readonly lastUsedAt: string; readonly sessions: number }>, ReadModelError>
-  /** Entries in seq order; an unknown session has none. */
-  readonly transcript: (
-    sessionId: string,
-    query?: TranscriptQuery
-  ) => Effect.Effect<ReadonlyArray<TranscriptEntry>, ReadModelError>
+  /**
+   * Entries in seq order, as the API's JSON text (the transcript route writes it out as
+   * it is); an unknown session has none.
+   */
+  readonly transcriptJson: (sessionId: string, query?: TranscriptQuery) => Effect.Effect<TranscriptJson, ReadModelError>
   /** Transcript entries that contain every word, best match first. */
   readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<SearchHit>, ReadModelError>
   /** Newest first (requested_at, then session and tool use id). */
@@ -106,11 +107,11 @@ export const makeReadModels = (db: DatabaseSync): ReadModelsShape => {
             : new ReadDbError({ reason: `reading read models: ${e instanceof Error ? e.message : String(e)}` })
       })
   return {
-    listSessions: lift(q.listSessions),
+    listSessionsJson: lift(q.listSessionsJson),
     getSession: lift(q.getSession),
     recentDirectories: lift(q.recentDirectories),
     children: lift(q.children),
-    transcript: lift(q.transcript),
+    transcriptJson: lift(q.transcriptJson),
     search: lift(q.search),
     toolCalls: lift(q.toolCalls),
     approvals: lift(q.approvals),

@@ -161,7 +161,7 @@ describe("failures inside", () => {
             throw new Error("kaboom: internal detail /etc/passwd")
           },
           // …and an Effect that dies.
-          listSessions: () => Effect.die(new Error("defect: db handle 0xdeadbeef"))
+          listSessionsJson: () => Effect.die(new Error("defect: db handle 0xdeadbeef"))
         }
       })
     })

@@ -144,6 +144,11 @@ describe("GET /v1/sessions/:id/transcript", () => {
     const page = await json(await h.fetch(`/v1/sessions/${sessionId}/transcript?limit=1&afterSeq=1`))
     expect(page.entries.map((e: Json) => e.seq)).toEqual([2])
     expect(page.nextAfterSeq).toBe(2)
+    const all = await h.fetch(`/v1/sessions/${sessionId}/transcript?limit=500`)
+    expect(all.headers.get("content-type")).toBe("application/json")
+    const whole = await json(all)
+    expect(whole).toMatchObject({ sessionId, entries: t.entries, nextAfterSeq: null })
+    expect(whole.revision).toBe(t.revision)
   })
 })
 

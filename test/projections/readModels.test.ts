@@ -1,8 +1,11 @@
 // The read models after a realistic history, written through the real write side into the
 // real embedded store and projected live by the Projections service.
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { DatabaseSync } from "node:sqlite"
-import { Stream } from "effect"
+import { DatabaseSync } from "node:sqlite"
+import { Schema, Stream } from "effect"
+import { SessionSummary, TranscriptEntry } from "../../src/http/responses.ts"
+import { transcriptQueries } from "../../src/projections/transcript/queries.ts"
+import { transcriptSchema } from "../../src/projections/transcript/schema.ts"
 import type { SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
 import type { ProjectionsShape } from "../../src/projections/projectionsService.ts"
 import {
@@ -164,6 +167,66 @@ describe("read models", () => {
     ])
     expect(q.transcript(story.a, { afterSeq: 7, limit: 2 }).map((e) => e.seq)).toEqual([8, 9])
     expect(q.transcript("00000000-0000-4000-8000-000000000000")).toEqual([])
+  })
+
+  it("sessions: the list's JSON text is the API's SessionSummary, every field in the schema's order", () => {
+    const decode = Schema.decodeUnknownSync(Schema.Array(SessionSummary), { onExcessProperty: "error" })
+    const fields = Object.keys(SessionSummary.fields)
+    const first = q.listSessionsJson({ limit: 2 })
+    const rest = q.listSessionsJson({ limit: 500, cursor: first.nextCursor! })
+    expect(rest.nextCursor).toBeNull()
+    const items = [...JSON.parse(first.json), ...JSON.parse(rest.json)] as Array<Record<string, unknown>>
+    expect(items.map((s) => s.sessionId).sort()).toEqual([story.a, story.b, story.c, story.d].sort())
+    expect(decode(items)).toEqual(items)
+    for (const s of items) expect(Object.keys(s)).toEqual(fields)
+    for (const s of items) expect(q.getSession(s.sessionId as string)).toEqual(s)
+    expect(new Set(items.map((s) => s.archived))).toEqual(new Set([true, false]))
+    expect(items.find((s) => s.sessionId === story.a)).toMatchObject({ archived: true, options: expect.any(Object), lastError: null })
+  })
+
+  it("transcript: its JSON text is the API's TranscriptEntry, every field in the schema's order", () => {
+    const decode = Schema.decodeUnknownSync(Schema.Array(TranscriptEntry), { onExcessProperty: "error" })
+    const fields = Object.keys(TranscriptEntry.fields)
+    for (const sessionId of [story.a, story.b, story.c, story.d]) {
+      const t = q.transcriptJson(sessionId)
+      const entries = JSON.parse(t.json) as Array<Record<string, unknown>>
+      expect(decode(entries)).toEqual(entries)
+      for (const e of entries) expect(Object.keys(e)).toEqual(fields)
+      expect(t.count).toBe(entries.length)
+      expect(t.lastSeq).toBe(entries.at(-1)!.seq)
+    }
+    // Absent parts are null, not missing: a plain message has no result, approval or flag.
+    expect(q.transcript(story.a)[0]).toMatchObject({ input: null, result: null, approval: null, isError: null, data: null })
+    expect(q.transcriptJson(story.a, { afterSeq: 100 })).toEqual({ json: "[]", count: 0, lastSeq: null })
+  })
+
+  it("transcript: rows the story does not make read as the entry's fields say", () => {
+    const mem = new DatabaseSync(":memory:")
+    mem.exec(transcriptSchema)
+    const sessionId = "00000000-0000-4000-8000-000000000001"
+    const insert = mem.prepare(
+      `INSERT INTO transcript (session_id, seq, revision, kind, text, input, result_text, result, is_error, result_revision, result_at,
+         approval_id, decision, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    )
+    const at = "2026-01-01T00:00:00.000Z"
+    // A result without an error flag; an error flag without a result; an approval with nothing but its verdict.
+    insert.run(sessionId, 1, 1, "tool_call", null, '{"a":[1,"✓ \\"q\\""]}', "out", null, null, null, at, null, null, null, at)
+    insert.run(sessionId, 2, 2, "error", 'line\n"two"', null, null, null, 1, null, null, null, null, '{"exitCode":1}', at)
+    insert.run(sessionId, 3, 3, "tool_call", null, "{}", null, null, 0, null, null, "00000000-0000-4000-8000-000000000002", "pending", null, at)
+    const t = transcriptQueries(mem).transcript(sessionId)
+    expect(t.map(({ input, result, approval, isError, text, data }) => ({ input, result, approval, isError, text, data }))).toEqual([
+      { input: { a: [1, '✓ "q"'] }, result: { text: "out", content: null, isError: false, revision: null, at }, approval: null, isError: null, text: null, data: null },
+      { input: null, result: null, approval: null, isError: true, text: 'line\n"two"', data: { exitCode: 1 } },
+      {
+        input: {},
+        result: null,
+        approval: { approvalId: "00000000-0000-4000-8000-000000000002", decision: "pending", decidedBy: null, message: null },
+        isError: false,
+        text: null,
+        data: null
+      }
+    ])
+    mem.close()
   })
 
   it("tool calls: the audit index", () => {

@@ -11,7 +11,7 @@ import { schemaVersions } from "../../src/domain/sessionEvents.ts"
 import { decodeStored } from "../../src/domain/storedEvents.ts"
 import type { RecordedEvent } from "../../src/eventstore/eventStore.ts"
 import type { SqliteEventStore } from "../../src/eventstore/sqliteEventStore.ts"
-import { eventView } from "../../src/http/eventRoutes.ts"
+import { eventView, eventViewJsonWriter } from "../../src/http/eventRoutes.ts"
 import golden from "../fixtures/v1-read-models.json" with { type: "json" }
 import { ctx, newId, openReadDb, openStore, queries, rebuild, run, tempDir } from "./projectionsFixtures.ts"
 
@@ -102,5 +102,21 @@ describe("a data dir written by an agentlog of schema version 1", () => {
     expect(view.data).toMatchObject({ tokens: { input: 20, output: 10 } })
     const other = events.find((e) => e.type === "RunStarted")!
     expect(eventView(other).data).toBe(other.data)
+  })
+
+  it("NDJSON replays, written from the stored text, show them at the current version too", async () => {
+    // The events the fixture holds (a test above appended to one of its sessions since).
+    for (const stream of new Set(events.map((e) => e.stream))) {
+      const views = events.filter((e) => e.stream === stream).map((e) => JSON.stringify(eventView(e)))
+      const line = eventViewJsonWriter()
+      const lines = (await run(Stream.runCollect(store.readStreamJson(stream, { maxCount: views.length })))).map(line)
+      expect(lines, stream).toEqual(views)
+    }
+    const result = events.find((e) => e.type === "ClaudeResult")!
+    const [replayed] = await run(Stream.runCollect(store.readStreamJson(result.stream, { fromRevision: result.revision, maxCount: 1 })))
+    expect(JSON.parse(eventViewJsonWriter()(replayed!))).toMatchObject({
+      metadata: { schemaVersion: 2 },
+      data: { tokens: { input: 20, output: 10 } }
+    })
   })
 })

@@ -39,6 +39,7 @@ const memoryOf = (db: DatabaseSync): Map<string, Remembered> => {
 const stateBefore = (db: DatabaseSync, sessionId: string, revision: number): Session | null => {
   const r = memoryOf(db).get(sessionId)
   if (r !== undefined && r.revision === revision - 1) return r.state
+  settle(db, sessionId)
   const row = sql(db, "SELECT state FROM sessions WHERE session_id = ?").get(sessionId) as { state: string } | undefined
   return row === undefined ? null : decodeSession(row.state)
 }
@@ -50,7 +51,31 @@ const remember = (db: DatabaseSync, sessionId: string, state: Session, revision:
   if (m.size > rememberedLimit) m.delete(m.keys().next().value!)
 }
 
-const write = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, s: Session): void => {
+/**
+ * Every event of the session is activity, and most events are Claude's messages, which
+ * only touch the row; a state change rewrites it whole (the fold's JSON with it). Both are
+ * held per connection and written once per session: when the session's row is next read,
+ * or at the end of the batch (flush). (Written per change, the rows and their JSON were a
+ * tenth of a rebuild's worker thread.)
+ */
+interface Held {
+  /** The latest time seen: updated_at. */
+  at: string
+  /** The time of the first state held: created_at, when its write makes the row. */
+  createdAt: string
+  revision: number
+  position: string
+  /** The state to write; undefined: activity only. */
+  state: Session | undefined
+}
+const heldWrites = new WeakMap<DatabaseSync, Map<string, Held>>()
+const heldOf = (db: DatabaseSync): Map<string, Held> => {
+  let m = heldWrites.get(db)
+  if (m === undefined) heldWrites.set(db, (m = new Map()))
+  return m
+}
+
+const write = (db: DatabaseSync, sessionId: string, s: Session, h: Held): void => {
   const t = s.totals
   sql(
     db,
@@ -90,63 +115,56 @@ const write = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, s: Sessio
     t.tokens.cacheCreation,
     s.pending.size,
     s.lastError ?? null,
-    e.at,
-    e.at,
-    e.revision,
-    e.positionText,
+    h.createdAt,
+    h.at,
+    h.revision,
+    h.position,
     encodeSession(s)
   )
 }
 
-/**
- * Every event of the session is activity, even one that leaves its state as it was. Most
- * events are Claude's messages, which only touch the row: the touches of a batch are held
- * (per connection) and written once per session, when the session's row is next read or
- * written, or at the end of the batch (flush).
- */
-interface Touch {
-  at: string
-  revision: number
-  position: string
-}
-const heldTouches = new WeakMap<DatabaseSync, Map<string, Touch>>()
-const touchesOf = (db: DatabaseSync): Map<string, Touch> => {
-  let m = heldTouches.get(db)
-  if (m === undefined) heldTouches.set(db, (m = new Map()))
-  return m
+const writeHeld = (db: DatabaseSync, sessionId: string, h: Held): void => {
+  if (h.state !== undefined) write(db, sessionId, h.state, h)
+  else
+    sql(
+      db,
+      "UPDATE sessions SET updated_at = max(updated_at, ?), last_revision = ?, last_position = ? WHERE session_id = ?"
+    ).run(h.at, h.revision, h.position, sessionId)
 }
 
-const writeTouch = (db: DatabaseSync, sessionId: string, t: Touch): void => {
-  sql(
-    db,
-    "UPDATE sessions SET updated_at = max(updated_at, ?), last_revision = ?, last_position = ? WHERE session_id = ?"
-  ).run(t.at, t.revision, t.position, sessionId)
-}
-
-const touch = (db: DatabaseSync, e: ProjectedEvent, sessionId: string): void => {
-  const held = touchesOf(db)
-  const t = held.get(sessionId)
-  if (t === undefined) held.set(sessionId, { at: e.at, revision: e.revision, position: e.positionText })
-  else {
-    // max() as the UPDATE has it: the later of the times, the last event's revision and position.
-    if (e.at > t.at) t.at = e.at
-    t.revision = e.revision
-    t.position = e.positionText
-  }
-}
-
-/** Writes the session's held touch before its row is read or written. */
+/** Writes what is held for the session, before its row is read or a first state is held. */
 const settle = (db: DatabaseSync, sessionId: string): void => {
-  const held = touchesOf(db)
-  const t = held.get(sessionId)
-  if (t === undefined) return
+  const held = heldOf(db)
+  const h = held.get(sessionId)
+  if (h === undefined) return
   held.delete(sessionId)
-  writeTouch(db, sessionId, t)
+  writeHeld(db, sessionId, h)
+}
+
+/** Holds the event as activity, and `state` when it changed the session. */
+const hold = (db: DatabaseSync, e: ProjectedEvent, sessionId: string, state: Session | undefined): void => {
+  const held = heldOf(db)
+  let h = held.get(sessionId)
+  // Activity held before the row's first write is written as it would have been (to a row
+  // that may not exist yet), so that the write's created_at is its own event's.
+  if (h !== undefined && h.state === undefined && state !== undefined) {
+    settle(db, sessionId)
+    h = undefined
+  }
+  if (h === undefined) {
+    held.set(sessionId, { at: e.at, createdAt: e.at, revision: e.revision, position: e.positionText, state })
+    return
+  }
+  // max() as the UPDATE has it: the later of the times, the last event's revision and position.
+  if (e.at > h.at) h.at = e.at
+  h.revision = e.revision
+  h.position = e.positionText
+  if (state !== undefined) h.state = state
 }
 
 const flush = (db: DatabaseSync): void => {
-  const held = touchesOf(db)
-  for (const [sessionId, t] of held) writeTouch(db, sessionId, t)
+  const held = heldOf(db)
+  for (const [sessionId, h] of held) writeHeld(db, sessionId, h)
   held.clear()
 }
 
@@ -155,7 +173,7 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   if (sessionId === null) return
   if (inertEventTypes.has(e.type)) {
     // Activity only: neither read nor decoded (most events, and most of the bytes).
-    touch(db, e, sessionId)
+    hold(db, e, sessionId, undefined)
     // Still the state after this revision (the least recently used order can wait for a change).
     const r = memoryOf(db).get(sessionId)
     if (r !== undefined && r.revision === e.revision - 1) r.revision = e.revision
@@ -164,13 +182,11 @@ const apply = (db: DatabaseSync, e: ProjectedEvent): void => {
   const d = e.decoded
   // Recorded in projection_errors by the runner; the session's row stays as it was.
   if (d._tag === "Undecodable") throw new Error(`stored ${d.type} cannot be read: ${d.issue}`)
-  settle(db, sessionId)
   const before = stateBefore(db, sessionId, e.revision)
   // A type from a newer agentlog moves nothing, as in the write side's fold.
   const after = d._tag === "Decoded" ? evolve(before, d.event) : before
   if (after === null) return
-  if (after === before) touch(db, e, sessionId)
-  else write(db, e, sessionId, after)
+  hold(db, e, sessionId, after === before ? undefined : after)
   remember(db, sessionId, after, e.revision)
 }
 
@@ -182,5 +198,6 @@ export const sessionsProjection: Projection = {
   schema: sessionsSchema,
   queryIndexes: (db) => db.exec(sessionsQueryIndexes),
   apply,
-  flush
+  flush,
+  discard: (db) => heldOf(db).clear()
 }

@@ -1,7 +1,7 @@
 // The sessions read model's queries: the list (stable order, see listSessions) and one session.
 import type { DatabaseSync } from "node:sqlite"
 import { decodeSession, type Session } from "../../domain/sessionState.ts"
-import { limitOf, likePattern, many, type OneOrMany, type Page, parse, type Row, Where, newestFirst } from "../paging.ts"
+import { limitOf, likePattern, many, type OneOrMany, type Page, type Row, Where, newestFirst } from "../paging.ts"
 import { sql } from "../readDb.ts"
 
 export interface SessionRow {
@@ -51,33 +51,32 @@ export interface ListSessionsQuery {
   readonly cursor?: string
 }
 
-const toSession = (r: Row): SessionRow => ({
-  sessionId: r.session_id as string,
-  status: r.status as string,
-  archived: Number(r.archived) !== 0,
-  title: r.title as string | null,
-  query: r.query as string,
-  model: r.model as string | null,
-  cwd: r.cwd as string | null,
-  options: parse(r.options),
-  parentSessionId: r.parent_session_id as string | null,
-  forkedAt: r.forked_at as string | null,
-  claudeSessionId: r.claude_session_id as string | null,
-  runId: r.run_id as string,
-  runs: Number(r.runs),
-  turns: Number(r.turns),
-  costUsd: Number(r.cost_usd),
-  inputTokens: Number(r.input_tokens),
-  outputTokens: Number(r.output_tokens),
-  cacheReadTokens: Number(r.cache_read_tokens),
-  cacheCreationTokens: Number(r.cache_creation_tokens),
-  pendingApprovals: Number(r.pending_approvals),
-  lastError: r.last_error as string | null,
-  createdAt: r.created_at as string,
-  updatedAt: r.updated_at as string,
-  lastRevision: Number(r.last_revision),
-  lastPosition: r.last_position as string
-})
+const quote = JSON.stringify
+
+/**
+ * A row as the API's SessionSummary, in JSON text (fields in the schema's order): the
+ * options column holds JSON.stringify's output, so it goes in as it is. A page of 50
+ * built as objects, checked against the schema and stringified cost more than its SQL.
+ */
+const sessionJson = (r: Row): string =>
+  `{"sessionId":${quote(r.session_id)},"status":${quote(r.status)},"archived":${Number(r.archived) !== 0},` +
+  `"title":${quote(r.title)},"query":${quote(r.query)},"model":${quote(r.model)},"cwd":${quote(r.cwd)},` +
+  `"options":${r.options ?? "null"},"parentSessionId":${quote(r.parent_session_id)},"forkedAt":${quote(r.forked_at)},` +
+  `"claudeSessionId":${quote(r.claude_session_id)},"runId":${quote(r.run_id)},"runs":${Number(r.runs)},` +
+  `"turns":${Number(r.turns)},"costUsd":${Number(r.cost_usd)},"inputTokens":${Number(r.input_tokens)},` +
+  `"outputTokens":${Number(r.output_tokens)},"cacheReadTokens":${Number(r.cache_read_tokens)},` +
+  `"cacheCreationTokens":${Number(r.cache_creation_tokens)},"pendingApprovals":${Number(r.pending_approvals)},` +
+  `"lastError":${quote(r.last_error)},"createdAt":${quote(r.created_at)},"updatedAt":${quote(r.updated_at)},` +
+  `"lastRevision":${Number(r.last_revision)},"lastPosition":${quote(r.last_position)}}`
+
+/** The same row as an object: its JSON parsed, so one mapping serves both. */
+const toSession = (r: Row): SessionRow => JSON.parse(sessionJson(r)) as SessionRow
+
+/** A page of sessions as the API's JSON text: the items (a JSON array) and the next page's cursor. */
+export interface SessionsJsonPage {
+  readonly json: string
+  readonly nextCursor: string | null
+}
 
 // The row's columns without `state` (the folded Session, most of a row's bytes): lists and
 // reads of a session never show it.
@@ -97,7 +96,7 @@ export const sessionQueries = (db: DatabaseSync) => {
    * the walk sort before its first page and are not in it. With a filter, a session whose
    * status or title changes during the walk is listed as it is when its page is read.
    */
-  const listSessions = (q: ListSessionsQuery = {}): Page<SessionRow> => {
+  const listSessionsJson = (q: ListSessionsQuery = {}): SessionsJsonPage => {
     const limit = limitOf(q.limit)
     const w = new Where().in("status", many(q.status))
     if (q.archived !== undefined) w.add("archived = ?", q.archived ? 1 : 0)
@@ -107,7 +106,13 @@ export const sessionQueries = (db: DatabaseSync) => {
     }
     if (q.leaves === true)
       w.add("NOT EXISTS (SELECT 1 FROM sessions c WHERE c.parent_session_id = sessions.session_id AND c.forked_at IS NULL)")
-    return newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, toSession, rowColumns)
+    const page = newestFirst(db, "sessions", w, ["created_at", "session_id"], q.cursor, limit, sessionJson, rowColumns)
+    return { json: `[${page.items.join(",")}]`, nextCursor: page.nextCursor }
+  }
+
+  const listSessions = (q: ListSessionsQuery = {}): Page<SessionRow> => {
+    const page = listSessionsJson(q)
+    return { items: JSON.parse(page.json) as Array<SessionRow>, nextCursor: page.nextCursor }
   }
 
   const getSession = (sessionId: string): SessionRow | null => {
@@ -150,5 +155,5 @@ export const sessionQueries = (db: DatabaseSync) => {
       title: r.title as string | null
     }))
 
-  return { listSessions, getSession, sessionSnapshot, recentDirectories, children }
+  return { listSessions, listSessionsJson, getSession, sessionSnapshot, recentDirectories, children }
 }

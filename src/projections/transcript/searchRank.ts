@@ -49,13 +49,24 @@ const varints = (b: Uint8Array): Array<number> => {
   return out
 }
 
-/** The tokens of each match highlight() marked (between \u0001 and \u0002) in an entry's columns. */
+/**
+ * What highlight() puts around a match: two Unicode noncharacters, which no tokenizer keeps
+ * and which text Claude or a tool wrote does not hold (a control character can: a tool's
+ * output may carry any byte).
+ */
+export const markOpen = "\uFDD0"
+export const markClose = "\uFDD1"
+export const highlightColumns = [0, 1, 2, 3]
+  .map((c) => `highlight(transcript_search, ${c}, char(${markOpen.codePointAt(0)}), char(${markClose.codePointAt(0)})) AS h${c}`)
+  .join(", ")
+
+/** The tokens of each match highlight() marked in an entry's columns. */
 const marked = (highlighted: ReadonlyArray<string | null>): Array<Array<string>> => {
   const spans: Array<Array<string>> = []
   for (const text of highlighted) {
     if (text === null) continue
-    for (let at = text.indexOf("\u0001"); at >= 0; at = text.indexOf("\u0001", at + 1)) {
-      const end = text.indexOf("\u0002", at)
+    for (let at = text.indexOf(markOpen); at >= 0; at = text.indexOf(markOpen, at + 1)) {
+      const end = text.indexOf(markClose, at)
       spans.push(tokensOf(text.slice(at + 1, end < 0 ? undefined : end)))
     }
   }
