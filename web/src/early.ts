@@ -1,7 +1,7 @@
-// The first screen's reads, sent before the rest of the page's script is evaluated. main.tsx
-// imports boot.ts first, which starts them before React and the screens are evaluated (on a
-// busy machine the bench's timeline showed that evaluation taking 150-450 ms, with the
-// first request leaving only after it). The typed client (api.ts) takes each answer once,
+// The first screen's reads, sent before the rest of the page's script is evaluated: boot.ts,
+// the page's entry, starts them before it loads React and the screens (on a busy machine the
+// bench's timeline showed that evaluation taking 150-450 ms, with the first request leaving
+// only after it). The typed client (api.ts) takes each answer once,
 // when it asks for the same URL; anything else goes to the network as usual.
 import { tailStart } from "./sessionLoad.ts"
 
@@ -21,11 +21,11 @@ const get = (path: string, accept = "application/json"): Promise<Response> => {
  * (Sessions.tsx: pendingApprovalsQuery and sessionsQuery(firstFilters); live.ts:
  * sessionQuery and the first read of the events). A URL that no longer matches only loses the head start.
  */
-export const startEarly = (pathname: string): void => {
-  get("/v1/approvals?status=pending&limit=200")
-  if (pathname === "/") get("/v1/sessions?archived=false&limit=100")
+export const startEarly = (pathname: string): { approvals: Promise<Response>; sessions?: Promise<Response> } => {
+  const approvals = get("/v1/approvals?status=pending&limit=200")
+  if (pathname === "/") return { approvals, sessions: get("/v1/sessions?archived=false&limit=100") }
   const opened = /^\/sessions\/([0-9a-f-]{36})$/.exec(pathname)?.[1]
-  if (opened === undefined) return
+  if (opened === undefined) return { approvals }
   // A session: its row, then the events of its tail (live.ts's first read) as soon as the
   // row says where the tail starts, without waiting for the page's first render.
   void get(`/v1/sessions/${opened}`)
@@ -37,6 +37,7 @@ export const startEarly = (pathname: string): void => {
       get(`/v1/sessions/${opened}/events${from > 0 ? `?fromRevision=${from}` : ""}`, "application/x-ndjson")
     })
     .catch(() => undefined)
+  return { approvals }
 }
 
 /** The answer already asked for this GET, once, while the page is starting. */

@@ -1,5 +1,5 @@
-// How numbers and times read on the page.
-import { useEffect, useState } from "react"
+// How numbers and times read on the page. No React here: the first screen's drawing
+// (firstScreen.ts) uses these before React is loaded.
 
 export const ago = (iso: string | null | undefined, now = Date.now()): string => {
   if (!iso) return ""
@@ -41,14 +41,4 @@ export const toolSummary = (_toolName: string, input: unknown): string => {
   // The first line, without splitting a long input (a file's content) into all of its lines.
   const end = s.indexOf("\n")
   return s.slice(0, end === -1 ? 160 : Math.min(end, 160))
-}
-
-/** A tick every `ms` (for "waiting 1m12s" and "expires in"). */
-export const useNow = (ms = 1000): number => {
-  const [now, setNow] = useState(Date.now())
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms)
-    return () => clearInterval(t)
-  }, [ms])
-  return now
 }

@@ -5,7 +5,9 @@
 import { useQueryClient } from "@tanstack/react-query"
 import { useEffect, useId, useRef, useState } from "react"
 import { decide, failureText } from "../api.ts"
-import { duration, pretty, useNow } from "../format.ts"
+import { pretty } from "../format.ts"
+import { useNow } from "../now.ts"
+import { waitingText } from "../sessionRow.ts"
 import { useKeys } from "../keys.ts"
 import { Alert } from "./Alert.tsx"
 import { ToolInput } from "./ToolInput.tsx"
@@ -103,13 +105,7 @@ const QuestionForm = ({
 
 export const Waiting = ({ requestedAt, expiresAt }: { requestedAt: string; expiresAt: string | null }) => {
   const now = useNow()
-  const left = expiresAt ? Date.parse(expiresAt) - now : undefined
-  return (
-    <span className="waiting">
-      waiting {duration(now - Date.parse(requestedAt))}
-      {left !== undefined && <> · {left > 0 ? `expires in ${duration(left)}` : "expiring"}</>}
-    </span>
-  )
+  return <span className="waiting">{waitingText(requestedAt, expiresAt, now)}</span>
 }
 
 export const ApprovalPanel = ({ approval, keyboard }: { approval: PendingApproval; keyboard: boolean }) => {

@@ -2,7 +2,7 @@
 // transcript scrolls like a short one. While the reader is at the bottom it follows new
 // entries; scrolling up stops that until they come back down.
 import { useVirtualizer } from "@tanstack/react-virtual"
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react"
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react"
 import type { Entry } from "../fold.ts"
 import { duration, tokens, toolSummary, usd } from "../format.ts"
 import { ApprovalPanel } from "./ApprovalPanel.tsx"
@@ -24,14 +24,18 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
   const scrollRef = useRef<HTMLDivElement>(null)
   const [follow, setFollow] = useState(true)
   const firstPending = useMemo(() => (interactive ? entries.find((e) => e.approval?.decision === "pending")?.key : undefined), [entries, interactive])
+  // The same functions while the entries are the same: the virtualizer lays every entry out
+  // again (10,000 of them, each render of a scroll) when getItemKey is a new function.
+  const estimateSize = useCallback((i: number) => estimateHeight(entries[i]!), [entries])
+  const getItemKey = useCallback((i: number) => entries[i]!.key, [entries])
   const virtualizer = useVirtualizer({
     count: entries.length,
     getScrollElement: () => scrollRef.current,
     // Close to the drawn height, so that mounting an entry seldom moves the ones after it
     // (each correction re-lays the list out from there).
-    estimateSize: (i) => estimateHeight(entries[i]!),
+    estimateSize,
     overscan: 2,
-    getItemKey: (i) => entries[i]!.key,
+    getItemKey,
     // A render per frame, batched by React, instead of one synchronous render per scroll
     // event and per measured entry (the profile of a scroll showed them back to back).
     useFlushSync: false
@@ -53,6 +57,10 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
     if (!follow && at >= 0) virtualizer.scrollToIndex(at, { align: "start" })
   }, [firstKey, entries, follow, virtualizer])
 
+  // A fling: see `Sketch`. Two scroll events in a row, each a good part of a screen from the
+  // last, within a frame or so of each other; over when none has come for `flingEndMs`.
+  const [fling, setFling] = useState(false)
+
   // At the bottom or not, on each scroll, from the virtualizer's own figures (its offset, its
   // sizes, the view's height it keeps): reading the element's scrollHeight here forced a
   // layout per scroll event, the most of what scrolling a long transcript spent (the CPU
@@ -60,21 +68,52 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
   useEffect(() => {
     const el = scrollRef.current
     if (!el) return
+    let last = { offset: virtualizer.scrollOffset ?? 0, at: 0 }
+    let streak = 0
+    let flinging = false
+    let ends: ReturnType<typeof setTimeout> | undefined
     const onScroll = () => {
       const view = virtualizer.scrollRect?.height ?? 0
       const offset = virtualizer.scrollOffset ?? 0
       if (view > 0) setFollow(virtualizer.getTotalSize() - offset - view < 48)
       reading.current = virtualizer.getVirtualItems().find((v) => v.end > offset)?.key.toString()
+      const at = performance.now()
+      const fast = view > 0 && Math.abs(offset - last.offset) >= view * 0.75 && at - last.at < 100
+      last = { offset, at }
+      streak = fast ? streak + 1 : 0
+      if (streak >= 2 && !flinging) {
+        flinging = true
+        setFling(true)
+      }
+      if (flinging && fast) {
+        clearTimeout(ends)
+        ends = setTimeout(() => {
+          flinging = false
+          setFling(false)
+        }, flingEndMs)
+      }
     }
     el.addEventListener("scroll", onScroll, { passive: true })
-    return () => el.removeEventListener("scroll", onScroll)
+    return () => {
+      el.removeEventListener("scroll", onScroll)
+      clearTimeout(ends)
+    }
   }, [virtualizer])
+
+  // The entries drawn in full in the last render stay so during a fling.
+  const full = useRef<ReadonlySet<Key>>(new Set())
+  const drawnFull = new Set<Key>()
+  useLayoutEffect(() => {
+    full.current = drawnFull
+  })
 
   return (
     <div className="transcript" ref={scrollRef} tabIndex={0} role="log" aria-label="Transcript" aria-live="off" data-count={entries.length}>
       <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
         {virtualizer.getVirtualItems().map((v) => {
           const entry = entries[v.index]!
+          if (fling && !full.current.has(v.key)) return <Sketch key={v.key} entry={entry} index={v.index} start={v.start} size={v.size} />
+          drawnFull.add(v.key)
           return (
             <div
               key={v.key}
@@ -93,6 +132,46 @@ export const Transcript = ({ entries, interactive, sessionId, onFork }: Transcri
           ↓ Follow
         </button>
       )}
+    </div>
+  )
+}
+
+type Key = string | number | bigint
+
+/** How long after the last fast scroll event a fling is over and the entries in view are drawn in full. */
+const flingEndMs = 150
+
+const sketchText = (entry: Entry): string => {
+  switch (entry.kind) {
+    case "user_text":
+      return `You: ${entry.text ?? ""}`
+    case "assistant_text":
+      return `Claude: ${entry.text ?? ""}`
+    case "tool_call":
+      return `${entry.toolName ?? "tool"} ${toolSummary(entry.toolName ?? "", entry.input)}`
+    case "result":
+      return "Result"
+    case "thinking":
+      return "Thinking"
+    default:
+      return entry.text ?? entry.kind
+  }
+}
+
+/**
+ * An entry entering the view during a fling (faster than about a screen a frame: the
+ * scrollbar dragged, a flick, the bench's end-to-end scroll): its first line, at the size the
+ * virtualizer has for it (measured before, or estimated), without being measured. Every frame
+ * of a fling mounts a whole screen of new entries; drawn in full, that was each frame's
+ * React commit, style, layout and paint of ~12 entries and the garbage of the ones it left,
+ * the long tasks of the bench's scroll. Nobody reads at that speed: the entries are drawn in
+ * full (and measured) when the scroll slows.
+ */
+const Sketch = ({ entry, index, start, size }: { entry: Entry; index: number; start: number; size: number }) => {
+  const text = sketchText(entry)
+  return (
+    <div data-index={index} className={`entry-slot sketch sketch-${entry.kind}`} style={{ position: "absolute", top: 0, left: 0, width: "100%", height: size, transform: `translateY(${start}px)` }}>
+      {text.slice(0, 200)}
     </div>
   )
 }

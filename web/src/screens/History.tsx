@@ -2,7 +2,7 @@
 // replay scrubber: drag to any revision and the transcript and status are the fold of the
 // events up to it, not the read model.
 import { useVirtualizer } from "@tanstack/react-virtual"
-import { useEffect, useRef, useState } from "react"
+import { useCallback, useEffect, useRef, useState } from "react"
 import type { EventView } from "../api.ts"
 import { Code } from "../components/Code.tsx"
 import { Transcript } from "../components/Transcript.tsx"
@@ -47,10 +47,14 @@ export const History = ({ sessionId, events, initialRevision, onRevision }: { se
   )
 }
 
+const eventHeight = () => 30
+
 const EventList = ({ events, current, onPick }: { events: ReadonlyArray<EventView>; current: number; onPick: (rev: number) => void }) => {
   const ref = useRef<HTMLDivElement>(null)
   const [open, setOpen] = useState<number | null>(null)
-  const v = useVirtualizer({ count: events.length, getScrollElement: () => ref.current, estimateSize: () => 30, overscan: 10, getItemKey: (i) => events[i]!.revision })
+  // A new getItemKey each render would have the virtualizer lay out every event again.
+  const getItemKey = useCallback((i: number) => events[i]!.revision, [events])
+  const v = useVirtualizer({ count: events.length, getScrollElement: () => ref.current, estimateSize: eventHeight, overscan: 10, getItemKey })
   return (
     <div className="events" ref={ref} tabIndex={0} aria-label="Recorded events">
       <div style={{ height: v.getTotalSize(), position: "relative" }}>

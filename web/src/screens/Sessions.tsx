@@ -6,19 +6,16 @@ import { useVirtualizer } from "@tanstack/react-virtual"
 import { useEffect, useMemo, useRef, useState } from "react"
 import { client, command, ok, type SessionRow, type SessionStatus } from "../api.ts"
 import { ApprovalPanel, Waiting } from "../components/ApprovalPanel.tsx"
-import { ago, shortId, tokens, toolSummary, usd, useNow } from "../format.ts"
+import { ago, shortId, tokens, toolSummary, usd } from "../format.ts"
+import { useNow } from "../now.ts"
 import { useKeys } from "../keys.ts"
 import { usePaletteActions } from "../palette.tsx"
 import { listPosition } from "../live.ts"
 import { navigate } from "../router.ts"
+import { rowHeight, rowTitle, sessionPath, statuses, statusLabel } from "../sessionRow.ts"
 
-const statuses: ReadonlyArray<SessionStatus> = ["draft", "queued", "running", "waiting_approval", "completed", "failed", "interrupted", "abandoned", "discarded"]
 const isStatus = (s: string): s is SessionStatus => statuses.some((x) => x === s)
-const rowHeight = 34
-
-/** Where a session opens: a draft (or a discarded one) in the form that edits and launches it. */
-export const sessionPath = (s: { sessionId: string; status: string }): string =>
-  s.status === "draft" || s.status === "discarded" ? `/new?draft=${s.sessionId}` : `/sessions/${s.sessionId}`
+export { sessionPath }
 
 export const pendingApprovalsQuery = () =>
   queryOptions({
@@ -192,7 +189,7 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
               <option value="">any</option>
               {statuses.map((s) => (
                 <option key={s} value={s}>
-                  {s.replace("_", " ")}
+                  {statusLabel(s)}
                 </option>
               ))}
             </select>
@@ -253,7 +250,7 @@ export const SessionsScreen = ({ searchRef }: { searchRef: React.RefObject<HTMLI
                     </td>
                     <td className="title">
                       <a href={sessionPath(s)} onClick={link(sessionPath(s))}>
-                        {s.title ?? (s.query.slice(0, 80) || "(no prompt yet)")}
+                        {rowTitle(s)}
                       </a>
                       {s.archived && <span className="chip">archived</span>}
                     </td>
@@ -348,7 +345,7 @@ const Snippet = ({ text }: { text: string }) => (
   </span>
 )
 
-export const StatusBadge = ({ status }: { status: string }) => <span className={`status status-${status}`}>{status.replace("_", " ")}</span>
+export const StatusBadge = ({ status }: { status: string }) => <span className={`status status-${status}`}>{statusLabel(status)}</span>
 
 /** A figure of the list, linking to the session with the events it comes from listed. */
 const TraceLink = ({ sessionId, figure, children }: { sessionId: string; figure: string; children: React.ReactNode }) => {

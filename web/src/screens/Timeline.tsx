@@ -2,7 +2,8 @@
 // one time axis, from the same events as the transcript. Hover a bar for its numbers.
 import type { EventView } from "../api.ts"
 import { spans } from "../fold.ts"
-import { duration, useNow } from "../format.ts"
+import { duration } from "../format.ts"
+import { useNow } from "../now.ts"
 
 const laneOf = { run: 0, approval: 1, tool: 2, interrupt: 0 } as const
 const laneNames = ["runs", "approval waits", "tool calls"]
