@@ -47,7 +47,7 @@ const drawnByReact = (approvals: ReadonlyArray<ApprovalRow>): HTMLElement => {
   vi.spyOn(HTMLElement.prototype, "clientHeight", "get").mockReturnValue(600)
   vi.spyOn(HTMLElement.prototype, "clientWidth", "get").mockReturnValue(1000)
   const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity } } })
-  queryClient.setQueryData(pendingApprovalsQuery().queryKey, { items: approvals, nextCursor: null })
+  queryClient.setQueryData(pendingApprovalsQuery().queryKey, { items: [...approvals], nextCursor: null })
   queryClient.setQueryData(sessionsQuery(firstFilters).queryKey, { pages: [{ items: rows, nextCursor: null }], pageParams: [undefined] })
   const { container } = render(
     <QueryClientProvider client={queryClient}>
