@@ -58,7 +58,15 @@ const program = Effect.gen(function* () {
       process.stdout.write(`  building the query indexes and the search index\n`)
     }
   })
-  process.stdout.write(`  indexes built in ${((performance.now() - indexing) / 1000).toFixed(2)}s${result.worker ? " (two threads)" : ""}\n`)
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)}s`
+  const p = result.phasesMs
+  process.stdout.write(
+    `  indexes built in ${((performance.now() - indexing) / 1000).toFixed(2)}s` +
+      (result.worker
+        ? ` (two threads: search and own indexes ${sec(p.indexes)}, then the worker's ${sec(p.waited)} more, its tables copied in ${sec(p.copied)}, written to disk ${sec(p.synced)})`
+        : ` (written to disk ${sec(p.synced)})`) +
+      "\n"
+  )
   const ms = performance.now() - started
   process.stdout.write(
     `done: ${result.events.toLocaleString("en-US")} events in ${(ms / 1000).toFixed(2)}s (${rate(result.events, ms)} events/s)` +

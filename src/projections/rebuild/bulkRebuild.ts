@@ -44,7 +44,11 @@ export interface BulkRebuildResult {
   readonly events: number
   readonly errors: ReadonlyArray<ProjectionError>
   readonly projections: ReadonlyArray<string>
-  readonly indexMs: number
+  /**
+   * After the events: this thread's query indexes, the wait for the worker's, the copy of
+   * its tables, and writing the file to disk and putting it in place.
+   */
+  readonly phasesMs: { readonly indexes: number; readonly waited: number; readonly copied: number; readonly synced: number }
   readonly worker: boolean
   /** CPU time of each thread, in ms (on an idle machine the rebuild takes about the larger). */
   readonly cpuMs: { readonly main: number; readonly worker: number }
@@ -207,21 +211,34 @@ export const bulkRebuild = (
         })
       )
       options.onIndexing?.()
-      const indexing = performance.now()
+      let mark = performance.now()
+      const lap = () => {
+        const now = performance.now()
+        const ms = now - mark
+        mark = now
+        return ms
+      }
       if (helper !== undefined) yield* helper.finish()
       yield* Effect.try({
         try: () => runner.buildQueryIndexes(),
         catch: (e) => new ReadDbError({ reason: `building query indexes: ${describe(e)}` })
       })
+      const indexes = lap()
+      let waited = 0
+      let copied = 0
       if (helper !== undefined) {
+        // While the worker still builds its indexes: what is written so far goes to disk
+        // now, not in the one fsync at the end.
+        yield* Effect.try({ try: () => fsyncPath(file), catch: (e) => new ReadDbError({ reason: describe(e) }) })
         yield* helper.finished()
+        waited = lap()
         errors.push(...helper.errors)
         yield* Effect.try({
           try: () => copyIn(db, part, shared),
           catch: (e) => new ReadDbError({ reason: `copying the worker's read models: ${describe(e)}` })
         })
+        copied = lap()
       }
-      const indexMs = performance.now() - indexing
       yield* Effect.try({
         try: () => {
           // The file read.db becomes: what openReadDb expects, written to disk, then in place.
@@ -234,11 +251,12 @@ export const bulkRebuild = (
         },
         catch: (e) => new ReadDbError({ reason: `putting the rebuilt read models in place: ${describe(e)}` })
       })
+      const synced = lap()
       return {
         events,
         errors,
         projections: allProjections.map((p) => p.name),
-        indexMs,
+        phasesMs: { indexes, waited, copied, synced },
         worker: helper !== undefined,
         cpuMs: { main: threadCpuMs(), worker: helper?.cpuMs() ?? 0 }
       }
