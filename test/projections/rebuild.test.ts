@@ -234,7 +234,7 @@ describe("rebuilds and resumes", () => {
       const r = rebuildCli()
       expect(r.status, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/done: \d+ events in [\d.]+s \([\d,]+ events\/s\)/)
-      expect(r.stdout).toContain("(two threads)")
+      expect(r.stdout).toContain("(two threads:")
       expect(leftovers()).toEqual([])
       const db = openReadDb(cliDir.dir)
       expect(dump(db)).toBe(expected)
@@ -247,7 +247,7 @@ describe("rebuilds and resumes", () => {
       // On one thread (a one-core machine), the same read.db.
       const single = rebuildCli(false)
       expect(single.status, single.stderr).toBe(0)
-      expect(single.stdout).not.toContain("(two threads)")
+      expect(single.stdout).not.toContain("two threads")
       const again = openReadDb(cliDir.dir)
       expect(dump(again)).toBe(expected)
       again.close()
