@@ -5,6 +5,7 @@
 // render, before anything was on screen. The app's chunk is fetched and compiled meanwhile
 // (index.html preloads it, vite.config.ts); only its evaluation waits for the draw.
 import "./styles.css"
+import { keepEarlyKeys } from "./earlyKeys.ts"
 import { startEarly } from "./early.ts"
 import { drawFirstScreen } from "./firstScreen.ts"
 
@@ -14,6 +15,7 @@ const drawWaitMs = 500
 let app: Promise<unknown> | undefined
 const loadApp = () => (app ??= import("./main.tsx"))
 
+keepEarlyKeys()
 const { approvals, sessions } = startEarly(location.pathname)
 const root = document.getElementById("root")
 if (sessions !== undefined && root !== null) {

@@ -1,10 +1,10 @@
 // Single-key shortcuts: ignored while typing in a field, so `j` in a prompt is a letter.
 import { useEffect, useLayoutEffect, useRef } from "react"
+import { replayEarlyKeys } from "./earlyKeys.ts"
+import { typing } from "./typing.ts"
 
 export type KeyMap = Record<string, (e: KeyboardEvent) => void>
 
-const typing = (t: EventTarget | null): boolean =>
-  t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))
 
 export const useKeys = (map: KeyMap, enabled = true): void => {
   const ref = useRef(map)
@@ -29,6 +29,7 @@ export const useKeys = (map: KeyMap, enabled = true): void => {
       f(e)
     }
     window.addEventListener("keydown", onKey)
+    replayEarlyKeys()
     return () => window.removeEventListener("keydown", onKey)
   }, [enabled])
 }
