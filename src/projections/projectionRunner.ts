@@ -20,7 +20,7 @@ import type { CaughtUp, EventStoreShape, Position, ReadError, RecordedEvent } fr
 import { comparePositions } from "../eventstore/position.ts"
 import type { Projection } from "./projection.ts"
 import { toProjected } from "./projectedEvent.ts"
-import { ReadDbError, sql, transaction } from "./readDb.ts"
+import { ReadDbError, sql, sqlName, transaction } from "./readDb.ts"
 
 export interface ProjectionError {
   readonly projection: string
@@ -93,7 +93,7 @@ const tableExists = (db: DatabaseSync, name: string): boolean =>
 
 /** Drops and recreates a projection's tables and puts its checkpoint back to zero. */
 const recreate = (db: DatabaseSync, p: Projection): void => {
-  for (const t of p.tables) db.exec(`DROP TABLE IF EXISTS "${t.replaceAll('"', '""')}"`)
+  for (const t of p.tables) db.exec(`DROP TABLE IF EXISTS ${sqlName(t)}`)
   db.exec(p.schema)
   sql(
     db,

@@ -122,6 +122,9 @@ export const bulkCache = (db: DatabaseSync): void => {
   db.exec(`PRAGMA cache_size = -${kib}`)
 }
 
+/** A table's or column's name as an SQL identifier (names cannot be bound as parameters). */
+export const sqlName = (name: string): string => `"${name.replaceAll('"', '""')}"`
+
 const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>()
 
 /** A prepared statement, cached per connection (SQLite re-prepares it after schema changes). */

@@ -71,8 +71,8 @@ const program = Effect.gen(function* () {
   process.stdout.write(
     `done: ${result.events.toLocaleString("en-US")} events in ${(ms / 1000).toFixed(2)}s (${rate(result.events, ms)} events/s)` +
       (result.errors.length > 0 ? `; ${result.errors.length} handler errors recorded in projection_errors` : "") +
-      `; CPU ${(result.cpuMs.main / 1000).toFixed(1)}s` +
-      (result.worker ? ` + ${(result.cpuMs.worker / 1000).toFixed(1)}s (worker thread)` : "") +
+      `; CPU ${sec(result.cpuMs.main)}` +
+      (result.worker ? ` + ${sec(result.cpuMs.worker)} (worker thread)` : "") +
       "\n"
   )
 }).pipe(Effect.scoped)

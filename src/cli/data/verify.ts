@@ -15,7 +15,7 @@ import type { EventStoreShape } from "../../eventstore/eventStore.ts"
 import { comparePositions } from "../../eventstore/position.ts"
 import { allProjections } from "../../projections/allProjections.ts"
 import { prepareProjections, runSubscription } from "../../projections/projectionRunner.ts"
-import { openReadDb, readDbFile } from "../../projections/readDb.ts"
+import { openReadDb, readDbFile, sqlName as quote } from "../../projections/readDb.ts"
 import { CliError } from "../client.ts"
 import { run, withStore } from "./stores.ts"
 
@@ -94,8 +94,6 @@ const checkEvents = (file: string, add: (kind: string, text: string) => void): {
     db.close()
   }
 }
-
-const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /** Every row of a table (but the columns left out), in a canonical order, hashed; and how many. */
 export const tableDigest = (db: DatabaseSync, table: string, leaveOut: ReadonlyArray<string> = []): { rows: number; hash: string } => {

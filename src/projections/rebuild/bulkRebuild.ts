@@ -22,7 +22,7 @@ import { parseRecordedJson, type EventStoreShape, type ReadError, type RecordedE
 import { allProjections } from "../allProjections.ts"
 import type { Projection } from "../projection.ts"
 import { prepareProjections, type ProjectionError } from "../projectionRunner.ts"
-import { bulkCache, openReadDbFile, ReadDbError, readDbFile, transaction } from "../readDb.ts"
+import { bulkCache, openReadDbFile, ReadDbError, readDbFile, sqlName, transaction } from "../readDb.ts"
 import { threadCpuMs } from "./threadCpu.ts"
 import type { FromWorker, ToWorker, WorkerInput } from "./protocol.ts"
 
@@ -57,7 +57,6 @@ export interface BulkRebuildResult {
 const suffixes = ["", "-journal", "-wal", "-shm"]
 const remove = (file: string) => suffixes.forEach((s) => fs.rmSync(file + s, { force: true }))
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /** The worker thread, as Effects: `send` waits while two batches are in flight. */
 const startWorker = (input: WorkerInput) =>
@@ -133,17 +132,19 @@ const startWorker = (input: WorkerInput) =>
  */
 const copyIn = (db: DatabaseSync, part: string, projections: ReadonlyArray<Projection>) => {
   for (const p of projections) p.queryIndexes?.(db)
-  db.exec(`ATTACH DATABASE '${part.replaceAll("'", "''")}' AS part`)
+  db.prepare("ATTACH DATABASE ? AS part").run(part)
   try {
     transaction(db, () => {
       for (const p of projections)
-        for (const t of p.tables) db.exec(`INSERT INTO main.${quoted(t)} SELECT * FROM part.${quoted(t)}`)
-      const names = projections.map((p) => `'${p.name.replaceAll("'", "''")}'`).join(", ")
-      db.exec(
+        for (const t of p.tables) db.exec(`INSERT INTO main.${sqlName(t)} SELECT * FROM part.${sqlName(t)}`)
+      const names = JSON.stringify(projections.map((p) => p.name))
+      db.prepare(
         `UPDATE main.projection_checkpoints AS m SET commit_position = w.commit_position, prepare_position = w.prepare_position
-         FROM part.projection_checkpoints AS w WHERE w.name = m.name AND m.name IN (${names})`
-      )
-      db.exec(`INSERT INTO main.projection_errors SELECT * FROM part.projection_errors WHERE name IN (${names})`)
+         FROM part.projection_checkpoints AS w WHERE w.name = m.name AND m.name IN (SELECT value FROM json_each(?))`
+      ).run(names)
+      db.prepare(
+        "INSERT INTO main.projection_errors SELECT * FROM part.projection_errors WHERE name IN (SELECT value FROM json_each(?))"
+      ).run(names)
     })
   } finally {
     db.exec("DETACH DATABASE part")
