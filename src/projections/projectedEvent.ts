@@ -89,7 +89,3 @@ export class ProjectedEvent {
 }
 
 export const toProjected = (e: RecordedEvent): ProjectedEvent => new ProjectedEvent(e)
-
-/** Milliseconds from one ISO time to another (null when either is missing). */
-export const msBetween = (from: string | null, to: string | null): number | null =>
-  from === null || to === null ? null : Date.parse(to) - Date.parse(from)
